@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/** "90s", "10m", "1h", "500ms" or a bare number of seconds -> milliseconds. */
+export function parseDuration(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1000;
+  return Math.round(n * factor);
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration (examples: 90s, 10m, 1h)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((s) => (s && s.trim() !== '' ? s.trim() : undefined));
+
+/**
+ * Every setting the bot reads, with its default. README's table mirrors this list;
+ * `settingsDoc` below is the single place the descriptions live.
+ */
+export const configSchema = z.object({
+  ANTHROPIC_API_KEY: optionalText,
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  VIBE_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
+  VIBE_STORE_URL: z
+    .string()
+    .default('sqlite://./data/vibe.sqlite')
+    .refine((s) => /^(sqlite|redis|rediss|postgres|postgresql|memory):/.test(s), {
+      message: 'must start with sqlite://, redis://, rediss://, postgres:// or memory://',
+    }),
+  VIBE_SANDBOX: z.enum(['local']).default('local'),
+  VIBE_APPS_DIR: z.string().min(1).default('./data/apps'),
+  VIBE_ISOLATION: z.enum(['auto', 'bwrap', 'none']).default('auto'),
+  VIBE_IDLE_TIMEOUT: duration('10m'),
+  VIBE_MAX_RUNNING: int(8, 1, 1000),
+  VIBE_HOST: z.string().min(1).default('127.0.0.1'),
+  VIBE_PORT: int(8787, 0, 65535),
+  VIBE_PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Descriptions for README's settings table (kept next to the schema so they cannot drift far). */
+export const settingsDoc: Record<keyof Config, string> = {
+  ANTHROPIC_API_KEY: 'Claude API key. Unset: the offline sample model answers (no edits).',
+  ANTHROPIC_BASE_URL: 'Messages API base URL (proxies, tests).',
+  VIBE_MODEL: 'Claude model that writes the apps.',
+  VIBE_STORE_URL: 'Where apps and versions live: sqlite://FILE, redis://…, postgres://…, memory://.',
+  VIBE_SANDBOX: 'Sandbox host: local (Vite processes on this machine).',
+  VIBE_APPS_DIR: 'Working folders of local sandboxes (a cache; the store is the truth).',
+  VIBE_ISOLATION: 'Local sandboxes: auto (bubblewrap when installed), bwrap (required), none.',
+  VIBE_IDLE_TIMEOUT: 'A sandbox nobody used for this long is stopped; the next visit wakes it.',
+  VIBE_MAX_RUNNING: 'At most this many sandboxes run; the longest idle is stopped first.',
+  VIBE_HOST: 'Address the app gateway listens on.',
+  VIBE_PORT: 'Port of the app gateway that serves every app link (0 = any free port).',
+  VIBE_PUBLIC_URL: 'Base of the links the bot posts (default http://VIBE_HOST:VIBE_PORT).',
+  LOG_LEVEL: 'pino log level.',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads `.env` (if present) under the real environment, which wins. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env'): Record<string, string | undefined> {
+  const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
+  return { ...fromFile, ...env };
+}
+
+/** Validates every setting at once; throws one ConfigError listing each bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, blankToUndefined(env[k])]));
+  const result = configSchema.safeParse(known);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const name = String(i.path[0] ?? '?');
+    const value = known[name];
+    return `  ${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${i.message}`;
+  });
+  throw new ConfigError(`Invalid settings (fix them in the environment or .env):\n${lines.join('\n')}`);
+}
+
+function blankToUndefined(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

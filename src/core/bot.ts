@@ -1,0 +1,339 @@
+import type { AppRuntime, Logger } from './app-runtime.ts';
+import { MAX_REPAIR_ROUNDS, writeCheckRepair, zeroUsage } from './build-loop.ts';
+import {
+  confirmDeleteCard,
+  errorCard,
+  failureCard,
+  galleryCard,
+  helpCard,
+  liveCard,
+  OFFLINE_NOTE,
+  progressCard,
+  queuedCard,
+  truncate,
+  versionsCard,
+  type GalleryEntry,
+  type Stage,
+} from './cards.ts';
+import { checkInstruction, parseCommand } from './commands.ts';
+import { UserError } from './errors.ts';
+import { newId } from './ids.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import type { Actor, AppRecord, AppStore, Card, CodeModel, Conversation, MessageRef, ModelProgress, SandboxProvider } from './ports.ts';
+import { StatusMessage } from './status-message.ts';
+
+/** Everything the core knows about one incoming event. */
+export interface ChatContext {
+  conv: Conversation;
+  actor: Actor;
+  channelId: string;
+  /** Set when the event happened inside a thread. */
+  threadId?: string;
+  /** The message whose button was pressed (for in-place updates such as gallery paging). */
+  source?: MessageRef;
+}
+
+export interface BotDeps {
+  store: AppStore;
+  model: CodeModel;
+  runtime: AppRuntime;
+  sandbox: SandboxProvider;
+  logger: Logger;
+  /** The link posted for an app (the gateway's, or a tunnel's). */
+  linkFor(appId: string): string;
+  statusIntervalMs?: number;
+  galleryPageSize?: number;
+}
+
+/** The bot itself: commands, thread replies and button presses, for any chat platform. */
+export class VibeBot {
+  private readonly queue = new KeyedQueue();
+  private readonly building = new Set<string>(); // threads whose first version is being made
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: BotDeps) {}
+
+  /** `/vibe <text>`. */
+  command(ctx: ChatContext, text: string): Promise<void> {
+    return this.track(ctx, (c) => this.runCommand(c, text));
+  }
+
+  private async runCommand(c: ChatContext, text: string): Promise<void> {
+    {
+      const cmd = parseCommand(text);
+      switch (cmd.kind) {
+        case 'help':
+          return void (await c.conv.ephemeral(helpCard(cmd.reason)));
+        case 'invalid':
+          throw new UserError(cmd.message);
+        case 'create':
+          return this.create(c, cmd.prompt);
+        case 'gallery':
+          return this.gallery(c, cmd.cursor);
+        case 'versions':
+          return this.versions(c, await this.resolveApp(c, cmd.appId, 'versions'));
+        case 'undo':
+          return this.undo(c, await this.resolveApp(c, cmd.appId, 'undo'));
+        case 'restore':
+          return this.restore(c, await this.resolveApp(c, cmd.appId, `restore ${cmd.version}`), cmd.version);
+        case 'delete':
+          return this.delete(c, await this.resolveApp(c, cmd.appId, 'delete'), cmd.confirmed);
+      }
+    }
+  }
+
+  /** A human message in a thread. Refines the thread's app; ignores threads that are not apps'. */
+  threadMessage(ctx: ChatContext, text: string): Promise<void> {
+    return this.track(ctx, async (c) => {
+      const threadId = c.threadId;
+      if (!threadId) return;
+      const trimmed = text.trim();
+      if (/^\/vibe(\s|$)/.test(trimmed)) return this.runCommand(c, trimmed.slice('/vibe'.length));
+      if (this.building.has(threadId)) {
+        await c.conv.reply(threadId, { text: 'Still building the first version; reply again once the link is here.' });
+        return;
+      }
+      const app = await this.deps.store.appForThread(threadId);
+      if (!app || app.deleted) return; // not an app's thread: stay quiet
+      const bad = checkInstruction(trimmed);
+      if (bad) throw new UserError(bad);
+      await this.refine(c, app, trimmed);
+    });
+  }
+
+  /** A button press: `action` and `value` come from a card's actions. */
+  action(ctx: ChatContext, action: string, value: string): Promise<void> {
+    return this.track(ctx, async (c) => {
+      if (action === 'gallery') return this.gallery(c, value || undefined);
+      if (action === 'restore') {
+        const [appId = '', n = ''] = value.split(':');
+        return this.restore(c, await this.resolveApp(c, appId, 'restore'), Number(n));
+      }
+      const app = await this.resolveApp(c, value, action);
+      switch (action) {
+        case 'undo':
+          return this.undo(c, app);
+        case 'versions':
+          return this.versions(c, app);
+        case 'delete':
+          return this.delete(c, app, false);
+        case 'delete-confirm':
+          return this.delete(c, app, true);
+        default:
+          throw new UserError(`Unknown button "${action}".`);
+      }
+    });
+  }
+
+  /** Resolves when every request under way has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // ------------------------------------------------------------------ flows
+
+  private async create(ctx: ChatContext, prompt: string): Promise<void> {
+    const { runtime, model, sandbox, store, logger } = this.deps;
+    const what = `Building "${truncate(prompt, 60)}"`;
+    const ref = await ctx.conv.post(queuedCard(what, 0));
+    const threadId = await ctx.conv.startThread(ref, truncate(prompt, 80));
+    const appId = newId();
+    const status = this.status(ctx.conv, ref);
+    this.building.add(threadId);
+    const abort = new AbortController();
+    let sandboxReady = false;
+    try {
+      status.set(progressCard(what, { stage: 'writing', files: [] }));
+      const booting = runtime.boot(appId).then((h) => ((sandboxReady = true), h));
+      booting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
+      const generating = model.generate(prompt, this.onModelProgress(status, what), abort.signal);
+      generating.catch(() => undefined); // awaited below; keeps a boot failure from leaving it unhandled
+      const first = await generating.catch(async (err) => {
+        await booting.catch((bootErr) => Promise.reject(bootErr)); // a boot failure explains the abort
+        throw err;
+      });
+      if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
+      const handle = await booting;
+      const built = await runtime.pinned(appId, () =>
+        writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) }),
+      );
+      if (built.errors.length > 0) {
+        await runtime.stop(appId);
+        await status.finish(failureCard(what, `The code still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`, built.errors));
+        return;
+      }
+      const title = built.turn.title?.trim() || first.title?.trim() || truncate(prompt, 40);
+      const summary = built.turn.summary?.trim() || first.summary?.trim() || '';
+      const app = await store.createApp({ id: appId, channelId: ctx.channelId, threadId, ownerId: ctx.actor.id, ownerName: ctx.actor.name, title, summary, prompt, sandboxId: handle.id });
+      try {
+        const version = await store.addVersion(appId, { files: built.turn.files, instruction: prompt, authorId: ctx.actor.id, usage: built.usage, model: model.label });
+        await store.setThread(threadId, appId);
+        logger.info({ appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app created');
+        await status.finish(liveCard({ ...app, latestVersion: version.number }, version, this.deps.linkFor(appId)));
+      } catch (err) {
+        await store.deleteApp(appId).catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-created app'));
+        throw err;
+      }
+    } catch (err) {
+      abort.abort();
+      await runtime.stop(appId).catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed create'));
+      await status.finish(this.failure(what, err));
+    } finally {
+      this.building.delete(threadId);
+    }
+  }
+
+  private async refine(ctx: ChatContext, app: AppRecord, instruction: string): Promise<void> {
+    const what = `Changing: "${truncate(instruction, 60)}"`;
+    // Join the queue before posting, so concurrent replies see their true place in line.
+    const posted = ctx.conv.reply(app.threadId, queuedCard(what, this.queue.depth(app.id)));
+    posted.catch(() => undefined); // awaited in the task; this only marks it handled while queued
+    await this.queue.run(app.id, async () => {
+      const { runtime, model, sandbox, store, logger } = this.deps;
+      const status = this.status(ctx.conv, await posted);
+      const abort = new AbortController();
+      try {
+        const fresh = await store.getApp(app.id);
+        if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
+        const current = await store.getVersion(app.id, fresh.latestVersion);
+        if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
+        status.set(progressCard(what, { stage: 'writing', files: [] }));
+        const waking = runtime.ensure(app.id);
+        waking.catch(() => abort.abort());
+        const first = await model.refine(current.files, instruction, this.onModelProgress(status, what), abort.signal).catch(async (err) => {
+          await waking.catch((e) => Promise.reject(e));
+          throw err;
+        });
+        const handle = await waking;
+        const built = await runtime.pinned(app.id, () =>
+          writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) }),
+        );
+        if (built.errors.length > 0) {
+          await sandbox.write(handle.id, current.files); // put the working version back
+          await status.finish(failureCard(what, `The change still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so it was not applied; the app is unchanged at v${current.number}. Last errors:`, built.errors));
+          return;
+        }
+        const version = await store.addVersion(app.id, { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label });
+        const patch = built.turn.title ? { title: built.turn.title, summary: built.turn.summary ?? fresh.summary } : {};
+        const updated = await store.updateApp(app.id, { ...patch, sandboxId: handle.id });
+        logger.info({ appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app refined');
+        await status.finish(liveCard(updated, version, this.deps.linkFor(app.id), undefined, built.turn.message ? truncate(built.turn.message, 300) : undefined));
+      } catch (err) {
+        abort.abort();
+        await status.finish(this.failure(what, err));
+      }
+    });
+  }
+
+  private async restoreVersion(ctx: ChatContext, app: AppRecord, target: number, instruction: string): Promise<void> {
+    this.requireOwnerOrManager(ctx, app, instruction);
+    await this.queue.run(app.id, async () => {
+      const { store, runtime, sandbox } = this.deps;
+      const version = await store.getVersion(app.id, target);
+      if (!version) throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
+      const handle = await runtime.ensure(app.id);
+      await runtime.pinned(app.id, () => sandbox.write(handle.id, version.files));
+      const saved = await store.addVersion(app.id, { files: version.files, instruction, authorId: ctx.actor.id, usage: zeroUsage(), model: 'none', basedOn: target });
+      const updated = await store.updateApp(app.id, { sandboxId: handle.id });
+      await ctx.conv.reply(app.threadId, liveCard(updated, saved, this.deps.linkFor(app.id), undefined, `Restored v${target} as v${saved.number}.`));
+    });
+  }
+
+  private async undo(ctx: ChatContext, app: AppRecord): Promise<void> {
+    const latest = await this.deps.store.getVersion(app.id, app.latestVersion);
+    const effective = latest?.basedOn ?? app.latestVersion; // undo after undo walks further back
+    if (effective <= 1) throw new UserError('Nothing to undo: the app is at its first version.');
+    await this.restoreVersion(ctx, app, effective - 1, `undo (back to v${effective - 1})`);
+  }
+
+  private async restore(ctx: ChatContext, app: AppRecord, n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) throw new UserError('Give a version number, for example `/vibe restore 2`.');
+    if (n > app.latestVersion) throw new UserError(`Version ${n} does not exist; this app has versions 1 to ${app.latestVersion}.`);
+    await this.restoreVersion(ctx, app, n, `restore v${n}`);
+  }
+
+  private async versions(ctx: ChatContext, app: AppRecord): Promise<void> {
+    const list = await this.deps.store.listVersions(app.id, 10);
+    await ctx.conv.ephemeral(versionsCard(app, list));
+  }
+
+  private async delete(ctx: ChatContext, app: AppRecord, confirmed: boolean): Promise<void> {
+    if (ctx.actor.id !== app.ownerId) throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) can delete it.`);
+    if (!confirmed) return void (await ctx.conv.ephemeral(confirmDeleteCard(app)));
+    await this.queue.run(app.id, async () => {
+      await this.deps.runtime.stop(app.id);
+      await this.deps.store.deleteApp(app.id);
+    });
+    this.deps.logger.info({ appId: app.id, by: ctx.actor.id }, 'app deleted');
+    await ctx.conv.reply(app.threadId, { title: `Deleted "${app.title}"`, text: 'Its link no longer works.' });
+  }
+
+  private async gallery(ctx: ChatContext, cursor?: string): Promise<void> {
+    const page = await this.deps.store.appsInChannel(ctx.channelId, this.deps.galleryPageSize ?? 5, cursor);
+    const items: GalleryEntry[] = page.items
+      .filter((a) => !a.deleted && a.latestVersion > 0)
+      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.linkFor(app.id) }));
+    const card = galleryCard({ ...page, items });
+    if (ctx.source) await ctx.conv.update(ctx.source, card);
+    else await ctx.conv.post(card);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private async resolveApp(ctx: ChatContext, appId: string | undefined, what: string): Promise<AppRecord> {
+    const app = appId ? await this.deps.store.getApp(appId) : ctx.threadId ? await this.deps.store.appForThread(ctx.threadId) : undefined;
+    if (!app && !appId) throw new UserError(`Use \`/vibe ${what}\` in an app's thread, or add the app's id.`);
+    if (!app || app.deleted) throw new UserError(`There is no app "${appId ?? ''}" (it may have been deleted).`);
+    return app;
+  }
+
+  private requireOwnerOrManager(ctx: ChatContext, app: AppRecord, what: string): void {
+    if (ctx.actor.id === app.ownerId || ctx.actor.isManager) return;
+    throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) or a channel manager can ${what.split(' ')[0]} it.`);
+  }
+
+  private status(conv: Conversation, ref: MessageRef): StatusMessage {
+    return new StatusMessage(conv, ref, {
+      minIntervalMs: this.deps.statusIntervalMs ?? 1000,
+      onError: (err) => this.deps.logger.warn({ err }, 'status edit failed'),
+    });
+  }
+
+  private onModelProgress(status: StatusMessage, what: string): (p: ModelProgress) => void {
+    return (p) => {
+      if (p.kind === 'file') status.set(progressCard(what, { stage: 'writing', files: p.files } satisfies Stage));
+    };
+  }
+
+  /** A failure as a card: UserErrors say what happened; anything else is logged under an id. */
+  private failure(what: string, err: unknown): Card {
+    if (err instanceof UserError) return failureCard(what, err.message, undefined);
+    const id = newId(6);
+    this.deps.logger.error({ err, errorId: id }, `${what} failed`);
+    return failureCard(what, `Something went wrong on our side (error ${id}). Nothing was saved.`, undefined);
+  }
+
+  /** Runs a handler with error reporting, the offline footer, and in-flight tracking. */
+  private track(ctx: ChatContext, handler: (ctx: ChatContext) => Promise<void>): Promise<void> {
+    const c = this.deps.model.offline ? { ...ctx, conv: withFooter(ctx.conv, OFFLINE_NOTE) } : ctx;
+    const p = handler(c).catch(async (err: unknown) => {
+      const card = err instanceof UserError ? errorCard(err.message) : this.failure('Request', err);
+      await c.conv.ephemeral(card).catch((e) => this.deps.logger.error({ err: e }, 'could not report an error'));
+    });
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+}
+
+/** Adds a footer to every card sent through `conv` (the offline model's note). */
+function withFooter(conv: Conversation, footer: string): Conversation {
+  const add = (card: Card): Card => ({ ...card, footer: card.footer ? `${card.footer} · ${footer}` : footer });
+  return {
+    post: (card) => conv.post(add(card)),
+    update: (ref, card) => conv.update(ref, add(card)),
+    reply: (thread, card) => conv.reply(thread, add(card)),
+    startThread: (ref, name) => conv.startThread(ref, name),
+    ephemeral: (card) => conv.ephemeral(add(card)),
+  };
+}
+

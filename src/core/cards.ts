@@ -1,0 +1,141 @@
+import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.ts';
+
+// Every message the bot sends, as a neutral card. Adapters render and escape them.
+
+export const OFFLINE_NOTE = 'offline sample model: set ANTHROPIC_API_KEY for Claude';
+
+export function helpCard(reason?: string): Card {
+  return {
+    title: 'vibe-bot: describe an app, get a live link',
+    text: [
+      reason,
+      '`/vibe <what to build>`: builds a React app and posts its link in a new thread.',
+      'Reply in that thread to change the app; each change is a new version.',
+      '`/vibe gallery` (or `list`): this channel\'s apps, newest first.',
+      '`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app\'s thread, or add the app id).',
+      '`/vibe delete`: delete an app (its owner, or a channel manager).',
+      '`/vibe help`: this message.',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  };
+}
+
+export function errorCard(message: string, footer?: string): Card {
+  return { title: 'Could not do that', text: message, footer };
+}
+
+export function queuedCard(what: string, ahead: number, footer?: string): Card {
+  return { title: what, text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.', footer };
+}
+
+export type Stage =
+  | { stage: 'writing'; files: string[] }
+  | { stage: 'starting' }
+  | { stage: 'checking' }
+  | { stage: 'repairing'; round: number; of: number; firstError: string };
+
+export function progressCard(what: string, s: Stage, footer?: string): Card {
+  const text = (() => {
+    switch (s.stage) {
+      case 'writing':
+        return s.files.length === 0 ? 'Writing code…' : `Writing code… ${s.files.join(', ')}`;
+      case 'starting':
+        return 'Starting the sandbox…';
+      case 'checking':
+        return 'Checking the code…';
+      case 'repairing':
+        return `Repairing (round ${s.round} of ${s.of}): ${s.firstError}`;
+    }
+  })();
+  return { title: what, text, footer, meta: { state: 'progress' } };
+}
+
+export function liveCard(app: AppRecord, version: VersionRecord, url: string, footer?: string, note?: string): Card {
+  return {
+    title: app.title,
+    text: [app.summary, note].filter(Boolean).join('\n'),
+    fields: [
+      { label: 'Version', value: `v${version.number}` },
+      { label: 'Owner', value: app.ownerName ?? app.ownerId },
+    ],
+    links: [{ label: 'Open', url }],
+    actions: appActions(app.id),
+    footer,
+    meta: { appId: app.id, version: version.number, url, state: 'live' },
+  };
+}
+
+export function appActions(appId: string): NonNullable<Card['actions']> {
+  return [
+    { label: 'Undo', action: 'undo', value: appId },
+    { label: 'Versions', action: 'versions', value: appId },
+    { label: 'Delete', action: 'delete', value: appId, style: 'danger' },
+  ];
+}
+
+export function failureCard(what: string, reason: string, lastErrors: CheckError[] | undefined, footer?: string): Card {
+  const errors = lastErrors?.slice(0, 5).map(formatCheckError) ?? [];
+  return {
+    title: `${what}: failed`,
+    text: [reason, ...errors.map((e) => `• ${e}`)].join('\n'),
+    footer,
+    meta: { state: 'failed' },
+  };
+}
+
+export function formatCheckError(e: CheckError): string {
+  return e.line > 0 ? `${e.file}:${e.line}:${e.column} ${e.message}` : `${e.file}: ${e.message}`;
+}
+
+export function versionsCard(app: AppRecord, versions: VersionRecord[]): Card {
+  return {
+    title: `${app.title}: versions`,
+    text: versions
+      .map((v) => `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}`)
+      .join('\n'),
+    actions: versions.slice(1, 4).map((v) => ({ label: `Restore v${v.number}`, action: 'restore', value: `${app.id}:${v.number}` })),
+  };
+}
+
+export function confirmDeleteCard(app: AppRecord): Card {
+  return {
+    title: `Delete "${app.title}"?`,
+    text: 'The link stops working and the app leaves the gallery. This cannot be undone from chat.',
+    actions: [{ label: 'Yes, delete', action: 'delete-confirm', value: app.id, style: 'danger' }],
+  };
+}
+
+export interface GalleryEntry {
+  app: AppRecord;
+  live: boolean;
+  url: string;
+}
+
+export function galleryCard(page: Page<GalleryEntry>, footer?: string): Card {
+  if (page.items.length === 0 && !page.prev) return { title: 'No apps in this channel yet', text: 'Start one with `/vibe <what to build>`.' };
+  const actions: NonNullable<Card['actions']> = [];
+  if (page.prev) actions.push({ label: 'Previous', action: 'gallery', value: page.prev });
+  if (page.next) actions.push({ label: 'Next', action: 'gallery', value: page.next });
+  return {
+    title: 'Apps in this channel',
+    items: page.items.map(({ app, live, url }) => ({
+      title: app.title,
+      text: app.summary,
+      fields: [
+        { label: 'Owner', value: app.ownerName ?? app.ownerId },
+        { label: 'Status', value: live ? 'live' : 'sleeping' },
+        { label: 'Versions', value: String(app.latestVersion) },
+        { label: 'Thread', value: app.threadId },
+      ],
+      links: [{ label: 'Open', url }],
+    })),
+    actions,
+    footer,
+  };
+}
+
+export function truncate(s: string, max: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : `${one.slice(0, max - 1)}…`;
+}

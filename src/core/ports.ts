@@ -1,0 +1,183 @@
+// The interfaces the core owns. Adapters, models, sandboxes and stores implement them;
+// the core imports nothing concrete.
+
+/** An app's source: path relative to the app root (always under `src/`) -> file text. */
+export type FileMap = Record<string, string>;
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+// ---------------------------------------------------------------- code model
+
+export type ModelProgress =
+  | { kind: 'file'; path: string; files: string[] } // a file was created or edited; `files` = paths touched so far
+  | { kind: 'text'; chars: number }; // streamed text, for liveness
+
+export type ProgressListener = (p: ModelProgress) => void;
+
+/** One answer of the model: the full file map after its edits, plus how it named the app. */
+export interface CodeTurn {
+  files: FileMap;
+  /** Short app title (2-5 words). Set on create; may be unset on refine. */
+  title?: string;
+  /** One-line description of the app. */
+  summary?: string;
+  /** The model's closing words to the user (short). */
+  message?: string;
+  usage: TokenUsage;
+  /** Continues the same conversation with check errors; returns the repaired files. */
+  repair(errors: string, onProgress: ProgressListener): Promise<CodeTurn>;
+}
+
+export interface CodeModel {
+  /** For logs and messages, e.g. "claude-sonnet-4-6" or "offline sample model". */
+  readonly label: string;
+  /** True for the built-in sample model: every message it causes says so. */
+  readonly offline: boolean;
+  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
+  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
+}
+
+// ---------------------------------------------------------------- sandboxes
+
+export interface CheckError {
+  file: string; // relative to app root, e.g. "src/App.tsx"
+  line: number; // 1-based; 0 when unknown
+  column: number; // 1-based; 0 when unknown
+  message: string; // e.g. "TS2307: Cannot find module './Timer' ..."
+}
+
+export interface SandboxHandle {
+  id: string;
+  /** Where the sandbox serves the app (may be an internal address; the core links via `AppLinks`). */
+  url: string;
+}
+
+export type SandboxStatus = 'running' | 'stopped';
+
+export interface SandboxProvider {
+  /** Starts a sandbox for `appId` serving `files` (the template's placeholder when omitted). */
+  boot(appId: string, files?: FileMap): Promise<SandboxHandle>;
+  /** Replaces the app's `src/` with exactly `files` (files not in the map are removed). */
+  write(id: string, files: FileMap): Promise<void>;
+  /** Type errors, unresolved imports and syntax errors, with file and line. Empty = clean. */
+  check(id: string): Promise<CheckError[]>;
+  status(id: string): Promise<SandboxStatus>;
+  stop(id: string): Promise<void>;
+  /** Stops every sandbox this provider started (shutdown). */
+  stopAll(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- store
+
+export interface AppRecord {
+  id: string;
+  /** Where the app lives: the channel id and the thread root message id. */
+  channelId: string;
+  threadId: string; // conversation-level id of the thread (see Conversation ids)
+  ownerId: string;
+  ownerName?: string;
+  title: string;
+  summary: string;
+  prompt: string;
+  createdAt: number; // epoch ms
+  updatedAt: number;
+  /** Number of the newest version (versions are 1..latest, append-only). 0 while the first is being made. */
+  latestVersion: number;
+  /** Current sandbox, if any; cleared when it stops. */
+  sandboxId?: string;
+  deleted?: boolean;
+}
+
+export interface VersionRecord {
+  appId: string;
+  number: number;
+  files: FileMap;
+  /** What produced it: the prompt, the refinement text, "undo", "restore v3". */
+  instruction: string;
+  authorId: string;
+  createdAt: number;
+  usage: TokenUsage;
+  model: string;
+  /** For undo/restore: the version whose files this one copies. */
+  basedOn?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next (older) page; undefined when this is the last page. */
+  next?: string;
+  /** Opaque cursor for the previous (newer) page; undefined on the first page. */
+  prev?: string;
+}
+
+export interface AppStore {
+  createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord>;
+  getApp(appId: string): Promise<AppRecord | undefined>;
+  /** Shallow-merges `patch` into the app record (not versions). */
+  updateApp(appId: string, patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'threadId'>>): Promise<AppRecord>;
+  /** Marks deleted and removes it from the thread index; versions are kept. */
+  deleteApp(appId: string): Promise<void>;
+  /** Appends a version; never loses one to a concurrent append. Returns the stored record with its number. */
+  addVersion(appId: string, v: Omit<VersionRecord, 'appId' | 'number' | 'createdAt'>): Promise<VersionRecord>;
+  getVersion(appId: string, number: number): Promise<VersionRecord | undefined>;
+  /** Newest first. */
+  listVersions(appId: string, limit?: number): Promise<VersionRecord[]>;
+  appForThread(threadId: string): Promise<AppRecord | undefined>;
+  setThread(threadId: string, appId: string): Promise<void>;
+  /** Newest first, paginated by cursor; never scans all apps. */
+  appsInChannel(channelId: string, pageSize: number, cursor?: string): Promise<Page<AppRecord>>;
+  appsOfUser(userId: string, pageSize: number, cursor?: string): Promise<Page<AppRecord>>;
+  /** True the first time `key` is seen within `ttlMs` (event dedupe). */
+  firstSeen(key: string, ttlMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- chat
+
+/** A neutral message; each adapter renders it for its platform and enforces its limits. */
+export interface Card {
+  title?: string;
+  text?: string;
+  fields?: { label: string; value: string }[];
+  /** Links: rendered as link buttons where the platform has them. */
+  links?: { label: string; url: string }[];
+  /** Buttons that call back into the bot: `action` is "undo", "versions", "delete", "gallery" ... */
+  actions?: { label: string; action: string; value: string; style?: 'primary' | 'danger' }[];
+  /** Cards listed under this one (gallery entries). */
+  items?: Card[];
+  /** Muted footnote, e.g. "offline sample model". */
+  footer?: string;
+  /** Machine-readable facts about the app the card shows (for --json output and adapters). */
+  meta?: { appId?: string; version?: number; url?: string; state?: 'progress' | 'live' | 'failed' };
+}
+
+export interface MessageRef {
+  /** Platform-qualified id, e.g. "shell:general:12". */
+  id: string;
+  channelId: string;
+  /** Set when the message is inside a thread. */
+  threadId?: string;
+}
+
+/** What an adapter gives the core for one incoming event. */
+export interface Conversation {
+  post(card: Card): Promise<MessageRef>;
+  update(ref: MessageRef, card: Card): Promise<void>;
+  reply(thread: MessageRef | string, card: Card): Promise<MessageRef>;
+  /** Makes `ref` the root of a thread; returns the thread id. */
+  startThread(ref: MessageRef, name: string): Promise<string>;
+  /** Visible only to the person who asked. */
+  ephemeral(card: Card): Promise<void>;
+}
+
+export interface Actor {
+  id: string;
+  name?: string;
+  /** May manage others' apps in this channel (channel manager / Manage Messages). */
+  isManager?: boolean;
+}

@@ -1,0 +1,57 @@
+import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../../src/core/ports.ts';
+
+/**
+ * A SandboxProvider test double for core tests: keeps files in memory; `check` reports an
+ * error for every file containing the marker `BROKEN` (the local provider has real tests).
+ */
+export class MemorySandbox implements SandboxProvider {
+  readonly sandboxes = new Map<string, { appId: string; files: FileMap; running: boolean }>();
+  bootError?: Error;
+  bootDelayMs = 0;
+  private seq = 0;
+
+  async boot(appId: string, files?: FileMap): Promise<SandboxHandle> {
+    if (this.bootDelayMs) await new Promise((r) => setTimeout(r, this.bootDelayMs));
+    if (this.bootError) throw this.bootError;
+    const id = `${appId}.${++this.seq}`;
+    this.sandboxes.set(id, { appId, files: { ...(files ?? { 'src/App.tsx': 'placeholder' }) }, running: true });
+    return { id, url: `http://127.0.0.1:1/apps/${appId}/` };
+  }
+
+  async write(id: string, files: FileMap): Promise<void> {
+    this.get(id).files = { ...files };
+  }
+
+  async check(id: string): Promise<CheckError[]> {
+    return Object.entries(this.get(id).files)
+      .filter(([, text]) => text.includes('BROKEN'))
+      .map(([file]) => ({ file, line: 1, column: 1, message: 'TS2304: Cannot find name BROKEN.' }));
+  }
+
+  async status(id: string): Promise<SandboxStatus> {
+    return this.sandboxes.get(id)?.running ? 'running' : 'stopped';
+  }
+
+  async stop(id: string): Promise<void> {
+    const s = this.sandboxes.get(id);
+    if (s) s.running = false;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const s of this.sandboxes.values()) s.running = false;
+  }
+
+  running(): string[] {
+    return [...this.sandboxes].filter(([, s]) => s.running).map(([id]) => id);
+  }
+
+  filesOf(appId: string): FileMap | undefined {
+    return [...this.sandboxes.values()].filter((s) => s.appId === appId && s.running).at(-1)?.files;
+  }
+
+  private get(id: string) {
+    const s = this.sandboxes.get(id);
+    if (!s || !s.running) throw new Error(`sandbox ${id} is not running`);
+    return s;
+  }
+}

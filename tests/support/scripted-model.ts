@@ -1,0 +1,52 @@
+import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
+
+/** One scripted answer: the files the "model" ends with (or an error to throw). */
+export type Answer = { files: FileMap; title?: string; summary?: string; message?: string } | { error: Error };
+
+const usage = (n: number): TokenUsage => ({ inputTokens: n, outputTokens: n, cacheReadTokens: 0, cacheWriteTokens: 0 });
+
+/**
+ * A CodeModel test double for core tests (the Claude integration has its own tests against a
+ * fake Messages API). Answers come from a queue; every call is recorded.
+ */
+export class ScriptedModel implements CodeModel {
+  readonly label = 'scripted';
+  offline = false;
+  readonly calls: { kind: 'generate' | 'refine' | 'repair'; input: string; files?: FileMap }[] = [];
+  private answers: Answer[] = [];
+  /** Delay before answering, to let tests observe concurrency. */
+  delayMs = 0;
+
+  script(...answers: Answer[]): this {
+    this.answers.push(...answers);
+    return this;
+  }
+
+  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    this.calls.push({ kind: 'generate', input: prompt });
+    return this.answer(onProgress, signal);
+  }
+
+  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    this.calls.push({ kind: 'refine', input: instruction, files });
+    return this.answer(onProgress, signal);
+  }
+
+  private async answer(onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    const a = this.answers.shift();
+    if (!a) throw new Error('ScriptedModel: no answer scripted');
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (signal?.aborted) throw new Error('aborted');
+    if ('error' in a) throw a.error;
+    const paths = Object.keys(a.files);
+    paths.forEach((p, i) => onProgress({ kind: 'file', path: p, files: paths.slice(0, i + 1) }));
+    return {
+      ...a,
+      usage: usage(10),
+      repair: async (errors, progress) => {
+        this.calls.push({ kind: 'repair', input: errors });
+        return this.answer(progress);
+      },
+    };
+  }
+}
