@@ -1,0 +1,33 @@
+import type { Card } from '../../src/core/ports.ts';
+
+/** A card as terminal lines. Buttons become the text command that does the same thing. */
+export function renderCardText(card: Card): string[] {
+  const lines: string[] = [];
+  if (card.title) lines.push(`**${card.title}**`);
+  if (card.text) lines.push(...card.text.split('\n'));
+  if (card.fields?.length) lines.push(card.fields.map((f) => `${f.label}: ${f.value}`).join(' · '));
+  for (const l of card.links ?? []) lines.push(`${l.label}: ${l.url}`);
+  for (const item of card.items ?? []) {
+    const [first = '', ...rest] = renderCardText(item);
+    lines.push(`  • ${first.replace(/^\*\*(.*)\*\*$/, '$1')}`, ...rest.map((r) => `    ${r}`));
+  }
+  if (card.actions?.length) lines.push(card.actions.map((a) => `[${a.label}: ${commandFor(a.action, a.value)}]`).join(' '));
+  if (card.footer) lines.push(`(${card.footer})`);
+  return lines;
+}
+
+/** The `/vibe …` text that does what a button does. */
+export function commandFor(action: string, value: string): string {
+  switch (action) {
+    case 'gallery':
+      return `/vibe gallery ${value}`;
+    case 'restore': {
+      const [appId, n] = value.split(':');
+      return `/vibe restore ${n} ${appId}`;
+    }
+    case 'delete-confirm':
+      return `/vibe delete ${value} confirm`;
+    default:
+      return `/vibe ${action} ${value}`;
+  }
+}

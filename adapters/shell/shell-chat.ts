@@ -1,0 +1,145 @@
+import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { Actor, Card, Conversation, MessageRef } from '../../src/core/ports.ts';
+
+/** Everything the terminal chat shows: one event per post, edit, reply, thread and private note. */
+export interface ShellEvent {
+  type: 'post' | 'update' | 'reply' | 'ephemeral' | 'thread' | 'info';
+  /** Message id, e.g. "shell:general:3". */
+  id?: string;
+  channel: string;
+  thread?: string;
+  /** Who sees an ephemeral message. */
+  user?: string;
+  card?: Card;
+  /** For info lines (help of the shell itself, errors in input). */
+  text?: string;
+}
+
+export type ShellSink = (e: ShellEvent) => void;
+
+/** A line of input, already parsed (JSON mode may set every field; typed text sets `text`). */
+export interface ShellInput {
+  text?: string;
+  channel?: string;
+  thread?: string;
+  user?: string;
+  /** Press a button: the card action's `action` and `value`. */
+  action?: string;
+  value?: string;
+}
+
+export const SHELL_HELP = [
+  'Terminal chat commands:',
+  '  /vibe <what to build>   build an app (its thread opens automatically)',
+  '  /vibe gallery | help | versions | undo | restore N | delete',
+  '  /thread N               enter the thread of message N (then type to change its app)',
+  '  /back                   leave the thread',
+  '  /channel NAME           switch channel',
+  '  /user NAME              speak as another user',
+  '  /quit                   leave',
+].join('\n');
+
+/**
+ * A chat that lives in a terminal: channels, threads and messages with numbers. It turns
+ * input into calls on the bot and the bot's messages into ShellEvents.
+ */
+export class ShellChat {
+  private seq = 0;
+  channel = 'general';
+  thread?: string;
+  user = 'you';
+  private readonly threadOf = new Map<string, string>(); // message id -> thread id
+
+  constructor(
+    private readonly bot: VibeBot,
+    private readonly emit: ShellSink,
+  ) {}
+
+  /** Handles one line; resolves when the shell has dispatched it (not when the bot is done). */
+  handle(input: ShellInput): Promise<void> | void {
+    const channel = input.channel ?? this.channel;
+    const thread = input.thread ?? this.thread;
+    const user = input.user ?? this.user;
+    const ctx = this.context(channel, thread, user);
+    if (input.action) return this.bot.action(ctx, input.action, input.value ?? '');
+    const text = (input.text ?? '').trim();
+    if (text === '') return;
+    if (text === '/vibe' || text.startsWith('/vibe ')) return this.bot.command(ctx, text.slice(5));
+    const [word, ...rest] = text.split(/\s+/);
+    switch (word) {
+      case '/help':
+        return this.info(SHELL_HELP);
+      case '/thread': {
+        const n = rest[0]?.replace(/^#/, '');
+        const id = this.messageId(n);
+        if (!id) return this.info(`No message ${rest[0] ?? ''}. Use the number shown in [#channel N].`);
+        this.thread = this.threadOf.get(id) ?? id;
+        this.channel = this.thread.split(':')[1] ?? this.channel;
+        return this.info(`In the thread of message ${n}. Type to change its app; /back to leave.`);
+      }
+      case '/back':
+        this.thread = undefined;
+        return this.info(`Back in #${this.channel}.`);
+      case '/channel':
+        if (!rest[0]) return this.info('Which channel? /channel NAME');
+        this.channel = rest[0].replace(/^#/, '');
+        this.thread = undefined;
+        return this.info(`Now in #${this.channel}.`);
+      case '/user':
+        if (!rest[0]) return this.info('Who? /user NAME');
+        this.user = rest[0];
+        return this.info(`You are now ${this.user}.`);
+    }
+    if (text.startsWith('/')) return this.info(`Unknown command ${word}. ${SHELL_HELP}`);
+    if (!thread) return this.info('Start with /vibe <what to build>, or /thread N to talk in an app\'s thread.');
+    return this.bot.threadMessage(ctx, text);
+  }
+
+  private context(channel: string, thread: string | undefined, user: string): ChatContext {
+    const actor: Actor = { id: `shell:${user}`, name: user, isManager: false };
+    return { conv: this.conversation(channel, user), actor, channelId: `shell:${channel}`, threadId: thread };
+  }
+
+  private conversation(channel: string, user: string): Conversation {
+    const next = (thread?: string): MessageRef => {
+      const id = `shell:${channel}:${++this.seq}`;
+      if (thread) this.threadOf.set(id, thread);
+      return { id, channelId: `shell:${channel}`, threadId: thread };
+    };
+    return {
+      post: async (card) => {
+        const ref = next();
+        this.emit({ type: 'post', id: ref.id, channel, card });
+        return ref;
+      },
+      update: async (ref, card) => {
+        this.emit({ type: 'update', id: ref.id, channel, thread: ref.threadId, card });
+      },
+      reply: async (threadRef, card) => {
+        const thread = typeof threadRef === 'string' ? threadRef : (threadRef.threadId ?? threadRef.id);
+        const ref = next(thread);
+        this.emit({ type: 'reply', id: ref.id, channel, thread, card });
+        return ref;
+      },
+      startThread: async (ref) => {
+        this.threadOf.set(ref.id, ref.id);
+        this.thread = ref.id; // the person who asked lands in the new thread, ready to refine
+        this.emit({ type: 'thread', id: ref.id, channel, thread: ref.id });
+        return ref.id;
+      },
+      ephemeral: async (card) => {
+        this.emit({ type: 'ephemeral', channel, user, card });
+      },
+    };
+  }
+
+  private messageId(n: string | undefined): string | undefined {
+    if (!n || !/^\d+$/.test(n)) return undefined;
+    for (const id of this.threadOf.keys()) if (id.endsWith(`:${n}`)) return id;
+    return undefined;
+  }
+
+  private info(text: string): void {
+    this.emit({ type: 'info', channel: this.channel, thread: this.thread, text });
+  }
+}

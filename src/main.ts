@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino from 'pino';
+import { runShell } from '../adapters/shell/run-shell.ts';
+import { buildVibeApp } from './app.ts';
+import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
+
+const LOG_FILE = './data/vibe.log';
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  let config: Config;
+  try {
+    config = loadConfig(readEnv());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = makeLogger(config, json);
+  const app = await buildVibeApp(config, logger);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // Slack and Discord adapters arrive with their issues; with no platform credentials the
+  // terminal chat is the bot's home (Hubot's "shell" adapter idea).
+  const banner = [
+    'vibe-bot: no Slack or Discord credentials are set, so this is the terminal chat (shell adapter).',
+    app.model.offline
+      ? 'Model: offline sample model (no ANTHROPIC_API_KEY): /vibe answers with built-in sample apps, which cannot be edited.'
+      : `Model: ${app.model.label} (Claude).`,
+    `App links are served at ${app.publicUrl}/apps/<id>/. Logs: ${json ? 'stderr' : LOG_FILE}.`,
+  ];
+  logger.info('no Slack or Discord credentials: starting the shell adapter');
+  await runShell({ bot: app.bot, input: process.stdin, output: process.stdout, json, banner });
+  await app.close();
+  return 0;
+}
+
+function makeLogger(config: Config, json: boolean): pino.Logger {
+  if (json) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
+  // The terminal is the chat: only warnings go there; everything goes to the log file.
+  mkdirSync(dirname(LOG_FILE), { recursive: true });
+  return pino(
+    { level: config.LOG_LEVEL },
+    pino.multistream([
+      { level: 'warn', stream: pino.destination(2) },
+      { level: config.LOG_LEVEL === 'silent' ? 'fatal' : config.LOG_LEVEL, stream: pino.destination({ dest: LOG_FILE, mkdir: true, sync: true }) },
+    ]),
+  );
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`vibe-bot could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderCardText } from '../../adapters/shell/render-text.ts';
+import { runShell } from '../../adapters/shell/run-shell.ts';
+import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { VibeBot } from '../../src/core/bot.ts';
+import type { AppStore } from '../../src/core/ports.ts';
+import { openAppStore } from '../../src/store/open.ts';
+import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { ScriptedModel } from '../support/scripted-model.ts';
+
+const logger = pino({ level: 'silent' });
+const APP = (t: string) => ({ 'src/App.tsx': `export default function App() { return <h1>${t}</h1>; }\n` });
+
+let store: AppStore | undefined;
+let runtime: AppRuntime | undefined;
+afterEach(async () => {
+  await runtime?.stopAll();
+  await store?.close();
+});
+
+/** Runs the shell on `lines` and returns what it wrote. */
+async function drive(lines: string[], json: boolean, model: ScriptedModel): Promise<string[]> {
+  store = await openAppStore('memory://');
+  const sandbox = new MemorySandbox();
+  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning: 5 });
+  const bot = new VibeBot({ store, model, runtime, sandbox, logger, linkFor: (id) => `http://gw.test/apps/${id}/`, statusIntervalMs: 0 });
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const chunks: string[] = [];
+  output.on('data', (d: Buffer) => chunks.push(d.toString()));
+  const done = runShell({ bot, input, output, json });
+  // One line at a time, waiting for the bot between lines, like a person who reads the answer.
+  for (const line of lines) {
+    input.write(line + '\n');
+    await new Promise((r) => setTimeout(r, 5));
+    await bot.idle();
+  }
+  input.end();
+  await done;
+  return chunks.join('').split('\n').filter(Boolean);
+}
+
+describe('shell adapter', () => {
+  it('--json: one object per line with app id, version and link; threads and refinements work', async () => {
+    const model = new ScriptedModel().script({ files: APP('one'), title: 'Counter', summary: 'Counts' }, { files: APP('two') });
+    const out = await drive(['/vibe a counter', 'make it count twice', '{"text": "/vibe gallery", "thread": null}', 'not json {', '{bad json'], true, model);
+    const events = out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const live = events.filter((e) => e.state === 'live');
+    expect(live).toHaveLength(2);
+    expect(live[0]).toMatchObject({ type: 'update', version: 1, channel: 'general' });
+    expect(live[0]!.url).toBe(`http://gw.test/apps/${live[0]!.app as string}/`);
+    expect(live[1]).toMatchObject({ type: 'update', version: 2, app: live[0]!.app });
+    expect(events.find((e) => e.type === 'thread')).toMatchObject({ id: 'shell:general:1' });
+    const gallery = events.find((e) => e.type === 'post' && (e.card as { title?: string }).title === 'Apps in this channel');
+    expect(gallery).toBeDefined();
+    expect(events.some((e) => e.type === 'info' && String(e.text).startsWith('bad JSON input'))).toBe(true);
+  });
+
+  it('text mode: shows messages with numbers, edits, and the commands behind buttons', async () => {
+    const model = new ScriptedModel().script({ files: APP('one'), title: 'Counter', summary: 'Counts' });
+    const out = (await drive(['/vibe a counter', '/back', 'hello', '/vibe help', '/nope'], false, model)).join('\n');
+    expect(out).toContain('[#general 1] vibe-bot:');
+    expect(out).toContain('[#general 1 edited]');
+    expect(out).toMatch(/Open: http:\/\/gw\.test\/apps\/[a-z0-9]+\//);
+    expect(out).toMatch(/\[Undo: \/vibe undo [a-z0-9]+\]/);
+    expect(out).toContain('Start with /vibe <what to build>');
+    expect(out).toContain('(only you see this)');
+    expect(out).toContain('Unknown command /nope');
+  });
+
+  it('renders gallery items and footers', () => {
+    const lines = renderCardText({ title: 'Apps', items: [{ title: 'A', text: 'a', links: [{ label: 'Open', url: 'u' }] }], actions: [{ label: 'Next', action: 'gallery', value: 'c2' }], footer: 'offline sample model' });
+    expect(lines).toEqual(['**Apps**', '  • A', '    a', '    Open: u', '[Next: /vibe gallery c2]', '(offline sample model)']);
+  });
+});

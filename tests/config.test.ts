@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration, readEnv } from '../src/config.ts';
+
+describe('config', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('has working defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      VIBE_MODEL: 'claude-sonnet-4-6',
+      VIBE_STORE_URL: 'sqlite://./data/vibe.sqlite',
+      VIBE_IDLE_TIMEOUT: 600_000,
+      VIBE_MAX_RUNNING: 8,
+      VIBE_PORT: 8787,
+      VIBE_ISOLATION: 'auto',
+    });
+    expect(c.ANTHROPIC_API_KEY).toBeUndefined();
+  });
+
+  it('lists every bad variable in one readable message', () => {
+    let err: unknown;
+    try {
+      loadConfig({ VIBE_PORT: 'eighty', VIBE_IDLE_TIMEOUT: 'soon', VIBE_STORE_URL: 'mysql://x', LOG_LEVEL: 'loud', VIBE_MODEL: 'claude-opus-4-1' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    for (const name of ['VIBE_PORT="eighty"', 'VIBE_IDLE_TIMEOUT="soon"', 'VIBE_STORE_URL="mysql://x"', 'LOG_LEVEL="loud"']) expect(msg).toContain(name);
+    expect(msg).not.toContain('VIBE_MODEL');
+    expect(msg.split('\n')).toHaveLength(5);
+  });
+
+  it('reads .env under the real environment, which wins; blank values mean unset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vibe-env-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, '.env'), 'VIBE_MODEL=from-file\nVIBE_PORT=9000\nANTHROPIC_API_KEY=\n');
+    const c = loadConfig(readEnv({ VIBE_PORT: '9100' }, join(dir, '.env')));
+    expect(c.VIBE_MODEL).toBe('from-file');
+    expect(c.VIBE_PORT).toBe(9100);
+    expect(c.ANTHROPIC_API_KEY).toBeUndefined();
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('30')).toBe(30_000);
+    expect(parseDuration('ten')).toBeUndefined();
+  });
+});
