@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+
+/** Namespaces may only hold characters that are literal in SQL LIKE-free prefixes and Redis globs. */
+const NAMESPACE_RE = /^[A-Za-z0-9_-]{1,40}$/;
+
+export function checkNamespace(namespace: string): string {
+  if (!NAMESPACE_RE.test(namespace)) throw new Error(`invalid store namespace "${namespace}": use 1-40 of [A-Za-z0-9_-]`);
+  return namespace;
+}
+
+/**
+ * One id inside a key. Encoding removes ":" so keys stay unambiguous whatever a platform's ids
+ * look like; long parts are hashed so keys fit the SQL adapters' VARCHAR(255) key column.
+ */
+export function keyPart(raw: string): string {
+  const encoded = encodeURIComponent(raw);
+  if (encoded.length <= 100) return encoded;
+  return `h.${createHash('sha256').update(raw).digest('base64url')}`;
+}
+
+/** Index names: the channel and user lists are the same structure under different roots. */
+export type IndexName = `chan:${string}` | `user:${string}`;
+
+/** Every key the store writes, all under `<namespace>:`. */
+export class StoreKeys {
+  readonly prefix: string;
+
+  constructor(namespace: string) {
+    this.prefix = `${checkNamespace(namespace)}:`;
+  }
+
+  app(appId: string): string {
+    return `${this.prefix}app:${keyPart(appId)}`;
+  }
+  /** Counter that hands out version numbers. */
+  versionSeq(appId: string): string {
+    return `${this.app(appId)}:vseq`;
+  }
+  /** Highest version fully written (raised monotonically, kept apart from the record so updates cannot lower it). */
+  latest(appId: string): string {
+    return `${this.app(appId)}:latest`;
+  }
+  /** 1 once deleted; a flag of its own so a concurrent updateApp cannot undo a delete. */
+  deleted(appId: string): string {
+    return `${this.app(appId)}:deleted`;
+  }
+  /** Last activity time (epoch ms, raised monotonically). */
+  touched(appId: string): string {
+    return `${this.app(appId)}:touched`;
+  }
+  version(appId: string, n: number): string {
+    return `${this.app(appId)}:v:${n}`;
+  }
+  thread(threadId: string): string {
+    return `${this.prefix}thread:${keyPart(threadId)}`;
+  }
+  channelIndex(channelId: string): IndexName {
+    return `chan:${keyPart(channelId)}`;
+  }
+  userIndex(userId: string): IndexName {
+    return `user:${keyPart(userId)}`;
+  }
+  indexSeq(index: IndexName): string {
+    return `${this.prefix}${index}:seq`;
+  }
+  indexSlot(index: IndexName, n: number): string {
+    return `${this.prefix}${index}:i:${n}`;
+  }
+  seen(key: string): string {
+    return `${this.prefix}seen:${keyPart(key)}`;
+  }
+}

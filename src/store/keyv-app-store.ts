@@ -1,0 +1,176 @@
+import type Keyv from 'keyv';
+import type { AppRecord, AppStore, Page, VersionRecord } from '../core/ports.ts';
+import { StoreKeys } from './keys.ts';
+import type { StorePrimitives } from './primitives.ts';
+import { SlotIndex } from './slot-index.ts';
+
+/** What sits under `app:<id>`: the counters (latest version, deleted, last activity) live apart. */
+type StoredApp = Omit<AppRecord, 'latestVersion' | 'deleted'>;
+
+const APP_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const DEFAULT_VERSION_LIMIT = 20;
+
+export interface KeyvAppStoreDeps {
+  /** Keyv with key prefixing off: every key is already namespaced by StoreKeys. */
+  keyv: Keyv;
+  primitives: StorePrimitives;
+  namespace: string;
+  now?: () => number;
+}
+
+/**
+ * AppStore on Keyv. Each value is written whole by one writer or is a write-once key, and
+ * everything several writers change at once (version numbers, latest version, index slots,
+ * the deleted flag) goes through atomic primitives, so concurrent requests lose nothing.
+ */
+export class KeyvAppStore implements AppStore {
+  private readonly keyv: Keyv;
+  private readonly primitives: StorePrimitives;
+  private readonly keys: StoreKeys;
+  private readonly index: SlotIndex;
+  private readonly now: () => number;
+
+  constructor(deps: KeyvAppStoreDeps) {
+    this.keyv = deps.keyv;
+    this.primitives = deps.primitives;
+    this.keys = new StoreKeys(deps.namespace);
+    this.now = deps.now ?? Date.now;
+    this.index = new SlotIndex(this.keyv, this.primitives, this.keys, (ids) => this.loadApps(ids));
+  }
+
+  async createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord> {
+    if (!APP_ID_RE.test(app.id)) throw new Error(`invalid app id "${app.id}" (use newAppId())`);
+    const key = this.keys.app(app.id);
+    if ((await this.keyv.get(key)) !== undefined) throw new Error(`app ${app.id} already exists`);
+    const t = this.now();
+    const { deleted: _ignored, ...fields } = app;
+    const stored: StoredApp = { ...fields, createdAt: t, updatedAt: t };
+    await this.keyv.set(key, stored);
+    await Promise.all([
+      this.index.append(this.keys.channelIndex(app.channelId), app.id),
+      this.index.append(this.keys.userIndex(app.ownerId), app.id),
+      app.threadId ? this.keyv.set(this.keys.thread(app.threadId), app.id) : undefined,
+    ]);
+    return { ...stored, latestVersion: 0 };
+  }
+
+  async getApp(appId: string): Promise<AppRecord | undefined> {
+    const [app] = await this.loadApps([appId]);
+    return app;
+  }
+
+  async updateApp(
+    appId: string,
+    patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'threadId'>>,
+  ): Promise<AppRecord> {
+    const stored = await this.keyv.get<StoredApp>(this.keys.app(appId));
+    if (!stored) throw new Error(`no app ${appId}`);
+    const { title, summary, sandboxId, threadId } = patch;
+    const picked = Object.fromEntries(
+      Object.entries({ title, summary, sandboxId, threadId }).filter(([k]) => k in patch),
+    ) as typeof patch;
+    const next: StoredApp = { ...stored, ...picked, updatedAt: this.now() };
+    if ('sandboxId' in patch && patch.sandboxId === undefined) delete next.sandboxId;
+    await this.keyv.set(this.keys.app(appId), next);
+    // A new thread for the app is found by its replies from now on.
+    if (threadId && threadId !== stored.threadId) await this.keyv.set(this.keys.thread(threadId), appId);
+    const app = await this.getApp(appId);
+    if (!app) throw new Error(`no app ${appId}`);
+    return app;
+  }
+
+  async deleteApp(appId: string): Promise<void> {
+    const stored = await this.keyv.get<StoredApp>(this.keys.app(appId));
+    if (!stored) return;
+    await this.primitives.raise(this.keys.deleted(appId), 1);
+    await this.primitives.raise(this.keys.touched(appId), this.now());
+    if (stored.threadId) {
+      const threadKey = this.keys.thread(stored.threadId);
+      if ((await this.keyv.get<string>(threadKey)) === appId) await this.keyv.delete(threadKey);
+    }
+  }
+
+  async addVersion(appId: string, v: Omit<VersionRecord, 'appId' | 'number' | 'createdAt'>): Promise<VersionRecord> {
+    const app = await this.getApp(appId);
+    if (!app) throw new Error(`no app ${appId}`);
+    if (app.deleted) throw new Error(`app ${appId} is deleted`);
+    // The counter gives every caller its own number; the version key is then written by that caller alone.
+    const number = await this.primitives.incr(this.keys.versionSeq(appId));
+    const record: VersionRecord = { ...v, appId, number, createdAt: this.now() };
+    await this.keyv.set(this.keys.version(appId, number), record);
+    await Promise.all([
+      this.primitives.raise(this.keys.latest(appId), number),
+      this.primitives.raise(this.keys.touched(appId), record.createdAt),
+    ]);
+    return record;
+  }
+
+  async getVersion(appId: string, number: number): Promise<VersionRecord | undefined> {
+    if (!Number.isInteger(number) || number < 1) return undefined;
+    return this.keyv.get<VersionRecord>(this.keys.version(appId, number));
+  }
+
+  async listVersions(appId: string, limit = DEFAULT_VERSION_LIMIT): Promise<VersionRecord[]> {
+    const want = Math.max(0, Math.floor(limit));
+    const [latest = 0] = await this.primitives.read([this.keys.latest(appId)]);
+    const out: VersionRecord[] = [];
+    // Numbers may have gaps (a writer that crashed after taking one), hence the loop.
+    for (let n = latest; n >= 1 && out.length < want; ) {
+      const numbers: number[] = [];
+      for (let i = 0; i < want - out.length && n >= 1; i++, n--) numbers.push(n);
+      const versions = await this.keyv.getMany<VersionRecord>(numbers.map((k) => this.keys.version(appId, k)));
+      for (const v of versions) if (v) out.push(v);
+    }
+    return out;
+  }
+
+  async appForThread(threadId: string): Promise<AppRecord | undefined> {
+    const appId = await this.keyv.get<string>(this.keys.thread(threadId));
+    if (appId === undefined) return undefined;
+    const app = await this.getApp(appId);
+    return app && !app.deleted ? app : undefined;
+  }
+
+  async setThread(threadId: string, appId: string): Promise<void> {
+    await this.keyv.set(this.keys.thread(threadId), appId);
+  }
+
+  appsInChannel(channelId: string, pageSize: number, cursor?: string): Promise<Page<AppRecord>> {
+    return this.index.page(this.keys.channelIndex(channelId), pageSize, cursor);
+  }
+
+  appsOfUser(userId: string, pageSize: number, cursor?: string): Promise<Page<AppRecord>> {
+    return this.index.page(this.keys.userIndex(userId), pageSize, cursor);
+  }
+
+  firstSeen(key: string, ttlMs: number): Promise<boolean> {
+    return this.primitives.claim(this.keys.seen(key), ttlMs);
+  }
+
+  /** Deletes everything this store's namespace holds (tests and tear-down; never on a request path). */
+  async destroyNamespace(): Promise<void> {
+    await this.primitives.deletePrefix(this.keys.prefix);
+  }
+
+  async close(): Promise<void> {
+    await this.primitives.close();
+  }
+
+  /** Records plus their counters, two batched reads whatever the number of ids. */
+  private async loadApps(ids: string[]): Promise<(AppRecord | undefined)[]> {
+    if (ids.length === 0) return [];
+    const counterKeys = ids.flatMap((id) => [this.keys.latest(id), this.keys.deleted(id), this.keys.touched(id)]);
+    const [records, counters] = await Promise.all([
+      this.keyv.getMany<StoredApp>(ids.map((id) => this.keys.app(id))),
+      this.primitives.read(counterKeys),
+    ]);
+    return ids.map((_, i) => {
+      const stored = records[i];
+      if (!stored) return undefined;
+      const [latest = 0, deleted = 0, touched = 0] = counters.slice(3 * i, 3 * i + 3);
+      const app: AppRecord = { ...stored, latestVersion: latest, updatedAt: Math.max(stored.updatedAt, touched) };
+      if (deleted > 0) app.deleted = true;
+      return app;
+    });
+  }
+}

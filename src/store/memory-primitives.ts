@@ -1,0 +1,47 @@
+import type { StorePrimitives } from './primitives.ts';
+
+/**
+ * In-process primitives for `memory://`. JavaScript runs one callback at a time, so a synchronous
+ * read-then-write here is atomic. `entries` is the Map the Keyv instance stores into.
+ */
+export class MemoryPrimitives implements StorePrimitives {
+  private readonly counters = new Map<string, number>();
+  private readonly claims = new Map<string, number>(); // key -> expiry (epoch ms)
+
+  constructor(
+    private readonly entries: Map<string, unknown>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async incr(key: string): Promise<number> {
+    const n = (this.counters.get(key) ?? 0) + 1;
+    this.counters.set(key, n);
+    return n;
+  }
+
+  async raise(key: string, n: number): Promise<number> {
+    const next = Math.max(this.counters.get(key) ?? 0, n);
+    this.counters.set(key, next);
+    return next;
+  }
+
+  async read(keys: string[]): Promise<number[]> {
+    return keys.map((k) => this.counters.get(k) ?? 0);
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const t = this.now();
+    const expires = this.claims.get(key);
+    if (expires !== undefined && expires > t) return false;
+    this.claims.set(key, t + ttlMs);
+    return true;
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    for (const map of [this.entries, this.counters, this.claims]) {
+      for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

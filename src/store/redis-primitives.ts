@@ -1,0 +1,48 @@
+import type { StorePrimitives } from './primitives.ts';
+import type { RedisClient } from './redis-client.ts';
+
+// GET and SET in one script: Redis runs a script without interleaving other commands.
+const RAISE_SCRIPT = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local n = tonumber(ARGV[1])
+if n > cur then redis.call('SET', KEYS[1], ARGV[1]) return n end
+return cur`;
+
+/** Primitives on the same client the @keyv/redis adapter uses: INCR, a max script, SET NX PX. */
+export class RedisPrimitives implements StorePrimitives {
+  constructor(private readonly client: RedisClient) {}
+
+  async incr(key: string): Promise<number> {
+    return this.client.incr(key);
+  }
+
+  async raise(key: string, n: number): Promise<number> {
+    const r = await this.client.eval(RAISE_SCRIPT, { keys: [key], arguments: [String(Math.trunc(n))] });
+    return Number(r);
+  }
+
+  async read(keys: string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const values = await this.client.mGet(keys);
+    return values.map((v) => (v === null ? 0 : Number(v)));
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const r = await this.client.set(key, '1', {
+      condition: 'NX',
+      expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+    });
+    return r === 'OK';
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    // SCAN is fine here: this is tear-down, never a request path. The namespace holds no glob characters.
+    for await (const keys of this.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+      if (keys.length > 0) await this.client.unlink(keys);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
+  }
+}

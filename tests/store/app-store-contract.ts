@@ -1,0 +1,301 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.ts';
+import type { AppRecord, Page, TokenUsage } from '../../src/core/ports.ts';
+import { newAppId } from '../../src/store/app-id.ts';
+import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
+
+/** A namespace no other run (or test file) uses, so runs never see each other's data. */
+export function uniqueNamespace(label: string): string {
+  return `t_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** True when something accepts TCP connections on host:port within a second. */
+export function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** On a laptop without the server the suite is skipped; under CI it runs, and fails. */
+export function describeUnlessUnavailable(available: boolean): typeof describe | typeof describe.skip {
+  return available || process.env.CI === 'true' ? describe : describe.skip;
+}
+
+export interface ContractOptions {
+  /** Opens another store on the same backend and namespace (a second process, in effect). */
+  open(): Promise<KeyvAppStore>;
+  /** False for memory://, where two instances share nothing. */
+  sharedBackend: boolean;
+}
+
+const usage: TokenUsage = { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheWriteTokens: 0 };
+
+/** The behaviour every AppStore backend must have. */
+export function appStoreContract(opts: ContractOptions): void {
+  let store: KeyvAppStore;
+  let other: KeyvAppStore | undefined;
+
+  beforeAll(async () => {
+    store = await opts.open();
+    if (opts.sharedBackend) other = await opts.open();
+  });
+
+  afterAll(async () => {
+    try {
+      await store?.destroyNamespace();
+    } finally {
+      await store?.close();
+      await other?.close();
+    }
+  });
+
+  const tag = () => randomBytes(3).toString('hex');
+
+  async function makeApp(fields: Partial<AppRecord> = {}): Promise<AppRecord> {
+    return store.createApp({
+      id: newAppId(),
+      channelId: `slack:T1:C-${tag()}`,
+      threadId: `slack:T1:C1:${Date.now()}.${tag()}`,
+      ownerId: `U-${tag()}`,
+      title: 'Pomodoro timer',
+      summary: 'A timer',
+      prompt: 'a pomodoro timer',
+      ...fields,
+    });
+  }
+
+  const ids = (page: Page<AppRecord>) => page.items.map((a) => a.id);
+
+  it('creates and reads an app', async () => {
+    const before = Date.now();
+    const app = await makeApp({ ownerName: 'Ada' });
+    expect(app.latestVersion).toBe(0);
+    expect(app.createdAt).toBeGreaterThanOrEqual(before);
+    const read = await store.getApp(app.id);
+    expect(read).toEqual(app);
+    expect(await store.getApp(newAppId())).toBeUndefined();
+    await expect(store.createApp({ ...app })).rejects.toThrow(/already exists/);
+  });
+
+  it('updates an app record shallowly and can clear the sandbox id', async () => {
+    const app = await makeApp();
+    const a = await store.updateApp(app.id, { title: 'New title', sandboxId: 'sb-1' });
+    expect(a).toMatchObject({ title: 'New title', sandboxId: 'sb-1', summary: 'A timer', prompt: 'a pomodoro timer' });
+    const b = await store.updateApp(app.id, { sandboxId: undefined });
+    expect(b.sandboxId).toBeUndefined();
+    expect(b.title).toBe('New title');
+    expect((await store.getApp(app.id))?.sandboxId).toBeUndefined();
+    await expect(store.updateApp(newAppId(), { title: 'x' })).rejects.toThrow();
+  });
+
+  it('pages a channel newest first, both ways (7 apps, page size 3)', async () => {
+    const channelId = `discord:G1:C-${tag()}`;
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) made.push((await makeApp({ channelId, title: `app ${i}` })).id);
+    await makeApp(); // another channel's app must not show up
+    const newest = [...made].reverse();
+
+    const p1 = await store.appsInChannel(channelId, 3);
+    expect(ids(p1)).toEqual(newest.slice(0, 3));
+    expect(p1.prev).toBeUndefined();
+    expect(p1.next).toBeDefined();
+
+    const p2 = await store.appsInChannel(channelId, 3, p1.next);
+    expect(ids(p2)).toEqual(newest.slice(3, 6));
+    expect(p2.prev).toBeDefined();
+    expect(p2.next).toBeDefined();
+
+    const p3 = await store.appsInChannel(channelId, 3, p2.next);
+    expect(ids(p3)).toEqual(newest.slice(6));
+    expect(p3.next).toBeUndefined();
+    expect(p3.prev).toBeDefined();
+
+    const back2 = await store.appsInChannel(channelId, 3, p3.prev);
+    expect(ids(back2)).toEqual(newest.slice(3, 6));
+    expect(back2.next).toBeDefined();
+    const back1 = await store.appsInChannel(channelId, 3, back2.prev);
+    expect(ids(back1)).toEqual(newest.slice(0, 3));
+    expect(back1.prev).toBeUndefined();
+
+    const all = await store.appsInChannel(channelId, 50);
+    expect(ids(all)).toEqual(newest);
+    expect(all.next).toBeUndefined();
+    expect((await store.appsInChannel(`none-${tag()}`, 3)).items).toEqual([]);
+  });
+
+  it('skips deleted apps in pages and thread lookups', async () => {
+    const channelId = `slack:T1:C-${tag()}`;
+    const made: AppRecord[] = [];
+    for (let i = 0; i < 7; i++) made.push(await makeApp({ channelId }));
+    const [a1, a2, a3, a4, a5, a6, a7] = made as [AppRecord, AppRecord, AppRecord, AppRecord, AppRecord, AppRecord, AppRecord];
+    await store.deleteApp(a6.id);
+    await store.deleteApp(a3.id);
+    await store.deleteApp(a7.id);
+
+    const p1 = await store.appsInChannel(channelId, 3);
+    expect(ids(p1)).toEqual([a5.id, a4.id, a2.id]);
+    const p2 = await store.appsInChannel(channelId, 3, p1.next);
+    expect(ids(p2)).toEqual([a1.id]);
+    expect(p2.next).toBeUndefined();
+    const back = await store.appsInChannel(channelId, 3, p2.prev);
+    expect(ids(back)).toEqual([a5.id, a4.id, a2.id]);
+    expect(back.prev).toBeUndefined();
+
+    expect((await store.getApp(a6.id))?.deleted).toBe(true);
+    expect(await store.appForThread(a6.threadId)).toBeUndefined();
+    expect((await store.appForThread(a5.threadId))?.id).toBe(a5.id);
+    // Versions stay; a deleted app takes no new ones.
+    await expect(store.addVersion(a6.id, { files: {}, instruction: 'x', authorId: 'u', usage, model: 'm' })).rejects.toThrow(/deleted/);
+  });
+
+  it('a concurrent update cannot undo a delete', async () => {
+    const app = await makeApp();
+    await Promise.all([store.deleteApp(app.id), store.updateApp(app.id, { sandboxId: 'sb-late' })]);
+    expect((await store.getApp(app.id))?.deleted).toBe(true);
+  });
+
+  it('finds the app for a thread', async () => {
+    const app = await makeApp();
+    expect((await store.appForThread(app.threadId))?.id).toBe(app.id);
+    expect(await store.appForThread(`slack:T1:C1:${tag()}`)).toBeUndefined();
+
+    const moved = `discord:G1:T-${tag()}`;
+    await store.setThread(moved, app.id);
+    expect((await store.appForThread(moved))?.id).toBe(app.id);
+
+    const renamed = `discord:G1:T-${tag()}`;
+    const updated = await store.updateApp(app.id, { threadId: renamed });
+    expect(updated.threadId).toBe(renamed);
+    expect((await store.appForThread(renamed))?.id).toBe(app.id);
+
+    await store.deleteApp(app.id);
+    expect(await store.appForThread(renamed)).toBeUndefined();
+  });
+
+  it("lists a user's apps across channels, newest first, paged", async () => {
+    const ownerId = `slack:U-${tag()}`;
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await makeApp({ ownerId, channelId: `slack:T1:C-${tag()}` })).id);
+    await makeApp(); // someone else's
+    const p1 = await store.appsOfUser(ownerId, 2);
+    expect(ids(p1)).toEqual([made[4], made[3]]);
+    const p2 = await store.appsOfUser(ownerId, 2, p1.next);
+    expect(ids(p2)).toEqual([made[2], made[1]]);
+    const p3 = await store.appsOfUser(ownerId, 2, p2.next);
+    expect(ids(p3)).toEqual([made[0]]);
+    expect(p3.next).toBeUndefined();
+  });
+
+  it('refuses a mangled cursor with a message for the user', async () => {
+    await expect(store.appsInChannel('c', 3, 'not-a-cursor')).rejects.toBeInstanceOf(UserError);
+  });
+
+  it('appends versions and lists them newest first', async () => {
+    const app = await makeApp();
+    const added = [];
+    for (let i = 1; i <= 3; i++) {
+      added.push(
+        await store.addVersion(app.id, {
+          files: { 'src/App.tsx': `export default () => ${i}` },
+          instruction: i === 1 ? app.prompt : `change ${i}`,
+          authorId: app.ownerId,
+          usage,
+          model: 'claude-sonnet-4-6',
+        }),
+      );
+    }
+    expect(added.map((v) => v.number)).toEqual([1, 2, 3]);
+    const list = await store.listVersions(app.id);
+    expect(list.map((v) => v.number)).toEqual([3, 2, 1]);
+    expect((await store.listVersions(app.id, 2)).map((v) => v.number)).toEqual([3, 2]);
+    expect(await store.getVersion(app.id, 2)).toEqual(added[1]);
+    expect(await store.getVersion(app.id, 4)).toBeUndefined();
+    const read = await store.getApp(app.id);
+    expect(read?.latestVersion).toBe(3);
+    expect(read?.updatedAt).toBeGreaterThanOrEqual(added[2]!.createdAt);
+  });
+
+  it('stores a version at the size caps (40 files of 200 KB)', async () => {
+    const app = await makeApp();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`src/f${i}.ts`] = `// ${i}\n`.padEnd(200 * 1024, 'x');
+    const v = await store.addVersion(app.id, { files, instruction: 'big', authorId: 'u', usage, model: 'm' });
+    const back = await store.getVersion(app.id, v.number);
+    expect(Object.keys(back?.files ?? {})).toHaveLength(40);
+    expect(back?.files['src/f39.ts']).toBe(files['src/f39.ts']);
+  });
+
+  it('loses no version to 20 concurrent addVersion calls', async () => {
+    const app = await makeApp();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.addVersion(app.id, { files: { 'src/App.tsx': `v${i}` }, instruction: `edit ${i}`, authorId: 'u', usage, model: 'm' }),
+      ),
+    );
+    expect(results.map((r) => r.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await store.getApp(app.id))?.latestVersion).toBe(20);
+    const listed = await store.listVersions(app.id, 100);
+    expect(listed.map((v) => v.number)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
+    expect(new Set(listed.map((v) => v.instruction)).size).toBe(20);
+  });
+
+  it('keeps latestVersion monotonic while the record is updated concurrently', async () => {
+    const app = await makeApp();
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i++) {
+      work.push(store.addVersion(app.id, { files: {}, instruction: `e${i}`, authorId: 'u', usage, model: 'm' }));
+      work.push(store.updateApp(app.id, { sandboxId: `sb-${i}` }));
+    }
+    await Promise.all(work);
+    expect((await store.getApp(app.id))?.latestVersion).toBe(10);
+  });
+
+  it.runIf(opts.sharedBackend)('loses no version when two store instances append at once', async () => {
+    const app = await makeApp();
+    const second = other!;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? second : store).addVersion(app.id, { files: { 'src/App.tsx': `v${i}` }, instruction: `edit ${i}`, authorId: 'u', usage, model: 'm' }),
+      ),
+    );
+    expect(results.map((r) => r.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await store.getApp(app.id))?.latestVersion).toBe(20);
+    expect((await second.getApp(app.id))?.latestVersion).toBe(20);
+    expect((await second.listVersions(app.id, 100)).map((v) => v.number)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
+  });
+
+  it.runIf(opts.sharedBackend)('indexes apps created by two instances at once without losing any', async () => {
+    const channelId = `slack:T1:C-${tag()}`;
+    const made = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other! : store).createApp({
+      id: newAppId(), channelId, threadId: `t-${tag()}`, ownerId: 'U1', title: `a${i}`, summary: '', prompt: 'p',
+    })));
+    const page = await other!.appsInChannel(channelId, 20);
+    expect(new Set(ids(page))).toEqual(new Set(made.map((a) => a.id)));
+  });
+
+  it('firstSeen is true exactly once under concurrency', async () => {
+    const key = `event-${tag()}`;
+    const stores = opts.sharedBackend ? [store, other!] : [store];
+    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.firstSeen(key, 60_000)));
+    expect(seen.filter(Boolean)).toHaveLength(1);
+    expect(await store.firstSeen(`event-${tag()}`, 60_000)).toBe(true);
+  });
+
+  it('firstSeen is true again after the TTL', async () => {
+    const key = `event-${tag()}`;
+    expect(await store.firstSeen(key, 300)).toBe(true);
+    expect(await store.firstSeen(key, 300)).toBe(false);
+    await new Promise((r) => setTimeout(r, 450));
+    const again = await Promise.all(Array.from({ length: 10 }, () => store.firstSeen(key, 300)));
+    expect(again.filter(Boolean)).toHaveLength(1);
+  });
+}
