@@ -1,0 +1,101 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Logger } from 'pino';
+import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
+import { runTurn, type ConversationDeps, type ConversationState, type TurnResult } from './conversation.ts';
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-6';
+
+export interface ClaudeCodeModelOptions {
+  /** Built by the caller (apiKey, baseURL, maxRetries): the SDK's retries and backoff apply. */
+  client: Anthropic;
+  model?: string;
+  systemPrompt: string;
+  /** The template's `src/` files: where every new app starts. */
+  templateFiles: FileMap;
+  logger: Logger;
+  maxTokens?: number;
+  /** Requests per turn before giving up (a model stuck in an edit loop). */
+  maxToolRounds?: number;
+}
+
+/** Claude writing and editing an app's files through Anthropic's text editor tool. */
+export class ClaudeCodeModel implements CodeModel {
+  readonly label: string;
+  readonly offline = false;
+
+  constructor(private readonly opts: ClaudeCodeModelOptions) {
+    this.label = opts.model ?? DEFAULT_MODEL;
+  }
+
+  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    const start: ConversationState = { messages: [], files: { ...this.opts.templateFiles } };
+    return this.turn(this.deps(signal), start, prompt, onProgress, titleFromPrompt(prompt));
+  }
+
+  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    const listing = Object.keys(files)
+      .sort()
+      .map((p) => `- ${p} (${Buffer.byteLength(files[p] ?? '', 'utf8')} bytes)`)
+      .join('\n');
+    const text = `The app's current files (use \`view\` to read one before you edit it):
+${listing}
+
+Change request: ${instruction}
+
+Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite whole files. Create a new file only when the change needs one. If the app's name no longer fits, call set_app_info.`;
+    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, text, onProgress);
+  }
+
+  private deps(signal: AbortSignal | undefined): ConversationDeps {
+    return {
+      client: this.opts.client,
+      model: this.label,
+      systemPrompt: this.opts.systemPrompt,
+      maxTokens: this.opts.maxTokens ?? 16_000,
+      maxToolRounds: this.opts.maxToolRounds ?? 25,
+      logger: this.opts.logger,
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  private async turn(
+    deps: ConversationDeps,
+    start: ConversationState,
+    userText: string,
+    onProgress: ProgressListener,
+    /** Set on create, where the app must be named: used only if Claude never calls set_app_info. */
+    fallbackTitle?: string,
+  ): Promise<CodeTurn> {
+    const result = await runTurn(deps, start, userText, onProgress, { requireAppInfo: fallbackTitle !== undefined });
+    if (fallbackTitle !== undefined && !result.state.title) {
+      deps.logger.warn({ model: deps.model }, 'Claude did not call set_app_info; the title falls back to the prompt');
+      return this.toCodeTurn(deps, { ...result, state: { ...result.state, title: fallbackTitle } });
+    }
+    return this.toCodeTurn(deps, result);
+  }
+
+  private toCodeTurn(deps: ConversationDeps, result: TurnResult): CodeTurn {
+    const { state } = result;
+    return {
+      files: state.files,
+      ...(state.title !== undefined ? { title: state.title } : {}),
+      ...(state.summary !== undefined ? { summary: state.summary } : {}),
+      ...(result.message !== undefined ? { message: result.message } : {}),
+      usage: result.usage,
+      repair: async (errors, onProgress) => {
+        const text = `The app does not build. The checks reported:
+${errors}
+
+Fix these errors with minimal edits (\`str_replace\`), changing nothing else.`;
+        return this.toCodeTurn(deps, await runTurn(deps, state, text, onProgress, { requireAppInfo: false }));
+      },
+    };
+  }
+}
+
+/** Last resort when Claude never named the app: the prompt's first words, so the gallery is never blank. */
+export function titleFromPrompt(prompt: string): string {
+  const words = prompt.replace(/\s+/g, ' ').trim().split(' ').slice(0, 5).join(' ');
+  const short = words.length > 40 ? `${words.slice(0, 39)}…` : words;
+  return short ? short.charAt(0).toUpperCase() + short.slice(1) : 'Untitled app';
+}

@@ -1,0 +1,219 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type {
+  ContentBlock,
+  ContentBlockParam,
+  Message,
+  MessageParam,
+  TextBlockParam,
+  ToolResultBlockParam,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { Logger } from 'pino';
+import { UserError } from '../core/errors.ts';
+import type { FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
+import { toUserError } from './claude-errors.ts';
+import { runTextEditor } from './text-editor.ts';
+import { CODE_TOOLS, parseAppInfo, SET_APP_INFO_TOOL, TEXT_EDITOR_TOOL } from './tools.ts';
+
+/** Everything one code conversation needs from its model; fixed for the conversation's life. */
+export interface ConversationDeps {
+  client: Anthropic;
+  model: string;
+  systemPrompt: string;
+  maxTokens: number;
+  maxToolRounds: number;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/**
+ * A snapshot of a conversation after a turn. Immutable: a repair continues from a snapshot,
+ * so calling `repair` twice on the same turn forks instead of interleaving.
+ */
+export interface ConversationState {
+  messages: readonly MessageParam[];
+  files: FileMap;
+  title?: string;
+  summary?: string;
+}
+
+export interface TurnResult {
+  state: ConversationState;
+  /** The model's closing words (trimmed, short). */
+  message?: string;
+  /** Summed over every request of the turn. */
+  usage: TokenUsage;
+}
+
+const MAX_MESSAGE_CHARS = 600;
+/** Streamed characters between two `{kind:'text'}` progress reports. */
+const TEXT_PROGRESS_STEP = 400;
+
+const APP_INFO_NUDGE = 'Please call set_app_info now with a short title (2-5 words) and a one-line summary for this app.';
+
+/**
+ * Sends `userText` and runs the tool loop until Claude ends its turn: each round streams one
+ * response, executes every tool call against the files in memory and answers with real tool results.
+ */
+export async function runTurn(
+  deps: ConversationDeps,
+  start: ConversationState,
+  userText: string,
+  onProgress: ProgressListener,
+  opts: { requireAppInfo: boolean },
+): Promise<TurnResult> {
+  const messages: MessageParam[] = [...start.messages, { role: 'user', content: userText }];
+  let files = start.files;
+  let title = start.title;
+  let summary = start.summary;
+  let named = false;
+  let nudged = false;
+  const touched = new Set<string>();
+  const usage: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  const streamed = { chars: 0, reported: 0 };
+
+  for (let round = 1; ; round++) {
+    if (round > deps.maxToolRounds) {
+      throw new UserError(`Claude kept working for ${deps.maxToolRounds} rounds without finishing, so I stopped it. Nothing was changed; try a smaller request.`);
+    }
+    const response = await streamOnce(deps, messages, (n) => {
+      streamed.chars += n;
+      // The first characters prove liveness at once; after that, one report per step.
+      if (streamed.reported === 0 || streamed.chars - streamed.reported >= TEXT_PROGRESS_STEP) {
+        streamed.reported = streamed.chars;
+        onProgress({ kind: 'text', chars: streamed.chars });
+      }
+    });
+    addUsage(usage, response.usage);
+    messages.push({ role: 'assistant', content: response.content.map(toParam) });
+    deps.logger.debug({ round, stop: response.stop_reason, usage: response.usage }, 'claude round');
+
+    const toolUses = response.content.filter((b) => b.type === 'tool_use');
+    const results: ToolResultBlockParam[] = [];
+    for (const block of toolUses) {
+      // With max_tokens the last block may be cut mid-JSON: executing it would write half a file.
+      const cutOff = response.stop_reason === 'max_tokens' && block === response.content.at(-1);
+      if (cutOff) {
+        results.push(toolError(block.id, 'Error: your reply hit the output limit, so this call was cut off and not executed. Split large files into smaller files or several edits.'));
+        continue;
+      }
+      if (block.name === TEXT_EDITOR_TOOL.name) {
+        const r = runTextEditor(files, block.input);
+        files = r.files;
+        results.push({ type: 'tool_result', tool_use_id: block.id, content: r.output, ...(r.isError ? { is_error: true } : {}) });
+        if (r.isError) deps.logger.debug({ input: summarizeInput(block.input), error: r.output }, 'text editor call refused');
+        if (r.changed) {
+          touched.add(r.changed);
+          onProgress({ kind: 'file', path: r.changed, files: [...touched] });
+        }
+      } else if (block.name === SET_APP_INFO_TOOL.name) {
+        const info = parseAppInfo(block.input);
+        if ('error' in info) results.push(toolError(block.id, info.error));
+        else {
+          ({ title, summary } = info);
+          named = true;
+          results.push({ type: 'tool_result', tool_use_id: block.id, content: `Saved: "${title}".` });
+        }
+      } else {
+        results.push(toolError(block.id, `Error: unknown tool ${block.name}. Use ${TEXT_EDITOR_TOOL.name} or ${SET_APP_INFO_TOOL.name}.`));
+      }
+    }
+
+    if (results.length > 0) {
+      messages.push({ role: 'user', content: results });
+      continue;
+    }
+    if (response.stop_reason === 'refusal') throw new UserError('Claude declined to write this app. Nothing was changed.');
+    if (response.stop_reason === 'model_context_window_exceeded') {
+      throw new UserError("This app's conversation no longer fits in Claude's context window. Nothing was changed.");
+    }
+    // Every tool call is answered before the turn can end, so the model always sees its errors.
+    if (opts.requireAppInfo && !named && !title && !nudged) {
+      nudged = true;
+      messages.push({ role: 'user', content: APP_INFO_NUDGE });
+      continue;
+    }
+    const message = finalText(response.content);
+    return {
+      state: { messages, files, ...(title !== undefined ? { title } : {}), ...(summary !== undefined ? { summary } : {}) },
+      ...(message ? { message } : {}),
+      usage,
+    };
+  }
+}
+
+/** One streamed request; reports streamed characters (text and tool input) for liveness. */
+async function streamOnce(deps: ConversationDeps, messages: MessageParam[], onChars: (n: number) => void): Promise<Message> {
+  const stream = deps.client.messages.stream(
+    {
+      model: deps.model,
+      max_tokens: deps.maxTokens,
+      system: [{ type: 'text', text: deps.systemPrompt, cache_control: { type: 'ephemeral' } }],
+      tools: CODE_TOOLS,
+      messages: withCacheBreakpoints(messages),
+    },
+    deps.signal ? { signal: deps.signal } : undefined,
+  );
+  stream.on('text', (delta) => onChars(delta.length));
+  stream.on('inputJson', (partial) => onChars(partial.length));
+  try {
+    return await stream.finalMessage();
+  } catch (err) {
+    throw toUserError(err, deps.model);
+  }
+}
+
+/**
+ * Marks the last block of the last two user messages for prompt caching: the newest one writes
+ * the cache for the next round, the one before reads what the previous round wrote.
+ * Together with the system block that is 3 of the 4 breakpoints the API allows.
+ */
+export function withCacheBreakpoints(messages: readonly MessageParam[]): MessageParam[] {
+  const out = messages.slice();
+  let marked = 0;
+  for (let i = out.length - 1; i >= 0 && marked < 2; i--) {
+    const m = out[i];
+    if (!m || m.role !== 'user') continue;
+    const blocks: ContentBlockParam[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : [...m.content];
+    const last = blocks.at(-1);
+    if (!last) continue;
+    blocks[blocks.length - 1] = { ...last, cache_control: { type: 'ephemeral' } } as ContentBlockParam;
+    out[i] = { ...m, content: blocks };
+    marked++;
+  }
+  return out;
+}
+
+/** Response blocks as request params, without response-only fields. */
+function toParam(block: ContentBlock): ContentBlockParam {
+  if (block.type === 'text') return { type: 'text', text: block.text } satisfies TextBlockParam;
+  if (block.type === 'tool_use') return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+  return block as unknown as ContentBlockParam;
+}
+
+function toolError(id: string, text: string): ToolResultBlockParam {
+  return { type: 'tool_result', tool_use_id: id, content: text, is_error: true };
+}
+
+function addUsage(sum: TokenUsage, u: Message['usage']): void {
+  sum.inputTokens += u.input_tokens ?? 0;
+  sum.outputTokens += u.output_tokens ?? 0;
+  sum.cacheWriteTokens += u.cache_creation_input_tokens ?? 0;
+  sum.cacheReadTokens += u.cache_read_input_tokens ?? 0;
+}
+
+function finalText(content: ContentBlock[]): string | undefined {
+  const text = content
+    .filter((b) => b.type === 'text')
+    .map((b) => b.text)
+    .join('\n')
+    .trim();
+  if (!text) return undefined;
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text;
+}
+
+/** A tool input for logs: the command and path, never whole file texts. */
+function summarizeInput(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const o = input as Record<string, unknown>;
+  return { command: o['command'], path: o['path'] };
+}

@@ -1,0 +1,306 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.ts';
+import type { FileMap, ModelProgress } from '../../src/core/ports.ts';
+import { ClaudeCodeModel } from '../../src/llm/claude.ts';
+import { createClaudeModel } from '../../src/llm/create-claude.ts';
+import { buildSystemPrompt } from '../../src/llm/system-prompt.ts';
+import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../fakes/anthropic/server.ts';
+
+const templateFiles: FileMap = {
+  'src/App.tsx': 'export default function App() {\n  return <p>Loading…</p>;\n}\n',
+  'src/main.tsx': "import { createRoot } from 'react-dom/client';\nimport App from './App';\ncreateRoot(document.getElementById('root')!).render(<App />);\n",
+  'src/index.css': '@import "tailwindcss";\n',
+};
+const libraries = [
+  { name: 'react', version: '19.1.0', use: 'UI' },
+  { name: 'lucide-react', version: '0.500.0', use: 'icons' },
+];
+const COUNTER_APP = "import { useState } from 'react';\n\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n";
+
+let fake: FakeAnthropic;
+beforeEach(async () => {
+  fake = await startFakeAnthropic();
+});
+afterEach(async () => {
+  await fake.close();
+  expect(fake.responderErrors).toEqual([]);
+});
+
+function model(opts: { maxRetries?: number; maxToolRounds?: number; apiKey?: string } = {}): ClaudeCodeModel {
+  const client = new Anthropic({ apiKey: opts.apiKey ?? 'sk-ant-test', baseURL: fake.url, maxRetries: opts.maxRetries ?? 2 });
+  return new ClaudeCodeModel({
+    client,
+    model: 'claude-sonnet-4-6',
+    systemPrompt: buildSystemPrompt({ templateFiles, libraries }),
+    templateFiles,
+    logger: pino({ level: 'silent' }),
+    ...(opts.maxToolRounds !== undefined ? { maxToolRounds: opts.maxToolRounds } : {}),
+  });
+}
+
+/** The tool_result blocks of a request's last message. */
+function toolResults(req: RecordedRequest | undefined): { tool_use_id: string; content: string; is_error?: boolean }[] {
+  const last = req?.body.messages.at(-1);
+  expect(last?.role).toBe('user');
+  return (last.content as { type: string }[]).filter((b) => b.type === 'tool_result') as never;
+}
+
+const create = (path: string, file_text: string) => ({ type: 'tool_use' as const, name: 'str_replace_based_edit_tool', input: { command: 'create', path, file_text } });
+const replace = (path: string, old_str: string, new_str: string) => ({
+  type: 'tool_use' as const,
+  name: 'str_replace_based_edit_tool',
+  input: { command: 'str_replace', path, old_str, new_str },
+});
+const appInfo = (title: string, summary: string) => ({ type: 'tool_use' as const, name: 'set_app_info', input: { title, summary } });
+
+describe('ClaudeCodeModel against the fake Messages API', () => {
+  it('creates an app: files, title, summary, summed usage, progress, and the request shape', async () => {
+    fake.script(
+      {
+        content: [{ type: 'text', text: "I'll build a counter." }, create('src/App.tsx', COUNTER_APP), appInfo('Click Counter', 'Counts your clicks.')],
+        usage: { input_tokens: 120, output_tokens: 300, cache_creation_input_tokens: 2100, cache_read_input_tokens: 0 },
+      },
+      {
+        content: [{ type: 'text', text: '  Built a click counter.  ' }],
+        usage: { input_tokens: 40, output_tokens: 12, cache_creation_input_tokens: 350, cache_read_input_tokens: 2100 },
+      },
+    );
+    const progress: ModelProgress[] = [];
+    const m = model();
+    expect(m.label).toBe('claude-sonnet-4-6');
+    expect(m.offline).toBe(false);
+
+    const turn = await m.generate('a button that counts clicks', (p) => progress.push(p));
+
+    expect(turn.files['src/App.tsx']).toBe(COUNTER_APP);
+    expect(turn.files['src/main.tsx']).toBe(templateFiles['src/main.tsx']);
+    expect(turn.title).toBe('Click Counter');
+    expect(turn.summary).toBe('Counts your clicks.');
+    expect(turn.message).toBe('Built a click counter.');
+    expect(turn.usage).toEqual({ inputTokens: 160, outputTokens: 312, cacheWriteTokens: 2450, cacheReadTokens: 2100 });
+    expect(progress).toContainEqual({ kind: 'file', path: 'src/App.tsx', files: ['src/App.tsx'] });
+    expect(progress.some((p) => p.kind === 'text' && p.chars > 0)).toBe(true);
+
+    expect(fake.requests).toHaveLength(2);
+    const [first, second] = fake.requests;
+    // SDK 1.x sends the key as `Authorization: Bearer`; older ones as `x-api-key`.
+    expect(first?.headers['x-api-key'] ?? first?.headers['authorization']?.replace(/^Bearer /, '')).toBe('sk-ant-test');
+    expect(first?.headers['anthropic-version']).toBeTruthy();
+    expect(first?.body).toMatchObject({ model: 'claude-sonnet-4-6', stream: true });
+    expect(first?.body.tools).toEqual([
+      { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool' },
+      expect.objectContaining({ name: 'set_app_info', input_schema: expect.objectContaining({ required: ['title', 'summary'] }) }),
+    ]);
+    expect(first?.body.system).toEqual([{ type: 'text', text: expect.stringContaining('lucide-react@0.500.0'), cache_control: { type: 'ephemeral' } }]);
+    expect(first?.body.system[0].text).toContain('src/main.tsx');
+    expect(first?.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'a button that counts clicks', cache_control: { type: 'ephemeral' } }] },
+    ]);
+    // Round 2 answers both tool calls, in order, and moves the cache breakpoint forward.
+    const results = toolResults(second);
+    expect(results).toHaveLength(2);
+    expect(results[0]).toMatchObject({ content: 'File src/App.tsx overwritten.' });
+    expect(results[0]?.is_error).toBeUndefined();
+    expect(results[1]).toMatchObject({ content: 'Saved: "Click Counter".' });
+    expect(second?.body.messages.at(-1).content.at(-1).cache_control).toEqual({ type: 'ephemeral' });
+    expect(second?.body.messages[0].content.at(-1).cache_control).toEqual({ type: 'ephemeral' });
+  });
+
+  it('refines with str_replace: lists the files, edits in place, keeps the rest', async () => {
+    const files: FileMap = { ...templateFiles, 'src/App.tsx': COUNTER_APP };
+    fake.script(
+      (req) => {
+        const text: string = req.body.messages[0].content[0].text;
+        expect(text).toContain('- src/App.tsx (');
+        expect(text).toContain('- src/index.css (');
+        expect(text).toContain('Change request: count by twos');
+        expect(text).toContain('str_replace');
+        return { content: [replace('src/App.tsx', 'setN(n + 1)', 'setN(n + 2)')] };
+      },
+      { content: [{ type: 'text', text: 'Now it counts by twos.' }] },
+    );
+    const turn = await model().refine(files, 'count by twos', () => {});
+    expect(turn.files['src/App.tsx']).toBe(COUNTER_APP.replace('setN(n + 1)', 'setN(n + 2)'));
+    expect(turn.files['src/index.css']).toBe(templateFiles['src/index.css']);
+    expect(turn.title).toBeUndefined();
+    expect(turn.message).toBe('Now it counts by twos.');
+    expect(files['src/App.tsx']).toBe(COUNTER_APP); // the caller's map is untouched
+    expect(toolResults(fake.requests[1])[0]?.content).toContain('has been edited');
+  });
+
+  it('returns a failed str_replace as a tool error and the retry works', async () => {
+    const files: FileMap = { ...templateFiles, 'src/App.tsx': COUNTER_APP };
+    fake.script(
+      { content: [replace('src/App.tsx', 'setCount(count + 1)', 'setCount(count + 2)')] },
+      (req) => {
+        const [result] = toolResults(req);
+        expect(result).toMatchObject({ is_error: true, content: expect.stringContaining('No match found for replacement text in src/App.tsx') });
+        return { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src/App.tsx' } }] };
+      },
+      (req) => {
+        expect(toolResults(req)[0]?.content).toContain('     5\t  return <button');
+        return { content: [replace('src/App.tsx', 'setN(n + 1)', 'setN(n + 2)')] };
+      },
+      { content: [{ type: 'text', text: 'Fixed.' }] },
+    );
+    const turn = await model().refine(files, 'count by twos', () => {});
+    expect(turn.files['src/App.tsx']).toContain('setN(n + 2)');
+    expect(fake.requests).toHaveLength(4);
+    expect(toolResults(fake.requests[3])[0]?.is_error).toBeUndefined();
+  });
+
+  it('refuses a write outside src/ and never puts it in the map', async () => {
+    fake.script(
+      { content: [create('../../x', 'pwned'), create('/etc/passwd', 'root'), create('src/App.tsx', COUNTER_APP), appInfo('Counter', 'Counts.')] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+    );
+    const progress: ModelProgress[] = [];
+    const turn = await model().generate('counter', (p) => progress.push(p));
+    const results = toolResults(fake.requests[1]);
+    expect(results[0]).toMatchObject({ is_error: true, content: expect.stringContaining('path not allowed') });
+    expect(results[1]).toMatchObject({ is_error: true, content: expect.stringContaining('absolute') });
+    expect(results[2]?.is_error).toBeUndefined();
+    expect(Object.keys(turn.files).sort()).toEqual(['src/App.tsx', 'src/index.css', 'src/main.tsx']);
+    expect(progress.filter((p) => p.kind === 'file').map((p) => (p.kind === 'file' ? p.path : ''))).toEqual(['src/App.tsx']);
+  });
+
+  it('rides out two 529s through the SDK retries', async () => {
+    fake.script(
+      { status: 529, type: 'overloaded_error' },
+      { status: 529, type: 'overloaded_error' },
+      { content: [create('src/App.tsx', COUNTER_APP), appInfo('Counter', 'Counts.')] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+    );
+    const turn = await model({ maxRetries: 2 }).generate('counter', () => {});
+    expect(turn.files['src/App.tsx']).toBe(COUNTER_APP);
+    expect(fake.requests).toHaveLength(4);
+    expect(fake.requests[2]?.headers['x-stainless-retry-count']).toBe('2');
+  });
+
+  it('throws a UserError once 529s outlast the retries', async () => {
+    const overloaded = { status: 529, type: 'overloaded_error' };
+    fake.script(overloaded, overloaded, overloaded, overloaded);
+    const err = await model({ maxRetries: 2 })
+      .generate('counter', () => {})
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe('Claude is overloaded right now (529). Nothing was changed; try again in a minute.');
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('turns 401 and 400 into clear UserErrors without retrying', async () => {
+    fake.script({ status: 401, type: 'authentication_error', message: 'invalid x-api-key' });
+    const auth = await model().generate('x', () => {}).catch((e: unknown) => e);
+    expect(auth).toBeInstanceOf(UserError);
+    expect((auth as Error).message).toContain('API key is invalid');
+
+    fake.script({ status: 400, type: 'invalid_request_error', message: 'Your credit balance is too low to access the Anthropic API.' });
+    const bad = await model().generate('x', () => {}).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(UserError);
+    expect((bad as Error).message).toBe('Claude refused the request (400): Your credit balance is too low to access the Anthropic API.');
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('repair continues the same conversation with the errors', async () => {
+    fake.script(
+      { content: [create('src/App.tsx', 'export default function App() { return <Counter />; }\n'), appInfo('Counter', 'Counts.')] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+    );
+    const m = model();
+    const turn = await m.generate('counter', () => {});
+    const errors = "src/App.tsx:1:41 TS2304: Cannot find name 'Counter'.";
+    fake.script(
+      (req) => {
+        const msgs = req.body.messages;
+        expect(msgs).toHaveLength(5); // prompt, tool calls, tool results, "Done.", the errors
+        expect(msgs[0]).toEqual({ role: 'user', content: 'counter' }); // only the last two user messages carry cache breakpoints
+        expect(msgs[3]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Done.' }] });
+        expect(msgs[4].content[0].text).toContain(errors);
+        return {
+          content: [replace('src/App.tsx', 'return <Counter />;', 'return <p>0</p>;')],
+          usage: { input_tokens: 7, output_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 0 },
+        };
+      },
+      { content: [{ type: 'text', text: 'Fixed the missing component.' }], usage: { input_tokens: 3, output_tokens: 2, cache_read_input_tokens: 10, cache_creation_input_tokens: 1 } },
+    );
+    const repaired = await turn.repair(errors, () => {});
+    expect(repaired.files['src/App.tsx']).toBe('export default function App() { return <p>0</p>; }\n');
+    expect(repaired.title).toBe('Counter');
+    expect(repaired.message).toBe('Fixed the missing component.');
+    expect(repaired.usage).toEqual({ inputTokens: 10, outputTokens: 7, cacheReadTokens: 110, cacheWriteTokens: 1 });
+    expect(turn.files['src/App.tsx']).toContain('<Counter />'); // the first turn's snapshot is unchanged
+  });
+
+  it('asks once for set_app_info when the model forgets, then falls back to the prompt', async () => {
+    fake.script(
+      { content: [create('src/App.tsx', COUNTER_APP)] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+      (req) => {
+        expect(req.body.messages.at(-1).content.at(-1).text).toContain('set_app_info');
+        return { content: [{ type: 'text', text: 'Sure.' }] };
+      },
+    );
+    const turn = await model().generate('a counter for my kids with big buttons', () => {});
+    expect(fake.requests).toHaveLength(3);
+    expect(turn.title).toBe('A counter for my kids');
+  });
+
+  it('stops a model that never ends its turn', async () => {
+    const view = { content: [{ type: 'tool_use' as const, name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src' } }] };
+    fake.script(view, view, view, view);
+    const err = await model({ maxToolRounds: 3 }).generate('x', () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toContain('3 rounds');
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('does not execute a tool call cut off by max_tokens', async () => {
+    fake.script(
+      { content: [appInfo('Counter', 'Counts.'), create('src/App.tsx', 'export default function App() { return <p')], stop_reason: 'max_tokens' },
+      (req) => {
+        const results = toolResults(req);
+        expect(results[0]?.is_error).toBeUndefined();
+        expect(results[1]).toMatchObject({ is_error: true, content: expect.stringContaining('cut off') });
+        return { content: [{ type: 'text', text: 'Done.' }] };
+      },
+    );
+    const turn = await model().generate('x', () => {});
+    expect(turn.files['src/App.tsx']).toBe(templateFiles['src/App.tsx']);
+  });
+
+  it('passes the abort signal through', async () => {
+    fake.script(() => new Promise(() => {})); // never answers
+    const controller = new AbortController();
+    const pending = model().generate('x', () => {}, controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIUserAbortError);
+  });
+
+  it('createClaudeModel wires the real template, the base URL and the retries', async () => {
+    fake.script(
+      { status: 529, type: 'overloaded_error' },
+      { content: [create('src/App.tsx', COUNTER_APP), appInfo('Counter', 'Counts.')] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+    );
+    const m = await createClaudeModel({
+      apiKey: 'sk-ant-factory',
+      baseURL: fake.url,
+      model: 'claude-test-model',
+      templateDir: fileURLToPath(new URL('../../sandbox-template', import.meta.url)),
+      logger: pino({ level: 'silent' }),
+      maxRetries: 1,
+    });
+    expect(m.label).toBe('claude-test-model');
+    const turn = await m.generate('counter', () => {});
+    expect(turn.files['src/App.tsx']).toBe(COUNTER_APP);
+    expect(turn.files['src/main.tsx']).toContain('createRoot'); // the template's own file
+    const body = fake.requests[1]?.body;
+    expect(body.model).toBe('claude-test-model');
+    expect(body.system[0].text).toContain('<file path="src/main.tsx">');
+    expect(body.system[0].text).toMatch(/- react@\d/);
+  });
+});
