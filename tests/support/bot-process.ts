@@ -1,0 +1,79 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** One line of `npm start -- --json` output. */
+export interface JsonEvent {
+  type: string;
+  id?: string;
+  channel: string;
+  thread?: string;
+  card?: { title?: string; text?: string; footer?: string; links?: { url: string }[] };
+  app?: string;
+  version?: number;
+  url?: string;
+  state?: 'progress' | 'live' | 'failed';
+  text?: string;
+}
+
+/**
+ * The real bot (`tsx src/main.ts --json`) as a child process driven through stdin/stdout,
+ * exactly as a script would drive it. `stop()` ends it (and so its sandboxes) even when a test failed.
+ */
+export class BotProcess {
+  readonly events: JsonEvent[] = [];
+  readonly stderr: string[] = [];
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>, args: string[] = ['--json']) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      try {
+        this.events.push(JSON.parse(line) as JsonEvent);
+      } catch {
+        this.stderr.push(`(stdout, not JSON) ${line}`);
+      }
+    });
+    createInterface({ input: this.child.stderr }).on('line', (line) => this.stderr.push(line));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  send(line: string | object): void {
+    this.child.stdin.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
+  }
+
+  /** Waits for an event matching `pred` that arrived after index `from`. */
+  async waitFor(pred: (e: JsonEvent) => boolean, opts: { from?: number; timeoutMs?: number } = {}): Promise<JsonEvent> {
+    const end = Date.now() + (opts.timeoutMs ?? 60_000);
+    for (;;) {
+      const hit = this.events.slice(opts.from ?? 0).find(pred);
+      if (hit) return hit;
+      if (this.child.exitCode !== null) throw new Error(`bot exited (${this.child.exitCode}) while waiting.\nstderr:\n${this.stderr.slice(-30).join('\n')}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for an event.\nlast events:\n${this.events.slice(-5).map((e) => JSON.stringify(e)).join('\n')}\nstderr:\n${this.stderr.slice(-30).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Ends stdin (the bot finishes its work and exits); SIGTERM then SIGKILL if it lingers. */
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.child.kill('SIGTERM'), timeoutMs);
+    const hard = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs + 5000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    clearTimeout(hard);
+    return code;
+  }
+}
