@@ -6,6 +6,7 @@ import { VibeBot } from './core/bot.ts';
 import type { AppStore, CodeModel, SandboxProvider } from './core/ports.ts';
 import { createClaudeModel } from './llm/create-claude.ts';
 import { OfflineSampleModel } from './llm/offline.ts';
+import { loadTemplate } from './llm/system-prompt.ts';
 import { AppGateway } from './sandbox/gateway.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
 import { openAppStore, redactUrl } from './store/open.ts';
@@ -81,6 +82,6 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
 }
 
 async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {
-  if (!config.ANTHROPIC_API_KEY) return new OfflineSampleModel();
+  if (!config.ANTHROPIC_API_KEY) return new OfflineSampleModel({ baseFiles: (await loadTemplate(TEMPLATE_DIR)).templateFiles });
   return createClaudeModel({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL, model: config.VIBE_MODEL, templateDir: TEMPLATE_DIR, logger });
 }
