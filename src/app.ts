@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -35,7 +37,7 @@ export interface BuildOverrides {
 export async function buildVibeApp(config: Config, logger: Logger, overrides: BuildOverrides = {}): Promise<VibeApp> {
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
   const model = overrides.model ?? (await chooseModel(config, logger));
-  const sandbox = new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION });
+  const sandbox = new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION, hide: secretPaths(config) });
   const runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING });
   const gateway = new AppGateway({
     logger,
@@ -79,6 +81,18 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await store.close();
     },
   };
+}
+
+/**
+ * What a sandbox must not see under bubblewrap: the user's home (tokens in dot-files), the bot's
+ * folder (.env, source), every other app's folder and the SQLite store. The template and the
+ * app's own folder are mounted back on top.
+ */
+function secretPaths(config: Config): string[] {
+  const paths = [homedir(), process.cwd(), resolve(config.VIBE_APPS_DIR)];
+  const sqlite = /^sqlite:\/\/(.+)$/.exec(config.VIBE_STORE_URL)?.[1];
+  if (sqlite) paths.push(dirname(resolve(sqlite)));
+  return paths.filter((p) => p !== '/');
 }
 
 async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {

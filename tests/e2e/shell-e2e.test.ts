@@ -100,7 +100,8 @@ describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local 
     expect(live.state, JSON.stringify(live)).toBe('live');
     expect(live.version).toBe(1);
     expect(live.card?.title).toBe('Pomodoro Focus');
-    expect(bot.events.slice(started).some((e) => /Repairing \(round 1 of 2\)/.test(e.card?.text ?? ''))).toBe(true);
+    // Status edits are throttled to one a second, so the repair stage may be coalesced away;
+    // the third request (answered above only if it carried the check errors) proves the round.
     expect(fake.responderErrors).toEqual([]);
     expect(fake.requests).toHaveLength(4);
     // The refused path was never written anywhere.

@@ -1,0 +1,143 @@
+/// <reference lib="dom" />
+// npm run bench: the bot's own overhead, measured with the local sandbox provider and a fake
+// Claude that streams at a fixed token rate. Prints medians; asserts nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { buildVibeApp, TEMPLATE_DIR } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import type { ChatContext } from '../src/core/bot.ts';
+import type { CodeModel, CodeTurn } from '../src/core/ports.ts';
+import { createClaudeModel } from '../src/llm/create-claude.ts';
+import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';
+import { launchChromium } from '../tests/support/browser.ts';
+import { RecordingConversation } from '../tests/support/recording-conversation.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const TOKEN_DELAY_MS = Number(process.env.BENCH_TOKEN_MS ?? 4); // 250 tokens/s
+
+/** Wraps a model and adds up the time spent inside it (every request of a turn, repairs too). */
+class TimedModel implements CodeModel {
+  modelMs = 0;
+  lastTokenAt = 0;
+  constructor(private readonly inner: CodeModel) {}
+  get label() {
+    return this.inner.label;
+  }
+  get offline() {
+    return this.inner.offline;
+  }
+  generate: CodeModel['generate'] = (p, on, s) => this.time(() => this.inner.generate(p, on, s));
+  refine: CodeModel['refine'] = (f, i, on, s) => this.time(() => this.inner.refine(f, i, on, s));
+  private async time(call: () => Promise<CodeTurn>): Promise<CodeTurn> {
+    const t0 = performance.now();
+    const turn = await call();
+    this.modelMs += performance.now() - t0;
+    this.lastTokenAt = Date.now();
+    const repair = turn.repair.bind(turn);
+    return { ...turn, repair: (e, on) => this.time(() => repair(e, on)) };
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const appSource = (i: number, label: string) => `import { useState } from 'react';
+import { Timer } from 'lucide-react';
+
+export default function App() {
+  const [n, setN] = useState(${i});
+  return (
+    <main className="min-h-screen bg-slate-900 text-slate-100 p-8">
+      <h1 className="flex items-center gap-2 text-3xl font-bold"><Timer /> <span id="label">${label}</span></h1>
+      <button className="mt-4 rounded bg-sky-600 px-4 py-2" onClick={() => setN(n + 1)}>Clicked {n} times</button>
+      ${'<p className="text-slate-400">A paragraph of filler text so the answer has a realistic length.</p>\n      '.repeat(12)}
+    </main>
+  );
+}
+`;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vibe-bench-'));
+  const fake = await startFakeAnthropic({ tokenDelayMs: TOKEN_DELAY_MS });
+  const logger = pino({ level: 'warn' });
+  const config = loadConfig({ VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`, VIBE_APPS_DIR: join(dir, 'apps'), VIBE_PORT: '0', VIBE_MAX_RUNNING: String(RUNS + 1) });
+  const model = new TimedModel(await createClaudeModel({ apiKey: 'bench', baseURL: fake.url, templateDir: TEMPLATE_DIR, logger }));
+  const app = await buildVibeApp(config, logger, { model });
+  const browser = await launchChromium();
+  const overhead: number[] = [];
+  const firstStatus: number[] = [];
+  const total: number[] = [];
+  const refineToPage: number[] = [];
+  const checkMs: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      fake.script(
+        {
+          content: [
+            { type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'create', path: 'src/App.tsx', file_text: appSource(i, `Bench ${i}`) } },
+            { type: 'tool_use', name: 'set_app_info', input: { title: `Bench ${i}`, summary: 'A benchmark app.' } },
+          ],
+        },
+        { content: [{ type: 'text', text: 'Done.' }] },
+      );
+      const conv = new RecordingConversation(`bench:c`);
+      const ctx: ChatContext = { conv, actor: { id: 'bench' }, channelId: 'bench:c' };
+      let firstPostAt = 0;
+      const post = conv.post.bind(conv);
+      conv.post = async (card) => ((firstPostAt ||= performance.now()), post(card));
+      model.modelMs = 0;
+      const t0 = performance.now();
+      await app.bot.command(ctx, `bench app ${i}`);
+      const t1 = performance.now();
+      const live = conv.cards().find((c) => c.meta?.state === 'live');
+      if (!live) throw new Error(`run ${i} did not go live: ${JSON.stringify(conv.cards().at(-1))}`);
+      total.push(t1 - t0);
+      overhead.push(t1 - t0 - model.modelMs);
+      firstStatus.push(firstPostAt - t0);
+
+      const sandboxId = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
+      const c0 = performance.now();
+      const errors = await app.sandbox.check(sandboxId);
+      checkMs.push(performance.now() - c0);
+      if (errors.length) throw new Error(`bench app has errors: ${JSON.stringify(errors)}`);
+
+      // Open the link, then refine; time from the model's last token to the page showing it.
+      const page = await browser.newPage();
+      await page.goto(live.meta!.url!);
+      await page.locator('#label', { hasText: `Bench ${i}` }).waitFor({ timeout: 30_000 });
+      await page.evaluate(() => {
+        const w = window as unknown as { seenAt?: number };
+        new MutationObserver(() => {
+          if (document.querySelector('#label')?.textContent === 'Changed') w.seenAt ??= Date.now();
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      fake.script(
+        { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'str_replace', path: 'src/App.tsx', old_str: `>Bench ${i}<`, new_str: '>Changed<' } }] },
+        { content: [{ type: 'text', text: 'Changed the label.' }] },
+      );
+      const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
+      await app.bot.threadMessage({ ...ctx, threadId: thread }, 'change the label');
+      await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, { timeout: 30_000 });
+      const seenAt = await page.evaluate(() => (window as unknown as { seenAt: number }).seenAt);
+      refineToPage.push(seenAt - model.lastTokenAt);
+      await page.close();
+      process.stderr.write(`run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms\n`);
+    }
+  } finally {
+    await browser.close();
+    await app.close();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  console.log(`vibe-bot bench: ${RUNS} runs, local sandboxes, fake Claude at ${(1000 / TOKEN_DELAY_MS).toFixed(0)} tokens/s`);
+  console.log(`(a) command -> live link, minus the model's own time (bot overhead): median ${ms(median(overhead))}  [total median ${ms(median(total))}]`);
+  console.log(`(b) refinement's last token -> page shows it:                       median ${ms(median(refineToPage))}`);
+  console.log(`(c) command -> first status message:                                median ${ms(median(firstStatus))}`);
+  console.log(`(d) check (tsc --noEmit + import check) of one app:                 median ${ms(median(checkMs))}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import { realpathSync } from 'node:fs';
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import tailwindcss from '@tailwindcss/vite';
+
+// Every setting that differs per sandbox comes from the environment the provider sets.
+const base = process.env.VIBE_BASE || '/';
+const port = Number(process.env.VIBE_PORT || 5173);
+const hmrClientPort = process.env.VIBE_HMR_CLIENT_PORT ? Number(process.env.VIBE_HMR_CLIENT_PORT) : undefined;
+
+export default defineConfig({
+  base,
+  plugins: [react(), tailwindcss()],
+  // node_modules is a shared, read-only symlink: Vite's own cache must live in the app dir.
+  cacheDir: '.vite-cache',
+  clearScreen: false,
+  server: {
+    host: '127.0.0.1',
+    port,
+    strictPort: true,
+    // Tunnels and reverse proxies put their own host name in the Host header.
+    allowedHosts: ['.modal.host', 'localhost', '127.0.0.1'],
+    // With no ws host/port set, the HMR client connects back to the page's own origin and base
+    // path, so it works behind a proxy on another port or an https tunnel. A tunnel that serves
+    // the page on a port the browser does not see (e.g. 443 on Modal) can force it.
+    ws: hmrClientPort ? { clientPort: hmrClientPort } : {},
+    // Dependencies resolve through the symlink to the template's node_modules.
+    fs: { allow: ['.', realpathSync('node_modules')] },
+  },
+  // Pre-bundle the curated libraries at start, so a first import does not reload the page.
+  optimizeDeps: {
+    include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'lucide-react', 'recharts', 'clsx'],
+  },
+});

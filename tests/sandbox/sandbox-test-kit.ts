@@ -1,0 +1,75 @@
+// Shared set-up for the local sandbox tests: a recording logger, temp dirs, the template path.
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SandboxLogger } from '../../src/sandbox/local.ts';
+import { processTree } from '../../src/sandbox/process-tree.ts';
+
+export const templateDir = resolve(fileURLToPath(new URL('../../sandbox-template', import.meta.url)));
+export const ci = process.env.CI === 'true';
+export const hasBwrap = existsSync('/usr/bin/bwrap');
+export const hasChromium = existsSync('/usr/bin/chromium');
+export const hasTemplate = existsSync(join(templateDir, 'node_modules', 'vite', 'bin', 'vite.js'));
+
+export interface LogEntry {
+  level: string;
+  obj: object;
+  msg?: string;
+}
+
+export function recordingLogger(): SandboxLogger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void entries.push({ level, obj, msg });
+  return { entries, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await realpath(await mkdtemp(join(tmpdir(), prefix)));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** The template's own src/, as the file map an app starts from. */
+export function templateFiles(): Record<string, string> {
+  const read = (p: string) => readFileSync(join(templateDir, p), 'utf8');
+  return { 'src/main.tsx': read('src/main.tsx'), 'src/index.css': read('src/index.css'), 'src/vite-env.d.ts': read('src/vite-env.d.ts') };
+}
+
+/** Polls until `fn` returns a truthy value (or throws the last error after `ms`). */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw last instanceof Error ? last : new Error(`condition not met within ${ms} ms`);
+}
+
+/** Processes this test started whose working directory is `appDir` (bwrap, Vite and its helpers). */
+export function processesIn(appDir: string): { pid: number; cmdline: string; environ: Record<string, string> }[] {
+  const out: { pid: number; cmdline: string; environ: Record<string, string> }[] = [];
+  for (const pid of processTree(process.pid)) {
+    if (pid === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`) !== appDir) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      const environ = Object.fromEntries(
+        readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
+      out.push({ pid, cmdline, environ });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
