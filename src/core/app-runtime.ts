@@ -137,15 +137,17 @@ export class AppRuntime {
   }
 
   private async start(appId: string, files?: FileMap): Promise<SandboxHandle> {
-    await this.makeRoom();
+    await this.makeRoom(appId);
     const handle = await this.deps.provider.boot(appId, files);
     this.running.set(appId, { handle, lastActive: this.now(), pins: 0 });
     return handle;
   }
 
   /** Stops the longest-idle unpinned apps until one more fits under the cap. */
-  private async makeRoom(): Promise<void> {
-    while (this.running.size + this.starting.size >= this.deps.maxRunning) {
+  private async makeRoom(appId: string): Promise<void> {
+    // Other apps being started count against the cap; this one may already be in `starting`.
+    const othersStarting = () => this.starting.size - (this.starting.has(appId) ? 1 : 0);
+    while (this.running.size + othersStarting() >= this.deps.maxRunning) {
       const victim = [...this.running].filter(([, r]) => r.pins === 0).sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
       if (!victim) return; // everything is busy: run over the cap rather than fail a request
       this.deps.logger.info({ appId: victim[0] }, 'stopping the longest-idle app to stay under VIBE_MAX_RUNNING');

@@ -33,12 +33,7 @@ export class ClaudeCodeModel implements CodeModel {
   }
 
   refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    const listing = Object.keys(files)
-      .sort()
-      .map((p) => `- ${p} (${Buffer.byteLength(files[p] ?? '', 'utf8')} bytes)`)
-      .join('\n');
-    const text = `The app's current files (use \`view\` to read one before you edit it):
-${listing}
+    const text = `${describeFiles(files)}
 
 Change request: ${instruction}
 
@@ -98,4 +93,19 @@ export function titleFromPrompt(prompt: string): string {
   const words = prompt.replace(/\s+/g, ' ').trim().split(' ').slice(0, 5).join(' ');
   const short = words.length > 40 ? `${words.slice(0, 39)}…` : words;
   return short ? short.charAt(0).toUpperCase() + short.slice(1) : 'Untitled app';
+}
+
+/** Files inlined up to this many bytes: saves the model a `view` round trip per file it edits. */
+const INLINE_FILES_BYTES = 48_000;
+
+/** The app's files for a refine message: their text when small, else a listing to `view` from. */
+export function describeFiles(files: FileMap): string {
+  const paths = Object.keys(files).sort();
+  const total = paths.reduce((n, p) => n + Buffer.byteLength(files[p] ?? '', 'utf8'), 0);
+  if (total <= INLINE_FILES_BYTES) {
+    const blocks = paths.map((p) => `<file path="${p}">\n${files[p] ?? ''}\n</file>`);
+    return `The app's current files:\n${blocks.join('\n')}`;
+  }
+  const listing = paths.map((p) => `- ${p} (${Buffer.byteLength(files[p] ?? '', 'utf8')} bytes)`).join('\n');
+  return `The app's current files (use \`view\` to read one before you edit it):\n${listing}`;
 }

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import type { FileMap, ModelProgress } from '../../src/core/ports.ts';
-import { ClaudeCodeModel } from '../../src/llm/claude.ts';
+import { ClaudeCodeModel, describeFiles } from '../../src/llm/claude.ts';
 import { createClaudeModel } from '../../src/llm/create-claude.ts';
 import { buildSystemPrompt } from '../../src/llm/system-prompt.ts';
 import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../fakes/anthropic/server.ts';
@@ -109,13 +109,13 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(second?.body.messages[0].content.at(-1).cache_control).toEqual({ type: 'ephemeral' });
   });
 
-  it('refines with str_replace: lists the files, edits in place, keeps the rest', async () => {
+  it('refines with str_replace: shows the files, edits in place, keeps the rest', async () => {
     const files: FileMap = { ...templateFiles, 'src/App.tsx': COUNTER_APP };
     fake.script(
       (req) => {
         const text: string = req.body.messages[0].content[0].text;
-        expect(text).toContain('- src/App.tsx (');
-        expect(text).toContain('- src/index.css (');
+        expect(text).toContain(`<file path="src/App.tsx">\n${COUNTER_APP}\n</file>`); // inlined: no view round trip
+        expect(text).toContain('<file path="src/index.css">');
         expect(text).toContain('Change request: count by twos');
         expect(text).toContain('str_replace');
         return { content: [replace('src/App.tsx', 'setN(n + 1)', 'setN(n + 2)')] };
@@ -302,5 +302,15 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(body.model).toBe('claude-test-model');
     expect(body.system[0].text).toContain('<file path="src/main.tsx">');
     expect(body.system[0].text).toMatch(/- react@\d/);
+  });
+});
+
+describe('describeFiles', () => {
+  it('inlines small apps and lists large ones for `view`', () => {
+    expect(describeFiles({ 'src/App.tsx': 'x' })).toBe('The app\'s current files:\n<file path="src/App.tsx">\nx\n</file>');
+    const big = describeFiles({ 'src/App.tsx': 'y'.repeat(30_000), 'src/Big.tsx': 'z'.repeat(30_000) });
+    expect(big).toContain('- src/App.tsx (30000 bytes)');
+    expect(big).toContain('use `view`');
+    expect(big).not.toContain('yyyy');
   });
 });

@@ -1,0 +1,96 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { zeroUsage } from '../../src/core/build-loop.ts';
+import type { AppStore } from '../../src/core/ports.ts';
+import { openAppStore } from '../../src/store/open.ts';
+import { MemorySandbox } from '../support/memory-sandbox.ts';
+
+const logger = pino({ level: 'silent' });
+let store: AppStore;
+let sandbox: MemorySandbox;
+let clock = 0;
+
+function runtime(opts: { idleMs?: number; maxRunning?: number } = {}) {
+  return new AppRuntime({ provider: sandbox, store, logger, idleMs: opts.idleMs ?? 1000, maxRunning: opts.maxRunning ?? 10, now: () => clock });
+}
+
+async function storedApp(id: string, text: string) {
+  await store.createApp({ id, channelId: 'c', threadId: `t-${id}`, ownerId: 'u', title: id, summary: '', prompt: '' });
+  await store.addVersion(id, { files: { 'src/App.tsx': text }, instruction: '', authorId: 'u', usage: zeroUsage(), model: 'm' });
+}
+
+beforeEach(async () => {
+  store = await openAppStore('memory://');
+  sandbox = new MemorySandbox();
+  clock = 0;
+});
+afterEach(() => store.close());
+
+describe('AppRuntime', () => {
+  it('wakes a stopped app from its newest stored version, once for concurrent callers', async () => {
+    await storedApp('app1aa', 'v1');
+    await store.addVersion('app1aa', { files: { 'src/App.tsx': 'v2' }, instruction: '', authorId: 'u', usage: zeroUsage(), model: 'm' });
+    const rt = runtime();
+    sandbox.bootDelayMs = 20;
+    const [a, b] = await Promise.all([rt.ensure('app1aa'), rt.ensure('app1aa')]);
+    expect(a.id).toBe(b.id);
+    expect(sandbox.running()).toHaveLength(1);
+    expect(sandbox.filesOf('app1aa')).toEqual({ 'src/App.tsx': 'v2' });
+    expect((await store.getApp('app1aa'))?.sandboxId).toBe(a.id);
+  });
+
+  it('replaces a sandbox that died', async () => {
+    await storedApp('app2aa', 'v1');
+    const rt = runtime();
+    const first = await rt.ensure('app2aa');
+    await sandbox.stop(first.id); // died behind the runtime's back
+    const second = await rt.ensure('app2aa');
+    expect(second.id).not.toBe(first.id);
+    expect(sandbox.running()).toEqual([second.id]);
+  });
+
+  it('stops apps idle longer than the timeout, but never one that is pinned', async () => {
+    await storedApp('idle01', 'a');
+    await storedApp('busy01', 'b');
+    const rt = runtime({ idleMs: 1000 });
+    await rt.ensure('idle01');
+    await rt.ensure('busy01');
+    clock = 5000;
+    let release!: () => void;
+    const pinned = rt.pinned('busy01', () => new Promise<void>((r) => (release = r)));
+    expect(await rt.stopIdle()).toEqual(['idle01']);
+    expect(rt.isRunning('busy01')).toBe(true);
+    release();
+    await pinned;
+    clock = 5500;
+    expect(await rt.stopIdle()).toEqual([]); // pinned work counts as activity
+    clock = 7000;
+    expect(await rt.stopIdle()).toEqual(['busy01']);
+    expect(sandbox.running()).toEqual([]);
+  });
+
+  it('keeps under the cap by stopping the longest-idle app', async () => {
+    for (const id of ['capaaa', 'capbbb', 'capccc']) await storedApp(id, id);
+    const rt = runtime({ maxRunning: 2 });
+    await rt.ensure('capaaa');
+    clock = 10;
+    await rt.ensure('capbbb');
+    clock = 20;
+    rt.touch('capaaa'); // capbbb is now the longest idle
+    await rt.ensure('capccc');
+    expect(rt.isRunning('capbbb')).toBe(false);
+    expect(rt.isRunning('capaaa')).toBe(true);
+    expect(rt.runningCount()).toBe(2);
+    expect(sandbox.running()).toHaveLength(2);
+  });
+
+  it('refuses to wake a deleted or unknown app', async () => {
+    await storedApp('gone01', 'x');
+    await store.deleteApp('gone01');
+    const rt = runtime();
+    await expect(rt.ensure('gone01')).rejects.toThrow(/no app/);
+    await expect(rt.ensure('never1')).rejects.toThrow(/no app/);
+    expect(sandbox.running()).toEqual([]);
+  });
+});
