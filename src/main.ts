@@ -31,6 +31,8 @@ async function main(): Promise<number> {
     await app.close();
     process.exit(0);
   };
+  // A bug in one request must not take every app and conversation down with it: log it loudly.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (a bug): the bot keeps running'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 

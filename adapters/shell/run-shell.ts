@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { VibeBot } from '../../src/core/bot.ts';
 import { renderCardText } from './render-text.ts';
@@ -18,16 +18,26 @@ export interface ShellOptions {
  * under way) or the user types /quit.
  */
 export async function runShell(opts: ShellOptions): Promise<void> {
-  const write = (s: string) => opts.output.write(s + '\n');
-  const sink = opts.json ? (e: ShellEvent) => write(JSON.stringify(toJson(e))) : (e: ShellEvent) => write(formatEvent(e));
-  const chat = new ShellChat(opts.bot, sink);
   const interactive = !opts.json && 'isTTY' in opts.input && Boolean((opts.input as { isTTY?: boolean }).isTTY);
   const rl = createInterface({ input: opts.input, output: interactive ? opts.output : undefined, terminal: interactive });
+  const write = (s: string) => opts.output.write(s + '\n');
+  // The prompt names where a line you type goes: the channel, or the app's thread.
+  const prompt = () => interactive && rl.setPrompt(chat.thread ? `#${chat.channel} › thread ${chat.thread.split(':')[2]}> ` : `#${chat.channel}> `);
+  // The bot speaks while you type: clear the prompt line, print, then redraw what you typed.
+  const show = (s: string) => {
+    if (!interactive) return write(s);
+    clearLine(opts.output, 0);
+    cursorTo(opts.output, 0);
+    write(s);
+    prompt();
+    rl.prompt(true);
+  };
+  const sink = opts.json ? (e: ShellEvent) => write(JSON.stringify(toJson(e))) : (e: ShellEvent) => show(formatEvent(e));
+  const chat = new ShellChat(opts.bot, sink);
   if (!opts.json) {
     for (const line of opts.banner ?? []) write(line);
     write(SHELL_HELP);
   }
-  const prompt = () => interactive && rl.setPrompt(chat.thread ? `#${chat.channel} › thread ${chat.thread.split(':')[2]}> ` : `#${chat.channel}> `);
   prompt();
   if (interactive) rl.prompt();
   for await (const line of rl) {

@@ -169,7 +169,8 @@ export class VibeBot {
         const version = await store.addVersion(appId, { files: built.turn.files, instruction: prompt, authorId: ctx.actor.id, usage: built.usage, model: model.label });
         await store.setThread(threadId, appId);
         logger.info({ appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app created');
-        await status.finish(liveCard({ ...app, latestVersion: version.number }, version, this.deps.linkFor(appId)));
+        const note = built.turn.message ?? first.message;
+        await status.finish(liveCard({ ...app, latestVersion: version.number }, version, this.deps.linkFor(appId), undefined, note ? truncate(note, 300) : undefined));
       } catch (err) {
         await store.deleteApp(appId).catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-created app'));
         throw err;
