@@ -187,12 +187,15 @@ describe.skipIf(!hasBwrap && !ci)('bwrap sandbox arguments', () => {
           work: tryWrite(${JSON.stringify(join(templateDir, '..', 'escape.txt'))}),
           secret: (() => { try { return fs.readFileSync(${JSON.stringify(secret)}, 'utf8'); } catch (e) { return e.code; } })(),
         }));`;
-      const r = spawnSync('bwrap', [...bwrapArgs({ appDir, hide: [secret] }), process.execPath, '-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      // As the provider does: the template stays visible read-only even where the repo lives under /tmp.
+      const r = spawnSync('bwrap', [...bwrapArgs({ appDir, readOnly: [templateDir], hide: [secret] }), process.execPath, '-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
       expect(r.status, r.stderr).toBe(0);
       const result = JSON.parse(r.stdout) as Record<string, string>;
       expect(result.app).toBe('ok');
       expect(result.template).toBe('EROFS');
-      expect(result.work).toBe('EROFS');
+      // The repo folder is read-only, or (when it lives under /tmp) a private tmpfs: never the real one.
+      expect(result.work === 'EROFS' || !existsSync(join(templateDir, '..', 'escape.txt'))).toBe(true);
+      expect(existsSync(join(templateDir, '..', 'escape.txt'))).toBe(false);
       expect(result.other).not.toBe('ok'); // a sibling app dir is not even visible (tmpfs /tmp)
       expect(result.secret).not.toContain('very-secret'); // masked: empty or unreadable
       expect(existsSync(join(appDir, 'inside.txt'))).toBe(true);
