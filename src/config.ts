@@ -54,6 +54,17 @@ export const configSchema = z.object({
   VIBE_PORT: int(8787, 0, 65535),
   VIBE_PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SLACK_BOT_TOKEN: optionalText.refine((s) => s === undefined || s.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText.refine((s) => s === undefined || s.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
+  SLACK_API_URL: z.url().optional(),
+  PORT: int(3000, 0, 65535),
+}).superRefine((c, ctx) => {
+  // Slack needs its bot token and one way to receive events; half a setup is a mistake, not "off".
+  if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET)
+    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'set it (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to go with SLACK_BOT_TOKEN' });
+  if (!c.SLACK_BOT_TOKEN && (c.SLACK_APP_TOKEN || c.SLACK_SIGNING_SECRET))
+    ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set' });
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -73,6 +84,11 @@ export const settingsDoc: Record<keyof Config, string> = {
   VIBE_PORT: 'Port of the app gateway that serves every app link (0 = any free port).',
   VIBE_PUBLIC_URL: 'Base of the links the bot posts (default http://VIBE_HOST:VIBE_PORT).',
   LOG_LEVEL: 'pino log level.',
+  SLACK_BOT_TOKEN: 'Slack bot token (xoxb-…). With it (and one of the next two) the bot runs on Slack.',
+  SLACK_SIGNING_SECRET: 'Slack HTTP mode: verifies requests to PORT/slack/events.',
+  SLACK_APP_TOKEN: 'Slack Socket Mode (xapp-…, scope connections:write): no public URL needed.',
+  SLACK_API_URL: 'Slack Web API base URL (emulators, tests), e.g. http://127.0.0.1:3001/api/.',
+  PORT: 'Slack HTTP mode: port of /slack/events.',
 };
 
 export class ConfigError extends Error {
@@ -87,13 +103,14 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env
 
 /** Validates every setting at once; throws one ConfigError listing each bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, blankToUndefined(env[k])]));
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, blankToUndefined(env[k])])) as Record<string, string | undefined>;
   const result = configSchema.safeParse(known);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const name = String(i.path[0] ?? '?');
     const value = known[name];
-    return `  ${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${i.message}`;
+    const shown = value === undefined ? '' : /TOKEN|SECRET|KEY/.test(name) ? '=(hidden)' : `=${JSON.stringify(value)}`; // never echo a secret
+    return `  ${name}${shown}: ${i.message}`;
   });
   throw new ConfigError(`Invalid settings (fix them in the environment or .env):\n${lines.join('\n')}`);
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { runShell } from '../adapters/shell/run-shell.ts';
+import { startSlack } from '../adapters/slack/slack-adapter.ts';
 import { buildVibeApp } from './app.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 
@@ -23,11 +24,13 @@ async function main(): Promise<number> {
   const logger = makeLogger(config, json);
   const app = await buildVibeApp(config, logger);
 
+  const closers: (() => Promise<void>)[] = [];
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    for (const close of closers) await close().catch((err) => logger.error({ err }, 'adapter did not stop cleanly'));
     await app.close();
     process.exit(0);
   };
@@ -36,8 +39,19 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  // Slack and Discord adapters arrive with their issues; with no platform credentials the
-  // terminal chat is the bot's home (Hubot's "shell" adapter idea).
+  if (config.SLACK_BOT_TOKEN) {
+    const slack = await startSlack({
+      bot: app.bot,
+      store: app.store,
+      logger,
+      settings: { botToken: config.SLACK_BOT_TOKEN, signingSecret: config.SLACK_SIGNING_SECRET, appToken: config.SLACK_APP_TOKEN, apiUrl: config.SLACK_API_URL, port: config.PORT },
+    });
+    closers.push(() => slack.stop());
+    process.stderr.write(`vibe-bot is on Slack (${slack.mode === 'socket' ? 'Socket Mode' : `HTTP mode, :${slack.port}/slack/events`}); model: ${app.model.label}; app links at ${app.publicUrl}/apps/<id>/. Ctrl-C stops it.\n`);
+    await new Promise<never>(() => undefined); // runs until a signal
+  }
+
+  // With no platform credentials the terminal chat is the bot's home (Hubot's "shell" adapter idea).
   const banner = [
     'vibe-bot: no Slack or Discord credentials are set, so this is the terminal chat (shell adapter).',
     app.model.offline
@@ -52,7 +66,7 @@ async function main(): Promise<number> {
 }
 
 function makeLogger(config: Config, json: boolean): pino.Logger {
-  if (json) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
+  if (json || config.SLACK_BOT_TOKEN) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
   // The terminal is the chat: only warnings go there; everything goes to the log file.
   mkdirSync(dirname(LOG_FILE), { recursive: true });
   return pino(

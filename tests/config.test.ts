@@ -54,3 +54,19 @@ describe('config', () => {
     expect(parseDuration('ten')).toBeUndefined();
   });
 });
+
+describe('Slack settings', () => {
+  it('needs a bot token with a way to receive events, and never echoes a secret', () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET=?.*set it \(HTTP mode\) or SLACK_APP_TOKEN/);
+    expect(() => loadConfig({ SLACK_APP_TOKEN: 'xapp-1' })).toThrow(/SLACK_BOT_TOKEN: is required/);
+    let msg = '';
+    try {
+      loadConfig({ SLACK_BOT_TOKEN: 'not-a-token-super-secret', SLACK_SIGNING_SECRET: 's' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain('SLACK_BOT_TOKEN=(hidden): must be a bot token');
+    expect(msg).not.toContain('super-secret');
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toMatchObject({ SLACK_APP_TOKEN: 'xapp-1', PORT: 3000 });
+  });
+});

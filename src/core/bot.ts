@@ -273,10 +273,11 @@ export class VibeBot {
     const page = await this.deps.store.appsInChannel(ctx.channelId, this.deps.galleryPageSize ?? 5, cursor);
     const items: GalleryEntry[] = page.items
       .filter((a) => !a.deleted && a.latestVersion > 0)
-      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.linkFor(app.id) }));
+      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.linkFor(app.id), threadUrl: ctx.conv.threadLink?.(app.threadId) }));
     const card = galleryCard({ ...page, items });
+    // Only the person who asked sees it, so paging changes nobody else's view and the channel stays quiet.
     if (ctx.source) await ctx.conv.update(ctx.source, card);
-    else await ctx.conv.post(card);
+    else await ctx.conv.ephemeral(card);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -335,6 +336,7 @@ function withFooter(conv: Conversation, footer: string): Conversation {
     reply: (thread, card) => conv.reply(thread, add(card)),
     startThread: (ref, name) => conv.startThread(ref, name),
     ephemeral: (card) => conv.ephemeral(add(card)),
+    threadLink: conv.threadLink?.bind(conv),
   };
 }
 

@@ -110,6 +110,7 @@ export interface GalleryEntry {
   app: AppRecord;
   live: boolean;
   url: string;
+  threadUrl?: string;
 }
 
 export function galleryCard(page: Page<GalleryEntry>, footer?: string): Card {
@@ -119,16 +120,16 @@ export function galleryCard(page: Page<GalleryEntry>, footer?: string): Card {
   if (page.next) actions.push({ label: 'Next', action: 'gallery', value: page.next });
   return {
     title: 'Apps in this channel',
-    items: page.items.map(({ app, live, url }) => ({
+    items: page.items.map(({ app, live, url, threadUrl }) => ({
       title: app.title,
       text: app.summary,
       fields: [
-        { label: 'Owner', value: app.ownerName ?? app.ownerId },
+        { label: 'Owner', value: app.ownerName ?? app.ownerId, userId: app.ownerId },
         { label: 'Status', value: live ? 'live' : 'sleeping' },
         { label: 'Versions', value: String(app.latestVersion) },
-        { label: 'Thread', value: app.threadId },
       ],
-      links: [{ label: 'Open', url }],
+      links: [{ label: 'Open', url }, ...(threadUrl ? [{ label: 'Thread', url: threadUrl }] : [])],
+      meta: { appId: app.id, url },
     })),
     actions,
     footer,

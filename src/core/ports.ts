@@ -143,7 +143,8 @@ export interface AppStore {
 export interface Card {
   title?: string;
   text?: string;
-  fields?: { label: string; value: string }[];
+  /** `userId` marks a person: adapters may render a mention that does not notify, else `value`. */
+  fields?: { label: string; value: string; userId?: string }[];
   /** Links: rendered as link buttons where the platform has them. */
   links?: { label: string; url: string }[];
   /** Buttons that call back into the bot: `action` is "undo", "versions", "delete", "gallery" ... */
@@ -173,6 +174,8 @@ export interface Conversation {
   startThread(ref: MessageRef, name: string): Promise<string>;
   /** Visible only to the person who asked. */
   ephemeral(card: Card): Promise<void>;
+  /** A link to a thread, where the platform has one. */
+  threadLink?(threadId: string): string | undefined;
 }
 
 export interface Actor {

@@ -53,7 +53,7 @@ describe('shell adapter', () => {
     expect(live[0]!.url).toBe(`http://gw.test/apps/${live[0]!.app as string}/`);
     expect(live[1]).toMatchObject({ type: 'update', version: 2, app: live[0]!.app });
     expect(events.find((e) => e.type === 'thread')).toMatchObject({ id: 'shell:general:1' });
-    const gallery = events.find((e) => e.type === 'post' && (e.card as { title?: string }).title === 'Apps in this channel');
+    const gallery = events.find((e) => e.type === 'ephemeral' && (e.card as { title?: string }).title === 'Apps in this channel');
     expect(gallery).toBeDefined();
     expect(events.some((e) => e.type === 'info' && String(e.text).startsWith('bad JSON input'))).toBe(true);
   });

@@ -263,13 +263,14 @@ describe('gallery', () => {
     const conv = new RecordingConversation();
     for (const t of ['one', 'two', 'three']) await createApp(bot, conv, t);
     await bot.command(ctx(conv), 'gallery');
-    const post = conv.events.filter((e) => e.type === 'post').at(-1)!;
+    const post = conv.events.at(-1)!;
+    expect(post.type).toBe('ephemeral'); // only the asker sees it, and pages it
     const first = post.card!;
     expect(first.items?.map((i) => i.title)).toEqual(['Title three', 'Title two']);
     expect(first.items?.[0]?.fields).toContainEqual({ label: 'Status', value: 'live' });
     const next = first.actions!.find((a) => a.label === 'Next')!;
-    await bot.action({ ...ctx(conv), source: { id: post.id!, channelId: conv.channelId } }, next.action, next.value);
-    const second = conv.latest(post.id!)!;
+    await bot.action({ ...ctx(conv), source: { id: 'gallery-message', channelId: conv.channelId } }, next.action, next.value);
+    const second = conv.latest('gallery-message')!;
     expect(second.items?.map((i) => i.title)).toEqual(['Title one']);
     expect(second.actions?.map((a) => a.label)).toEqual(['Previous']);
   });

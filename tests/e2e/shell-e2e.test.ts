@@ -144,7 +144,7 @@ describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local 
     // The gallery lists it.
     const g = bot.events.length;
     bot.send({ text: '/vibe gallery' });
-    const gallery = await bot.waitFor((e) => e.type === 'post' && e.card?.title === 'Apps in this channel', { from: g });
+    const gallery = await bot.waitFor((e) => e.type === 'ephemeral' && e.card?.title === 'Apps in this channel', { from: g });
     expect(JSON.stringify(gallery.card)).toContain('Pomodoro Focus');
   });
 });

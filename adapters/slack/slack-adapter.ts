@@ -1,0 +1,138 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import bolt from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
+import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { AppStore, MessageRef } from '../../src/core/ports.ts';
+import { actionFromId } from './render-blocks.ts';
+import { SlackConversation } from './slack-conversation.ts';
+import { channelKey, messageKey } from './slack-ids.ts';
+import { SlackPeople } from './slack-people.ts';
+
+const { App, LogLevel, SocketModeReceiver } = bolt;
+
+export interface SlackSettings {
+  botToken: string;
+  /** HTTP mode: requests are verified with it. */
+  signingSecret?: string;
+  /** Socket Mode when set (xapp-…). */
+  appToken?: string;
+  /** Web API base (emulators, tests), e.g. http://127.0.0.1:3001/api/ */
+  apiUrl?: string;
+  /** HTTP mode: port of /slack/events (0 = any free port). */
+  port: number;
+}
+
+export interface PinoLike {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunningSlack {
+  mode: 'http' | 'socket';
+  /** HTTP mode: the port /slack/events listens on. */
+  port?: number;
+  stop(): Promise<void>;
+}
+
+/** Slack re-delivers an event it thinks we missed; each event id is handled once within this window. */
+const EVENT_DEDUPE_MS = 60 * 60_000;
+
+/**
+ * Runs the bot on Slack with @slack/bolt: `/vibe`, thread replies, and buttons. Every handler
+ * acknowledges first (Slack's 3-second deadline) and then works in the background.
+ */
+export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings: SlackSettings; logger: PinoLike }): Promise<RunningSlack> {
+  const { bot, store, settings, logger } = opts;
+  const boltLogger = toBoltLogger(logger);
+  const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
+  const socket = Boolean(settings.appToken);
+  const app = socket
+    ? new App({ token: settings.botToken, logger: boltLogger, clientOptions, receiver: new SocketModeReceiver({ appToken: settings.appToken!, logger: boltLogger, installerOptions: { clientOptions } }) })
+    : new App({ token: settings.botToken, signingSecret: settings.signingSecret, endpoints: '/slack/events', logger: boltLogger, clientOptions });
+
+  const auth = await app.client.auth.test();
+  const workspaceUrl = typeof auth.url === 'string' ? auth.url : undefined;
+  const people = new SlackPeople(app.client, logger);
+  const background = (what: string, work: () => Promise<void>) => void work().catch((err) => logger.error({ err }, `slack: ${what} failed`));
+
+  // Re-deliveries (x-slack-retry-num) carry the same event_id: handle it once.
+  app.use(async ({ body, next }) => {
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !(await store.firstSeen(`slack:event:${eventId}`, EVENT_DEDUPE_MS))) {
+      logger.info({ eventId }, 'slack: duplicate event ignored');
+      return;
+    }
+    await next();
+  });
+
+  app.command('/vibe', async ({ command, ack, client, respond }) => {
+    await ack();
+    background('/vibe', async () => {
+      const team = command.team_id;
+      const conv = new SlackConversation({ client, team, channel: command.channel_id, user: command.user_id, workspaceUrl, respond });
+      const actor = await people.actor(team, command.user_id, command.user_name);
+      await bot.command({ conv, actor, channelId: channelKey(team, command.channel_id) }, command.text ?? '');
+    });
+  });
+
+  app.action(/^vibe:/, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button' || !('action_id' in action)) return;
+    const name = actionFromId(action.action_id);
+    if (!name) return; // a link button: the browser opens the link, nothing to do here
+    background(`button ${name}`, async () => {
+      const team = body.team?.id ?? body.user.team_id ?? '';
+      const container = body.container as { message_ts?: string; channel_id?: string; thread_ts?: string; is_ephemeral?: boolean };
+      const channel = body.channel?.id ?? container.channel_id ?? '';
+      const threadTs = container.thread_ts ?? (body.message as { thread_ts?: string } | undefined)?.thread_ts;
+      const source: MessageRef = {
+        id: messageKey(team, channel, container.message_ts ?? ''),
+        channelId: channelKey(team, channel),
+        threadId: threadTs ? messageKey(team, channel, threadTs) : undefined,
+      };
+      const conv = new SlackConversation({ client, team, channel, user: body.user.id, threadTs, workspaceUrl, ephemeralSource: container.is_ephemeral ? { ref: source, respond } : undefined });
+      const actor = await people.actor(team, body.user.id, body.user.name);
+      const ctx: ChatContext = { conv, actor, channelId: source.channelId, threadId: source.threadId, source };
+      await bot.action(ctx, name, action.value ?? '');
+    });
+  });
+
+  app.event('message', async ({ event, body, client }) => {
+    // Only people's new replies in threads: no bots (ourselves included), edits, joins or top-level chatter.
+    const e = event as { subtype?: string; bot_id?: string; user?: string; text?: string; ts: string; thread_ts?: string; channel: string };
+    if (e.subtype || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
+    const team = (body as { team_id?: string }).team_id ?? '';
+    const user = e.user;
+    const threadTs = e.thread_ts;
+    background('thread reply', async () => {
+      const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl });
+      const actor = await people.actor(team, user);
+      await bot.threadMessage({ conv, actor, channelId: channelKey(team, e.channel), threadId: messageKey(team, e.channel, threadTs) }, e.text ?? '');
+    });
+  });
+
+  app.error(async (err) => logger.error({ err }, 'slack: unhandled error in a listener'));
+
+  const started = socket ? await app.start() : await app.start(settings.port);
+  const port = socket ? undefined : ((started as Server).address() as AddressInfo).port;
+  logger.info({ mode: socket ? 'socket' : 'http', port, team: auth.team_id }, socket ? 'slack: connected in Socket Mode' : `slack: listening for events on :${port}/slack/events`);
+  return { mode: socket ? 'socket' : 'http', port, stop: () => app.stop().then(() => undefined) };
+}
+
+/** Bolt's logger interface on top of pino. */
+function toBoltLogger(logger: PinoLike): BoltLogger {
+  let level = LogLevel.INFO;
+  const fmt = (args: unknown[]) => ({ msg: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') });
+  return {
+    debug: (...args) => logger.debug({ bolt: true }, fmt(args).msg),
+    info: (...args) => logger.info({ bolt: true }, fmt(args).msg),
+    warn: (...args) => logger.warn({ bolt: true }, fmt(args).msg),
+    error: (...args) => logger.error({ bolt: true }, fmt(args).msg),
+    setLevel: (l) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
