@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { Card } from '../../src/core/ports.ts';
 import { slackUserId } from './slack-ids.ts';
-import { clip, escapeMrkdwn } from './slack-text.ts';
+import { clip, escapeMrkdwn, inertPlain } from './slack-text.ts';
 
 type ActionsBlock = types.ActionsBlock;
 type Button = types.Button;
@@ -37,7 +37,7 @@ export interface SlackMessage {
 export function renderSlackMessage(card: Card, opts: { mentions?: boolean } = {}): SlackMessage {
   const blocks: KnownBlock[] = [];
   let buttons = 0;
-  if (card.title) blocks.push({ type: 'header', text: { type: 'plain_text', text: clip(card.title, LIMITS.headerText), emoji: true } });
+  if (card.title) blocks.push({ type: 'header', text: { type: 'plain_text', text: clip(inertPlain(card.title), LIMITS.headerText), emoji: true } });
   if (card.text) blocks.push(section(card.text));
   if (card.fields?.length) blocks.push(fieldsSection(card.fields, opts));
   const actions = [...linkButtons(card.links, () => buttons++), ...actionButtons(card.actions, () => buttons++)];
@@ -77,7 +77,7 @@ function fieldsSection(fields: NonNullable<Card['fields']>, opts: { mentions?: b
 function linkButtons(links: Card['links'], next: () => number): Button[] {
   return (links ?? []).map((l) => ({
     type: 'button',
-    text: { type: 'plain_text', text: clip(l.label, LIMITS.buttonText) },
+    text: { type: 'plain_text', text: clip(inertPlain(l.label), LIMITS.buttonText) },
     url: l.url,
     action_id: `${ACTION_PREFIX}link:${next()}`,
   }));
@@ -86,7 +86,7 @@ function linkButtons(links: Card['links'], next: () => number): Button[] {
 function actionButtons(actions: Card['actions'], next: () => number): Button[] {
   return (actions ?? []).map((a) => ({
     type: 'button',
-    text: { type: 'plain_text', text: clip(a.label, LIMITS.buttonText) },
+    text: { type: 'plain_text', text: clip(inertPlain(a.label), LIMITS.buttonText) },
     action_id: `${ACTION_PREFIX}${a.action}:${next()}`,
     value: clip(a.value, LIMITS.buttonValue),
     ...(a.style ? { style: a.style } : {}),

@@ -10,3 +10,11 @@ export function escapeMrkdwn(text: string): string {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/**
+ * For plain_text (headers, buttons), which Slack never parses: still break `<!…`, `<@…`, `<#…`, `<http…`
+ * with a zero-width space, so the text is inert even if pasted elsewhere, and looks the same.
+ */
+export function inertPlain(text: string): string {
+  return text.replace(/<(?=\S)/g, '<\u200b');
+}
