@@ -1,15 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import bolt from '@slack/bolt';
-import type { Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { AppStore, MessageRef } from '../../src/core/ports.ts';
 import { actionFromId } from './render-blocks.ts';
 import { SlackConversation } from './slack-conversation.ts';
 import { channelKey, messageKey } from './slack-ids.ts';
 import { SlackPeople } from './slack-people.ts';
-
-const { App, LogLevel, SocketModeReceiver } = bolt;
 
 export interface SlackSettings {
   botToken: string;
@@ -21,6 +18,8 @@ export interface SlackSettings {
   apiUrl?: string;
   /** HTTP mode: port of /slack/events (0 = any free port). */
   port: number;
+  /** Socket Mode: how long to wait for a pong before reconnecting (SDK default 5 s; tests use less). */
+  socketPingTimeoutMs?: number;
 }
 
 export interface PinoLike {
@@ -50,7 +49,7 @@ export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings
   const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
   const socket = Boolean(settings.appToken);
   const app = socket
-    ? new App({ token: settings.botToken, logger: boltLogger, clientOptions, receiver: new SocketModeReceiver({ appToken: settings.appToken!, logger: boltLogger, installerOptions: { clientOptions } }) })
+    ? new App({ token: settings.botToken, logger: boltLogger, clientOptions, receiver: new SocketModeReceiver({ appToken: settings.appToken!, logger: boltLogger, clientPingTimeout: settings.socketPingTimeoutMs, installerOptions: { clientOptions } }) })
     : new App({ token: settings.botToken, signingSecret: settings.signingSecret, endpoints: '/slack/events', logger: boltLogger, clientOptions });
 
   const auth = await app.client.auth.test();

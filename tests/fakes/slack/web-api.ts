@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
+import { FakeSocketMode } from './socket-mode.ts';
+import { FakeSlackWorkspace, type FakeSlackChannel, type FakeSlackMessage, type FakeSlackUser } from './workspace.ts';
+
+/**
+ * A fake Slack on loopback for the real SDKs: the Web API as @slack/web-api@8 calls it
+ * (`POST <slackApiUrl><method>`, form-encoded or JSON, `Authorization: Bearer …`), response URLs,
+ * and Socket Mode on the same port. Point clients at it with `{ slackApiUrl: fake.url }`.
+ */
+
+export type { FakeSlackChannel, FakeSlackMessage, FakeSlackUser } from './workspace.ts';
+export type { EnvelopeInput, EnvelopeType, SocketAck } from './socket-mode.ts';
+
+export interface FakeSlackOptions {
+  teamId?: string; // default T0FAKE
+  teamName?: string; // default Fake Team
+  teamDomain?: string; // default fake-team
+  botUserId?: string; // default U0BOT
+  botId?: string; // default B0BOT
+  botName?: string; // default vibe-bot
+  appId?: string; // default A0FAKE
+  /** Users known to users.info (the bot user is always known). With any set, ephemeral posts to others fail. */
+  users?: FakeSlackUser[];
+  /** When set, only these channels exist (others: channel_not_found). Default: every channel id exists. */
+  channels?: FakeSlackChannel[];
+  /** When set, bot methods accept exactly this token (else invalid_auth); default any `xoxb-`/`xoxp-` token. */
+  botToken?: string;
+  /** When set, apps.connections.open accepts exactly this token; default any `xapp-` token. */
+  appToken?: string;
+  /** See FakeSocketModeOptions. */
+  ackTimeoutMs?: number;
+  /** Socket Mode ping interval in ms (default 5000). */
+  socketPingIntervalMs?: number;
+}
+
+export interface RecordedCall {
+  /** Web API method name, or 'response_url' for POSTs to a response URL. */
+  method: string;
+  /** The parsed body; JSON-encoded form fields (blocks, attachments, …) are decoded. */
+  args: Record<string, any>;
+  /** Bearer token (or `token` body field); undefined for response URLs. */
+  token: string | undefined;
+  /** Date.now() when the call was answered. */
+  at: number;
+  /** The error code the fake answered with, if any. */
+  error?: string;
+  /** The response URL id, for method 'response_url'. */
+  id?: string;
+}
+
+export interface ResponseUrlTarget {
+  /** Channel the command or action came from: the answer lands there in `messages()`. */
+  channel: string;
+  /** Who sees ephemeral answers (response_type other than in_channel). */
+  user?: string;
+  /** The message a block action came from, for replace_original / delete_original. */
+  messageTs?: string;
+}
+
+export interface FakeSlack {
+  /** Web API base, ending in `/api/`: `new WebClient(token, { slackApiUrl: url })`. */
+  url: string;
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  teamId: string;
+  botUserId: string;
+  botId: string;
+  appId: string;
+  calls: RecordedCall[];
+  callsTo(method: string): RecordedCall[];
+  /** Resolves with the first call (already made or future) to `method` matching `predicate`. Default timeout 5000 ms. */
+  waitForCall(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
+  /** Messages in `channel` in posting order (copies); deleted ones are gone. */
+  messages(channel: string): FakeSlackMessage[];
+  /** A ts from the same clock as posted messages, for user messages a test injects. */
+  nextTs(): string;
+  /** A fresh response URL; with a target, its answers also change `messages(target.channel)`. */
+  responseUrl(target?: ResponseUrlTarget): string;
+  /**
+   * The next `times` (default 1) calls to `method` (or 'response_url') fail with `error`.
+   * `ratelimited` answers HTTP 429 with `Retry-After: 0`, which the SDK retries.
+   */
+  failNext(method: string, error: string, times?: number): void;
+  socket: FakeSocketMode;
+  /** Closes the server, every HTTP and WebSocket connection, and fails pending waits. */
+  close(): Promise<void>;
+}
+
+/** Web API methods that take the app-level token; all others want a bot or user token. */
+const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
+/** Form fields the SDK JSON-stringifies (any non-primitive) and that we decode back. */
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'unfurls', 'user_auth_blocks', 'view']);
+const BOOLEAN_FIELDS = new Set(['unfurl_links', 'unfurl_media', 'mrkdwn', 'reply_broadcast', 'as_user', 'link_names', 'include_locale', 'include_num_members']);
+
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const workspace = new FakeSlackWorkspace(
+    {
+      teamId: options.teamId ?? 'T0FAKE',
+      teamName: options.teamName ?? 'Fake Team',
+      teamDomain: options.teamDomain ?? 'fake-team',
+      botUserId: options.botUserId ?? 'U0BOT',
+      botId: options.botId ?? 'B0BOT',
+      botName: options.botName ?? 'vibe-bot',
+      appId: options.appId ?? 'A0FAKE',
+    },
+    options.users ?? [],
+    options.channels,
+  );
+  const socket = new FakeSocketMode({
+    appId: workspace.identity.appId,
+    ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+    ...(options.socketPingIntervalMs !== undefined ? { pingIntervalMs: options.socketPingIntervalMs } : {}),
+  });
+  const calls: RecordedCall[] = [];
+  const waiters = new Set<(call: RecordedCall) => void>();
+  const failures = new Map<string, { error: string; left: number }[]>();
+  const responseTargets = new Map<string, ResponseUrlTarget | undefined>();
+  let origin = '';
+
+  const record = (call: RecordedCall): void => {
+    calls.push(call);
+    for (const waiter of [...waiters]) waiter(call);
+  };
+
+  const takeFailure = (method: string): string | undefined => {
+    const queue = failures.get(method);
+    const next = queue?.[0];
+    if (!queue || !next) return undefined;
+    if (--next.left <= 0) queue.shift();
+    return next.error;
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'fatal_error', detail: String(err) });
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req, sock, head) => {
+    if (!socket.handleUpgrade(req, sock, head)) sock.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const raw = await readBody(req);
+    if (req.method === 'POST' && path.startsWith('/respond/')) return handleResponseUrl(path.slice('/respond/'.length), raw, res);
+    if (!path.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'not_found' });
+    const method = path.slice('/api/'.length);
+    const args = parseArgs(raw, req.headers['content-type'] ?? '', new URL(req.url ?? '/', 'http://x').searchParams);
+    const token = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
+
+    const injected = takeFailure(method);
+    let status = 200;
+    let result: Record<string, unknown>;
+    if (injected) {
+      status = injected === 'ratelimited' ? 429 : 200;
+      result = { ok: false, error: injected };
+    } else {
+      result = tokenProblem(method, token) ?? answer(method, args);
+    }
+    const error = result.ok === false ? String(result.error) : undefined;
+    record({ method, args, token, at: Date.now(), ...(error ? { error } : {}) });
+    const headers: Record<string, string> = status === 429 ? { 'retry-after': '0' } : {};
+    sendJson(res, status, result, headers);
+  }
+
+  function answer(method: string, args: Record<string, any>): Record<string, unknown> {
+    if (method === 'apps.connections.open') return { ok: true, url: socket.issueUrl(origin) };
+    return workspace.call(method, args) ?? { ok: false, error: 'unknown_method' };
+  }
+
+  function tokenProblem(method: string, token: string | undefined): Record<string, unknown> | undefined {
+    if (!token) return { ok: false, error: 'not_authed' };
+    const wantsApp = APP_TOKEN_METHODS.has(method);
+    const isApp = token.startsWith('xapp-');
+    if (!isApp && !token.startsWith('xoxb-') && !token.startsWith('xoxp-')) return { ok: false, error: 'invalid_auth' };
+    if (wantsApp !== isApp && method !== 'auth.test') return { ok: false, error: 'not_allowed_token_type' };
+    const expected = isApp ? options.appToken : options.botToken;
+    if (expected !== undefined && token !== expected) return { ok: false, error: 'invalid_auth' };
+    return undefined;
+  }
+
+  function handleResponseUrl(id: string, raw: string, res: ServerResponse): void {
+    let args: Record<string, any>;
+    try {
+      args = JSON.parse(raw || '{}') as Record<string, any>;
+    } catch {
+      record({ method: 'response_url', args: { raw }, token: undefined, at: Date.now(), id, error: 'invalid_payload' });
+      return sendJson(res, 400, { ok: false, error: 'invalid_payload' });
+    }
+    const injected = takeFailure('response_url');
+    const known = responseTargets.has(id);
+    const target = responseTargets.get(id);
+    const result = injected
+      ? { ok: false as const, error: injected }
+      : !known
+        ? { ok: false as const, error: 'expired_url' }
+        : target
+          ? workspace.respond(target, args)
+          : { ok: true as const };
+    const error = result.ok ? undefined : String(result.error);
+    record({ method: 'response_url', args, token: undefined, at: Date.now(), id, ...(error ? { error } : {}) });
+    // Slack answers response URLs with real status codes, and Bolt's respond() throws on any non-2xx.
+    const status = !error ? 200 : error === 'ratelimited' ? 429 : error === 'expired_url' ? 404 : 400;
+    sendJson(res, status, result, status === 429 ? { 'retry-after': '0' } : {});
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const rejectWaits = new Set<(err: Error) => void>();
+
+  return {
+    url: `${origin}/api/`,
+    origin,
+    teamId: workspace.identity.teamId,
+    botUserId: workspace.identity.botUserId,
+    botId: workspace.identity.botId,
+    appId: workspace.identity.appId,
+    calls,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    waitForCall(method, predicate = () => true, timeoutMs = 5000) {
+      const matches = (c: RecordedCall) => c.method === method && predicate(c);
+      const found = calls.find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise<RecordedCall>((resolve, reject) => {
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(onCall);
+          rejectWaits.delete(fail);
+        };
+        const onCall = (c: RecordedCall) => {
+          if (!matches(c)) return;
+          finish();
+          resolve(c);
+        };
+        const fail = (err: Error) => {
+          finish();
+          reject(err);
+        };
+        const timer = setTimeout(() => {
+          const seen = calls.map((c) => c.method).join(', ') || 'none';
+          fail(new Error(`fake slack: no matching ${method} call within ${timeoutMs} ms (calls: ${seen})`));
+        }, timeoutMs);
+        waiters.add(onCall);
+        rejectWaits.add(fail);
+      });
+    },
+    messages: (channel) => workspace.messages(channel),
+    nextTs: () => workspace.nextTs(),
+    responseUrl(target) {
+      const id = randomUUID();
+      responseTargets.set(id, target);
+      return `${origin}/respond/${id}`;
+    },
+    failNext(method, error, times = 1) {
+      const queue = failures.get(method) ?? [];
+      queue.push({ error, left: times });
+      failures.set(method, queue);
+    },
+    socket,
+    async close() {
+      for (const fail of [...rejectWaits]) fail(new Error('fake slack closed'));
+      await socket.close();
+      await new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      });
+    },
+  };
+}
+
+function parseArgs(raw: string, contentType: string, query: URLSearchParams): Record<string, any> {
+  const fromQuery = Object.fromEntries(query);
+  if (contentType.startsWith('application/json')) {
+    try {
+      return { ...fromQuery, ...(JSON.parse(raw || '{}') as Record<string, any>) };
+    } catch {
+      return { ...fromQuery, raw };
+    }
+  }
+  const args: Record<string, any> = { ...fromQuery };
+  for (const [key, value] of Object.entries(parseQuery(raw))) {
+    const v = Array.isArray(value) ? value.at(-1) : value;
+    if (v === undefined) continue;
+    args[key] = decodeField(key, v);
+  }
+  return args;
+}
+
+function decodeField(key: string, value: string): unknown {
+  if (BOOLEAN_FIELDS.has(key) && (value === 'true' || value === 'false')) return value === 'true';
+  if (!JSON_FIELDS.has(key)) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value; // Slack would answer invalid_blocks / invalid_arguments; the workspace checks shapes.
+  }
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
