@@ -11,6 +11,8 @@ const LOG_FILE = './data/vibe.log';
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
+  // --shell (and --json, which scripts drive) keep the terminal chat even when platform credentials are set.
+  const shellOnly = json || args.includes('--shell');
   let config: Config;
   try {
     config = loadConfig(readEnv());
@@ -21,7 +23,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const logger = makeLogger(config, json);
+  const logger = makeLogger(config, json, args);
   const app = await buildVibeApp(config, logger);
 
   const closers: (() => Promise<void>)[] = [];
@@ -39,7 +41,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  if (config.SLACK_BOT_TOKEN) {
+  if (config.SLACK_BOT_TOKEN && !shellOnly) {
     const slack = await startSlack({
       bot: app.bot,
       store: app.store,
@@ -53,7 +55,7 @@ async function main(): Promise<number> {
 
   // With no platform credentials the terminal chat is the bot's home (Hubot's "shell" adapter idea).
   const banner = [
-    'vibe-bot: no Slack or Discord credentials are set, so this is the terminal chat (shell adapter).',
+    shellOnly ? 'vibe-bot: terminal chat (shell adapter).' : 'vibe-bot: no Slack or Discord credentials are set, so this is the terminal chat (shell adapter).',
     app.model.offline
       ? 'Model: offline sample model (no ANTHROPIC_API_KEY): /vibe answers with built-in sample apps, which cannot be edited.'
       : `Model: ${app.model.label} (Claude).`,
@@ -65,8 +67,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function makeLogger(config: Config, json: boolean): pino.Logger {
-  if (json || config.SLACK_BOT_TOKEN) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
+function makeLogger(config: Config, json: boolean, args: string[]): pino.Logger {
+  if (json || (config.SLACK_BOT_TOKEN && !args.includes('--shell'))) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
   // The terminal is the chat: only warnings go there; everything goes to the log file.
   mkdirSync(dirname(LOG_FILE), { recursive: true });
   return pino(

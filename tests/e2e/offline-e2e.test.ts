@@ -28,7 +28,7 @@ describe.skipIf(!browserAvailable)('end to end without an API key (offline sampl
     expect(code).toBe(0);
   });
 
-  it('serves a sample app, says "offline sample model" everywhere, and refuses edits plainly', async () => {
+  it('serves a sample app, says "offline sample model" everywhere, and refuses edits plainly', { timeout: 180_000 }, async () => {
     bot.send('/vibe a pomodoro timer with a dark theme');
     const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { timeoutMs: 90_000 });
     expect(live.state, JSON.stringify(live)).toBe('live');

@@ -71,7 +71,7 @@ describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local 
     expect(code).toBe(0);
   });
 
-  it('creates, repairs, serves, refines, and keeps secrets out of the sandbox', async () => {
+  it('creates, repairs, serves, refines, and keeps secrets out of the sandbox', { timeout: 180_000 }, async () => {
     // 1st answer: App.tsx imports a file that does not exist, and a write outside src/ is tried.
     fake.script(
       {
