@@ -15,7 +15,7 @@ import {
   type GalleryEntry,
   type Stage,
 } from './cards.ts';
-import { checkInstruction, parseCommand } from './commands.ts';
+import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
@@ -31,6 +31,8 @@ export interface ChatContext {
   threadId?: string;
   /** The message whose button was pressed (for in-place updates such as gallery paging). */
   source?: MessageRef;
+  /** How this platform's commands are typed, for help (default: `/vibe <text>` forms). */
+  usage?: string[];
 }
 
 export interface BotDeps {
@@ -55,30 +57,32 @@ export class VibeBot {
 
   /** `/vibe <text>`. */
   command(ctx: ChatContext, text: string): Promise<void> {
-    return this.track(ctx, (c) => this.runCommand(c, text));
+    return this.track(ctx, (c) => this.runCommand(c, parseCommand(text)));
   }
 
-  private async runCommand(c: ChatContext, text: string): Promise<void> {
-    {
-      const cmd = parseCommand(text);
-      switch (cmd.kind) {
-        case 'help':
-          return void (await c.conv.ephemeral(helpCard(cmd.reason)));
-        case 'invalid':
-          throw new UserError(cmd.message);
-        case 'create':
-          return this.create(c, cmd.prompt);
-        case 'gallery':
-          return this.gallery(c, cmd.cursor);
-        case 'versions':
-          return this.versions(c, await this.resolveApp(c, cmd.appId, 'versions'));
-        case 'undo':
-          return this.undo(c, await this.resolveApp(c, cmd.appId, 'undo'));
-        case 'restore':
-          return this.restore(c, await this.resolveApp(c, cmd.appId, `restore ${cmd.version}`), cmd.version);
-        case 'delete':
-          return this.delete(c, await this.resolveApp(c, cmd.appId, 'delete'), cmd.confirmed);
-      }
+  /** An already-parsed command (platforms with structured commands, e.g. Discord's subcommands). */
+  dispatch(ctx: ChatContext, cmd: Command): Promise<void> {
+    return this.track(ctx, (c) => this.runCommand(c, cmd));
+  }
+
+  private async runCommand(c: ChatContext, cmd: Command): Promise<void> {
+    switch (cmd.kind) {
+      case 'help':
+        return void (await c.conv.ephemeral(helpCard(cmd.reason, c.usage)));
+      case 'invalid':
+        throw new UserError(cmd.message);
+      case 'create':
+        return this.create(c, cmd.prompt);
+      case 'gallery':
+        return this.gallery(c, cmd.cursor);
+      case 'versions':
+        return this.versions(c, await this.resolveApp(c, cmd.appId, 'versions'));
+      case 'undo':
+        return this.undo(c, await this.resolveApp(c, cmd.appId, 'undo'));
+      case 'restore':
+        return this.restore(c, await this.resolveApp(c, cmd.appId, `restore ${cmd.version}`), cmd.version);
+      case 'delete':
+        return this.delete(c, await this.resolveApp(c, cmd.appId, 'delete'), cmd.confirmed);
     }
   }
 
@@ -88,7 +92,7 @@ export class VibeBot {
       const threadId = c.threadId;
       if (!threadId) return;
       const trimmed = text.trim();
-      if (/^\/vibe(\s|$)/.test(trimmed)) return this.runCommand(c, trimmed.slice('/vibe'.length));
+      if (/^\/vibe(\s|$)/.test(trimmed)) return this.runCommand(c, parseCommand(trimmed.slice('/vibe'.length)));
       if (this.building.has(threadId)) {
         await c.conv.reply(threadId, { text: 'Still building the first version; reply again once the link is here.' });
         return;

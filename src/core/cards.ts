@@ -4,20 +4,20 @@ import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.t
 
 export const OFFLINE_NOTE = 'offline sample model: set ANTHROPIC_API_KEY for Claude';
 
-export function helpCard(reason?: string): Card {
+export const DEFAULT_USAGE = [
+  '`/vibe <what to build>`: builds a React app and posts its link in a new thread.',
+  'Reply in that thread to change the app; each change is a new version.',
+  '`/vibe gallery` (or `list`): this channel\'s apps, newest first.',
+  '`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app\'s thread, or add the app id).',
+  '`/vibe delete`: delete an app (its owner).',
+  '`/vibe help`: this message.',
+];
+
+/** Every command; platforms whose commands look different pass their own `usage` lines. */
+export function helpCard(reason?: string, usage: string[] = DEFAULT_USAGE): Card {
   return {
     title: 'vibe-bot: describe an app, get a live link',
-    text: [
-      reason,
-      '`/vibe <what to build>`: builds a React app and posts its link in a new thread.',
-      'Reply in that thread to change the app; each change is a new version.',
-      '`/vibe gallery` (or `list`): this channel\'s apps, newest first.',
-      '`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app\'s thread, or add the app id).',
-      '`/vibe delete`: delete an app (its owner, or a channel manager).',
-      '`/vibe help`: this message.',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+    text: [reason, ...usage].filter(Boolean).join('\n'),
   };
 }
 

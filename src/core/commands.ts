@@ -59,6 +59,13 @@ export function parseCommand(input: string): Command {
   return createOrRefuse(text);
 }
 
+/** A create from a structured command (Discord's `/vibe create prompt:`): same checks as typed text. */
+export function createCommand(prompt: string): Command {
+  const text = prompt.trim();
+  if (text === '') return { kind: 'help', reason: 'Tell me what to build, for example `/vibe create prompt: a pomodoro timer`.' };
+  return createOrRefuse(text);
+}
+
 function createOrRefuse(prompt: string): Command {
   if (prompt.length > MAX_PROMPT_CHARS)
     return { kind: 'invalid', message: `That prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}. Please shorten it.` };
