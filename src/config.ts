@@ -59,6 +59,10 @@ export const configSchema = z.object({
   SLACK_APP_TOKEN: optionalText.refine((s) => s === undefined || s.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
   SLACK_API_URL: z.url().optional(),
   PORT: int(3000, 0, 65535),
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: optionalText.refine((s) => s === undefined || /^\d{5,25}$/.test(s), 'must be the numeric application id'),
+  DISCORD_GUILD_ID: optionalText.refine((s) => s === undefined || /^\d{5,25}$/.test(s), 'must be a numeric server (guild) id'),
+  DISCORD_API_URL: z.url().optional(),
 }).superRefine((c, ctx) => {
   // Slack needs its bot token and one way to receive events; half a setup is a mistake, not "off".
   if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET)
@@ -89,6 +93,10 @@ export const settingsDoc: Record<keyof Config, string> = {
   SLACK_APP_TOKEN: 'Slack Socket Mode (xapp-…, scope connections:write): no public URL needed.',
   SLACK_API_URL: 'Slack Web API base URL (emulators, tests), e.g. http://127.0.0.1:3001/api/.',
   PORT: 'Slack HTTP mode: port of /slack/events.',
+  DISCORD_TOKEN: 'Discord bot token. With it the bot runs on Discord (gateway).',
+  DISCORD_APPLICATION_ID: 'Discord application id (npm run discord:register needs it).',
+  DISCORD_GUILD_ID: 'Register /vibe in this server only (instant) instead of globally.',
+  DISCORD_API_URL: 'Discord REST base URL (emulators, tests), e.g. http://127.0.0.1:4000/api.',
 };
 
 export class ConfigError extends Error {

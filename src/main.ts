@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { runShell } from '../adapters/shell/run-shell.ts';
+import { startDiscord } from '../adapters/discord/discord-adapter.ts';
 import { startSlack } from '../adapters/slack/slack-adapter.ts';
 import { buildVibeApp } from './app.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  const platforms: string[] = [];
   if (config.SLACK_BOT_TOKEN && !shellOnly) {
     const slack = await startSlack({
       bot: app.bot,
@@ -49,7 +51,15 @@ async function main(): Promise<number> {
       settings: { botToken: config.SLACK_BOT_TOKEN, signingSecret: config.SLACK_SIGNING_SECRET, appToken: config.SLACK_APP_TOKEN, apiUrl: config.SLACK_API_URL, port: config.PORT },
     });
     closers.push(() => slack.stop());
-    process.stderr.write(`vibe-bot is on Slack (${slack.mode === 'socket' ? 'Socket Mode' : `HTTP mode, :${slack.port}/slack/events`}); model: ${app.model.label}; app links at ${app.publicUrl}/apps/<id>/. Ctrl-C stops it.\n`);
+    platforms.push(`Slack (${slack.mode === 'socket' ? 'Socket Mode' : `HTTP mode, :${slack.port}/slack/events`})`);
+  }
+  if (config.DISCORD_TOKEN && !shellOnly) {
+    const discord = await startDiscord({ bot: app.bot, store: app.store, logger, settings: { token: config.DISCORD_TOKEN, apiUrl: config.DISCORD_API_URL } });
+    closers.push(() => discord.stop());
+    platforms.push(`Discord (as ${discord.client.user?.tag ?? 'the bot'})`);
+  }
+  if (platforms.length > 0) {
+    process.stderr.write(`vibe-bot is on ${platforms.join(' and ')}; model: ${app.model.label}; app links at ${app.publicUrl}/apps/<id>/. Ctrl-C stops it.\n`);
     await new Promise<never>(() => undefined); // runs until a signal
   }
 
@@ -68,7 +78,8 @@ async function main(): Promise<number> {
 }
 
 function makeLogger(config: Config, json: boolean, args: string[]): pino.Logger {
-  if (json || (config.SLACK_BOT_TOKEN && !args.includes('--shell'))) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
+  const onPlatform = Boolean(config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN) && !args.includes('--shell');
+  if (json || onPlatform) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
   // The terminal is the chat: only warnings go there; everything goes to the log file.
   mkdirSync(dirname(LOG_FILE), { recursive: true });
   return pino(

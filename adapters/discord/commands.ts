@@ -1,0 +1,59 @@
+import { SlashCommandBuilder, type ChatInputCommandInteraction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { createCommand, type Command } from '../../src/core/commands.ts';
+
+// Discord cannot mix a bare option with subcommands, so `/vibe` has subcommands only:
+// `/vibe create prompt:<text>` builds; the rest mirror the other platforms' `/vibe <word>`.
+
+export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
+  return new SlashCommandBuilder()
+    .setName('vibe')
+    .setDescription('Build a web app from a sentence, and change it by replying in its thread')
+    .addSubcommand((s) =>
+      s
+        .setName('create')
+        .setDescription('Build a new app')
+        .addStringOption((o) => o.setName('prompt').setDescription('What to build, e.g. a pomodoro timer with a dark theme').setRequired(true).setMaxLength(4000)),
+    )
+    .addSubcommand((s) => s.setName('gallery').setDescription("This channel's apps, newest first"))
+    .addSubcommand((s) => s.setName('help').setDescription('How to use vibe-bot'))
+    .addSubcommand((s) => s.setName('versions').setDescription("The app's history (use it in the app's thread)"))
+    .addSubcommand((s) => s.setName('undo').setDescription('Go back one version (owner or Manage Messages)'))
+    .addSubcommand((s) =>
+      s
+        .setName('restore')
+        .setDescription('Make an earlier version current again (owner or Manage Messages)')
+        .addIntegerOption((o) => o.setName('version').setDescription('Version number').setRequired(true).setMinValue(1)),
+    )
+    .addSubcommand((s) => s.setName('delete').setDescription('Delete the app (its owner)'))
+    .toJSON();
+}
+
+export const DISCORD_USAGE = [
+  '`/vibe create prompt:<what to build>`: builds a React app and posts its link in a new thread.',
+  'Write in that thread to change the app; each change is a new version.',
+  "`/vibe gallery`: this channel's apps, newest first.",
+  "`/vibe versions`, `/vibe undo`, `/vibe restore version:<n>`: history (in the app's thread).",
+  '`/vibe delete`: delete an app (its owner; in its thread).',
+  '`/vibe help`: this message.',
+];
+
+/** The core command for a `/vibe` interaction. */
+export function commandFromInteraction(it: ChatInputCommandInteraction): Command {
+  const sub = it.options.getSubcommand(false);
+  switch (sub) {
+    case 'create':
+      return createCommand(it.options.getString('prompt') ?? '');
+    case 'gallery':
+      return { kind: 'gallery' };
+    case 'versions':
+      return { kind: 'versions' };
+    case 'undo':
+      return { kind: 'undo' };
+    case 'restore':
+      return { kind: 'restore', version: it.options.getInteger('version') ?? 0 };
+    case 'delete':
+      return { kind: 'delete', confirmed: false };
+    default:
+      return { kind: 'help', reason: sub && sub !== 'help' ? `Unknown command "${sub}".` : undefined };
+  }
+}

@@ -1,0 +1,103 @@
+import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
+import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { Actor, AppStore, MessageRef } from '../../src/core/ports.ts';
+import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
+import { DiscordConversation } from './discord-conversation.ts';
+import { channelKey, messageKey, userKey } from './discord-ids.ts';
+import { parseCustomId } from './render-discord.ts';
+
+export interface DiscordSettings {
+  token: string;
+  /** REST base (emulators, tests), e.g. http://127.0.0.1:4000/api; the gateway URL comes from its /gateway/bot. */
+  apiUrl?: string;
+}
+
+export interface PinoLike {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunningDiscord {
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/** Discord gateway events are at-least-once across reconnects; each message is handled once. */
+const MESSAGE_DEDUPE_MS = 60 * 60_000;
+
+/**
+ * Runs the bot on Discord with discord.js: `/vibe` subcommands, thread messages, and buttons.
+ * Interactions are deferred at once (Discord's 3-second deadline) and answered in the background.
+ */
+export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settings: DiscordSettings; logger: PinoLike }): Promise<RunningDiscord> {
+  const { bot, store, settings, logger } = opts;
+  const client = new Client({
+    // MessageContent is privileged: without it, thread messages arrive with empty text.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    allowedMentions: { parse: [] },
+    ...(settings.apiUrl ? { rest: { api: settings.apiUrl } } : {}),
+  });
+  const background = (what: string, work: () => Promise<void>) => void work().catch((err) => logger.error({ err }, `discord: ${what} failed`));
+
+  client.on(Events.InteractionCreate, (it: Interaction) => {
+    if (it.isChatInputCommand() && it.commandName === 'vibe') background('/vibe', () => onCommand(it));
+    else if (it.isButton() && parseCustomId(it.customId)) background('button', () => onButton(it));
+  });
+  client.on(Events.MessageCreate, (m: Message) => background('thread message', () => onMessage(m)));
+  client.on(Events.Error, (err) => logger.error({ err }, 'discord: client error'));
+  client.on(Events.ShardResume, () => logger.info({}, 'discord: gateway resumed'));
+
+  async function onCommand(it: ChatInputCommandInteraction): Promise<void> {
+    const cmd = commandFromInteraction(it);
+    const deferred = cmd.kind === 'create' ? 'public' : 'ephemeral';
+    await it.deferReply(deferred === 'ephemeral' ? { flags: MessageFlags.Ephemeral } : {});
+    const conv = new DiscordConversation({ rest: client.rest, guild: it.guildId ?? 'dm', channel: it.channelId, interaction: { it, deferred } });
+    await bot.dispatch(context(it, conv), cmd);
+    await conv.finish();
+  }
+
+  async function onButton(it: ButtonInteraction): Promise<void> {
+    const { action, value } = parseCustomId(it.customId)!;
+    const guild = it.guildId ?? 'dm';
+    const source: MessageRef = { id: messageKey(guild, it.channelId, it.message.id), channelId: channelKey(guild, it.channelId) };
+    // Paging rewrites the gallery in place; every other button answers privately.
+    const deferred = action === 'gallery' ? 'update' : 'ephemeral';
+    if (deferred === 'update') await it.deferUpdate();
+    else await it.deferReply({ flags: MessageFlags.Ephemeral });
+    const conv = new DiscordConversation({ rest: client.rest, guild, channel: it.channelId, interaction: { it, deferred, source } });
+    await bot.action({ ...context(it, conv), source }, action, value);
+    await conv.finish();
+  }
+
+  async function onMessage(m: Message): Promise<void> {
+    // People's messages in threads only: never bots (ourselves included), never plain channel chatter.
+    if (m.author.bot || m.system || !m.inGuild() || !m.channel.isThread()) return;
+    if (!(await store.firstSeen(`discord:message:${m.id}`, MESSAGE_DEDUPE_MS))) return;
+    const guild = m.guildId;
+    const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId });
+    const actor: Actor = { id: userKey(guild, m.author.id), name: m.member?.displayName ?? m.author.username, isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)) };
+    const ctx: ChatContext = { conv, actor, channelId: channelKey(guild, m.channel.parentId ?? m.channelId), threadId: channelKey(guild, m.channelId), usage: DISCORD_USAGE };
+    await bot.threadMessage(ctx, m.content);
+  }
+
+  /** Where and who: in a thread, the app's channel is the thread's parent. */
+  function context(it: ChatInputCommandInteraction | ButtonInteraction, conv: DiscordConversation): ChatContext {
+    const guild = it.guildId ?? 'dm';
+    const channel = it.channel;
+    const inThread = Boolean(channel?.isThread());
+    const parent = inThread && channel?.isThread() ? channel.parentId : undefined;
+    const actor: Actor = {
+      id: userKey(guild, it.user.id),
+      name: it.inCachedGuild() ? it.member.displayName : it.user.username,
+      isManager: Boolean(it.memberPermissions?.has(PermissionFlagsBits.ManageMessages)),
+    };
+    return { conv, actor, channelId: channelKey(guild, parent ?? it.channelId), threadId: inThread ? channelKey(guild, it.channelId) : undefined, usage: DISCORD_USAGE };
+  }
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(settings.token);
+  await ready;
+  logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: connected to the gateway');
+  return { client, stop: () => client.destroy() };
+}
