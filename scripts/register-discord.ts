@@ -2,19 +2,11 @@
 // DISCORD_GUILD_ID is set, which is instant; else globally, which can take up to an hour).
 import { REST, Routes } from 'discord.js';
 import { vibeCommand } from '../adapters/discord/commands.ts';
-import { ConfigError, loadConfig, readEnv } from '../src/config.ts';
+import { configOrReport } from '../src/config.ts';
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(readEnv());
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = configOrReport();
+  if (!config) return 2; // bad settings: one message listing each, exit code 2
   const { DISCORD_TOKEN: token, DISCORD_APPLICATION_ID: appId, DISCORD_GUILD_ID: guildId, DISCORD_API_URL: api } = config;
   if (!token || !appId) {
     process.stderr.write('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (see README, "Discord").\n');

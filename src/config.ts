@@ -126,3 +126,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 function blankToUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
 }
+
+/** For entry points: the settings from the environment and .env, or undefined after printing what is wrong. */
+export function configOrReport(env: Record<string, string | undefined> = readEnv()): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return undefined;
+  }
+}

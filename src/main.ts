@@ -5,7 +5,7 @@ import { runShell } from '../adapters/shell/run-shell.ts';
 import { startDiscord } from '../adapters/discord/discord-adapter.ts';
 import { startSlack } from '../adapters/slack/slack-adapter.ts';
 import { buildVibeApp } from './app.ts';
-import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
+import { configOrReport, type Config } from './config.ts';
 
 const LOG_FILE = './data/vibe.log';
 
@@ -14,16 +14,8 @@ async function main(): Promise<number> {
   const json = args.includes('--json');
   // --shell (and --json, which scripts drive) keep the terminal chat even when platform credentials are set.
   const shellOnly = json || args.includes('--shell');
-  let config: Config;
-  try {
-    config = loadConfig(readEnv());
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = configOrReport();
+  if (!config) return 2; // bad settings: one message listing each, exit code 2
   const logger = makeLogger(config, json, args);
   const app = await buildVibeApp(config, logger);
 

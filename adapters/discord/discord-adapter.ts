@@ -1,4 +1,5 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
+import type { Logger } from '../../src/core/app-runtime.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { Actor, AppStore, MessageRef } from '../../src/core/ports.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
@@ -10,12 +11,6 @@ export interface DiscordSettings {
   token: string;
   /** REST base (emulators, tests), e.g. http://127.0.0.1:4000/api; the gateway URL comes from its /gateway/bot. */
   apiUrl?: string;
-}
-
-export interface PinoLike {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
 }
 
 export interface RunningDiscord {
@@ -30,7 +25,7 @@ const MESSAGE_DEDUPE_MS = 60 * 60_000;
  * Runs the bot on Discord with discord.js: `/vibe` subcommands, thread messages, and buttons.
  * Interactions are deferred at once (Discord's 3-second deadline) and answered in the background.
  */
-export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settings: DiscordSettings; logger: PinoLike }): Promise<RunningDiscord> {
+export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settings: DiscordSettings; logger: Logger }): Promise<RunningDiscord> {
   const { bot, store, settings, logger } = opts;
   const client = new Client({
     // MessageContent is privileged: without it, thread messages arrive with empty text.

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from '../../src/core/app-runtime.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { AppStore, MessageRef } from '../../src/core/ports.ts';
 import { actionFromId } from './render-blocks.ts';
@@ -22,13 +23,6 @@ export interface SlackSettings {
   socketPingTimeoutMs?: number;
 }
 
-export interface PinoLike {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface RunningSlack {
   mode: 'http' | 'socket';
   /** HTTP mode: the port /slack/events listens on. */
@@ -43,7 +37,7 @@ const EVENT_DEDUPE_MS = 60 * 60_000;
  * Runs the bot on Slack with @slack/bolt: `/vibe`, thread replies, and buttons. Every handler
  * acknowledges first (Slack's 3-second deadline) and then works in the background.
  */
-export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings: SlackSettings; logger: PinoLike }): Promise<RunningSlack> {
+export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings: SlackSettings; logger: Logger }): Promise<RunningSlack> {
   const { bot, store, settings, logger } = opts;
   const boltLogger = toBoltLogger(logger);
   const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
@@ -122,7 +116,7 @@ export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings
 }
 
 /** Bolt's logger interface on top of pino. */
-function toBoltLogger(logger: PinoLike): BoltLogger {
+function toBoltLogger(logger: Logger): BoltLogger {
   let level = LogLevel.INFO;
   const fmt = (args: unknown[]) => ({ msg: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') });
   return {
