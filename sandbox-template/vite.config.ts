@@ -6,6 +6,8 @@ import tailwindcss from '@tailwindcss/vite';
 // Every setting that differs per sandbox comes from the environment the provider sets.
 const base = process.env.VIBE_BASE || '/';
 const port = Number(process.env.VIBE_PORT || 5173);
+// 127.0.0.1 for local sandboxes (the bot's gateway fronts them); 0.0.0.0 inside Modal, whose tunnel connects from outside.
+const host = process.env.VIBE_HOST || '127.0.0.1';
 const hmrClientPort = process.env.VIBE_HMR_CLIENT_PORT ? Number(process.env.VIBE_HMR_CLIENT_PORT) : undefined;
 
 export default defineConfig({
@@ -15,7 +17,7 @@ export default defineConfig({
   cacheDir: '.vite-cache',
   clearScreen: false,
   server: {
-    host: '127.0.0.1',
+    host,
     port,
     strictPort: true,
     // Tunnels and reverse proxies put their own host name in the Host header.

@@ -11,6 +11,8 @@ import { OfflineSampleModel } from './llm/offline.ts';
 import { loadTemplate } from './llm/system-prompt.ts';
 import { AppGateway } from './sandbox/gateway.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
+import { ModalSandboxProvider } from './sandbox/modal.ts';
+import { ModalClient } from 'modal';
 import { openAppStore, redactUrl } from './store/open.ts';
 
 export const TEMPLATE_DIR = fileURLToPath(new URL('../sandbox-template', import.meta.url));
@@ -37,14 +39,25 @@ export interface BuildOverrides {
 export async function buildVibeApp(config: Config, logger: Logger, overrides: BuildOverrides = {}): Promise<VibeApp> {
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
   const model = overrides.model ?? (await chooseModel(config, logger));
-  const sandbox = new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION, hide: secretPaths(config) });
+  const modal = config.VIBE_SANDBOX === 'modal';
+  const sandbox: SandboxProvider = modal ? modalProvider(config, logger) : new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION, hide: secretPaths(config) });
   const runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING });
+  if (sandbox.stopOrphans) {
+    // Sandboxes that outlived the bot are kept only if the store still says they are the app's.
+    await sandbox.stopOrphans(async (appId, sandboxId) => {
+      const app = await store.getApp(appId);
+      return Boolean(app && !app.deleted && app.sandboxId === sandboxId);
+    });
+  }
   const gateway = new AppGateway({
     logger,
+    // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
+    redirect: modal,
     resolve: async (appId) => {
       const app = await store.getApp(appId);
       if (!app || app.deleted || app.latestVersion === 0) return undefined;
-      return new URL((await runtime.ensure(appId)).url).origin;
+      const handle = await runtime.ensure(appId);
+      return modal ? handle.url : new URL(handle.url).origin;
     },
   });
   let publicUrl = '';
@@ -62,7 +75,8 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     runtime,
     sandbox,
     logger,
-    linkFor: (appId) => `${publicUrl}/apps/${appId}/`,
+    // Local: the gateway is the link. Modal: the live tunnel; the gateway link (which wakes the app) when there is none.
+    linkFor: (appId, sandboxUrl) => (modal && sandboxUrl ? sandboxUrl : `${publicUrl}/apps/${appId}/`),
     statusIntervalMs: overrides.statusIntervalMs,
   });
   logger.info({ model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl }, model.offline ? 'using the offline sample model (no ANTHROPIC_API_KEY): apps come from built-in samples and cannot be edited' : `using Claude (${model.label})`);
@@ -93,6 +107,23 @@ function secretPaths(config: Config): string[] {
   const sqlite = /^sqlite:\/\/(.+)$/.exec(config.VIBE_STORE_URL)?.[1];
   if (sqlite) paths.push(dirname(resolve(sqlite)));
   return paths.filter((p) => p !== '/');
+}
+
+function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
+  const client = new ModalClient({ tokenId: config.MODAL_TOKEN_ID, tokenSecret: config.MODAL_TOKEN_SECRET });
+  return new ModalSandboxProvider({
+    client,
+    templateDir: TEMPLATE_DIR,
+    logger,
+    settings: {
+      appName: config.VIBE_MODAL_APP,
+      imageName: config.VIBE_MODAL_IMAGE,
+      timeoutMs: config.VIBE_SANDBOX_TIMEOUT,
+      idleTimeoutMs: config.VIBE_IDLE_TIMEOUT,
+      cpu: config.VIBE_SANDBOX_CPU,
+      memoryMiB: config.VIBE_SANDBOX_MEMORY,
+    },
+  });
 }
 
 async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {

@@ -45,7 +45,7 @@ export const configSchema = z.object({
     .refine((s) => /^(sqlite|redis|rediss|postgres|postgresql|memory):/.test(s), {
       message: 'must start with sqlite://, redis://, rediss://, postgres:// or memory://',
     }),
-  VIBE_SANDBOX: z.enum(['local']).default('local'),
+  VIBE_SANDBOX: z.enum(['local', 'modal']).optional(),
   VIBE_APPS_DIR: z.string().min(1).default('./data/apps'),
   VIBE_ISOLATION: z.enum(['auto', 'bwrap', 'none']).default('auto'),
   VIBE_IDLE_TIMEOUT: duration('10m'),
@@ -63,7 +63,18 @@ export const configSchema = z.object({
   DISCORD_APPLICATION_ID: optionalText.refine((s) => s === undefined || /^\d{5,25}$/.test(s), 'must be the numeric application id'),
   DISCORD_GUILD_ID: optionalText.refine((s) => s === undefined || /^\d{5,25}$/.test(s), 'must be a numeric server (guild) id'),
   DISCORD_API_URL: z.url().optional(),
+  MODAL_TOKEN_ID: optionalText,
+  MODAL_TOKEN_SECRET: optionalText,
+  VIBE_MODAL_APP: z.string().min(1).default('vibe-bot'),
+  VIBE_MODAL_IMAGE: z.string().min(1).default('vibe-sandbox-template'),
+  VIBE_SANDBOX_TIMEOUT: duration('1h'),
+  VIBE_SANDBOX_CPU: z.coerce.number().positive().max(64).default(1),
+  VIBE_SANDBOX_MEMORY: int(1024, 128, 65536),
 }).superRefine((c, ctx) => {
+  if (Boolean(c.MODAL_TOKEN_ID) !== Boolean(c.MODAL_TOKEN_SECRET))
+    ctx.addIssue({ code: 'custom', path: [c.MODAL_TOKEN_ID ? 'MODAL_TOKEN_SECRET' : 'MODAL_TOKEN_ID'], message: 'set both MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (modal token new)' });
+  if (c.VIBE_SANDBOX === 'modal' && !c.MODAL_TOKEN_ID)
+    ctx.addIssue({ code: 'custom', path: ['VIBE_SANDBOX'], message: 'modal needs MODAL_TOKEN_ID and MODAL_TOKEN_SECRET' });
   // Slack needs its bot token and one way to receive events; half a setup is a mistake, not "off".
   if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET)
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'set it (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to go with SLACK_BOT_TOKEN' });
@@ -71,7 +82,8 @@ export const configSchema = z.object({
     ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set' });
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The settings, with VIBE_SANDBOX resolved: Modal when its tokens are set, else local. */
+export type Config = Omit<z.infer<typeof configSchema>, 'VIBE_SANDBOX'> & { VIBE_SANDBOX: 'local' | 'modal' };
 
 /** Descriptions for README's settings table (kept next to the schema so they cannot drift far). */
 export const settingsDoc: Record<keyof Config, string> = {
@@ -79,7 +91,7 @@ export const settingsDoc: Record<keyof Config, string> = {
   ANTHROPIC_BASE_URL: 'Messages API base URL (proxies, tests).',
   VIBE_MODEL: 'Claude model that writes the apps.',
   VIBE_STORE_URL: 'Where apps and versions live: sqlite://FILE, redis://…, postgres://…, memory://.',
-  VIBE_SANDBOX: 'Sandbox host: local (Vite processes on this machine).',
+  VIBE_SANDBOX: 'Sandbox host: local (Vite processes on this machine) or modal (default when Modal tokens are set).',
   VIBE_APPS_DIR: 'Working folders of local sandboxes (a cache; the store is the truth).',
   VIBE_ISOLATION: 'Local sandboxes: auto (bubblewrap when installed), bwrap (required), none.',
   VIBE_IDLE_TIMEOUT: 'A sandbox nobody used for this long is stopped; the next visit wakes it.',
@@ -97,6 +109,13 @@ export const settingsDoc: Record<keyof Config, string> = {
   DISCORD_APPLICATION_ID: 'Discord application id (npm run discord:register needs it).',
   DISCORD_GUILD_ID: 'Register /vibe in this server only (instant) instead of globally.',
   DISCORD_API_URL: 'Discord REST base URL (emulators, tests), e.g. http://127.0.0.1:4000/api.',
+  MODAL_TOKEN_ID: 'Modal token id (modal token new). With the secret, sandboxes run on Modal.',
+  MODAL_TOKEN_SECRET: 'Modal token secret.',
+  VIBE_MODAL_APP: 'Modal app the sandboxes belong to.',
+  VIBE_MODAL_IMAGE: 'Name of the published sandbox image (npm run modal:image).',
+  VIBE_SANDBOX_TIMEOUT: 'Modal: hard lifetime of a sandbox; a later change or visit starts a new one.',
+  VIBE_SANDBOX_CPU: 'Modal: CPU cores reserved per sandbox.',
+  VIBE_SANDBOX_MEMORY: 'Modal: memory per sandbox, MiB.',
 };
 
 export class ConfigError extends Error {
@@ -113,7 +132,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, blankToUndefined(env[k])])) as Record<string, string | undefined>;
   const result = configSchema.safeParse(known);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, VIBE_SANDBOX: result.data.VIBE_SANDBOX ?? (result.data.MODAL_TOKEN_ID ? 'modal' : 'local') };
   const lines = result.error.issues.map((i) => {
     const name = String(i.path[0] ?? '?');
     const value = known[name];

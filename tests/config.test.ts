@@ -70,3 +70,14 @@ describe('Slack settings', () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toMatchObject({ SLACK_APP_TOKEN: 'xapp-1', PORT: 3000 });
   });
 });
+
+describe('sandbox host', () => {
+  it('is local by default and Modal when its tokens are set; half a Modal setup is an error', () => {
+    expect(loadConfig({}).VIBE_SANDBOX).toBe('local');
+    const modal = loadConfig({ MODAL_TOKEN_ID: 'ak-1', MODAL_TOKEN_SECRET: 'as-1' });
+    expect(modal).toMatchObject({ VIBE_SANDBOX: 'modal', VIBE_MODAL_APP: 'vibe-bot', VIBE_SANDBOX_TIMEOUT: 3_600_000 });
+    expect(loadConfig({ MODAL_TOKEN_ID: 'ak-1', MODAL_TOKEN_SECRET: 'as-1', VIBE_SANDBOX: 'local' }).VIBE_SANDBOX).toBe('local');
+    expect(() => loadConfig({ MODAL_TOKEN_ID: 'ak-1' })).toThrow(/MODAL_TOKEN_SECRET.*set both/);
+    expect(() => loadConfig({ VIBE_SANDBOX: 'modal' })).toThrow(/VIBE_SANDBOX="modal": modal needs MODAL_TOKEN_ID/);
+  });
+});

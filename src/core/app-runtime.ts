@@ -72,8 +72,8 @@ export class AppRuntime {
   }
 
   /** Boots a fresh sandbox for a new app (before it is in the store). */
-  async boot(appId: string, files?: FileMap): Promise<SandboxHandle> {
-    return this.startOnce(appId, () => this.start(appId, files));
+  async boot(appId: string, files?: FileMap, labels?: Record<string, string>): Promise<SandboxHandle> {
+    return this.startOnce(appId, () => this.start(appId, files, labels));
   }
 
   /** The app's running sandbox, woken from its newest stored version when needed. */
@@ -90,11 +90,18 @@ export class AppRuntime {
     return this.startOnce(appId, async () => {
       const app = await this.deps.store.getApp(appId);
       if (!app || app.deleted) throw new Error(`no app ${appId}`);
+      // A sandbox that outlived a restart of the bot (Modal) is picked up again, not replaced.
+      const attached = app.sandboxId ? await this.deps.provider.attach?.(appId, app.sandboxId) : undefined;
+      if (attached) {
+        this.deps.logger.info({ appId, sandboxId: attached.id }, 're-attached a running sandbox');
+        this.running.set(appId, { handle: attached, lastActive: this.now(), pins: 0 });
+        return attached;
+      }
       const version = await this.deps.store.getVersion(appId, app.latestVersion);
       if (!version) throw new Error(`app ${appId} has no version ${app.latestVersion}`);
       this.deps.logger.info({ appId, version: version.number }, 'waking app from the store');
-      const handle = await this.start(appId, version.files);
-      await this.deps.store.updateApp(appId, { sandboxId: handle.id });
+      const handle = await this.start(appId, version.files, { channel: app.channelId });
+      await this.deps.store.updateApp(appId, { sandboxId: handle.id, sandboxUrl: handle.url });
       return handle;
     });
   }
@@ -115,16 +122,16 @@ export class AppRuntime {
     for (const appId of idle) {
       this.deps.logger.info({ appId }, 'stopping idle app');
       await this.stop(appId);
-      await this.deps.store.updateApp(appId, { sandboxId: undefined }).catch(() => undefined); // app may be unsaved (failed create)
+      await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined }).catch(() => undefined); // app may be unsaved (failed create)
     }
     return idle;
   }
 
+  /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */
   async stopAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     await Promise.allSettled([...this.starting.values()]);
-    const ids = [...this.running.keys()];
-    await Promise.allSettled(ids.map((id) => this.stop(id)));
+    this.running.clear();
     await this.deps.provider.stopAll();
   }
 
@@ -136,9 +143,9 @@ export class AppRuntime {
     return p;
   }
 
-  private async start(appId: string, files?: FileMap): Promise<SandboxHandle> {
+  private async start(appId: string, files?: FileMap, labels?: Record<string, string>): Promise<SandboxHandle> {
     await this.makeRoom(appId);
-    const handle = await this.deps.provider.boot(appId, files);
+    const handle = await this.deps.provider.boot(appId, files, labels);
     this.running.set(appId, { handle, lastActive: this.now(), pins: 0 });
     return handle;
   }

@@ -41,8 +41,11 @@ export interface BotDeps {
   runtime: AppRuntime;
   sandbox: SandboxProvider;
   logger: Logger;
-  /** The link posted for an app (the gateway's, or a tunnel's). */
-  linkFor(appId: string): string;
+  /**
+   * The link posted for an app: the gateway's (stable; ignores `sandboxUrl`), or where there is
+   * no gateway the sandbox's own address (a Modal tunnel), which changes when the sandbox does.
+   */
+  linkFor(appId: string, sandboxUrl?: string): string;
   statusIntervalMs?: number;
   galleryPageSize?: number;
 }
@@ -148,7 +151,7 @@ export class VibeBot {
     let sandboxReady = false;
     try {
       status.set(progressCard(what, { stage: 'writing', files: [] }));
-      const booting = runtime.boot(appId).then((h) => ((sandboxReady = true), h));
+      const booting = runtime.boot(appId, undefined, { channel: ctx.channelId }).then((h) => ((sandboxReady = true), h));
       booting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
       const generating = model.generate(prompt, this.onModelProgress(status, what), abort.signal);
       generating.catch(() => undefined); // awaited below; keeps a boot failure from leaving it unhandled
@@ -168,13 +171,13 @@ export class VibeBot {
       }
       const title = built.turn.title?.trim() || first.title?.trim() || truncate(prompt, 40);
       const summary = built.turn.summary?.trim() || first.summary?.trim() || '';
-      const app = await store.createApp({ id: appId, channelId: ctx.channelId, threadId, ownerId: ctx.actor.id, ownerName: ctx.actor.name, title, summary, prompt, sandboxId: handle.id });
+      const app = await store.createApp({ id: appId, channelId: ctx.channelId, threadId, ownerId: ctx.actor.id, ownerName: ctx.actor.name, title, summary, prompt, sandboxId: handle.id, sandboxUrl: handle.url });
       try {
         const version = await store.addVersion(appId, { files: built.turn.files, instruction: prompt, authorId: ctx.actor.id, usage: built.usage, model: model.label });
         await store.setThread(threadId, appId);
         logger.info({ appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app created');
         const note = built.turn.message ?? first.message;
-        await status.finish(liveCard({ ...app, latestVersion: version.number }, version, this.deps.linkFor(appId), undefined, note ? truncate(note, 300) : undefined));
+        await status.finish(liveCard({ ...app, latestVersion: version.number }, version, this.deps.linkFor(appId, handle.url), undefined, note ? truncate(note, 300) : undefined));
       } catch (err) {
         await store.deleteApp(appId).catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-created app'));
         throw err;
@@ -220,9 +223,9 @@ export class VibeBot {
         }
         const version = await store.addVersion(app.id, { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label });
         const patch = built.turn.title ? { title: built.turn.title, summary: built.turn.summary ?? fresh.summary } : {};
-        const updated = await store.updateApp(app.id, { ...patch, sandboxId: handle.id });
+        const updated = await store.updateApp(app.id, { ...patch, sandboxId: handle.id, sandboxUrl: handle.url });
         logger.info({ appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app refined');
-        await status.finish(liveCard(updated, version, this.deps.linkFor(app.id), undefined, built.turn.message ? truncate(built.turn.message, 300) : undefined));
+        await status.finish(liveCard(updated, version, this.deps.linkFor(app.id, handle.url), undefined, built.turn.message ? truncate(built.turn.message, 300) : undefined));
       } catch (err) {
         abort.abort();
         await status.finish(this.failure(what, err));
@@ -239,8 +242,8 @@ export class VibeBot {
       const handle = await runtime.ensure(app.id);
       await runtime.pinned(app.id, () => sandbox.write(handle.id, version.files));
       const saved = await store.addVersion(app.id, { files: version.files, instruction, authorId: ctx.actor.id, usage: zeroUsage(), model: 'none', basedOn: target });
-      const updated = await store.updateApp(app.id, { sandboxId: handle.id });
-      await ctx.conv.reply(app.threadId, liveCard(updated, saved, this.deps.linkFor(app.id), undefined, `Restored v${target} as v${saved.number}.`));
+      const updated = await store.updateApp(app.id, { sandboxId: handle.id, sandboxUrl: handle.url });
+      await ctx.conv.reply(app.threadId, liveCard(updated, saved, this.deps.linkFor(app.id, handle.url), undefined, `Restored v${target} as v${saved.number}.`));
     });
   }
 
@@ -277,7 +280,7 @@ export class VibeBot {
     const page = await this.deps.store.appsInChannel(ctx.channelId, this.deps.galleryPageSize ?? 5, cursor);
     const items: GalleryEntry[] = page.items
       .filter((a) => !a.deleted && a.latestVersion > 0)
-      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.linkFor(app.id), threadUrl: ctx.conv.threadLink?.(app.threadId) }));
+      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.linkFor(app.id, app.sandboxUrl), threadUrl: ctx.conv.threadLink?.(app.threadId) }));
     const card = galleryCard({ ...page, items });
     // Only the person who asked sees it, so paging changes nobody else's view and the channel stays quiet.
     if (ctx.source) await ctx.conv.update(ctx.source, card);

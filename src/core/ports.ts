@@ -60,8 +60,11 @@ export interface SandboxHandle {
 export type SandboxStatus = 'running' | 'stopped';
 
 export interface SandboxProvider {
-  /** Starts a sandbox for `appId` serving `files` (the template's placeholder when omitted). */
-  boot(appId: string, files?: FileMap): Promise<SandboxHandle>;
+  /**
+   * Starts a sandbox for `appId` serving `files` (the template's placeholder when omitted).
+   * `labels` (e.g. the channel) are attached where the host supports tags.
+   */
+  boot(appId: string, files?: FileMap, labels?: Record<string, string>): Promise<SandboxHandle>;
   /** Replaces the app's `src/` with exactly `files` (files not in the map are removed). */
   write(id: string, files: FileMap): Promise<void>;
   /** Type errors, unresolved imports and syntax errors, with file and line. Empty = clean. */
@@ -70,6 +73,13 @@ export interface SandboxProvider {
   stop(id: string): Promise<void>;
   /** Stops every sandbox this provider started (shutdown). */
   stopAll(): Promise<void>;
+  /**
+   * Re-attaches a sandbox that outlived the bot (after a restart), if the provider can and it
+   * still runs; undefined otherwise. Local processes die with the bot, so the local provider has none.
+   */
+  attach?(appId: string, sandboxId: string): Promise<SandboxHandle | undefined>;
+  /** Stops this bot's sandboxes that `owns(appId, sandboxId)` says nothing tracks (start-up clean-up). */
+  stopOrphans?(owns: (appId: string, sandboxId: string) => Promise<boolean>): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------- store
@@ -90,6 +100,8 @@ export interface AppRecord {
   latestVersion: number;
   /** Current sandbox, if any; cleared when it stops. */
   sandboxId?: string;
+  /** Where that sandbox serves the app (a Modal tunnel); links use it where there is no gateway. */
+  sandboxUrl?: string;
   deleted?: boolean;
 }
 
@@ -119,7 +131,7 @@ export interface AppStore {
   createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord>;
   getApp(appId: string): Promise<AppRecord | undefined>;
   /** Shallow-merges `patch` into the app record (not versions). */
-  updateApp(appId: string, patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'threadId'>>): Promise<AppRecord>;
+  updateApp(appId: string, patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'sandboxUrl' | 'threadId'>>): Promise<AppRecord>;
   /** Marks deleted and removes it from the thread index; versions are kept. */
   deleteApp(appId: string): Promise<void>;
   /** Appends a version; never loses one to a concurrent append. Returns the stored record with its number. */

@@ -9,6 +9,11 @@ export interface GatewayDeps {
    */
   resolve(appId: string): Promise<string | undefined>;
   logger: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  /**
+   * Redirect to the sandbox instead of proxying (sandboxes with public URLs of their own, e.g.
+   * Modal tunnels): the stable link wakes the app, then the browser goes straight to it.
+   */
+  redirect?: boolean;
 }
 
 const APP_PATH = /^\/apps\/([a-z0-9]{6,32})(\/|$)/;
@@ -60,6 +65,10 @@ export class AppGateway {
       const { origin, appId } = await this.target(url);
       if (!appId) return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');
       if (!origin) return void page(res, 404, 'No such app', 'This app does not exist or was deleted.');
+      if (this.deps.redirect) {
+        const rest = url.slice(`/apps/${appId}/`.length);
+        return void res.writeHead(302, { location: `${origin.replace(/\/?$/, '/')}${rest}`, 'cache-control': 'no-store' }).end();
+      }
       const headers = { ...req.headers, host: new URL(origin).host, 'x-forwarded-host': req.headers.host ?? '' };
       const upstream = http.request(origin + url, { method: req.method, headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
@@ -81,7 +90,7 @@ export class AppGateway {
     client.on('error', () => client.destroy());
     try {
       const { origin } = await this.target(req.url);
-      if (!origin) return void client.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      if (!origin || this.deps.redirect) return void client.end('HTTP/1.1 404 Not Found\r\n\r\n');
       const { hostname, port } = new URL(origin);
       const upstream = net.connect(Number(port), hostname, () => {
         const lines = [`${req.method} ${req.url} HTTP/1.1`];

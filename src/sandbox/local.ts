@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { assertValidFiles } from '../core/files.ts';
@@ -9,8 +9,8 @@ import { prepareAppDir, readSrc, syncSrc } from './app-dir.ts';
 import { bwrapArgs, bwrapWorks } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
 import { freePort } from './free-port.ts';
-import { checkImports } from './import-check.ts';
 import { sandboxEnv } from './sandbox-env.ts';
+import { combineCheck, libraryNames } from './source-check.ts';
 import { parseTscOutput } from './tsc-output.ts';
 
 /** The pino methods this provider uses. */
@@ -111,13 +111,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     const sandbox = this.get(id);
     const started = Date.now();
     const files = await readSrc(sandbox.appDir);
-    const importErrors = checkImports(files, this.libraryNames());
-    if (!('src/main.tsx' in files)) importErrors.push({ file: 'src/main.tsx', line: 0, column: 0, message: 'src/main.tsx is missing: index.html loads it to mount <App />' });
-    const tscErrors = (await this.runTsc(sandbox.appDir)).filter(
-      // An unknown package is reported once, by the import check, which names the alternatives.
-      (e) => !(e.message.startsWith('TS2307') && importErrors.some((i) => i.file === e.file && i.line === e.line)),
-    );
-    const errors = [...importErrors, ...tscErrors].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+    const errors = combineCheck(files, await this.runTsc(sandbox.appDir), this.libraryNames());
     this.opts.logger.debug({ sandboxId: id, errors: errors.length, checkMs: Date.now() - started }, 'sandbox checked');
     return errors;
   }
@@ -193,7 +187,7 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   /** Package names the app may import (libraries.json), read once. */
   private libraryNames(): string[] {
-    this.libraries ??= (JSON.parse(readFileSync(join(this.templateDir, 'libraries.json'), 'utf8')) as { name: string }[]).map((l) => l.name);
+    this.libraries ??= libraryNames(this.templateDir);
     return this.libraries;
   }
 }

@@ -61,16 +61,17 @@ export class KeyvAppStore implements AppStore {
 
   async updateApp(
     appId: string,
-    patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'threadId'>>,
+    patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'sandboxUrl' | 'threadId'>>,
   ): Promise<AppRecord> {
     const stored = await this.keyv.get<StoredApp>(this.keys.app(appId));
     if (!stored) throw new Error(`no app ${appId}`);
-    const { title, summary, sandboxId, threadId } = patch;
+    const { title, summary, sandboxId, sandboxUrl, threadId } = patch;
     const picked = Object.fromEntries(
-      Object.entries({ title, summary, sandboxId, threadId }).filter(([k]) => k in patch),
+      Object.entries({ title, summary, sandboxId, sandboxUrl, threadId }).filter(([k]) => k in patch),
     ) as typeof patch;
     const next: StoredApp = { ...stored, ...picked, updatedAt: this.now() };
     if ('sandboxId' in patch && patch.sandboxId === undefined) delete next.sandboxId;
+    if ('sandboxUrl' in patch && patch.sandboxUrl === undefined) delete next.sandboxUrl;
     await this.keyv.set(this.keys.app(appId), next);
     // A new thread for the app is found by its replies from now on.
     if (threadId && threadId !== stored.threadId) await this.keyv.set(this.keys.thread(threadId), appId);

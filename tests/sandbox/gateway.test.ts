@@ -85,3 +85,15 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('AppGateway in redirect mode (sandboxes with their own public URL)', () => {
+  it('wakes the app and sends the browser to its sandbox, keeping the path', async () => {
+    const gw = new AppGateway({ resolve: async (id) => (id === 'abc123' ? 'https://sb-1.modal.host/' : undefined), logger: quiet, redirect: true });
+    const { port } = await gw.listen(0, '127.0.0.1');
+    cleanups.push(() => gw.close());
+    const res = await fetch(`http://127.0.0.1:${port}/apps/abc123/src/App.tsx?v=2`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://sb-1.modal.host/src/App.tsx?v=2');
+    expect((await fetch(`http://127.0.0.1:${port}/apps/nope123/`, { redirect: 'manual' })).status).toBe(404);
+  });
+});

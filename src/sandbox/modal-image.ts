@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { App, Image, ModalClient } from 'modal';
+import { tarFiles } from './tar.ts';
+
+export const BASE_IMAGE = 'node:20-bookworm-slim';
+const CHUNK = 16_000;
+
+/** The template's own files (no node_modules, no caches): what the image bakes in. */
+export function templateSourceFiles(templateDir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files[relative(templateDir, path)] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(templateDir);
+  return files;
+}
+
+/**
+ * The Dockerfile steps of the sandbox image: the template unpacked at /app, its exact
+ * dependencies installed (npm ci), and Vite's dependency cache pre-built, so a sandbox serves
+ * its first page without installing or bundling anything. Every sandbox runs at /app, so the
+ * pre-built cache (keyed by the project root) stays valid in all of them.
+ */
+export function templateImageCommands(templateDir: string): string[] {
+  const b64 = gzipSync(tarFiles(templateSourceFiles(templateDir))).toString('base64');
+  const chunks: string[] = [];
+  for (let i = 0; i < b64.length; i += CHUNK) chunks.push(`RUN printf '%s' '${b64.slice(i, i + CHUNK)}' >> /tmp/template.b64`);
+  return [
+    ...chunks,
+    'RUN mkdir -p /app && base64 -d /tmp/template.b64 | tar -xz -C /app && rm /tmp/template.b64',
+    'WORKDIR /app',
+    'RUN npm ci --no-audit --no-fund',
+    'RUN node node_modules/vite/bin/vite.js optimize --configLoader runner',
+  ];
+}
+
+export function buildTemplateImage(client: ModalClient, app: App, templateDir: string): Promise<Image> {
+  return client.images.fromRegistry(BASE_IMAGE).dockerfileCommands(templateImageCommands(templateDir)).build(app);
+}

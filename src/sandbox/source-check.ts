@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckError, FileMap } from '../core/ports.ts';
+import { checkImports } from './import-check.ts';
+
+/** The package names an app may import (sandbox-template/libraries.json). */
+export function libraryNames(templateDir: string): string[] {
+  return (JSON.parse(readFileSync(join(templateDir, 'libraries.json'), 'utf8')) as { name: string }[]).map((l) => l.name);
+}
+
+/**
+ * Everything a check reports, wherever tsc ran: our own import and entry-point checks on the
+ * files, plus tsc's errors, one report per problem, in file and line order.
+ */
+export function combineCheck(files: FileMap, tscErrors: CheckError[], libraries: string[]): CheckError[] {
+  const importErrors = checkImports(files, libraries);
+  if (!('src/main.tsx' in files)) importErrors.push({ file: 'src/main.tsx', line: 0, column: 0, message: 'src/main.tsx is missing: index.html loads it to mount <App />' });
+  // An unknown package is reported once, by the import check, which names the alternatives.
+  const rest = tscErrors.filter((e) => !(e.message.startsWith('TS2307') && importErrors.some((i) => i.file === e.file && i.line === e.line)));
+  return [...importErrors, ...rest].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
