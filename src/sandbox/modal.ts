@@ -191,7 +191,7 @@ async function tunnelUrl(sb: Sandbox): Promise<string> {
 }
 
 /** Makes src/ exactly the tar's files, touching only files that changed (so HMR stays precise). */
-const SYNC_SCRIPT = `set -e
+export const SYNC_SCRIPT = `set -e
 rm -rf .incoming && mkdir -p .incoming && tar -x -C .incoming
 cd .incoming && find src -type f > ../.manifest
 find src -type f | while read -r f; do
