@@ -72,7 +72,7 @@ export class ModalSandboxProvider implements SandboxProvider {
         tags: { ...labels, [TAG_BOT]: settings.appName, [TAG_APP]: appId },
       });
     } catch (err) {
-      if (err instanceof ResourceExhaustedError) throw new UserError('Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.');
+      if (isResourceExhausted(err)) throw new UserError('Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.');
       throw err;
     }
     this.sandboxes.set(sb.sandboxId, { sb, appId });
@@ -143,7 +143,8 @@ export class ModalSandboxProvider implements SandboxProvider {
 
   async stopOrphans(owns: (appId: string, sandboxId: string) => Promise<boolean>): Promise<string[]> {
     const stopped: string[] = [];
-    for await (const sb of this.deps.client.sandboxes.list({ tags: { [TAG_BOT]: this.deps.settings.appName } })) {
+    const app = await this.modalApp();
+    for await (const sb of this.deps.client.sandboxes.list({ appId: app.appId, tags: { [TAG_BOT]: this.deps.settings.appName } })) {
       const appId = (await sb.getTags())[TAG_APP] ?? '';
       if (await owns(appId, sb.sandboxId)) continue;
       await sb.terminate();
@@ -183,6 +184,12 @@ export class ModalSandboxProvider implements SandboxProvider {
     return this.image;
   }
 }
+
+/** The SDK raises its own ResourceExhaustedError for some calls and a gRPC status for others. */
+function isResourceExhausted(err: unknown): boolean {
+  return err instanceof ResourceExhaustedError || (err as { code?: unknown }).code === GRPC_RESOURCE_EXHAUSTED;
+}
+const GRPC_RESOURCE_EXHAUSTED = 8;
 
 async function tunnelUrl(sb: Sandbox): Promise<string> {
   const tunnel = (await sb.tunnels(60_000))[APP_PORT];

@@ -5,10 +5,11 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Under CI a missing browser is a failure, never a skip. */
 export const browserAvailable = existsSync(CHROMIUM) || process.env.CI === 'true';
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`, e.g. --ignore-certificate-errors for tunnels with a certificate made by a test. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 
