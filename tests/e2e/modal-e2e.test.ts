@@ -11,7 +11,7 @@ import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { TAG_APP, TAG_BOT } from '../../src/sandbox/modal.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/server.ts';
 import { startFakeModal, type FakeModal } from '../fakes/modal/server.ts';
-import { BotProcess } from '../support/bot-process.ts';
+import { BotProcess, ROOT } from '../support/bot-process.ts';
 import { browserAvailable, collectPageErrors, launchChromium } from '../support/browser.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
@@ -122,6 +122,27 @@ describe.skipIf(!runnable)('on Modal (fake control plane)', () => {
     });
   });
 
+  it('npm run modal:image builds the image and publishes it by name', { timeout: 60_000 }, async () => {
+    const { spawn } = await import('node:child_process');
+    const home = mkdtempSync(join(tmpdir(), 'vibe-modal-image-'));
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/modal-image.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: home, MODAL_SERVER_URL: modal.url, MODAL_TOKEN_ID: modal.tokenId, MODAL_TOKEN_SECRET: modal.tokenSecret, VIBE_MODAL_IMAGE: 'published-by-script' },
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    rmSync(home, { recursive: true, force: true });
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain('as "published-by-script"');
+    expect(JSON.stringify(modal.log.of('ImagePublish'))).toContain('published-by-script');
+    const built = [...modal.images.values()].find((i) => i.dockerfileCommands.some((c) => c.includes('npm ci')));
+    expect(built?.dockerfileCommands.at(-1)).toContain('vite.js optimize');
+  });
+
   describe('lifecycle', () => {
     const logger = pino({ level: process.env.DEBUG_MODAL ? 'debug' : 'silent' });
     const apps: VibeApp[] = [];
@@ -172,9 +193,11 @@ describe.skipIf(!runnable)('on Modal (fake control plane)', () => {
       expect(live, JSON.stringify(conv.cards().at(-1))).toBeDefined();
       const first = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
       await modal.kill(first);
+      const imageRpcs = modal.calls.filter((c) => c.method.startsWith('Image')).length;
       const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
       await app.bot.threadMessage({ conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread }, 'change it');
       const refined = conv.cards().at(-1)!;
+      expect(modal.calls.filter((c) => c.method.startsWith('Image')).length).toBe(imageRpcs); // the image is looked up once, never rebuilt per sandbox
       expect(refined.meta).toMatchObject({ state: 'live', version: 2 });
       expect(refined.meta?.url).not.toBe(live.meta?.url);
       const second = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
