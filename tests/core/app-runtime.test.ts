@@ -40,6 +40,20 @@ describe('AppRuntime', () => {
     expect((await store.getApp('app1aa'))?.sandboxId).toBe(a.id);
   });
 
+  it('re-attaches a sandbox that outlived the bot instead of booting another', async () => {
+    await storedApp('attach1', 'v1');
+    const live = await sandbox.boot('attach1', { 'src/App.tsx': 'v1' });
+    await store.updateApp('attach1', { sandboxId: live.id, sandboxUrl: live.url });
+    const rt = runtime(); // a fresh runtime, as after a restart
+    expect((await rt.ensure('attach1')).id).toBe(live.id);
+    expect(sandbox.sandboxes.size).toBe(1);
+    await sandbox.stop(live.id);
+    const rt2 = runtime();
+    const replaced = await rt2.ensure('attach1'); // gone: booted anew from the store
+    expect(replaced.id).not.toBe(live.id);
+    expect((await store.getApp('attach1'))?.sandboxId).toBe(replaced.id);
+  });
+
   it('replaces a sandbox that died', async () => {
     await storedApp('app2aa', 'v1');
     const rt = runtime();

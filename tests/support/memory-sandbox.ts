@@ -41,6 +41,12 @@ export class MemorySandbox implements SandboxProvider {
     for (const s of this.sandboxes.values()) s.running = false;
   }
 
+  /** Like Modal: a sandbox that is still running can be picked up again by id. */
+  async attach(appId: string, sandboxId: string): Promise<SandboxHandle | undefined> {
+    const s = this.sandboxes.get(sandboxId);
+    return s?.running && s.appId === appId ? { id: sandboxId, url: `http://127.0.0.1:1/apps/${appId}/` } : undefined;
+  }
+
   running(): string[] {
     return [...this.sandboxes].filter(([, s]) => s.running).map(([id]) => id);
   }
