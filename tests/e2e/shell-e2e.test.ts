@@ -59,6 +59,7 @@ describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local 
       VIBE_APPS_DIR: join(dir, 'apps'),
       VIBE_PORT: '0',
       LOG_LEVEL: 'info',
+      VIBE_SANDBOX: 'local', // the Modal tokens above are only there to prove they never reach a sandbox
     });
     browser = await launchChromium();
   });
