@@ -44,10 +44,15 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   const runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING });
   if (sandbox.stopOrphans) {
     // Sandboxes that outlived the bot are kept only if the store still says they are the app's.
-    await sandbox.stopOrphans(async (appId, sandboxId) => {
-      const app = await store.getApp(appId);
-      return Boolean(app && !app.deleted && app.sandboxId === sandboxId);
-    });
+    await sandbox
+      .stopOrphans(async (appId, sandboxId) => {
+        const app = await store.getApp(appId);
+        return Boolean(app && !app.deleted && app.sandboxId === sandboxId);
+      })
+      .catch(async (err: unknown) => {
+        await store.close();
+        throw new Error(`Modal did not answer (${err instanceof Error ? err.message : String(err)}). Check MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, or set VIBE_SANDBOX=local.`);
+      });
   }
   const gateway = new AppGateway({
     logger,
