@@ -13,6 +13,7 @@ import { createClaudeModel } from '../src/llm/create-claude.ts';
 import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { RecordingConversation } from '../tests/support/recording-conversation.ts';
+import { measureFastView } from './fast-view.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TOKEN_DELAY_MS = Number(process.env.BENCH_TOKEN_MS ?? 4); // 250 tokens/s
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   const firstStatus: number[] = [];
   const total: number[] = [];
   const refineToPage: number[] = [];
+  const refineToLight: number[] = [];
   const checkMs: number[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
@@ -101,10 +103,14 @@ async function main(): Promise<void> {
       checkMs.push(performance.now() - c0);
       if (errors.length) throw new Error(`bench app has errors: ${JSON.stringify(errors)}`);
 
-      // Open the link, then refine; time from the model's last token to the page showing it.
+      // Open both links, then refine; time from the model's last token to each page showing it:
+      // the creator's live view (hot reload, in place) and the light view (rebuild, then reload).
       const page = await browser.newPage();
-      await page.goto(live.meta!.url!);
+      const lightPage = await browser.newPage();
+      await page.goto(`${live.meta!.url!}dev/`);
+      await lightPage.goto(live.meta!.url!);
       await page.locator('#label', { hasText: `Bench ${i}` }).waitFor({ timeout: 30_000 });
+      await lightPage.locator('#label', { hasText: `Bench ${i}` }).waitFor({ timeout: 60_000 });
       await page.evaluate(() => {
         const w = window as unknown as { seenAt?: number };
         new MutationObserver(() => {
@@ -116,11 +122,14 @@ async function main(): Promise<void> {
         { content: [{ type: 'text', text: 'Changed the label.' }] },
       );
       const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
+      const lightSeen = lightPage.locator('#label', { hasText: 'Changed' }).waitFor({ timeout: 60_000 }).then(() => Date.now());
       await app.bot.threadMessage({ ...ctx, threadId: thread }, 'change the label');
       await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, { timeout: 30_000 });
       const seenAt = await page.evaluate(() => (window as unknown as { seenAt: number }).seenAt);
       refineToPage.push(seenAt - model.lastTokenAt);
+      refineToLight.push((await lightSeen) - model.lastTokenAt);
       await page.close();
+      await lightPage.close();
       process.stderr.write(`run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms\n`);
     }
   } finally {
@@ -132,9 +141,12 @@ async function main(): Promise<void> {
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   console.log(`vibe-bot bench: ${RUNS} runs, local sandboxes, fake Claude at ${(1000 / TOKEN_DELAY_MS).toFixed(0)} tokens/s`);
   console.log(`(a) command -> live link, minus the model's own time (bot overhead): median ${ms(median(overhead))}  [total median ${ms(median(total))}]`);
-  console.log(`(b) refinement's last token -> page shows it:                       median ${ms(median(refineToPage))}`);
+  console.log(`(b) refinement's last token -> creator's live view shows it (HMR):  median ${ms(median(refineToPage))}`);
+  console.log(`    refinement's last token -> light view shows it (build + reload): median ${ms(median(refineToLight))}`);
   console.log(`(c) command -> first status message:                                median ${ms(median(firstStatus))}`);
   console.log(`(d) check (tsc --noEmit + import check) of one app:                 median ${ms(median(checkMs))}`);
+  console.log('first view of an app (offline pomodoro sample; cold cache; second load after a warm-up):');
+  for (const line of await measureFastView()) console.log(`  ${line}`);
 }
 
 main().catch((err) => {

@@ -1,4 +1,6 @@
 import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
@@ -10,27 +12,48 @@ const port = Number(process.env.VIBE_PORT || 5173);
 const host = process.env.VIBE_HOST || '127.0.0.1';
 const hmrClientPort = process.env.VIBE_HMR_CLIENT_PORT ? Number(process.env.VIBE_HMR_CLIENT_PORT) : undefined;
 
-export default defineConfig({
-  base,
-  plugins: [react(), tailwindcss()],
-  // node_modules is a shared, read-only symlink: Vite's own cache must live in the app dir.
-  cacheDir: '.vite-cache',
-  clearScreen: false,
-  server: {
-    host,
-    port,
-    strictPort: true,
-    // Tunnels and reverse proxies put their own host name in the Host header.
-    allowedHosts: ['.modal.host', 'localhost', '127.0.0.1'],
-    // With no ws host/port set, the HMR client connects back to the page's own origin and base
-    // path, so it works behind a proxy on another port or an https tunnel. A tunnel that serves
-    // the page on a port the browser does not see (e.g. 443 on Modal) can force it.
-    ws: hmrClientPort ? { clientPort: hmrClientPort } : {},
-    // Dependencies resolve through the symlink to the template's node_modules.
-    fs: { allow: ['.', realpathSync('node_modules')] },
-  },
-  // Pre-bundle the curated libraries at start, so a first import does not reload the page.
-  optimizeDeps: {
-    include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'lucide-react', 'recharts', 'clsx'],
-  },
+// The plugins live beside the real template: a local app dir copies only the template's
+// top-level files and links its node_modules, so they are found through that link (on Modal
+// the template itself is the app dir and this is ./vibe-plugins).
+const templateRoot = dirname(realpathSync('node_modules'));
+const vibe = (await import(/* @vite-ignore */ pathToFileURL(join(templateRoot, 'vibe-plugins', 'index.ts')).href)) as typeof import('./vibe-plugins/index.ts');
+
+export default defineConfig(({ command }) => {
+  const root = process.cwd();
+  // The `vite build --watch` child of the light view (undefined in a plain `vite build`).
+  const child = command === 'build' ? vibe.lightBuildChild() : undefined;
+  return {
+    // The creator's dev server (HMR) under dev/; the light production view at the base itself.
+    base: command === 'serve' ? `${base}dev/` : base,
+    plugins: [
+      react(),
+      tailwindcss(),
+      vibe.lucideIcons(root),
+      ...(command === 'serve' ? [vibe.lightView({ base, root })] : []),
+      ...(child ? [child.plugin] : []),
+    ],
+    // node_modules is a shared, read-only symlink: Vite's own cache must live in the app dir.
+    cacheDir: '.vite-cache',
+    clearScreen: false,
+    server: {
+      host,
+      port,
+      strictPort: true,
+      // Tunnels and reverse proxies put their own host name in the Host header.
+      allowedHosts: ['.modal.host', 'localhost', '127.0.0.1'],
+      // With no ws host/port set, the HMR client connects back to the page's own origin and base
+      // path, so it works behind a proxy on another port or an https tunnel. A tunnel that serves
+      // the page on a port the browser does not see (e.g. 443 on Modal) can force it.
+      ws: hmrClientPort ? { clientPort: hmrClientPort } : {},
+      // Dependencies resolve through the symlink to the template's node_modules.
+      fs: { allow: ['.', realpathSync('node_modules')] },
+    },
+    build: { sourcemap: false, reportCompressedSize: false, ...child?.build },
+    // Pre-bundle the curated libraries at start, so a first import does not reload the page.
+    // lucide-react is not: imports are rewritten to one module per icon (vibe:lucide-icons).
+    optimizeDeps: {
+      include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'recharts', 'clsx'],
+      exclude: ['lucide-react'],
+    },
+  };
 });

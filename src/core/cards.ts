@@ -59,7 +59,11 @@ export function liveCard(app: AppRecord, version: VersionRecord, url: string, fo
       { label: 'Version', value: `v${version.number}` },
       { label: 'Owner', value: app.ownerName ?? app.ownerId },
     ],
-    links: [{ label: 'Open', url }],
+    // Everyone gets the light, built view; the creator's live view (hot reload, dev tools) sits beside it.
+    links: [
+      { label: 'Open', url },
+      { label: 'Live edit view', url: `${url}dev/` },
+    ],
     actions: appActions(app.id),
     footer,
     meta: { appId: app.id, version: version.number, url, state: 'live' },

@@ -77,7 +77,8 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     expect(final.embeds[0]?.description).toContain('About Focus Timer');
     const buttons = final.components!.flatMap((row) => (row as { components: { label?: string; url?: string; custom_id?: string }[] }).components);
     expect(buttons.find((b) => b.label === 'Open')?.url).toBe(`https://apps.test/apps/${appId}/`);
-    expect(buttons.map((b) => b.label)).toEqual(['Open', 'Undo', 'Versions', 'Delete']);
+    expect(buttons.map((b) => b.label)).toEqual(['Open', 'Live edit view', 'Undo', 'Versions', 'Delete']);
+    expect(buttons.find((b) => b.label === 'Live edit view')?.url).toBe(`https://apps.test/apps/${appId}/dev/`);
     for (const r of fake.requests.filter((x) => ['POST', 'PATCH'].includes(x.method) && !x.path.includes('/callback') && !x.path.endsWith('/threads'))) {
       expect((r.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
     }

@@ -160,14 +160,18 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     expect(model.calls).toEqual([]);
   });
 
-  it('acknowledges within 3 s with 100 requests in flight', async () => {
+  it('acknowledges before doing any work, with 100 requests in flight', async () => {
     await startHttp();
-    model.delayMs = 1500; // every create is still writing code when the next request arrives
+    let release!: () => void;
+    model.gate = new Promise<void>((r) => (release = r)); // every create stays "writing code" until released
     for (let i = 0; i < 100; i++) model.script({ files: APP(`App ${i}`), title: `App ${i}` });
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => vibe(`app number ${i}`)));
     expect(results.every((r) => r.status === 200)).toBe(true);
-    const slowest = Math.max(...results.map((r) => r.ms));
-    expect(slowest).toBeLessThan(3000);
+    // Every request was answered while all 100 were still in flight: the ack never waits for work.
+    expect(fake.callsTo('chat.update').some((c) => sent(c).includes('apps.test'))).toBe(false);
+    // Slack's deadline is 3 s; the figure is printed, not asserted (this machine is shared and noisy).
+    console.log(`slack: slowest of 100 acks ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms`);
+    release();
     await bot.idle();
     expect(fake.callsTo('chat.postMessage')).toHaveLength(100);
   });

@@ -40,7 +40,7 @@ describe('app links', () => {
     const live = conv.cards().find((c) => c.meta?.state === 'live');
     expect(live, JSON.stringify(conv.cards().at(-1))).toBeDefined();
     const { appId, url } = live!.meta!;
-    const appModule = async () => (await fetch(`${url}src/App.tsx`)).text();
+    const appModule = async () => (await fetch(`${url}dev/src/App.tsx`)).text(); // the creator's dev view serves the source
     expect(await appModule()).toContain('Calculator');
 
     await first.runtime.stop(appId!);

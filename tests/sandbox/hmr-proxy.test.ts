@@ -99,7 +99,8 @@ describe.skipIf(!hasChromium && !ci)('HMR behind a reverse proxy', () => {
       page.on('websocket', (ws) => sockets.push(ws.url()));
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e.message));
-      await page.goto(`${scheme}://127.0.0.1:${proxy.port}/apps/${appId}/`);
+      // The creator's link: the dev server (with HMR) is under dev/; the base is the light view.
+      await page.goto(`${scheme}://127.0.0.1:${proxy.port}/apps/${appId}/dev/`);
       await page.locator('#t', { hasText: 'Version one' }).waitFor({ timeout: 30_000 });
       // Wait for the HMR socket (through the proxy) before editing.
       await expect.poll(() => proxy.upgrades.length, { timeout: 15_000 }).toBeGreaterThan(0);

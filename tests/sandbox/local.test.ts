@@ -51,9 +51,10 @@ describe('LocalSandboxProvider', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/apps\/boot1\/$/);
     expect(await provider.status(id)).toBe('running');
 
-    const html = await (await fetch(url)).text();
-    expect(html).toContain('/apps/boot1/src/main.tsx');
-    const placeholder = await (await fetch(`${url}src/App.tsx`)).text();
+    // The base is the light (production) view; the creator's dev server lives under dev/.
+    const html = await (await fetch(`${url}dev/`)).text();
+    expect(html).toContain('/apps/boot1/dev/src/main.tsx');
+    const placeholder = await (await fetch(`${url}dev/src/App.tsx`)).text();
     expect(placeholder).toContain('Starting your app');
 
     const appDir = join(apps.path, 'boot1');
@@ -63,10 +64,10 @@ describe('LocalSandboxProvider', () => {
     await provider.write(id, app("import { Badge } from './ui/Badge';\nexport default function App() { return <Badge text=\"Hello vibe\" />; }\n", {
       'src/ui/Badge.tsx': 'export function Badge({ text }: { text: string }) { return <span className="rounded bg-sky-500 px-2">{text}</span>; }\n',
     }));
-    await eventually(async () => (await (await fetch(`${url}src/App.tsx`)).text()).includes('Hello vibe'));
-    expect(await (await fetch(`${url}src/ui/Badge.tsx`)).text()).toContain('bg-sky-500');
+    await eventually(async () => (await (await fetch(`${url}dev/src/App.tsx`)).text()).includes('Hello vibe'));
+    expect(await (await fetch(`${url}dev/src/ui/Badge.tsx`)).text()).toContain('bg-sky-500');
     // Tailwind scans the new file and emits its class.
-    await eventually(async () => (await (await fetch(`${url}src/index.css?direct`)).text()).includes('bg-sky-500'));
+    await eventually(async () => (await (await fetch(`${url}dev/src/index.css?direct`)).text()).includes('bg-sky-500'));
 
     const mainBefore = statSync(join(appDir, 'src/main.tsx')).mtimeMs;
     await provider.write(id, app('export default function App() { return <p>Only me</p>; }\n'));
@@ -75,7 +76,7 @@ describe('LocalSandboxProvider', () => {
     expect(existsSync(join(appDir, 'src/App.tsx'))).toBe(true);
     // Unchanged files are not rewritten (no spurious HMR).
     expect(statSync(join(appDir, 'src/main.tsx')).mtimeMs).toBe(mainBefore);
-    await eventually(async () => (await (await fetch(`${url}src/App.tsx`)).text()).includes('Only me'));
+    await eventually(async () => (await (await fetch(`${url}dev/src/App.tsx`)).text()).includes('Only me'));
 
     await expect(provider.write(id, { '../escape.ts': 'x' })).rejects.toThrow(/path not allowed/);
   }, 60_000);
@@ -144,7 +145,7 @@ describe('LocalSandboxProvider', () => {
     const second = await provider.boot('stop1', app('export default function App() { return <p>Back again</p>; }\n'));
     console.info(`boot (again, same app dir): ${Date.now() - t} ms`);
     expect(second.id).not.toBe(first.id);
-    expect(await (await fetch(`${second.url}src/App.tsx`)).text()).toContain('Back again');
+    expect(await (await fetch(`${second.url}dev/src/App.tsx`)).text()).toContain('Back again');
 
     // Booting the same app again replaces the running server rather than sharing its dir.
     const third = await provider.boot('stop1');
@@ -154,7 +155,8 @@ describe('LocalSandboxProvider', () => {
 
   it('reports a dev server that exits on its own as stopped, and logs it', async () => {
     const { id } = await provider.boot('crash1');
-    const vite = processesIn(join(apps.path, 'crash1')).find((p) => p.cmdline.includes('vite/bin/vite.js') && !p.cmdline.startsWith('bwrap'));
+    // The dev server, not its `vite build --watch` child (the light view's builder).
+    const vite = processesIn(join(apps.path, 'crash1')).find((p) => p.cmdline.includes('vite/bin/vite.js') && !p.cmdline.includes(' build ') && !p.cmdline.startsWith('bwrap'));
     expect(vite).toBeDefined();
     process.kill(vite!.pid, 'SIGKILL');
     await eventually(async () => (await provider.status(id)) === 'stopped');

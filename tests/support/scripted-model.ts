@@ -16,6 +16,8 @@ export class ScriptedModel implements CodeModel {
   private answers: Answer[] = [];
   /** Delay before answering, to let tests observe concurrency. */
   delayMs = 0;
+  /** When set, every answer waits for it (a test holds the "model" until it has looked). */
+  gate?: Promise<void>;
 
   script(...answers: Answer[]): this {
     this.answers.push(...answers);
@@ -36,6 +38,7 @@ export class ScriptedModel implements CodeModel {
     const a = this.answers.shift();
     if (!a) throw new Error('ScriptedModel: no answer scripted');
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.gate) await this.gate;
     if (signal?.aborted) throw new Error('aborted');
     if ('error' in a) throw a.error;
     const paths = Object.keys(a.files);

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname } from 'node:path';
+import { compress, isCompressible, pickEncoding, type Encoding } from './encoding.ts';
+import { reloadScript, startingPage } from './starting-page.ts';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+interface Served {
+  body: Buffer;
+  type: string;
+  /** Compressed bodies, made once per build (brotli) or on first demand (gzip). */
+  encoded: Partial<Record<Encoding, Promise<Buffer>>>;
+  immutable: boolean;
+}
+
+interface Build {
+  version: string;
+  files: Map<string, Served>;
+}
+
+/**
+ * The latest production build, held in memory and swapped in one assignment, so a request sees
+ * either the old build or the new one, never a mix or an empty folder. Hashed assets of the
+ * previous build stay servable, so a page loaded just before a swap still gets its chunks.
+ */
+export class LightSite {
+  private current?: Build;
+  private readonly listeners = new Set<ServerResponse>();
+  private readonly starting: Buffer;
+
+  constructor(
+    /** Where the light view lives, e.g. `/apps/<id>/` or `/`. */
+    private readonly base: string,
+    private readonly brotliQuality = 9,
+  ) {
+    this.starting = Buffer.from(startingPage(this.eventsUrl));
+  }
+
+  get eventsUrl(): string {
+    return `${this.base}__vibe/events`;
+  }
+
+  get version(): string | undefined {
+    return this.current?.version;
+  }
+
+  /** Swaps in a finished build; returns its version (a hash of its index.html). */
+  async publish(files: { path: string; body: Buffer }[]): Promise<string> {
+    const html = files.find((f) => f.path === 'index.html');
+    if (!html) throw new Error('build has no index.html');
+    const version = createHash('sha256').update(html.body).digest('hex').slice(0, 12);
+    if (version === this.current?.version) return version;
+    const next = new Map<string, Served>();
+    for (const [path, old] of this.current?.files ?? []) if (old.immutable) next.set(path, old);
+    const pending: Promise<Buffer>[] = [];
+    for (const f of files) {
+      const body = f.path === 'index.html' ? this.injectReload(f.body, version) : f.body;
+      const type = TYPES[extname(f.path)] ?? 'application/octet-stream';
+      const served: Served = { body, type, encoded: {}, immutable: f.path.startsWith('assets/') };
+      if (isCompressible(type) && body.length >= 512) pending.push((served.encoded.br = compress(body, 'br', this.brotliQuality)));
+      next.set(f.path, served);
+    }
+    // Compressed before the swap, so the first viewers after a reload get small files at once.
+    await Promise.all(pending);
+    this.current = { version, files: next };
+    for (const res of this.listeners) res.write(`event: version\ndata: ${version}\n\n`);
+    return version;
+  }
+
+  /** Answers `sub` (the path below the base, no leading slash). */
+  async serve(req: IncomingMessage, res: ServerResponse, sub: string): Promise<void> {
+    if (sub === '__vibe/events') return this.events(req, res);
+    if (sub === '__vibe/version') return this.send(req, res, 200, 'application/json', Buffer.from(JSON.stringify({ version: this.version ?? null })), 'no-store');
+    const build = this.current;
+    if (!build) return this.send(req, res, 200, 'text/html; charset=utf-8', this.starting, 'no-store');
+    let file = build.files.get(sub === '' ? 'index.html' : decodeURIComponent(sub));
+    // SPA fallback: unknown routes get the app; a missing script or asset stays a 404.
+    if (!file && (sub.startsWith('assets/') || /\.(m?js|css|map)$/.test(sub))) return this.send(req, res, 404, 'text/plain; charset=utf-8', Buffer.from('not found'), 'no-store');
+    file ??= build.files.get('index.html')!;
+    const cache = file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache';
+    const encoding = isCompressible(file.type) && file.body.length >= 512 ? pickEncoding(req.headers['accept-encoding']) : undefined;
+    if (encoding) {
+      const body = await (file.encoded[encoding] ??= compress(file.body, encoding, this.brotliQuality));
+      res.setHeader('Content-Encoding', encoding);
+      res.setHeader('Vary', 'Accept-Encoding');
+      return this.send(req, res, 200, file.type, body, cache);
+    }
+    res.setHeader('Vary', 'Accept-Encoding');
+    return this.send(req, res, 200, file.type, file.body, cache);
+  }
+
+  /** Ends the open event streams (the server is closing). */
+  close(): void {
+    for (const res of this.listeners) res.end();
+    this.listeners.clear();
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: Buffer, cache: string): void {
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', body.length);
+    res.setHeader('Cache-Control', cache);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  /** Server-sent events, never compressed: the current version now, each new one as it lands. */
+  private events(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
+    res.write(`retry: 500\n\n`);
+    if (this.current) res.write(`event: version\ndata: ${this.current.version}\n\n`);
+    this.listeners.add(res);
+    // Tunnels close idle connections: a comment every 20 s keeps the stream open.
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
+    keepAlive.unref();
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      this.listeners.delete(res);
+    });
+  }
+
+  private injectReload(html: Buffer, version: string): Buffer {
+    const text = html.toString('utf8');
+    const script = reloadScript(this.eventsUrl, version);
+    return Buffer.from(text.includes('</head>') ? text.replace('</head>', `${script}</head>`) : script + text);
+  }
+}
