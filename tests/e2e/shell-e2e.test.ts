@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,11 +112,17 @@ describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local 
     expect(existsSync(join(dir, 'apps', live.app!, 'x'))).toBe(false);
 
     // The link shows the app in a real browser, with no console errors.
+    // The posted link is the light, built view; the creator's live view is beside it at dev/.
     const page = await browser!.newPage();
     const errors = collectPageErrors(page);
     await page.goto(live.url!);
-    await page.getByRole('heading', { name: 'Pomodoro Focus' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('heading', { name: 'Pomodoro Focus' }).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('clock').textContent()).toBe('25:00');
+    const creator = await browser!.newPage();
+    const creatorErrors = collectPageErrors(creator);
+    await creator.goto(`${live.url!}dev/`);
+    await creator.getByRole('heading', { name: 'Pomodoro Focus' }).waitFor({ timeout: 60_000 });
+    await creator.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
 
     // The sandbox's processes carry none of the bot's secrets.
     const sandboxEnvs = processEnvironments().filter((env) => env.VIBE_BASE === `/apps/${live.app}/`);
@@ -138,9 +145,13 @@ describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local 
     const refined = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { from: before, timeoutMs: 60_000 });
     expect(refined.state, JSON.stringify(refined)).toBe('live');
     expect(refined).toMatchObject({ version: 2, app: live.app, type: 'update' });
-    await page.getByRole('heading', { name: 'Deep Work' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('heading', { name: 'Deep Work' }).waitFor({ timeout: 30_000 }); // rebuilt, then reloaded itself
+    await creator.getByRole('heading', { name: 'Deep Work' }).waitFor({ timeout: 15_000 });
+    expect(await creator.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true); // hot reload, not a reload
     expect(errors).toEqual([]);
+    expect(creatorErrors).toEqual([]);
     await page.close();
+    await creator.close();
 
     // The gallery lists it.
     const g = bot.events.length;

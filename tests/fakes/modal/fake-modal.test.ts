@@ -40,12 +40,12 @@ async function getUntilServed(url: string, ca: string, timeoutMs = 10_000): Prom
 }
 
 /** Opens Vite's HMR WebSocket through the tunnel by hand; resolves with the first text frame. */
-function hmrHandshake(url: string, ca: string): Promise<{ statusLine: string; firstMessage: string }> {
+function hmrHandshake(url: string, ca: string, path = '/'): Promise<{ statusLine: string; firstMessage: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = tls.connect({ host: hostname, port: Number(port), ca }, () => {
       sock.write(
-        `GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: vite-hmr\r\n\r\n`,
       );
     });
@@ -212,12 +212,15 @@ describe.skipIf(!hasBwrap && !mustRun)('fake Modal control plane with the real m
     });
     await sb.waitUntilReady(30_000);
     const url = (await sb.tunnels())[5173]!.url;
-    const page = await getUntilServed(url, fake.tlsCert);
+    // The template serves the light (built) view at / and the creator's dev server at /dev/.
+    const light = await getUntilServed(url, fake.tlsCert);
+    expect(light.status).toBe(200);
+    const page = await getUntilServed(`${url}/dev/`, fake.tlsCert);
     expect(page.status).toBe(200);
-    expect(page.body).toContain('/@vite/client');
-    const main = await httpsGet(`${url}/src/main.tsx`, fake.tlsCert);
+    expect(page.body).toContain('/dev/@vite/client');
+    const main = await httpsGet(`${url}/dev/src/main.tsx`, fake.tlsCert);
     expect(main.status).toBe(200);
-    const hmr = await hmrHandshake(url, fake.tlsCert);
+    const hmr = await hmrHandshake(url, fake.tlsCert, '/dev/');
     expect(hmr.statusLine).toContain('101');
     expect(JSON.parse(hmr.firstMessage)).toMatchObject({ type: 'connected' });
     await sb.terminate();
