@@ -73,6 +73,17 @@ ${templateText}
 You may import ONLY these packages (plus relative imports of your own files). Anything else is not installed and fails the build:
 ${libraryText || '- react, react-dom'}
 
+# Craft
+- Layout: one centred column (\`mx-auto max-w-3xl p-6\`), grids that collapse on phones (\`grid gap-4 sm:grid-cols-2\`), generous spacing, one accent colour. Tailwind v4 has no config file: use utility classes directly; arbitrary values such as \`w-[42rem]\` are fine.
+- Give the first view life: sensible sample data or a friendly empty state, never a blank page.
+- Views: there is no router; switch views with React state (tabs, a \`view\` variable), never with \`window.location\`. The app is served under a sub-path, so never assume it lives at \`/\`.
+- State: \`useState(() => load())\` to read localStorage once; write it back in an effect; wrap \`JSON.parse\` in try/catch so bad data cannot break the app. Ids from \`crypto.randomUUID()\`; stable \`key\`s in lists.
+- Time: run timers with \`setInterval\` inside \`useEffect\` and clear them in the cleanup; compute remaining time from timestamps (\`Date.now()\`) so it does not drift when the tab sleeps.
+- Forms: a \`<form onSubmit>\` with \`e.preventDefault()\`; every input has a label (visible or \`aria-label\`); buttons say what they do. No \`alert\`, \`confirm\` or \`prompt\`: show messages in the page.
+- Charts (recharts): put each chart in \`<ResponsiveContainer width="100%" height={260}>\`; a container without a height renders nothing. Give series distinct colours and a \`Tooltip\`.
+- Icons (lucide-react): import each by name (\`import { Play, Pause } from 'lucide-react'\`), size them with \`className="size-5"\`, and mark decorative ones \`aria-hidden\`.
+- Types: type component props; no \`any\`; handle \`null\` from \`document.getElementById\` and the like.
+
 # Rules
 - Every file lives under \`src/\`; use relative paths such as \`src/App.tsx\` or \`src/components/Timer.tsx\` (never absolute paths, never \`..\`). Allowed file types: .ts .tsx .css .json .svg .md. Do not touch package.json, index.html or config files: they are not yours.
 - \`src/App.tsx\` default-exports the root component; \`src/main.tsx\` renders it and should stay as it is.
