@@ -59,8 +59,12 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     resolve: async (appId) => {
-      const app = await store.getApp(appId);
-      if (!app || app.deleted || app.latestVersion === 0) return undefined;
+      // Every asset request comes through here: a running app answers from memory, and the
+      // store is read only to wake one (deleting an app stops it first).
+      if (!runtime.isRunning(appId)) {
+        const app = await store.getApp(appId);
+        if (!app || app.deleted || app.latestVersion === 0) return undefined;
+      }
       const handle = await runtime.ensure(appId);
       return modal ? handle.url : new URL(handle.url).origin;
     },

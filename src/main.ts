@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import pino from 'pino';
 import { runShell } from '../adapters/shell/run-shell.ts';
 import { startDiscord } from '../adapters/discord/discord-adapter.ts';
@@ -16,7 +14,8 @@ async function main(): Promise<number> {
   const shellOnly = json || args.includes('--shell');
   const config = configOrReport();
   if (!config) return 2; // bad settings: one message listing each, exit code 2
-  const logger = makeLogger(config, json, args);
+  const onPlatform = Boolean(config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN) && !shellOnly;
+  const logger = makeLogger(config, json || onPlatform);
   const app = await buildVibeApp(config, logger);
 
   const closers: (() => Promise<void>)[] = [];
@@ -69,11 +68,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function makeLogger(config: Config, json: boolean, args: string[]): pino.Logger {
-  const onPlatform = Boolean(config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN) && !args.includes('--shell');
-  if (json || onPlatform) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
+/** Logs go to stderr, except in the interactive terminal chat, where the screen is the chat. */
+function makeLogger(config: Config, toStderr: boolean): pino.Logger {
+  if (toStderr) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
   // The terminal is the chat: only warnings go there; everything goes to the log file.
-  mkdirSync(dirname(LOG_FILE), { recursive: true });
   return pino(
     { level: config.LOG_LEVEL },
     pino.multistream([

@@ -154,9 +154,8 @@ export class VibeBot {
       const booting = runtime.boot(appId, undefined, { channel: ctx.channelId }).then((h) => ((sandboxReady = true), h));
       booting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
       const generating = model.generate(prompt, this.onModelProgress(status, what), abort.signal);
-      generating.catch(() => undefined); // awaited below; keeps a boot failure from leaving it unhandled
       const first = await generating.catch(async (err) => {
-        await booting.catch((bootErr) => Promise.reject(bootErr)); // a boot failure explains the abort
+        await booting; // a boot failure explains the abort
         throw err;
       });
       if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
@@ -209,7 +208,7 @@ export class VibeBot {
         const waking = runtime.ensure(app.id);
         waking.catch(() => abort.abort());
         const first = await model.refine(current.files, instruction, this.onModelProgress(status, what), abort.signal).catch(async (err) => {
-          await waking.catch((e) => Promise.reject(e));
+          await waking; // a failed wake explains the abort
           throw err;
         });
         const handle = await waking;

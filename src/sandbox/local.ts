@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { assertValidFiles } from '../core/files.ts';
+import type { Logger } from '../core/app-runtime.ts';
 import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
 import { prepareAppDir, readSrc, syncSrc } from './app-dir.ts';
 import { bwrapArgs, bwrapWorks } from './bwrap-args.ts';
@@ -13,13 +14,8 @@ import { sandboxEnv } from './sandbox-env.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
 import { parseTscOutput } from './tsc-output.ts';
 
-/** The pino methods this provider uses. */
-export interface SandboxLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+/** The pino methods this provider uses: the core's Logger. */
+export type SandboxLogger = Logger;
 
 export interface LocalSandboxOptions {
   /** Where app dirs live (a cache: the store is the source of truth). */

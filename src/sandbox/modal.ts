@@ -1,4 +1,5 @@
 import { NotFoundError, Probe, ResourceExhaustedError, type App, type Image, type ModalClient, type Sandbox } from 'modal';
+import type { Logger } from '../core/app-runtime.ts';
 import { UserError } from '../core/errors.ts';
 import { assertValidFiles } from '../core/files.ts';
 import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
@@ -27,11 +28,6 @@ export interface ModalSettings {
   memoryMiB: number;
 }
 
-export interface ModalLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
 const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000)) * 1000;
 
 /**
@@ -45,7 +41,7 @@ export class ModalSandboxProvider implements SandboxProvider {
   private readonly libraries: string[];
 
   constructor(
-    private readonly deps: { client: ModalClient; settings: ModalSettings; templateDir: string; logger: ModalLogger },
+    private readonly deps: { client: ModalClient; settings: ModalSettings; templateDir: string; logger: Logger },
   ) {
     this.libraries = libraryNames(deps.templateDir);
   }

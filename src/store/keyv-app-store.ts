@@ -39,7 +39,7 @@ export class KeyvAppStore implements AppStore {
   }
 
   async createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord> {
-    if (!APP_ID_RE.test(app.id)) throw new Error(`invalid app id "${app.id}" (use newAppId())`);
+    if (!APP_ID_RE.test(app.id)) throw new Error(`invalid app id "${app.id}" (use newId() from src/core/ids.ts)`);
     const key = this.keys.app(app.id);
     if ((await this.keyv.get(key)) !== undefined) throw new Error(`app ${app.id} already exists`);
     const t = this.now();

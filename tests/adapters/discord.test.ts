@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { PermissionFlagsBits } from 'discord.js';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { VibeBot } from '../../src/core/bot.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/server.ts';
-import { ROOT } from '../support/bot-process.ts';
+import { runScript } from '../support/bot-process.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 
@@ -190,15 +189,10 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
 describe('npm run discord:register', () => {
   it('registers /vibe with its subcommands in the guild (or globally)', async () => {
     const env = { PATH: process.env.PATH ?? '', DISCORD_TOKEN: fake.token, DISCORD_APPLICATION_ID: fake.fixture.applicationId, DISCORD_API_URL: fake.apiUrl };
-    const run = (extra: Record<string, string>) =>
-      new Promise<{ status: number | null; out: string }>((resolve) => {
-        // Async child: the fake answers from this process, so a blocking spawnSync would deadlock.
-        const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/register-discord.ts'], { cwd: ROOT, env: { ...env, ...extra } });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.stderr.on('data', (d) => (out += d));
-        child.on('exit', (status) => resolve({ status, out }));
-      });
+    const run = async (extra: Record<string, string>) => {
+      const r = await runScript('scripts/register-discord.ts', { ...env, ...extra });
+      return { status: r.code, out: r.out };
+    };
     const guild = await run({ DISCORD_GUILD_ID: fake.fixture.guildId });
     expect(guild.status, guild.out).toBe(0);
     const put = fake.requestsTo('PUT', new RegExp(`/applications/${fake.fixture.applicationId}/guilds/${fake.fixture.guildId}/commands$`));

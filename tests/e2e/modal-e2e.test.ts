@@ -11,7 +11,7 @@ import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { TAG_APP, TAG_BOT } from '../../src/sandbox/modal.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/server.ts';
 import { startFakeModal, type FakeModal } from '../fakes/modal/server.ts';
-import { BotProcess, ROOT } from '../support/bot-process.ts';
+import { BotProcess, runScript } from '../support/bot-process.ts';
 import { browserAvailable, collectPageErrors, launchChromium } from '../support/browser.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
@@ -123,17 +123,14 @@ describe.skipIf(!runnable)('on Modal (fake control plane)', () => {
   });
 
   it('npm run modal:image builds the image and publishes it by name', { timeout: 60_000 }, async () => {
-    const { spawn } = await import('node:child_process');
     const home = mkdtempSync(join(tmpdir(), 'vibe-modal-image-'));
-    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/modal-image.ts'], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: home, MODAL_SERVER_URL: modal.url, MODAL_TOKEN_ID: modal.tokenId, MODAL_TOKEN_SECRET: modal.tokenSecret, VIBE_MODAL_IMAGE: 'published-by-script' },
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      child.on('exit', (code) => resolve({ code, out }));
+    const run = await runScript('scripts/modal-image.ts', {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      MODAL_SERVER_URL: modal.url,
+      MODAL_TOKEN_ID: modal.tokenId,
+      MODAL_TOKEN_SECRET: modal.tokenSecret,
+      VIBE_MODAL_IMAGE: 'published-by-script',
     });
     rmSync(home, { recursive: true, force: true });
     expect(run.code, run.out).toBe(0);

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import type { AppRecord, Page, TokenUsage } from '../../src/core/ports.ts';
-import { newAppId } from '../../src/store/app-id.ts';
+import { newId as newAppId } from '../../src/core/ids.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 
 /** A namespace no other run (or test file) uses, so runs never see each other's data. */

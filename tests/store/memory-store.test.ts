@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newAppId } from '../../src/store/app-id.ts';
+import { newId as newAppId } from '../../src/core/ids.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { appStoreContract, uniqueNamespace } from './app-store-contract.ts';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newAppId } from '../../src/store/app-id.ts';
+import { newId as newAppId } from '../../src/core/ids.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { appStoreContract, uniqueNamespace } from './app-store-contract.ts';

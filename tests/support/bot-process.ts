@@ -77,3 +77,17 @@ export class BotProcess {
     return code;
   }
 }
+
+/**
+ * Runs one of the project's scripts (e.g. scripts/register-discord.ts) with `env` and collects
+ * its output. Asynchronous on purpose: a fake it talks to may live in this very process.
+ */
+export function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
