@@ -91,7 +91,7 @@ export async function measureFastView(): Promise<string[]> {
     await creatorPage.locator('h1', { hasText: /pomodoro/i }).waitFor();
     await lightPage.locator('h1', { hasText: /pomodoro/i }).waitFor();
     const edited = { ...files, 'src/App.tsx': files['src/App.tsx']!.replace(/Pomodoro Timer/g, 'Focus Clock') };
-    const write = () => app.sandbox.write(sandboxId, edited);
+    const write = async () => void (await app.sandbox.write(sandboxId, edited));
     const t0 = Date.now();
     const hmr = editToVisible(creatorPage, write, 'Focus Clock');
     const reloadMs = lightPage.locator('h1', { hasText: 'Focus Clock' }).waitFor({ timeout: 60_000 }).then(() => Date.now() - t0);

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
@@ -11,6 +11,8 @@ const port = Number(process.env.VIBE_PORT || 5173);
 // 127.0.0.1 for local sandboxes (the bot's gateway fronts them); 0.0.0.0 inside Modal, whose tunnel connects from outside.
 const host = process.env.VIBE_HOST || '127.0.0.1';
 const hmrClientPort = process.env.VIBE_HMR_CLIENT_PORT ? Number(process.env.VIBE_HMR_CLIENT_PORT) : undefined;
+// Vite's own cache: a tmpfs outside the (read-only) app root in a local sandbox, else in the app dir.
+const cacheDir = process.env.VIBE_CACHE_DIR || '.vite-cache';
 
 // The plugins live beside the real template: a local app dir copies only the template's
 // top-level files and links its node_modules, so they are found through that link (on Modal
@@ -20,20 +22,23 @@ const vibe = (await import(/* @vite-ignore */ pathToFileURL(join(templateRoot, '
 
 export default defineConfig(({ command }) => {
   const root = process.cwd();
+  const modules = realpathSync('node_modules');
+  const cache = resolve(root, cacheDir);
   // The `vite build --watch` child of the light view (undefined in a plain `vite build`).
   const child = command === 'build' ? vibe.lightBuildChild() : undefined;
   return {
     // The creator's dev server (HMR) under dev/; the light production view at the base itself.
     base: command === 'serve' ? `${base}dev/` : base,
     plugins: [
+      vibe.sourceGuard({ root, allow: [modules, cache] }),
       react(),
       tailwindcss(),
       vibe.lucideIcons(root),
       ...(command === 'serve' ? [vibe.lightView({ base, root })] : []),
       ...(child ? [child.plugin] : []),
     ],
-    // node_modules is a shared, read-only symlink: Vite's own cache must live in the app dir.
-    cacheDir: '.vite-cache',
+    // node_modules is shared and read-only: Vite's own cache lives elsewhere.
+    cacheDir: cache,
     clearScreen: false,
     server: {
       host,
@@ -46,7 +51,7 @@ export default defineConfig(({ command }) => {
       // the page on a port the browser does not see (e.g. 443 on Modal) can force it.
       ws: hmrClientPort ? { clientPort: hmrClientPort } : {},
       // Dependencies resolve through the symlink to the template's node_modules.
-      fs: { allow: ['.', realpathSync('node_modules')] },
+      fs: { allow: ['.', modules, cache] },
     },
     build: { sourcemap: false, reportCompressedSize: false, ...child?.build },
     // Pre-bundle the curated libraries at start, so a first import does not reload the page.

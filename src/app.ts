@@ -1,8 +1,6 @@
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { AppRuntime } from './core/app-runtime.ts';
 import { VibeBot } from './core/bot.ts';
 import type { AppStore, CodeModel, SandboxProvider } from './core/ports.ts';
@@ -13,7 +11,8 @@ import { AppGateway } from './sandbox/gateway.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
 import { ModalSandboxProvider } from './sandbox/modal.ts';
 import { ModalClient } from 'modal';
-import { openAppStore, redactUrl } from './store/open.ts';
+import { redactUrl } from './redact-url.ts';
+import { openAppStore } from './store/open.ts';
 
 export const TEMPLATE_DIR = fileURLToPath(new URL('../sandbox-template', import.meta.url));
 
@@ -33,14 +32,29 @@ export interface VibeApp {
 export interface BuildOverrides {
   model?: CodeModel;
   statusIntervalMs?: number;
+  /**
+   * Many people prompt this bot (Slack, Discord): local sandboxes without working isolation
+   * refuse to start unless VIBE_ISOLATION=none says the risk is accepted.
+   */
+  shared?: boolean;
 }
+
+/** Why a shared bot will not run local sandboxes unisolated, and the three ways forward. */
+export const ISOLATION_REQUIRED =
+  'Local sandboxes need bubblewrap when the bot is on Slack or Discord: every app is code a model wrote from a stranger\'s words, and without isolation it runs with the bot\'s own rights. ' +
+  'Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or run sandboxes on Modal (MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), or set VIBE_ISOLATION=none to accept the risk.';
 
 /** Composition root: config -> store, model, sandboxes, gateway -> core. */
 export async function buildVibeApp(config: Config, logger: Logger, overrides: BuildOverrides = {}): Promise<VibeApp> {
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
   const model = overrides.model ?? (await chooseModel(config, logger));
   const modal = config.VIBE_SANDBOX === 'modal';
-  const sandbox: SandboxProvider = modal ? modalProvider(config, logger) : new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION, hide: secretPaths(config) });
+  const sandbox: SandboxProvider = modal ? modalProvider(config, logger) : new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION, limits: { memoryMiB: config.VIBE_SANDBOX_MEMORY, pids: config.VIBE_SANDBOX_PIDS, cpuSeconds: config.VIBE_SANDBOX_CPU_SECONDS } });
+  const local = sandbox instanceof LocalSandboxProvider ? sandbox : undefined;
+  if (overrides.shared && local && config.VIBE_ISOLATION !== 'none' && !local.isIsolated()) {
+    await store.close();
+    throw new ConfigError(ISOLATION_REQUIRED);
+  }
   const runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING });
   if (sandbox.stopOrphans) {
     // Sandboxes that outlived the bot are kept only if the store still says they are the app's.
@@ -56,16 +70,20 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   }
   const gateway = new AppGateway({
     logger,
+    // The names links use; requests for any other Host (DNS rebinding) are refused.
+    allowedHosts: [config.VIBE_HOST.includes(':') ? `[${config.VIBE_HOST}]` : config.VIBE_HOST, ...(config.VIBE_PUBLIC_URL ? [new URL(config.VIBE_PUBLIC_URL).hostname] : [])],
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     resolve: async (appId) => {
       // Every asset request comes through here: a running app answers from memory, and the
-      // store is read only to wake one (deleting an app stops it first).
+      // store is read only to wake one (delete marks the app deleted, then stops it; a wake
+      // under way checks again before it serves). A wake never queues: when every sandbox is
+      // held by a build, the visitor gets a "busy, retry" page (RuntimeBusyError).
       if (!runtime.isRunning(appId)) {
         const app = await store.getApp(appId);
         if (!app || app.deleted || app.latestVersion === 0) return undefined;
       }
-      const handle = await runtime.ensure(appId);
+      const handle = await runtime.ensure(appId, { wait: false });
       return modal ? handle.url : new URL(handle.url).origin;
     },
   });
@@ -104,18 +122,6 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await store.close();
     },
   };
-}
-
-/**
- * What a sandbox must not see under bubblewrap: the user's home (tokens in dot-files), the bot's
- * folder (.env, source), every other app's folder and the SQLite store. The template and the
- * app's own folder are mounted back on top.
- */
-function secretPaths(config: Config): string[] {
-  const paths = [homedir(), process.cwd(), resolve(config.VIBE_APPS_DIR)];
-  const sqlite = /^sqlite:\/\/(.+)$/.exec(config.VIBE_STORE_URL)?.[1];
-  if (sqlite) paths.push(dirname(resolve(sqlite)));
-  return paths.filter((p) => p !== '/');
 }
 
 function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { redactUrl } from './redact-url.ts';
 
 /** "90s", "10m", "1h", "500ms" or a bare number of seconds -> milliseconds. */
 export function parseDuration(raw: string): number | undefined {
@@ -70,6 +71,8 @@ export const configSchema = z.object({
   VIBE_SANDBOX_TIMEOUT: duration('1h'),
   VIBE_SANDBOX_CPU: z.coerce.number().positive().max(64).default(1),
   VIBE_SANDBOX_MEMORY: int(1024, 128, 65536),
+  VIBE_SANDBOX_PIDS: int(256, 32, 65536),
+  VIBE_SANDBOX_CPU_SECONDS: int(1800, 10, 10_000_000),
 }).superRefine((c, ctx) => {
   if (Boolean(c.MODAL_TOKEN_ID) !== Boolean(c.MODAL_TOKEN_SECRET))
     ctx.addIssue({ code: 'custom', path: [c.MODAL_TOKEN_ID ? 'MODAL_TOKEN_SECRET' : 'MODAL_TOKEN_ID'], message: 'set both MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (modal token new)' });
@@ -115,7 +118,9 @@ export const settingsDoc: Record<keyof Config, string> = {
   VIBE_MODAL_IMAGE: 'Name of the published sandbox image (npm run modal:image).',
   VIBE_SANDBOX_TIMEOUT: 'Modal: hard lifetime of a sandbox; a later change or visit starts a new one.',
   VIBE_SANDBOX_CPU: 'Modal: CPU cores reserved per sandbox.',
-  VIBE_SANDBOX_MEMORY: 'Modal: memory per sandbox, MiB.',
+  VIBE_SANDBOX_MEMORY: 'Memory per sandbox, MiB (Modal; local sandboxes: a cgroup where one can be made, and Node\'s heap).',
+  VIBE_SANDBOX_PIDS: 'Local sandboxes: at most this many processes (a cgroup where one can be made).',
+  VIBE_SANDBOX_CPU_SECONDS: 'Local sandboxes: CPU seconds each process may use (RLIMIT_CPU).',
 };
 
 export class ConfigError extends Error {
@@ -136,7 +141,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const lines = result.error.issues.map((i) => {
     const name = String(i.path[0] ?? '?');
     const value = known[name];
-    const shown = value === undefined ? '' : /TOKEN|SECRET|KEY/.test(name) ? '=(hidden)' : `=${JSON.stringify(value)}`; // never echo a secret
+    // Never echo a secret: tokens not at all, URLs (which may hold a password) redacted.
+    const shown = value === undefined ? '' : /TOKEN|SECRET|KEY/.test(name) ? '=(hidden)' : /URL/.test(name) ? `=${JSON.stringify(redactUrl(value))}` : `=${JSON.stringify(value)}`;
     return `  ${name}${shown}: ${i.message}`;
   });
   throw new ConfigError(`Invalid settings (fix them in the environment or .env):\n${lines.join('\n')}`);

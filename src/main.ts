@@ -3,7 +3,7 @@ import { runShell } from '../adapters/shell/run-shell.ts';
 import { startDiscord } from '../adapters/discord/discord-adapter.ts';
 import { startSlack } from '../adapters/slack/slack-adapter.ts';
 import { buildVibeApp } from './app.ts';
-import { configOrReport, type Config } from './config.ts';
+import { ConfigError, configOrReport, type Config } from './config.ts';
 
 const LOG_FILE = './data/vibe.log';
 
@@ -16,7 +16,7 @@ async function main(): Promise<number> {
   if (!config) return 2; // bad settings: one message listing each, exit code 2
   const onPlatform = Boolean(config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN) && !shellOnly;
   const logger = makeLogger(config, json || onPlatform);
-  const app = await buildVibeApp(config, logger);
+  const app = await buildVibeApp(config, logger, { shared: onPlatform });
 
   const closers: (() => Promise<void>)[] = [];
   let closing = false;
@@ -84,6 +84,10 @@ function makeLogger(config: Config, toStderr: boolean): pino.Logger {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vibe-bot will not start: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`vibe-bot could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },

@@ -4,3 +4,4 @@ export { lucideIcons, rewriteLucideImports, readLucideIconIndex } from './lucide
 export { devCompression } from './dev-compression.ts';
 export { LightSite } from './light-site.ts';
 export type { BuildMessage } from './build-message.ts';
+export { sourceGuard } from './source-guard.ts';

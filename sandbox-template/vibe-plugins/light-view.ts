@@ -43,7 +43,9 @@ export function lightView(opts: LightViewOptions): Plugin {
         if (req.method !== 'GET' && req.method !== 'HEAD') return next();
         site.serve(req, res, path.slice(opts.base.length)).catch(next);
       });
-      const cache = relative(opts.root, server.config.cacheDir).split(sep).join('/');
+      // Vite serves its cache under the base when it lies inside the root, else through /@fs/.
+      const rel = relative(opts.root, server.config.cacheDir).split(sep).join('/');
+      const cache = rel.startsWith('..') ? `@fs${server.config.cacheDir}` : rel;
       const stripMapsUnder = [`${devBase}${cache}/deps/`, `${devBase}node_modules/`, `${devBase}@fs/`, `${devBase}@vite/`];
       server.middlewares.use(devCompression({ prefix: devBase, stripMapsUnder }));
     },

@@ -1,27 +1,40 @@
-import type { AppStore, FileMap, SandboxHandle, SandboxProvider } from './ports.ts';
+import type { AppStore, FileMap, Logger, SandboxHandle, SandboxProvider } from './ports.ts';
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+export type { Logger } from './ports.ts';
 
 interface Running {
   handle: SandboxHandle;
   lastActive: number;
-  /** >0 while a request works on the app: never stopped for idleness or the cap then. */
-  pins: number;
+}
+
+/** Every sandbox slot is taken by a request that is still using it: a wake must come back later. */
+export class RuntimeBusyError extends Error {
+  override name = 'RuntimeBusyError';
+}
+
+export interface StartOptions {
+  /** Wait for a slot when every one is in use (builds); without it a full runtime throws RuntimeBusyError (gateway wakes). */
+  wait?: boolean;
+  /** Called once when the start has to wait for a slot (the status message says so). */
+  onWait?: () => void;
 }
 
 /**
  * Which app runs in which sandbox. Boots, wakes (from the stored files), stops idle apps
- * after `idleMs`, and keeps at most `maxRunning` sandboxes by stopping the longest idle.
+ * after `idleMs`, and never has more than `maxRunning` sandboxes starting, running or
+ * stopping at once: to make room it stops the longest-idle app nobody holds, and when every
+ * one is held it makes the caller wait (or refuses, for a wake that should not queue).
  * Provider-neutral: the same policy applies to local processes and Modal sandboxes.
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
   private starting = new Map<string, Promise<SandboxHandle>>();
+  /** Slots taken by starts under way and by sandboxes being stopped: they count against the cap. */
+  private reserved = 0;
+  private stopping = 0;
+  /** Requests working on an app (from boot or wake to their last write): never stopped for idleness or room then. */
+  private holds = new Map<string, number>();
+  private waiters: (() => void)[] = [];
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -53,31 +66,51 @@ export class AppRuntime {
     return this.running.size;
   }
 
+  /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
+  slotsInUse(): number {
+    return this.running.size + this.reserved + this.stopping;
+  }
+
   touch(appId: string): void {
     const r = this.running.get(appId);
     if (r) r.lastActive = this.now();
   }
 
+  /**
+   * Holds the app's sandbox for a request until the returned release is called: from before
+   * its boot or wake to its last write, it is never stopped for idleness or to make room.
+   */
+  hold(appId: string): () => void {
+    this.holds.set(appId, (this.holds.get(appId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.holds.get(appId) ?? 1) - 1;
+      if (n > 0) this.holds.set(appId, n);
+      else this.holds.delete(appId);
+      this.touch(appId);
+      this.wake(); // a waiting start may now stop this app to make room
+    };
+  }
+
   /** Keeps the app running while `task` works on it. */
   async pinned<T>(appId: string, task: () => Promise<T>): Promise<T> {
-    const r = this.running.get(appId);
-    if (r) r.pins++;
+    const release = this.hold(appId);
     try {
       return await task();
     } finally {
-      const again = this.running.get(appId);
-      if (again && again.pins > 0) again.pins--;
-      this.touch(appId);
+      release();
     }
   }
 
   /** Boots a fresh sandbox for a new app (before it is in the store). */
-  async boot(appId: string, files?: FileMap, labels?: Record<string, string>): Promise<SandboxHandle> {
-    return this.startOnce(appId, () => this.start(appId, files, labels));
+  async boot(appId: string, files?: FileMap, labels?: Record<string, string>, opts: StartOptions = { wait: true }): Promise<SandboxHandle> {
+    return this.startOnce(appId, () => this.start(appId, opts, files, labels));
   }
 
   /** The app's running sandbox, woken from its newest stored version when needed. */
-  async ensure(appId: string): Promise<SandboxHandle> {
+  async ensure(appId: string, opts: StartOptions = { wait: true }): Promise<SandboxHandle> {
     const r = this.running.get(appId);
     if (r) {
       if ((await this.deps.provider.status(r.handle.id)) === 'running') {
@@ -85,7 +118,8 @@ export class AppRuntime {
         return r.handle;
       }
       this.deps.logger.warn({ appId, sandboxId: r.handle.id }, 'sandbox died; replacing it from the store');
-      this.running.delete(appId);
+      if (this.running.get(appId) === r) this.running.delete(appId);
+      this.wake();
     }
     return this.startOnce(appId, async () => {
       const app = await this.deps.store.getApp(appId);
@@ -94,13 +128,17 @@ export class AppRuntime {
       const attached = app.sandboxId ? await this.deps.provider.attach?.(appId, app.sandboxId) : undefined;
       if (attached) {
         this.deps.logger.info({ appId, sandboxId: attached.id }, 're-attached a running sandbox');
-        this.running.set(appId, { handle: attached, lastActive: this.now(), pins: 0 });
+        this.running.set(appId, { handle: attached, lastActive: this.now() });
         return attached;
       }
       const version = await this.deps.store.getVersion(appId, app.latestVersion);
       if (!version) throw new Error(`app ${appId} has no version ${app.latestVersion}`);
       this.deps.logger.info({ appId, version: version.number }, 'waking app from the store');
-      const handle = await this.start(appId, version.files, { channel: app.channelId });
+      const handle = await this.start(appId, opts, version.files, { channel: app.channelId }, async () => {
+        // Deleted while it booted: it must not stay served.
+        const again = await this.deps.store.getApp(appId);
+        return Boolean(again && !again.deleted);
+      });
       await this.deps.store.updateApp(appId, { sandboxId: handle.id, sandboxUrl: handle.url });
       return handle;
     });
@@ -109,16 +147,27 @@ export class AppRuntime {
   async stop(appId: string): Promise<void> {
     const pending = this.starting.get(appId);
     if (pending) await pending.catch(() => undefined);
+    await this.stopRunning(appId);
+  }
+
+  /** Stops the app's running sandbox (not waiting for a start under way: that start may be the caller). */
+  private async stopRunning(appId: string): Promise<void> {
     const r = this.running.get(appId);
     if (!r) return;
     this.running.delete(appId);
-    await this.deps.provider.stop(r.handle.id);
-    this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'sandbox stopped');
+    this.stopping++;
+    try {
+      await this.deps.provider.stop(r.handle.id);
+      this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'sandbox stopped');
+    } finally {
+      this.stopping--;
+      this.wake();
+    }
   }
 
   async stopIdle(): Promise<string[]> {
     const cutoff = this.now() - this.deps.idleMs;
-    const idle = [...this.running].filter(([, r]) => r.pins === 0 && r.lastActive <= cutoff).map(([id]) => id);
+    const idle = [...this.running].filter(([id, r]) => !this.holds.has(id) && r.lastActive <= cutoff).map(([id]) => id);
     for (const appId of idle) {
       this.deps.logger.info({ appId }, 'stopping idle app');
       await this.stop(appId);
@@ -143,22 +192,48 @@ export class AppRuntime {
     return p;
   }
 
-  private async start(appId: string, files?: FileMap, labels?: Record<string, string>): Promise<SandboxHandle> {
-    await this.makeRoom(appId);
-    const handle = await this.deps.provider.boot(appId, files, labels);
-    this.running.set(appId, { handle, lastActive: this.now(), pins: 0 });
+  private async start(appId: string, opts: StartOptions, files?: FileMap, labels?: Record<string, string>, stillWanted?: () => Promise<boolean>): Promise<SandboxHandle> {
+    await this.takeSlot(appId, opts);
+    let handle: SandboxHandle;
+    try {
+      handle = await this.deps.provider.boot(appId, files, labels);
+    } catch (err) {
+      this.reserved--;
+      this.wake();
+      throw err;
+    }
+    this.reserved--;
+    this.running.set(appId, { handle, lastActive: this.now() });
+    if (stillWanted && !(await stillWanted())) {
+      await this.stopRunning(appId);
+      throw new Error(`no app ${appId}`);
+    }
     return handle;
   }
 
-  /** Stops the longest-idle unpinned apps until one more fits under the cap. */
-  private async makeRoom(appId: string): Promise<void> {
-    // Other apps being started count against the cap; this one may already be in `starting`.
-    const othersStarting = () => this.starting.size - (this.starting.has(appId) ? 1 : 0);
-    while (this.running.size + othersStarting() >= this.deps.maxRunning) {
-      const victim = [...this.running].filter(([, r]) => r.pins === 0).sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
-      if (!victim) return; // everything is busy: run over the cap rather than fail a request
-      this.deps.logger.info({ appId: victim[0] }, 'stopping the longest-idle app to stay under VIBE_MAX_RUNNING');
-      await this.stop(victim[0]);
+  /** Reserves one slot under the cap, stopping the longest-idle app nobody holds to make one. */
+  private async takeSlot(appId: string, opts: StartOptions): Promise<void> {
+    let waited = false;
+    for (;;) {
+      if (this.slotsInUse() < this.deps.maxRunning) {
+        this.reserved++; // taken synchronously, so concurrent starts cannot both see the same free slot
+        return;
+      }
+      const victim = [...this.running].filter(([id]) => !this.holds.has(id) && id !== appId).sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
+      if (victim) {
+        this.deps.logger.info({ appId: victim[0] }, 'stopping the longest-idle app to stay under VIBE_MAX_RUNNING');
+        await this.stopRunning(victim[0]);
+        continue;
+      }
+      if (!opts.wait) throw new RuntimeBusyError(`all ${this.deps.maxRunning} sandboxes are in use`);
+      if (!waited) opts.onWait?.();
+      waited = true;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+  }
+
+  /** Something freed a slot or a hold: every waiting start looks again. */
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -4,6 +4,7 @@ import {
   confirmDeleteCard,
   errorCard,
   failureCard,
+  formatCheckError,
   galleryCard,
   helpCard,
   liveCard,
@@ -149,9 +150,12 @@ export class VibeBot {
     this.building.add(threadId);
     const abort = new AbortController();
     let sandboxReady = false;
+    // Held from boot to the last write: never stopped for room while the model is still writing.
+    const release = runtime.hold(appId);
     try {
       status.set(progressCard(what, { stage: 'writing', files: [] }));
-      const booting = runtime.boot(appId, undefined, { channel: ctx.channelId }).then((h) => ((sandboxReady = true), h));
+      const onWait = () => status.set(progressCard(what, { stage: 'waiting' }));
+      const booting = runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }).then((h) => ((sandboxReady = true), h));
       booting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
       const generating = model.generate(prompt, this.onModelProgress(status, what), abort.signal);
       const first = await generating.catch(async (err) => {
@@ -160,9 +164,7 @@ export class VibeBot {
       });
       if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
       const handle = await booting;
-      const built = await runtime.pinned(appId, () =>
-        writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) }),
-      );
+      const built = await writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) });
       if (built.errors.length > 0) {
         await runtime.stop(appId);
         await status.finish(failureCard(what, `The code still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`, built.errors));
@@ -186,6 +188,7 @@ export class VibeBot {
       await runtime.stop(appId).catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed create'));
       await status.finish(this.failure(what, err));
     } finally {
+      release();
       this.building.delete(threadId);
     }
   }
@@ -199,24 +202,24 @@ export class VibeBot {
       const { runtime, model, sandbox, store, logger } = this.deps;
       const status = this.status(ctx.conv, await posted);
       const abort = new AbortController();
+      const release = runtime.hold(app.id);
       try {
         const fresh = await store.getApp(app.id);
         if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
         const current = await store.getVersion(app.id, fresh.latestVersion);
         if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
         status.set(progressCard(what, { stage: 'writing', files: [] }));
-        const waking = runtime.ensure(app.id);
+        const waking = runtime.ensure(app.id, { wait: true, onWait: () => status.set(progressCard(what, { stage: 'waiting' })) });
         waking.catch(() => abort.abort());
         const first = await model.refine(current.files, instruction, this.onModelProgress(status, what), abort.signal).catch(async (err) => {
           await waking; // a failed wake explains the abort
           throw err;
         });
         const handle = await waking;
-        const built = await runtime.pinned(app.id, () =>
-          writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) }),
-        );
+        const built = await writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) });
         if (built.errors.length > 0) {
-          await sandbox.write(handle.id, current.files); // put the working version back
+          const refused = await sandbox.write(handle.id, current.files); // put the working version back
+          if (refused.length > 0) logger.warn({ appId: app.id, refused }, 'the stored version was refused on write-back');
           await status.finish(failureCard(what, `The change still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so it was not applied; the app is unchanged at v${current.number}. Last errors:`, built.errors));
           return;
         }
@@ -228,6 +231,8 @@ export class VibeBot {
       } catch (err) {
         abort.abort();
         await status.finish(this.failure(what, err));
+      } finally {
+        release();
       }
     });
   }
@@ -238,8 +243,11 @@ export class VibeBot {
       const { store, runtime, sandbox } = this.deps;
       const version = await store.getVersion(app.id, target);
       if (!version) throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
-      const handle = await runtime.ensure(app.id);
-      await runtime.pinned(app.id, () => sandbox.write(handle.id, version.files));
+      const { handle, refused } = await runtime.pinned(app.id, async () => {
+        const h = await runtime.ensure(app.id);
+        return { handle: h, refused: await sandbox.write(h.id, version.files) };
+      });
+      if (refused.length > 0) throw new UserError(`Version ${target} cannot be restored: ${formatCheckError(refused[0]!)}`);
       const saved = await store.addVersion(app.id, { files: version.files, instruction, authorId: ctx.actor.id, usage: zeroUsage(), model: 'none', basedOn: target });
       const updated = await store.updateApp(app.id, { sandboxId: handle.id, sandboxUrl: handle.url });
       await ctx.conv.reply(app.threadId, liveCard(updated, saved, this.deps.linkFor(app.id, handle.url), undefined, `Restored v${target} as v${saved.number}.`));
@@ -268,8 +276,9 @@ export class VibeBot {
     if (ctx.actor.id !== app.ownerId) throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) can delete it.`);
     if (!confirmed) return void (await ctx.conv.ephemeral(confirmDeleteCard(app)));
     await this.queue.run(app.id, async () => {
-      await this.deps.runtime.stop(app.id);
+      // Deleted first: a visit from here on cannot wake it again, and a wake under way checks again before serving.
       await this.deps.store.deleteApp(app.id);
+      await this.deps.runtime.stop(app.id);
     });
     this.deps.logger.info({ appId: app.id, by: ctx.actor.id }, 'app deleted');
     await ctx.conv.reply(app.threadId, { title: `Deleted "${app.title}"`, text: 'Its link no longer works.' });

@@ -46,8 +46,9 @@ export async function writeCheckRepair(opts: {
   let usage = turn.usage;
   for (let round = 0; ; round++) {
     opts.onStage({ stage: 'checking' });
-    await opts.sandbox.write(opts.sandboxId, turn.files);
-    const errors = await opts.sandbox.check(opts.sandboxId);
+    // Files a build tool would follow outside src/ are refused before they are written.
+    const refused = await opts.sandbox.write(opts.sandboxId, turn.files);
+    const errors = refused.length > 0 ? refused : await opts.sandbox.check(opts.sandboxId);
     if (errors.length === 0 || round === MAX_REPAIR_ROUNDS) return { turn, errors, usage, repairRounds: round };
     opts.onStage({ stage: 'repairing', round: round + 1, of: MAX_REPAIR_ROUNDS, firstError: formatCheckError(errors[0]!) });
     turn = await turn.repair(errorsForModel(errors), opts.onProgress);

@@ -32,6 +32,7 @@ export function queuedCard(what: string, ahead: number, footer?: string): Card {
 export type Stage =
   | { stage: 'writing'; files: string[] }
   | { stage: 'starting' }
+  | { stage: 'waiting' }
   | { stage: 'checking' }
   | { stage: 'repairing'; round: number; of: number; firstError: string };
 
@@ -42,6 +43,8 @@ export function progressCard(what: string, s: Stage, footer?: string): Card {
         return s.files.length === 0 ? 'Writing code…' : `Writing code… ${s.files.join(', ')}`;
       case 'starting':
         return 'Starting the sandbox…';
+      case 'waiting':
+        return 'Waiting for a free sandbox: every one is busy with another build. It starts as soon as one is free…';
       case 'checking':
         return 'Checking the code…';
       case 'repairing':

@@ -1,6 +1,14 @@
 // The interfaces the core owns. Adapters, models, sandboxes and stores implement them;
 // the core imports nothing concrete.
 
+/** The logging methods every part of the bot uses (pino's, structurally). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
 /** An app's source: path relative to the app root (always under `src/`) -> file text. */
 export type FileMap = Record<string, string>;
 
@@ -65,8 +73,12 @@ export interface SandboxProvider {
    * `labels` (e.g. the channel) are attached where the host supports tags.
    */
   boot(appId: string, files?: FileMap, labels?: Record<string, string>): Promise<SandboxHandle>;
-  /** Replaces the app's `src/` with exactly `files` (files not in the map are removed). */
-  write(id: string, files: FileMap): Promise<void>;
+  /**
+   * Replaces the app's `src/` with exactly `files` (files not in the map are removed). Files
+   * that would make a build tool reach outside `src/` or run code at build time are refused:
+   * nothing is written and the refusals come back as check errors (empty = written).
+   */
+  write(id: string, files: FileMap): Promise<CheckError[]>;
   /** Type errors, unresolved imports and syntax errors, with file and line. Empty = clean. */
   check(id: string): Promise<CheckError[]>;
   status(id: string): Promise<SandboxStatus>;

@@ -1,4 +1,4 @@
-import { checkAppPath, checkFileCount, checkFileSize } from '../core/files.ts';
+import { caseTwin, checkAppPath, checkFileCount, checkFileSize } from '../core/files.ts';
 import type { FileMap } from '../core/ports.ts';
 
 /**
@@ -87,6 +87,8 @@ function create(files: FileMap, args: Record<string, unknown>): EditResult {
   const text = args['file_text'];
   if (typeof text !== 'string') return fail('Error: parameter `file_text` is required for command: create');
   const path = checked.path;
+  const twin = caseTwin(files, path);
+  if (twin) return fail(`Error: ${twin} already exists and differs from ${path} only in letter case; edit ${twin} instead, or pick another name`);
   const tooMany = checkFileCount(files, path);
   if (tooMany) return fail(`Error: ${tooMany}`);
   const tooBig = checkFileSize(path, text);

@@ -1,31 +1,52 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Where the app lives inside every local sandbox (each has its own mount namespace). */
+export const SANDBOX_ROOT = '/app';
+export const SANDBOX_HOME = '/home';
+export const SANDBOX_CACHE = '/cache';
+
+/** Sizes of the in-memory file systems a sandbox may write (they count against its memory). */
+const TMPFS_BYTES = { src: 16 << 20, home: 16 << 20, tmp: 256 << 20, cache: 256 << 20 };
+
+/** System folders a dynamically linked program needs; a merged-/usr system has symlinks for most. */
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
 /**
- * bubblewrap arguments that run a command with the whole file system read-only except the app
- * dir. The network is shared on purpose: the dev server listens on loopback for the bot.
- * `readOnly` stay visible even under /tmp; `hide` masks paths that hold secrets (a directory becomes an empty tmpfs, a file /dev/null).
+ * bubblewrap arguments for one local sandbox. Nothing of the host is visible but the system's
+ * programs and libraries, Node, and the template (read-only at /app, node_modules included);
+ * every writable place is a size-capped tmpfs (src/, Vite's cache, HOME, /tmp), so nothing the
+ * sandbox writes lands on the host's disk. Every namespace is new (network included: the
+ * sandbox has only its own loopback), no capability is kept, it cannot make namespaces of its
+ * own, it dies with the bot, and it sees exactly the environment in `env`.
  */
-export function bwrapArgs(opts: { appDir: string; readOnly?: string[]; hide?: string[] }): string[] {
-  // Order matters: later mounts cover earlier ones, so the app bind comes last, or the tmpfs on
-  // /tmp (or a hidden data dir) would cover an app dir that lives below it.
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
-  // Secrets first (the bot's home, its folder with .env and the store), then what the sandbox
-  // needs (the template and its node_modules) on top, even when it lives inside a hidden folder.
-  for (const p of opts.hide ?? []) {
-    if (!existsSync(p)) continue;
-    args.push(...(statSync(p).isDirectory() ? ['--tmpfs', p] : ['--ro-bind', '/dev/null', p]));
+export function bwrapArgs(opts: { templateDir: string; env: Record<string, string>; nodePath?: string }): string[] {
+  const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--cap-drop', 'ALL', '--die-with-parent', '--new-session', '--clearenv'];
+  for (const [k, v] of Object.entries(opts.env)) args.push('--setenv', k, v);
+  for (const dir of SYSTEM_DIRS) {
+    if (!existsSync(dir)) continue;
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(dir), dir);
+    else if (st.isDirectory()) args.push('--ro-bind', dir, dir);
   }
-  for (const p of opts.readOnly ?? []) args.push('--ro-bind', p, p);
-  args.push('--bind', opts.appDir, opts.appDir);
-  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try');
-  args.push('--die-with-parent', '--new-session', '--chdir', opts.appDir, '--');
+  // Node itself, when it is not a system package (nvm, /opt, /usr/local on some systems).
+  const nodePrefix = dirname(dirname(realpathSync(opts.nodePath ?? process.execPath)));
+  if (!SYSTEM_DIRS.some((d) => nodePrefix === d || nodePrefix.startsWith(`${d}/`))) args.push('--ro-bind', nodePrefix, nodePrefix);
+  args.push('--proc', '/proc', '--dev', '/dev');
+  args.push('--size', String(TMPFS_BYTES.tmp), '--tmpfs', '/tmp');
+  args.push('--size', String(TMPFS_BYTES.home), '--tmpfs', SANDBOX_HOME);
+  args.push('--size', String(TMPFS_BYTES.cache), '--tmpfs', SANDBOX_CACHE);
+  args.push('--ro-bind', opts.templateDir, SANDBOX_ROOT);
+  // The template's own src/ is the mount point; the app's files arrive through the agent.
+  args.push('--size', String(TMPFS_BYTES.src), '--tmpfs', `${SANDBOX_ROOT}/src`);
+  args.push('--chdir', SANDBOX_ROOT, '--');
   return args;
 }
 
-/** True when `bwrap` exists and can actually create its namespaces here (containers may forbid it). */
+/** True when `bwrap` exists and can create every namespace the profile uses here (containers may forbid it). */
 export function bwrapWorks(bwrap = 'bwrap'): boolean {
-  const r = spawnSync(bwrap, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--', 'true'], {
+  const r = spawnSync(bwrap, ['--unshare-all', '--unshare-user', '--disable-userns', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--die-with-parent', '--', 'true'], {
     stdio: 'ignore',
     timeout: 10_000,
   });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processTree } from './process-tree.ts';
 
-/** One Vite dev server process (possibly wrapped in bwrap) and the last lines it printed. */
+/** One sandbox process tree (the agent and its Vite, possibly wrapped in bwrap) and the last lines it printed. */
 export class DevServerProcess {
   readonly child: ChildProcess;
   readonly output: string[] = [];
@@ -13,7 +13,8 @@ export class DevServerProcess {
 
   constructor(command: string, args: string[], opts: { cwd: string; env: Record<string, string> }, onLine: (line: string) => void) {
     // detached: its own process group, so stop() can signal everything it started at once.
-    this.child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // fd 3 is the IPC channel to the sandbox agent (NODE_CHANNEL_FD=3 inside the sandbox).
+    this.child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const collect = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split(/\r?\n/)) {
         if (!line.trim()) continue;

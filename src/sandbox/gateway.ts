@@ -1,33 +1,55 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/ports.ts';
 
 export interface GatewayDeps {
   /**
    * The origin ("http://127.0.0.1:PORT") of the sandbox serving `appId`, booting or waking it
-   * when needed; undefined when there is no such app.
+   * when needed; undefined when there is no such app. Throws RuntimeBusyError when every
+   * sandbox slot is in use (the visitor is asked to retry).
    */
   resolve(appId: string): Promise<string | undefined>;
-  logger: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  logger: Pick<Logger, 'warn' | 'error'>;
   /**
    * Redirect to the sandbox instead of proxying (sandboxes with public URLs of their own, e.g.
    * Modal tunnels): the stable link wakes the app, then the browser goes straight to it.
    */
   redirect?: boolean;
+  /**
+   * Host names (no port) the gateway answers to; anything else gets 421. The gateway rewrites
+   * Host for the sandbox, so this is what stops DNS rebinding. Default: the loopback names.
+   */
+  allowedHosts?: string[];
+  /** Most client connections open at once (default 1,000). */
+  maxConnections?: number;
+  /** How long a sandbox may take to send response headers, or to accept a WebSocket (default 30 s / 10 s). */
+  upstreamTimeoutMs?: number;
+  upgradeTimeoutMs?: number;
 }
 
 const APP_PATH = /^\/apps\/([a-z0-9]{6,32})(\/|$)/;
+/** Vite's dev-only endpoints that are no business of a viewer (the editor launcher runs a program). */
+const BLOCKED = /\/__open-in-editor(\/|\?|$)|\/__inspect(\/|\?|$)/;
+/** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
- * The stable address of every app: `/apps/<id>/…` is proxied (HTTP and WebSocket, so HMR
- * works) to the app's sandbox, which is woken from the store if it was stopped. Links in
- * chat therefore never die with a sandbox.
+ * The stable address of every app: `/apps/<id>/…` is proxied (HTTP, and WebSocket on the
+ * creator's `dev/` view so HMR works) to the app's sandbox, which is woken from the store if
+ * it was stopped. Links in chat therefore never die with a sandbox. Everything a client
+ * controls is bounded: connections, header and upstream timeouts, the upgrade handshake; an
+ * upstream request ends when its client goes.
  */
 export class AppGateway {
   private server?: http.Server;
   private sockets = new Set<net.Socket>();
+  private readonly allowedHosts: Set<string>;
 
-  constructor(private readonly deps: GatewayDeps) {}
+  constructor(private readonly deps: GatewayDeps) {
+    this.allowedHosts = new Set([...LOOPBACK_HOSTS, ...(deps.allowedHosts ?? [])].map((h) => h.toLowerCase()));
+  }
 
   async listen(port: number, host: string): Promise<{ port: number; host: string }> {
     const server = http.createServer((req, res) => void this.onRequest(req, res));
@@ -36,6 +58,10 @@ export class AppGateway {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    server.maxConnections = this.deps.maxConnections ?? 1000;
+    server.headersTimeout = 10_000; // a client must send its headers within this
+    server.requestTimeout = 60_000; // ... and its whole request within this
+    server.keepAliveTimeout = 5_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -52,58 +78,131 @@ export class AppGateway {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private async target(url: string | undefined): Promise<{ origin?: string; appId?: string }> {
-    const m = APP_PATH.exec(url ?? '');
-    if (!m) return {};
-    return { appId: m[1], origin: await this.deps.resolve(m[1]!) };
+  /** Open client connections (tests watch it fall back after clients leave). */
+  connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private hostAllowed(req: http.IncomingMessage): boolean {
+    const host = (req.headers.host ?? '').toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+    return this.allowedHosts.has(name);
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const url = req.url ?? '/';
+      if (!this.hostAllowed(req)) return void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
       if (/^\/apps\/[a-z0-9]+$/.test(url)) return void res.writeHead(302, { location: `${url}/` }).end();
-      const { origin, appId } = await this.target(url);
-      if (!appId) return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');
-      if (!origin) return void page(res, 404, 'No such app', 'This app does not exist or was deleted.');
+      const m = APP_PATH.exec(url);
+      if (!m) return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');
+      if (BLOCKED.test(url.split('?')[0]!)) return void page(res, 403, 'Not available', 'This development endpoint is not served.');
+      const appId = m[1]!;
+      const origin = await this.resolveOrPage(appId, res);
+      if (!origin) return;
       if (this.deps.redirect) {
         const rest = url.slice(`/apps/${appId}/`.length);
         return void res.writeHead(302, { location: `${origin.replace(/\/?$/, '/')}${rest}`, 'cache-control': 'no-store' }).end();
       }
-      const headers = { ...req.headers, host: new URL(origin).host, 'x-forwarded-host': req.headers.host ?? '' };
-      const upstream = http.request(origin + url, { method: req.method, headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      upstream.on('error', (err) => {
-        this.deps.logger.warn({ err, appId }, 'gateway: sandbox did not answer');
-        if (!res.headersSent) page(res, 502, 'App restarting', 'The app\'s sandbox did not answer. Reload in a moment.');
-        else res.destroy();
-      });
-      req.pipe(upstream);
+      this.proxy(req, res, origin, appId);
     } catch (err) {
-      this.deps.logger.error({ err, url: req.url }, 'gateway: could not start the app');
-      if (!res.headersSent) page(res, 503, 'App unavailable', 'The app could not be started. Try again in a minute.');
+      this.deps.logger.error({ err, url: req.url }, 'gateway: request failed');
+      if (!res.headersSent) page(res, 500, 'Error', 'The request failed.');
+      else res.destroy();
     }
   }
 
+  /** The sandbox's origin, or undefined after answering the client (404, 503 busy, 503 failed). */
+  private async resolveOrPage(appId: string, res: http.ServerResponse): Promise<string | undefined> {
+    try {
+      const origin = await this.deps.resolve(appId);
+      if (!origin) page(res, 404, 'No such app', 'This app does not exist or was deleted.');
+      return origin;
+    } catch (err) {
+      if ((err as Error).name === 'RuntimeBusyError') {
+        page(res, 503, 'Busy', 'Every sandbox is busy building apps right now. This page retries by itself in a few seconds.', { 'retry-after': '5', refresh: '5' });
+        return undefined;
+      }
+      this.deps.logger.error({ err, appId }, 'gateway: could not start the app');
+      page(res, 503, 'App unavailable', 'The app could not be started. Try again in a minute.');
+      return undefined;
+    }
+  }
+
+  private proxy(req: http.IncomingMessage, res: http.ServerResponse, origin: string, appId: string): void {
+    const headers = forwardHeaders(req.headers);
+    headers.host = new URL(origin).host;
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    const upstream = http.request(origin + (req.url ?? '/'), { method: req.method, headers }, (up) => {
+      upstream.setTimeout(0); // headers arrived: a long response (an event stream) may idle
+      res.writeHead(up.statusCode ?? 502, forwardHeaders(up.headers));
+      up.pipe(res);
+      up.on('error', () => res.destroy());
+    });
+    upstream.setTimeout(this.deps.upstreamTimeoutMs ?? 30_000, () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', (err) => {
+      if (res.destroyed) return; // the client left first
+      this.deps.logger.warn({ err, appId }, 'gateway: sandbox did not answer');
+      if (!res.headersSent) page(res, 502, 'App restarting', "The app's sandbox did not answer. Reload in a moment.");
+      else res.destroy();
+    });
+    // The client went away (closed the tab, left an event stream): so does the upstream request.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  }
+
+  /** Only a WebSocket to the creator's view (Vite's HMR) is upgraded; anything else is refused. */
   private async onUpgrade(req: http.IncomingMessage, client: net.Socket, head: Buffer): Promise<void> {
     client.on('error', () => client.destroy());
+    const refuse = (status: string) => client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     try {
-      const { origin } = await this.target(req.url);
-      if (!origin || this.deps.redirect) return void client.end('HTTP/1.1 404 Not Found\r\n\r\n');
-      const { hostname, port } = new URL(origin);
-      const upstream = net.connect(Number(port), hostname, () => {
-        const lines = [`${req.method} ${req.url} HTTP/1.1`];
-        for (let i = 0; i < req.rawHeaders.length; i += 2) {
-          const name = req.rawHeaders[i]!;
-          lines.push(`${name}: ${name.toLowerCase() === 'host' ? `${hostname}:${port}` : req.rawHeaders[i + 1]}`);
-        }
-        upstream.write(lines.join('\r\n') + '\r\n\r\n');
-        if (head.length > 0) upstream.write(head);
-        upstream.pipe(client).pipe(upstream);
+      const m = APP_PATH.exec(req.url ?? '');
+      if (!this.hostAllowed(req)) return void refuse('421 Misdirected Request');
+      if (!m || this.deps.redirect || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return void refuse('404 Not Found');
+      if (!(req.url ?? '').startsWith(`/apps/${m[1]}/dev/`)) return void refuse('404 Not Found');
+      const origin = await this.deps.resolve(m[1]!).catch(() => undefined);
+      if (!origin) return void refuse('503 Service Unavailable');
+      const headers = forwardHeaders(req.headers);
+      headers.host = new URL(origin).host;
+      headers.connection = 'Upgrade';
+      headers.upgrade = 'websocket';
+      // Its own connection (no agent): it becomes the WebSocket, or it is closed.
+      const upstream = http.request(origin + req.url, { method: 'GET', headers, agent: false });
+      let upSocket: net.Socket | undefined;
+      upstream.on('socket', (s) => (upSocket = s));
+      const hangUp = () => {
+        upstream.destroy();
+        upSocket?.destroy();
+      };
+      const timer = setTimeout(() => {
+        hangUp();
+        client.destroy();
+      }, this.deps.upgradeTimeoutMs ?? 10_000);
+      client.on('close', hangUp);
+      upstream.on('upgrade', (upRes, ws: net.Socket, upHead) => {
+        clearTimeout(timer);
+        const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
+        for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+        client.write(`${lines.join('\r\n')}\r\n\r\n`);
+        if (upHead.length > 0) client.write(upHead);
+        if (head.length > 0) ws.write(head);
+        ws.on('error', () => client.destroy());
+        client.on('close', () => ws.destroy());
+        ws.on('close', () => client.destroy());
+        ws.pipe(client).pipe(ws);
       });
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
+      upstream.on('response', (upRes) => {
+        clearTimeout(timer);
+        upRes.resume();
+        refuse(`${upRes.statusCode ?? 502} ${upRes.statusMessage ?? 'Bad Gateway'}`);
+      });
+      upstream.on('error', () => {
+        clearTimeout(timer);
+        client.destroy();
+      });
+      upstream.end();
     } catch (err) {
       this.deps.logger.warn({ err, url: req.url }, 'gateway: websocket to the app failed');
       client.destroy();
@@ -111,7 +210,18 @@ export class AppGateway {
   }
 }
 
-function page(res: http.ServerResponse, status: number, title: string, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+/** Headers minus the hop-by-hop ones (and any the Connection header names). */
+function forwardHeaders(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = String(h.connection ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.includes(k) && !named.includes(k)) out[k] = v;
+  return out;
+}
+
+function page(res: http.ServerResponse, status: number, title: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...extra });
   res.end(`<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${body}</p>`);
 }

@@ -1,115 +1,149 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { assertValidFiles } from '../core/files.ts';
-import type { Logger } from '../core/app-runtime.ts';
-import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
-import { prepareAppDir, readSrc, syncSrc } from './app-dir.ts';
-import { bwrapArgs, bwrapWorks } from './bwrap-args.ts';
+import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
+import { AgentChannel } from './agent-channel.ts';
+import { prepareAppDir } from './app-dir.ts';
+import { bwrapArgs, bwrapWorks, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
 import { freePort } from './free-port.ts';
+import { CgroupLimiter, DEFAULT_LIMITS, joinCgroupArgs, prlimitArgs, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
 import { sandboxEnv } from './sandbox-env.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
+import { SourceVetter } from './source-guard.ts';
 import { parseTscOutput } from './tsc-output.ts';
 
-/** The pino methods this provider uses: the core's Logger. */
-export type SandboxLogger = Logger;
-
 export interface LocalSandboxOptions {
-  /** Where app dirs live (a cache: the store is the source of truth). */
+  /** Where unisolated app dirs live (isolation "none" only; an isolated sandbox writes nothing to disk). */
   appsDir: string;
   /** sandbox-template/, with its node_modules installed. */
   templateDir: string;
-  logger: SandboxLogger;
+  logger: Logger;
   /** 'auto': bwrap when it works here, else unisolated with a warning. Default 'auto'. */
   isolation?: 'auto' | 'bwrap' | 'none';
   /** URL path the app is served under. Default `/apps/${appId}/`. */
   basePath?: (appId: string) => string;
-  /** Paths masked inside bwrap because they hold secrets (e.g. the bot's .env, its data dir). */
-  hide?: string[];
   bootTimeoutMs?: number;
+  limits?: SandboxLimits;
 }
 
 interface LocalSandbox {
   id: string;
   appId: string;
-  appDir: string;
   url: string;
   server: DevServerProcess;
+  agent: AgentChannel;
+  /** The files last written (what check() vets): nothing is ever read back from the sandbox. */
+  files: FileMap;
+  cgroup?: SandboxCgroup;
   stopping?: Promise<void>;
 }
 
-const execFileAsync = promisify(execFile);
+/** Vite's port inside a sandbox's own network namespace (every sandbox can use the same one). */
+const VITE_PORT = 5173;
 
-/** Runs each app as a Vite dev server process on loopback, under bubblewrap when available. */
+/**
+ * Runs each app as a Vite dev server behind an agent process, under bubblewrap when available
+ * (see bwrap-args.ts). The bot opens the app's listening socket itself, on loopback, and hands
+ * it to the agent, which accepts on it and forwards to Vite; files and the type check go
+ * through the agent too. So the sandbox needs no network and no host folder of its own.
+ */
 export class LocalSandboxProvider implements SandboxProvider {
   private readonly sandboxes = new Map<string, LocalSandbox>();
   private readonly templateDir: string;
   private readonly appsDir: string;
+  private readonly limits: SandboxLimits;
   private isolated?: boolean;
-  private libraries?: string[];
+  private cgroups?: CgroupLimiter | null;
+  private sourceVetter?: SourceVetter;
+  private placeholder?: FileMap;
 
   constructor(private readonly opts: LocalSandboxOptions) {
-    // Real paths: bwrap binds and Vite's fs.allow compare resolved paths.
     this.templateDir = realpathSync(opts.templateDir);
     this.appsDir = resolve(opts.appsDir);
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+  }
+
+  /** True when sandboxes run under bubblewrap (probed once). */
+  isIsolated(): boolean {
+    return this.useBwrap();
   }
 
   async boot(appId: string, files?: FileMap): Promise<SandboxHandle> {
-    // The app id becomes a directory name and a URL segment.
+    // The app id becomes a URL segment (and, unisolated, a directory name).
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(appId)) throw new Error(`invalid app id for a sandbox: ${JSON.stringify(appId)}`);
     const isolated = this.useBwrap();
-    // Two servers must never share one app dir.
     await Promise.all([...this.sandboxes.values()].filter((s) => s.appId === appId).map((s) => this.stop(s.id)));
 
-    const appDir = join(this.appsDir, appId);
-    const source = files ?? (await readSrc(this.templateDir));
+    const source = files ?? this.placeholderFiles();
     assertValidFiles(source);
-    await prepareAppDir(this.templateDir, appDir);
-    await syncSrc(appDir, source);
+    const refused = await this.vetter().vet(source);
+    if (refused.length > 0) throw new Error(`refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`);
 
     const base = this.basePath(appId);
     const id = `${appId}.${randomBytes(4).toString('hex')}`;
     const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}${base}`;
-      const server = this.spawnVite(id, appDir, base, port, isolated);
-      try {
-        await server.waitUntilServing(url, this.opts.bootTimeoutMs ?? 30_000);
-      } catch (err) {
-        await server.kill().catch(() => undefined);
-        // Another process may take the port between freePort() and Vite's listen.
-        if (attempt < 3 && server.output.some((l) => /already in use|EADDRINUSE/i.test(l))) continue;
-        throw err;
-      }
-      const sandbox: LocalSandbox = { id, appId, appDir, url, server };
+    // The app's address, opened here on the host's loopback and handed to the sandbox.
+    const listener = net.createServer();
+    await new Promise<void>((ok, fail) => listener.once('error', fail).listen(0, '127.0.0.1', () => ok()));
+    const url = `http://127.0.0.1:${(listener.address() as net.AddressInfo).port}${base}`;
+    const cgroup = isolated ? this.cgroupFor(id) : undefined;
+    let server: DevServerProcess | undefined;
+    try {
+      server = await this.spawnAgent(id, appId, base, isolated, cgroup);
+      const agent = new AgentChannel(server.child);
+      await agent.ready;
+      await agent.request('write', { files: source });
+      await agent.request('serve', {}, { handle: listener });
+      listener.close(); // the sandbox holds its own copy of the socket now
+      await server.waitUntilServing(url, this.opts.bootTimeoutMs ?? 30_000);
+      const sandbox: LocalSandbox = { id, appId, url, server, agent, files: { ...source }, cgroup };
       this.sandboxes.set(id, sandbox);
       server.onExit(() => {
+        cgroup?.remove();
         if (sandbox.stopping) return;
-        this.opts.logger.warn({ sandboxId: id, code: server.exitCode, signal: server.exitSignal, output: server.output.slice(-10) }, 'sandbox dev server exited on its own');
+        this.opts.logger.warn({ sandboxId: id, code: server!.exitCode, signal: server!.exitSignal, output: server!.output.slice(-10) }, 'sandbox dev server exited on its own');
       });
-      this.opts.logger.info({ sandboxId: id, url, isolated, bootMs: Date.now() - started }, 'sandbox booted');
+      this.opts.logger.info({ sandboxId: id, url, isolated, cgroup: Boolean(cgroup), bootMs: Date.now() - started }, 'sandbox booted');
       return { id, url };
+    } catch (err) {
+      listener.close();
+      await server?.kill().catch(() => undefined);
+      cgroup?.remove();
+      throw err;
     }
   }
 
-  async write(id: string, files: FileMap): Promise<void> {
+  async write(id: string, files: FileMap): Promise<CheckError[]> {
     assertValidFiles(files);
+    const refused = await this.vetter().vet(files);
+    if (refused.length > 0) return refused;
     const sandbox = this.get(id);
-    const { written, removed } = await syncSrc(sandbox.appDir, files);
+    const { written, removed } = await sandbox.agent.request<{ written: string[]; removed: string[] }>('write', { files });
+    sandbox.files = { ...files };
     this.opts.logger.debug({ sandboxId: id, written, removed }, 'sandbox files written');
+    return [];
   }
 
   async check(id: string): Promise<CheckError[]> {
     const sandbox = this.get(id);
     const started = Date.now();
-    const files = await readSrc(sandbox.appDir);
-    const errors = combineCheck(files, await this.runTsc(sandbox.appDir), this.libraryNames());
+    const root = this.rootOf(sandbox.appId);
+    // tsc runs inside the sandbox, where it can follow nothing but the app and the template.
+    const tsc = await this.run(id, [process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--pretty', 'false', '-p', root]);
+    if (tsc.signal) throw new Error(`tsc was stopped (${tsc.signal}) in sandbox ${id}: ${tsc.stderr.slice(0, 300)}`);
+    const tscErrors = tsc.code === 0 ? [] : parseTscOutput(`${tsc.stdout}\n${tsc.stderr}`, root);
+    if (tsc.code !== 0 && tscErrors.length === 0) throw new Error(`tsc failed without diagnostics (exit ${tsc.code}): ${tsc.stderr.slice(0, 300)}`);
+    const errors = await combineCheck(sandbox.files, tscErrors, this.vetter());
     this.opts.logger.debug({ sandboxId: id, errors: errors.length, checkMs: Date.now() - started }, 'sandbox checked');
     return errors;
+  }
+
+  /** Runs a command inside the sandbox (its agent starts it there): the type check, and tests' probes. */
+  run(id: string, argv: string[], timeoutMs = 60_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+    return this.get(id).agent.request('run', { argv, timeoutMs }, { timeoutMs: timeoutMs + 5000 });
   }
 
   async status(id: string): Promise<SandboxStatus> {
@@ -122,6 +156,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     if (!sandbox) return;
     sandbox.stopping ??= sandbox.server.kill().then(() => {
       this.sandboxes.delete(id);
+      sandbox.cgroup?.remove();
       this.opts.logger.info({ sandboxId: id }, 'sandbox stopped');
     });
     await sandbox.stopping;
@@ -129,6 +164,12 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stop(id)));
+    this.sourceVetter?.close();
+  }
+
+  /** Process ids of a running sandbox's tree (tests use them to check what runs and that stop ends it). */
+  pidOf(id: string): number | undefined {
+    return this.sandboxes.get(id)?.server.pid;
   }
 
   private get(id: string): LocalSandbox {
@@ -142,6 +183,11 @@ export class LocalSandboxProvider implements SandboxProvider {
     return `/${raw.replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
   }
 
+  /** The app root as the sandbox's processes see it. */
+  private rootOf(appId: string): string {
+    return this.useBwrap() ? SANDBOX_ROOT : join(this.appsDir, appId);
+  }
+
   /** Decided once per provider: probing bwrap costs a process spawn. */
   private useBwrap(): boolean {
     if (this.isolated !== undefined) return this.isolated;
@@ -153,37 +199,53 @@ export class LocalSandboxProvider implements SandboxProvider {
     return (this.isolated = works);
   }
 
-  private spawnVite(id: string, appDir: string, base: string, port: number, isolated: boolean): DevServerProcess {
-    // 'runner' loads vite.config.ts in memory: the default bundler writes a temp file into
-    // node_modules, which is the template's, read-only and shared.
-    const vite = [process.execPath, join(this.templateDir, 'node_modules', 'vite', 'bin', 'vite.js'), '--configLoader', 'runner'];
-    const [command, args] = isolated
-      ? ['bwrap', [...bwrapArgs({ appDir, readOnly: [this.templateDir, realpathSync(join(this.templateDir, 'node_modules'))], hide: this.opts.hide }), ...vite]]
-      : [vite[0]!, vite.slice(1)];
-    const env = sandboxEnv({ appDir, base, port });
-    return new DevServerProcess(command as string, args as string[], { cwd: appDir, env }, (line) =>
-      this.opts.logger.debug({ sandboxId: id, line }, 'vite'),
-    );
-  }
-
-  /** tsc executes nothing, so it runs outside bwrap; it still gets no secret from our env. */
-  private async runTsc(appDir: string): Promise<CheckError[]> {
-    const tsc = join(this.templateDir, 'node_modules', 'typescript', 'bin', 'tsc');
-    const env = sandboxEnv({ appDir, base: '/', port: 0 });
+  private cgroupFor(id: string): SandboxCgroup | undefined {
+    if (this.cgroups === undefined) {
+      this.cgroups = CgroupLimiter.detect() ?? null;
+      if (!this.cgroups) this.opts.logger.warn({}, 'no cgroup can be made here: sandbox memory and process count are capped by rlimits only');
+    }
     try {
-      await execFileAsync(process.execPath, [tsc, '--noEmit', '--pretty', 'false', '-p', appDir], { cwd: appDir, env, timeout: 60_000, maxBuffer: 16 << 20 });
-      return [];
+      return this.cgroups?.create(`vibe-${id}`, this.limits);
     } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      const errors = parseTscOutput(`${e.stdout ?? ''}\n${e.stderr ?? ''}`, appDir);
-      if (errors.length === 0) throw new Error(`tsc failed without diagnostics: ${e.message}`);
-      return errors;
+      this.opts.logger.warn({ err, sandboxId: id }, 'could not make a cgroup for the sandbox; rlimits only');
+      return undefined;
     }
   }
 
-  /** Package names the app may import (libraries.json), read once. */
-  private libraryNames(): string[] {
-    this.libraries ??= libraryNames(this.templateDir);
-    return this.libraries;
+  private async spawnAgent(id: string, appId: string, base: string, isolated: boolean, cgroup: SandboxCgroup | undefined): Promise<DevServerProcess> {
+    const root = isolated ? SANDBOX_ROOT : join(this.appsDir, appId);
+    const env = sandboxEnv({
+      root,
+      home: isolated ? SANDBOX_HOME : join(root, '.home'),
+      cacheDir: isolated ? SANDBOX_CACHE : undefined,
+      base,
+      port: isolated ? VITE_PORT : await freePort(),
+      heapMiB: Math.max(256, Math.floor(this.limits.memoryMiB / 2)),
+    });
+    const agent = join(root, 'agent', 'agent.mjs');
+    const onLine = (line: string) => this.opts.logger.debug({ sandboxId: id, line }, 'sandbox');
+    if (!isolated) {
+      await prepareAppDir(this.templateDir, root);
+      return new DevServerProcess(process.execPath, [join(this.templateDir, 'agent', 'agent.mjs')], { cwd: root, env }, onLine);
+    }
+    // Inside, NODE_CHANNEL_FD names the IPC pipe (fd 3, see DevServerProcess): --clearenv drops Node's own.
+    const inner = { ...env, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' };
+    const argv = [...joinCgroupArgs(cgroup), ...prlimitArgs(this.limits), 'bwrap', ...bwrapArgs({ templateDir: this.templateDir, env: inner }), process.execPath, agent];
+    return new DevServerProcess(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: env.PATH! } }, onLine);
+  }
+
+  /** The template's own src/ (the "starting" placeholder), read once from the template. */
+  private placeholderFiles(): FileMap {
+    if (!this.placeholder) {
+      const read = (p: string) => readFileSync(join(this.templateDir, p), 'utf8');
+      this.placeholder = { 'src/App.tsx': read('src/App.tsx'), 'src/main.tsx': read('src/main.tsx'), 'src/index.css': read('src/index.css'), 'src/vite-env.d.ts': read('src/vite-env.d.ts') };
+    }
+    return this.placeholder;
+  }
+
+  /** The source check, with the package names the app may import (libraries.json), made once. */
+  private vetter(): SourceVetter {
+    this.sourceVetter ??= new SourceVetter(libraryNames(this.templateDir));
+    return this.sourceVetter;
   }
 }

@@ -1,10 +1,10 @@
 import { NotFoundError, Probe, ResourceExhaustedError, type App, type Image, type ModalClient, type Sandbox } from 'modal';
-import type { Logger } from '../core/app-runtime.ts';
 import { UserError } from '../core/errors.ts';
 import { assertValidFiles } from '../core/files.ts';
-import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
+import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
 import { buildTemplateImage } from './modal-image.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
+import { SourceVetter } from './source-guard.ts';
 import { tarFiles } from './tar.ts';
 import { parseTscOutput } from './tsc-output.ts';
 
@@ -38,12 +38,12 @@ export class ModalSandboxProvider implements SandboxProvider {
   private app?: Promise<App>;
   private image?: Promise<Image>;
   private readonly sandboxes = new Map<string, { sb: Sandbox; appId: string; files?: FileMap }>();
-  private readonly libraries: string[];
+  private readonly vetter: SourceVetter;
 
   constructor(
     private readonly deps: { client: ModalClient; settings: ModalSettings; templateDir: string; logger: Logger },
   ) {
-    this.libraries = libraryNames(deps.templateDir);
+    this.vetter = new SourceVetter(libraryNames(deps.templateDir));
   }
 
   async boot(appId: string, files?: FileMap, labels: Record<string, string> = {}): Promise<SandboxHandle> {
@@ -73,7 +73,8 @@ export class ModalSandboxProvider implements SandboxProvider {
     }
     this.sandboxes.set(sb.sandboxId, { sb, appId });
     try {
-      if (files) await this.write(sb.sandboxId, files);
+      const refused = files ? await this.write(sb.sandboxId, files) : [];
+      if (refused.length > 0) throw new Error(`refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`);
       await sb.waitUntilReady(120_000);
       return { id: sb.sandboxId, url: await tunnelUrl(sb) };
     } catch (err) {
@@ -83,8 +84,10 @@ export class ModalSandboxProvider implements SandboxProvider {
   }
 
   /** One tar through one exec: extract beside src/, move in what changed, delete what is gone. */
-  async write(id: string, files: FileMap): Promise<void> {
+  async write(id: string, files: FileMap): Promise<CheckError[]> {
     assertValidFiles(files);
+    const refused = await this.vetter.vet(files);
+    if (refused.length > 0) return refused;
     const entry = this.get(id);
     const proc = await entry.sb.exec(['sh', '-c', SYNC_SCRIPT], { mode: 'binary', workdir: WORKDIR });
     const writer = proc.stdin.getWriter();
@@ -93,13 +96,14 @@ export class ModalSandboxProvider implements SandboxProvider {
     const [code, stderr] = await Promise.all([proc.wait(), proc.stderr.readBytes()]);
     if (code !== 0) throw new Error(`writing files into sandbox ${id} failed (exit ${code}): ${Buffer.from(stderr).toString('utf8').slice(0, 500)}`);
     entry.files = { ...files };
+    return [];
   }
 
   async check(id: string): Promise<CheckError[]> {
     const entry = this.get(id);
     const proc = await entry.sb.exec(['node', 'node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { workdir: WORKDIR });
     const [out, err] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
-    return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR), this.libraries);
+    return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR), this.vetter);
   }
 
   async status(id: string): Promise<SandboxStatus> {
@@ -120,6 +124,7 @@ export class ModalSandboxProvider implements SandboxProvider {
     // Sandboxes outlive the bot on purpose (a restart re-attaches them); shutting down only lets go.
     for (const { sb } of this.sandboxes.values()) sb.detach();
     this.sandboxes.clear();
+    this.vetter.close();
   }
 
   async attach(appId: string, sandboxId: string): Promise<SandboxHandle | undefined> {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
+import { redactUrl } from '../redact-url.ts';
 import { checkNamespace } from './keys.ts';
 import { KeyvAppStore } from './keyv-app-store.ts';
 import { MemoryPrimitives } from './memory-primitives.ts';
@@ -119,9 +120,4 @@ async function openPostgres(storeUrl: string, onError: (error: unknown) => void)
     throw error;
   }
   return { adapter, primitives };
-}
-
-/** Store URLs may carry passwords; logs and errors show them without. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }

@@ -71,10 +71,127 @@ describe('AppGateway', () => {
     const received: string[] = [];
     socket.on('data', (d) => received.push(d.toString()));
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    socket.write('GET /apps/abc123/?token=t HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    socket.write('GET /apps/abc123/dev/?token=t HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
     await waitFor(() => received.join('').includes('101 Switching Protocols'));
     socket.write('ping');
     await waitFor(() => received.join('').includes('echo:ping'));
+  });
+});
+
+/** Sends raw bytes to the gateway and collects what comes back until it closes (or `ms`). */
+async function raw(gw: string, request: string, ms = 3000): Promise<string> {
+  const url = new URL(gw);
+  const socket = net.connect(Number(url.port), url.hostname);
+  cleanups.push(async () => void socket.destroy());
+  const chunks: string[] = [];
+  socket.on('data', (d) => chunks.push(d.toString()));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  socket.write(request);
+  await new Promise<void>((r) => {
+    socket.once('close', () => r());
+    setTimeout(r, ms);
+  });
+  return chunks.join('');
+}
+
+describe('AppGateway hardening', () => {
+  it('upgrades only a WebSocket on the creator view; other upgrades and views are refused', async () => {
+    const origin = await upstream();
+    const gw = await gateway(async () => origin);
+    expect(await raw(gw, 'GET /apps/abc123/?x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')).toMatch(/^HTTP\/1\.1 404/);
+    expect(await raw(gw, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n')).toMatch(/^HTTP\/1\.1 404/);
+    expect(await raw(gw, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')).toMatch(/^HTTP\/1\.1 421/);
+  });
+
+  it('gives up on a sandbox that never answers the WebSocket handshake', async () => {
+    const silent = net.createServer(() => undefined); // accepts, never answers
+    const sockets = new Set<net.Socket>();
+    let closed = 0;
+    silent.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => closed++);
+      s.on('error', () => undefined);
+      s.resume(); // read, so the hang-up is noticed
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(async () => {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((r) => silent.close(() => r()));
+    });
+    const gw = new AppGateway({ resolve: async () => `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, logger: quiet, upgradeTimeoutMs: 300 });
+    const { port } = await gw.listen(0, '127.0.0.1');
+    cleanups.push(() => gw.close());
+    const t = Date.now();
+    await raw(`http://127.0.0.1:${port}`, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', 5000);
+    expect(Date.now() - t).toBeLessThan(3000);
+    expect(sockets.size).toBe(1);
+    await waitFor(() => closed === 1, 3000); // the gateway hung up on the silent sandbox too
+  });
+
+  it('blocks Vite\'s editor launcher, refuses unknown hosts (DNS rebinding), and drops hop-by-hop headers', async () => {
+    let seen: http.IncomingHttpHeaders = {};
+    const server = http.createServer((req, res) => {
+      seen = req.headers;
+      res.writeHead(200, { 'keep-alive': 'timeout=99', 'x-app': 'yes', connection: 'x-secret-hop', 'x-secret-hop': 'drop me' });
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    expect((await fetch(`${gw}/apps/abc123/dev/__open-in-editor?file=/etc/passwd`)).status).toBe(403);
+    expect((await fetch(`${gw}/apps/abc123/__open-in-editor?file=x`)).status).toBe(403);
+    const rebound = await raw(gw, 'GET /apps/abc123/ HTTP/1.1\r\nHost: attacker.example:8787\r\nConnection: close\r\n\r\n');
+    expect(rebound).toMatch(/^HTTP\/1\.1 421/);
+    const res = await raw(gw, 'GET /apps/abc123/ HTTP/1.1\r\nHost: localhost\r\nConnection: close, x-client-hop\r\nx-client-hop: drop\r\nProxy-Authorization: Basic x\r\nTE: trailers\r\n\r\n');
+    expect(res).toMatch(/^HTTP\/1\.1 200/);
+    expect(res).toContain('x-app: yes');
+    expect(res.toLowerCase()).not.toContain('x-secret-hop');
+    expect(res.toLowerCase()).not.toContain('timeout=99');
+    expect(seen['x-client-hop']).toBeUndefined();
+    expect(seen['proxy-authorization']).toBeUndefined();
+    expect(seen.te).toBeUndefined();
+  });
+
+  it('closes the upstream socket of every client that leaves an event stream', async () => {
+    const open = new Set<net.Socket>();
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('retry: 500\n\n'); // and then nothing: a stream that idles
+    });
+    server.on('connection', (s) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(async () => {
+      open.forEach((s) => s.destroy());
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const url = new URL(gw);
+    const clients = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const s = net.connect(Number(url.port), url.hostname);
+        const first = new Promise<void>((r) => s.once('data', () => r()));
+        s.write('GET /apps/abc123/__vibe/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
+        await first;
+        return s;
+      }),
+    );
+    expect(open.size).toBe(50);
+    for (const c of clients) c.destroy();
+    await waitFor(() => open.size === 0, 5000);
+  });
+
+  it('answers a wake that finds every sandbox busy with 503 and Retry-After', async () => {
+    const busy = Object.assign(new Error('all 4 sandboxes are in use'), { name: 'RuntimeBusyError' });
+    const gw = await gateway(async () => {
+      throw busy;
+    });
+    const res = await fetch(`${gw}/apps/abc123/`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.text()).toMatch(/busy/i);
   });
 });
 

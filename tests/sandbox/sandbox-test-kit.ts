@@ -1,10 +1,10 @@
 // Shared set-up for the local sandbox tests: a recording logger, temp dirs, the template path.
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SandboxLogger } from '../../src/sandbox/local.ts';
+import type { Logger } from '../../src/core/ports.ts';
 import { processTree } from '../../src/sandbox/process-tree.ts';
 
 export const templateDir = resolve(fileURLToPath(new URL('../../sandbox-template', import.meta.url)));
@@ -19,7 +19,7 @@ export interface LogEntry {
   msg?: string;
 }
 
-export function recordingLogger(): SandboxLogger & { entries: LogEntry[] } {
+export function recordingLogger(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void entries.push({ level, obj, msg });
   return { entries, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
@@ -52,13 +52,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms
   throw last instanceof Error ? last : new Error(`condition not met within ${ms} ms`);
 }
 
-/** Processes this test started whose working directory is `appDir` (bwrap, Vite and its helpers). */
-export function processesIn(appDir: string): { pid: number; cmdline: string; environ: Record<string, string> }[] {
+/** A process and everything it started (bwrap, the agent, Vite and its helpers), with their command lines and environments. */
+export function processesUnder(rootPid: number | undefined): { pid: number; cmdline: string; environ: Record<string, string> }[] {
   const out: { pid: number; cmdline: string; environ: Record<string, string> }[] = [];
-  for (const pid of processTree(process.pid)) {
-    if (pid === process.pid) continue;
+  if (rootPid === undefined) return out;
+  for (const pid of processTree(rootPid)) {
     try {
-      if (readlinkSync(`/proc/${pid}/cwd`) !== appDir) continue;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
       const environ = Object.fromEntries(
         readFileSync(`/proc/${pid}/environ`, 'utf8')

@@ -2,7 +2,8 @@ import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus
 
 /**
  * A SandboxProvider test double for core tests: keeps files in memory; `check` reports an
- * error for every file containing the marker `BROKEN` (the local provider has real tests).
+ * error for every file containing the marker `BROKEN`, and `write` refuses files holding
+ * `REFUSED` (the local provider has real tests).
  */
 export class MemorySandbox implements SandboxProvider {
   readonly sandboxes = new Map<string, { appId: string; files: FileMap; running: boolean }>();
@@ -18,8 +19,13 @@ export class MemorySandbox implements SandboxProvider {
     return { id, url: `http://127.0.0.1:1/apps/${appId}/` };
   }
 
-  async write(id: string, files: FileMap): Promise<void> {
-    this.get(id).files = { ...files };
+  /** Like the real providers, refuses (writes nothing) when a file holds the marker `REFUSED`. */
+  async write(id: string, files: FileMap): Promise<CheckError[]> {
+    const refused = Object.entries(files)
+      .filter(([, text]) => text.includes('REFUSED'))
+      .map(([file]) => ({ file, line: 1, column: 1, message: "Import '../../.env?raw' carries a query or hash" }));
+    if (refused.length === 0) this.get(id).files = { ...files };
+    return refused;
   }
 
   async check(id: string): Promise<CheckError[]> {
