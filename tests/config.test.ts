@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDuration, readEnv } from '../src/config.ts';
+import { redactUrl } from '../src/redact-url.ts';
 
 describe('config', () => {
   const dirs: string[] = [];
@@ -43,6 +44,27 @@ describe('config', () => {
     expect(c.VIBE_MODEL).toBe('from-file');
     expect(c.VIBE_PORT).toBe(9100);
     expect(c.ANTHROPIC_API_KEY).toBeUndefined();
+  });
+
+  it('never echoes a password in a bad store URL', () => {
+    let msg = '';
+    try {
+      loadConfig({ VIBE_STORE_URL: 'mysql://admin:hunter2@db.internal/app?password=hunter3' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain('VIBE_STORE_URL');
+    expect(msg).not.toMatch(/hunter/);
+  });
+
+  it('redacts passwords and password-like query parameters in URLs', () => {
+    expect(redactUrl('redis://:s3cret@127.0.0.1:6379/0')).toBe('redis://:***@127.0.0.1:6379/0');
+    expect(redactUrl('postgres://bob:p@ss@db:5432/x')).not.toMatch(/p@ss|ss@db/);
+    expect(redactUrl('postgres://bob:p@ss@db:5432/x')).toContain('bob:***@');
+    expect(redactUrl('postgres://db/x?sslmode=require&password=hunter2&authToken=abc')).toBe('postgres://db/x?sslmode=require&password=***&authToken=***');
+    expect(redactUrl('sqlite://./data/vibe.sqlite')).toBe('sqlite://./data/vibe.sqlite');
+    expect(redactUrl('not a url with secret')).toBe('(hidden)');
+    expect(redactUrl('redis://user:pw@[::1')).toBe('redis://(unparseable, hidden)');
   });
 
   it('parses durations', () => {

@@ -204,6 +204,7 @@ export class AppRuntime {
     }
     this.reserved--;
     this.running.set(appId, { handle, lastActive: this.now() });
+    this.wake(); // a waiting start may now make room by stopping an app that is idle and unheld
     if (stillWanted && !(await stillWanted())) {
       await this.stopRunning(appId);
       throw new Error(`no app ${appId}`);

@@ -16,9 +16,9 @@ const SEGMENT = /^[\p{L}\p{N}_-][\p{L}\p{N}\p{M}_.-]*$/u;
  */
 export function checkAppPath(raw: string): { path: string } | { error: string } {
   if (typeof raw !== 'string' || raw.trim() === '') return { error: 'path not allowed: empty path' };
-  if (/[\p{Cc}\p{Cf}]/u.test(raw)) return { error: `path not allowed: ${JSON.stringify(raw).slice(1, -1)} has control or formatting characters` };
+  const shown = printable(raw);
+  if (/[\p{Cc}\p{Cf}]/u.test(raw)) return { error: `path not allowed: ${shown} has control or formatting characters` };
   const p = raw.trim().replaceAll('\\', '/').normalize('NFC');
-  const shown = JSON.stringify(raw).slice(1, -1); // control characters shown escaped, never raw
   if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return { error: `path not allowed: ${shown} is absolute; use a path like src/App.tsx` };
   const parts = p.split('/');
   if (parts.some((s) => s === '..')) return { error: `path not allowed: ${shown} contains ".."` };
@@ -32,6 +32,11 @@ export function checkAppPath(raw: string): { path: string } | { error: string } 
   if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return { error: `path not allowed: ${shown} is longer than ${MAX_PATH_BYTES} bytes` };
   if (!/\.(tsx?|css|json|svg|md)$/.test(path)) return { error: `path not allowed: ${shown}; allowed file types are .ts .tsx .css .json .svg .md` };
   return { path };
+}
+
+/** `raw` with control and formatting characters (newlines, bidi overrides) shown as \u{…} escapes. */
+function printable(raw: string): string {
+  return raw.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** A file already in `files` whose path differs from `path` only in letter case (a clash on macOS and Windows). */

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { AppRuntime, RuntimeBusyError } from '../../src/core/app-runtime.ts';
 import { zeroUsage } from '../../src/core/build-loop.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
@@ -105,6 +105,56 @@ describe('AppRuntime', () => {
     const rt = runtime();
     await expect(rt.ensure('gone01')).rejects.toThrow(/no app/);
     await expect(rt.ensure('never1')).rejects.toThrow(/no app/);
+    expect(sandbox.running()).toEqual([]);
+  });
+
+  it('never runs more sandboxes than the cap, counting those still starting (50 concurrent wakes, cap 4)', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `wake${String(i).padStart(3, '0')}`);
+    for (const id of ids) await storedApp(id, id);
+    sandbox.bootDelayMs = 20;
+    const rt = runtime({ maxRunning: 4 });
+    // Gateway wakes do not queue: beyond the cap they are refused as busy.
+    const results = await Promise.allSettled(ids.map((id) => rt.ensure(id, { wait: false })));
+    expect(sandbox.maxAlive).toBeLessThanOrEqual(4);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof RuntimeBusyError)).toBe(true);
+    // Builds wait their turn: all 50 get a sandbox in the end, still never more than 4 at once.
+    await Promise.all(ids.map((id) => rt.ensure(id)));
+    expect(sandbox.maxAlive).toBeLessThanOrEqual(4);
+    expect(rt.slotsInUse()).toBeLessThanOrEqual(4);
+  });
+
+  it('never stops a held app to make room: a start waits until the hold ends', async () => {
+    for (const id of ['holdaa', 'holdbb', 'holdcc', 'holddd']) await storedApp(id, id);
+    const rt = runtime({ maxRunning: 2 });
+    const releaseA = rt.hold('holdaa');
+    const releaseB = rt.hold('holdbb');
+    await rt.ensure('holdaa');
+    await rt.ensure('holdbb');
+    let waited = false;
+    const third = rt.ensure('holdcc', { wait: true, onWait: () => (waited = true) });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(waited).toBe(true);
+    expect(rt.isRunning('holdaa') && rt.isRunning('holdbb')).toBe(true);
+    await expect(rt.ensure('holddd', { wait: false })).rejects.toBeInstanceOf(RuntimeBusyError);
+    releaseB();
+    await third;
+    expect(rt.isRunning('holdbb')).toBe(false); // the one no longer held made room
+    expect(rt.isRunning('holdaa')).toBe(true);
+    expect(sandbox.maxAlive).toBeLessThanOrEqual(2);
+    releaseA();
+  });
+
+  it('a wake under way when the app is deleted leaves nothing running', async () => {
+    await storedApp('delwak', 'x');
+    sandbox.bootDelayMs = 50;
+    const rt = runtime();
+    const waking = rt.ensure('delwak');
+    await new Promise((r) => setTimeout(r, 10));
+    await store.deleteApp('delwak'); // as the bot does: deleted first, then stopped
+    await rt.stop('delwak');
+    await expect(waking).rejects.toThrow(/no app/);
+    expect(rt.isRunning('delwak')).toBe(false);
     expect(sandbox.running()).toEqual([]);
   });
 });

@@ -19,8 +19,8 @@ let sandbox: MemorySandbox;
 let runtime: AppRuntime;
 let model: ScriptedModel;
 
-function makeBot(m = model as ScriptedModel | OfflineSampleModel) {
-  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning: 10 });
+function makeBot(m = model as ScriptedModel | OfflineSampleModel, maxRunning = 10) {
+  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning });
   return new VibeBot({ store, model: m, runtime, sandbox, logger, linkFor: (id) => `http://links.test/apps/${id}/`, statusIntervalMs: 0, galleryPageSize: 2 });
 }
 
@@ -289,5 +289,36 @@ describe('offline sample model', () => {
     for (const c of cards) expect(c.footer).toMatch(/offline sample model/);
     expect(cards.find((c) => c.meta?.state === 'live')?.title).toMatch(/Pomodoro/i);
     expect(cards.at(-2)?.text).toMatch(/offline sample model cannot edit/);
+  });
+});
+
+describe('sandbox caps and refusals', () => {
+  it('a third create under a cap of 2 waits for a sandbox, says so, and goes live', async () => {
+    const bot = makeBot(model, 2);
+    let open!: () => void;
+    model.gate = new Promise<void>((r) => (open = r));
+    model.script({ files: APP('one'), title: 'One' }, { files: APP('two'), title: 'Two' }, { files: APP('three'), title: 'Three' });
+    const convs = [new RecordingConversation(), new RecordingConversation(), new RecordingConversation()];
+    const runs = convs.map((c, i) => bot.command(ctx(c), `make app ${i}`));
+    await new Promise((r) => setTimeout(r, 30));
+    // Two sandboxes are held by builds whose model is still writing; the third waits, and says so.
+    expect(sandbox.running()).toHaveLength(2);
+    expect(convs[2]!.cards().some((c) => /Waiting for a free sandbox/.test(c.text ?? ''))).toBe(true);
+    open();
+    await Promise.all(runs);
+    for (const c of convs) expect(c.cards().at(-1)?.meta?.state).toBe('live');
+    expect(sandbox.maxAlive).toBeLessThanOrEqual(2);
+  });
+
+  it('files the sandbox refuses go back to the model as check errors, and nothing refused is written', async () => {
+    const bot = makeBot();
+    const conv = new RecordingConversation();
+    model.script({ files: { 'src/App.tsx': "import env from '../../.env?raw'; // REFUSED" } }, { files: APP('fixed') });
+    await bot.command(ctx(conv), 'show my env');
+    const repair = model.calls.find((c) => c.kind === 'repair');
+    expect(repair?.input).toMatch(/query or hash/);
+    const live = conv.cards().at(-1)!;
+    expect(live.meta?.state).toBe('live');
+    expect(Object.values(sandbox.filesOf(live.meta!.appId!) ?? {}).join('')).not.toContain('REFUSED');
   });
 });

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AppGateway } from '../../src/sandbox/gateway.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { ci, eventually, hasBwrap, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
 
@@ -103,7 +104,11 @@ describe.skipIf(!hasBwrap && !ci)('a local sandbox under bubblewrap', () => {
   it('gives the code inside no capabilities, no network, no host files, no umount, and limits', async () => {
     const { id, url } = await provider.boot('probe1');
     cleanups.push(() => provider.stop(id));
-    const gatewayPort = new URL(url).port; // the app's own address, on the host
+    // The bot's gateway, in front of this very sandbox, on the host's loopback.
+    const gateway = new AppGateway({ resolve: async () => new URL(url).origin, logger: recordingLogger() });
+    const gatewayPort = (await gateway.listen(0, '127.0.0.1')).port;
+    cleanups.push(() => gateway.close());
+    expect((await fetch(`http://127.0.0.1:${gatewayPort}/apps/probe1/`)).status).toBe(200); // it answers from the host
     const probe = `
       const net = require('net'), fs = require('fs');
       const tryConnect = (port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1'); s.on('connect', () => { s.destroy(); r('connected'); }); s.on('error', (e) => r(e.code)); });
@@ -111,6 +116,7 @@ describe.skipIf(!hasBwrap && !ci)('a local sandbox under bubblewrap', () => {
         cap: fs.readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1],
         canary: await tryConnect(${bait.port}),
         gateway: await tryConnect(${gatewayPort}),
+        ownSocket: await tryConnect(${new URL(url).port}),
         redis: await tryConnect(6379),
         postgres: await tryConnect(5432),
         runUser: fs.existsSync('/run/user'),
@@ -122,7 +128,7 @@ describe.skipIf(!hasBwrap && !ci)('a local sandbox under bubblewrap', () => {
     const r = await provider.run(id, [process.execPath, '-e', probe]);
     expect(r.code, r.stderr).toBe(0);
     const seen = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(seen).toEqual({ cap: '0000000000000000', canary: 'ECONNREFUSED', gateway: 'ECONNREFUSED', redis: 'ECONNREFUSED', postgres: 'ECONNREFUSED', runUser: false, run: false, etc: false, repo: false, templateWrite: 'EROFS' });
+    expect(seen).toEqual({ cap: '0000000000000000', canary: 'ECONNREFUSED', gateway: 'ECONNREFUSED', ownSocket: 'ECONNREFUSED', redis: 'ECONNREFUSED', postgres: 'ECONNREFUSED', runUser: false, run: false, etc: false, repo: false, templateWrite: 'EROFS' });
     expect(bait.hits()).toBe(0);
 
     const umount = await sh(id, 'umount /app 2>&1; umount /proc 2>&1; echo "exit $?"');

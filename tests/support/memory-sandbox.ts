@@ -9,11 +9,20 @@ export class MemorySandbox implements SandboxProvider {
   readonly sandboxes = new Map<string, { appId: string; files: FileMap; running: boolean }>();
   bootError?: Error;
   bootDelayMs = 0;
+  /** Sandboxes booting or running right now, and the most there ever were at once. */
+  alive = 0;
+  maxAlive = 0;
   private seq = 0;
 
   async boot(appId: string, files?: FileMap): Promise<SandboxHandle> {
-    if (this.bootDelayMs) await new Promise((r) => setTimeout(r, this.bootDelayMs));
-    if (this.bootError) throw this.bootError;
+    this.maxAlive = Math.max(this.maxAlive, ++this.alive);
+    try {
+      if (this.bootDelayMs) await new Promise((r) => setTimeout(r, this.bootDelayMs));
+      if (this.bootError) throw this.bootError;
+    } catch (err) {
+      this.alive--;
+      throw err;
+    }
     const id = `${appId}.${++this.seq}`;
     this.sandboxes.set(id, { appId, files: { ...(files ?? { 'src/App.tsx': 'placeholder' }) }, running: true });
     return { id, url: `http://127.0.0.1:1/apps/${appId}/` };
@@ -40,11 +49,12 @@ export class MemorySandbox implements SandboxProvider {
 
   async stop(id: string): Promise<void> {
     const s = this.sandboxes.get(id);
+    if (s?.running) this.alive--;
     if (s) s.running = false;
   }
 
   async stopAll(): Promise<void> {
-    for (const s of this.sandboxes.values()) s.running = false;
+    for (const s of this.sandboxes.values()) if (s.running) void this.stop([...this.sandboxes].find(([, v]) => v === s)![0]);
   }
 
   /** Like Modal: a sandbox that is still running can be picked up again by id. */
