@@ -35,6 +35,7 @@ export class AppRuntime {
   /** Requests working on an app (from boot or wake to their last write): never stopped for idleness or room then. */
   private holds = new Map<string, number>();
   private waiters: (() => void)[] = [];
+  private closed = false;
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -179,6 +180,8 @@ export class AppRuntime {
   /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */
   async stopAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.closed = true;
+    this.wake(); // starts still waiting for a slot give up
     await Promise.allSettled([...this.starting.values()]);
     this.running.clear();
     await this.deps.provider.stopAll();
@@ -216,6 +219,7 @@ export class AppRuntime {
   private async takeSlot(appId: string, opts: StartOptions): Promise<void> {
     let waited = false;
     for (;;) {
+      if (this.closed) throw new Error('the bot is shutting down');
       if (this.slotsInUse() < this.deps.maxRunning) {
         this.reserved++; // taken synchronously, so concurrent starts cannot both see the same free slot
         return;

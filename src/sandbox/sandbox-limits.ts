@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What one local sandbox may use (VIBE_SANDBOX_MEMORY, VIBE_SANDBOX_PIDS, VIBE_SANDBOX_CPU_SECONDS). */
@@ -37,7 +37,13 @@ export interface SandboxCgroup {
  * bind root, so it is not used).
  */
 export class CgroupLimiter {
-  private constructor(private readonly parents: { dir: string; kind: 'v2' | 'memory' | 'pids' }[]) {}
+  private constructor(private readonly parents: { dir: string; kind: 'v2' | 'memory' | 'pids' }[]) {
+    // Left by a bot that was killed: empty ones go (a live sandbox's cgroup is busy and stays).
+    for (const p of parents) {
+      const stale = readdirSync(p.dir).filter((n) => n.startsWith('vibe-'));
+      removeDirs(stale.map((n) => join(p.dir, n)), 1);
+    }
+  }
 
   static detect(cgroupFile = '/proc/self/cgroup', mountRoot = '/sys/fs/cgroup'): CgroupLimiter | undefined {
     let lines: string[];
@@ -110,14 +116,17 @@ function writable(dir: string): boolean {
   }
 }
 
-function removeDirs(dirs: string[]): void {
-  for (const d of dirs) {
+/** A cgroup dir can go once its last process has been reaped: busy ones are tried again a few times. */
+function removeDirs(dirs: string[], tries = 5): void {
+  const busy = dirs.filter((d) => {
     try {
-      rmdirSync(d); // a cgroup dir goes once its last process has
-    } catch {
-      // still busy or already gone
+      rmdirSync(d);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EBUSY';
     }
-  }
+  });
+  if (busy.length > 0 && tries > 1) setTimeout(() => removeDirs(busy, tries - 1), 500).unref();
 }
 
 /**

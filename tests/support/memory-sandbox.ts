@@ -54,7 +54,7 @@ export class MemorySandbox implements SandboxProvider {
   }
 
   async stopAll(): Promise<void> {
-    for (const s of this.sandboxes.values()) if (s.running) void this.stop([...this.sandboxes].find(([, v]) => v === s)![0]);
+    for (const id of this.sandboxes.keys()) await this.stop(id);
   }
 
   /** Like Modal: a sandbox that is still running can be picked up again by id. */
