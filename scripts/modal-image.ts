@@ -1,7 +1,7 @@
 // npm run modal:image: builds the sandbox image (template + node_modules + Vite's dependency
 // cache) on Modal and publishes it under VIBE_MODAL_IMAGE, so sandboxes start without building.
 import { ModalClient } from 'modal';
-import { TEMPLATE_DIR } from '../src/app.ts';
+import { TEMPLATE_DIR } from '../src/template.ts';
 import { configOrReport } from '../src/config.ts';
 import { buildTemplateImage } from '../src/sandbox/modal-image.ts';
 

@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.ts';
+import { AppLinks } from './core/app-links.ts';
 import { AppRuntime } from './core/app-runtime.ts';
 import { VibeBot } from './core/bot.ts';
-import type { AppStore, CodeModel, SandboxProvider } from './core/ports.ts';
+import type { AppStore, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
 import { createClaudeModel } from './llm/create-claude.ts';
 import { OfflineSampleModel } from './llm/offline.ts';
 import { loadTemplate } from './llm/system-prompt.ts';
@@ -11,10 +10,10 @@ import { AppGateway } from './sandbox/gateway.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
 import { ModalSandboxProvider } from './sandbox/modal.ts';
 import { ModalClient } from 'modal';
+import { TEMPLATE_DIR } from './template.ts';
 import { redactUrl } from './redact-url.ts';
 import { openAppStore } from './store/open.ts';
 
-export const TEMPLATE_DIR = fileURLToPath(new URL('../sandbox-template', import.meta.url));
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
@@ -55,7 +54,8 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     await store.close();
     throw new ConfigError(ISOLATION_REQUIRED);
   }
-  const runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING });
+  // Made once the gateway's address (the links' base) is known; the gateway only calls it after that.
+  let runtime!: AppRuntime;
   if (sandbox.stopOrphans) {
     // Sandboxes that outlived the bot are kept only if the store still says they are the app's.
     await sandbox
@@ -75,6 +75,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     resolve: async (appId) => {
+      if (!runtime) return undefined; // not serving yet
       // Every asset request comes through here: a running app answers from memory, and the
       // store is read only to wake one (delete marks the app deleted, then stops it; a wake
       // under way checks again before it serves). A wake never queues: when every sandbox is
@@ -95,17 +96,11 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     await store.close();
     throw err;
   }
+  // Local: the gateway is the link. Modal: the live tunnel; the gateway link (which wakes the app) when there is none.
+  const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal });
+  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING, links });
   runtime.startSweeper();
-  const bot = new VibeBot({
-    store,
-    model,
-    runtime,
-    sandbox,
-    logger,
-    // Local: the gateway is the link. Modal: the live tunnel; the gateway link (which wakes the app) when there is none.
-    linkFor: (appId, sandboxUrl) => (modal && sandboxUrl ? sandboxUrl : `${publicUrl}/apps/${appId}/`),
-    statusIntervalMs: overrides.statusIntervalMs,
-  });
+  const bot = new VibeBot({ store, model, runtime, logger, statusIntervalMs: overrides.statusIntervalMs });
   logger.info({ model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl }, model.offline ? 'using the offline sample model (no ANTHROPIC_API_KEY): apps come from built-in samples and cannot be edited' : `using Claude (${model.label})`);
   return {
     bot,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_MODEL } from './llm/default-model.ts';
 import { redactUrl } from './redact-url.ts';
 
 /** "90s", "10m", "1h", "500ms" or a bare number of seconds -> milliseconds. */
@@ -33,13 +34,13 @@ const optionalText = z
   .transform((s) => (s && s.trim() !== '' ? s.trim() : undefined));
 
 /**
- * Every setting the bot reads, with its default. README's table mirrors this list;
- * `settingsDoc` below is the single place the descriptions live.
+ * Every setting the bot reads, with its default. README's table is generated from
+ * `settingsDoc` below.
  */
 export const configSchema = z.object({
   ANTHROPIC_API_KEY: optionalText,
   ANTHROPIC_BASE_URL: z.url().optional(),
-  VIBE_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
+  VIBE_MODEL: z.string().min(1).default(DEFAULT_MODEL),
   VIBE_STORE_URL: z
     .string()
     .default('sqlite://./data/vibe.sqlite')
@@ -88,40 +89,50 @@ export const configSchema = z.object({
 /** The settings, with VIBE_SANDBOX resolved: Modal when its tokens are set, else local. */
 export type Config = Omit<z.infer<typeof configSchema>, 'VIBE_SANDBOX'> & { VIBE_SANDBOX: 'local' | 'modal' };
 
-/** Descriptions for README's settings table (kept next to the schema so they cannot drift far). */
-export const settingsDoc: Record<keyof Config, string> = {
-  ANTHROPIC_API_KEY: 'Claude API key. Unset: the offline sample model answers (no edits).',
-  ANTHROPIC_BASE_URL: 'Messages API base URL (proxies, tests).',
-  VIBE_MODEL: 'Claude model that writes the apps.',
-  VIBE_STORE_URL: 'Where apps and versions live: sqlite://FILE, redis://…, postgres://…, memory://.',
-  VIBE_SANDBOX: 'Sandbox host: local (Vite processes on this machine) or modal (default when Modal tokens are set).',
-  VIBE_APPS_DIR: 'Working folders of local sandboxes (a cache; the store is the truth).',
-  VIBE_ISOLATION: 'Local sandboxes: auto (bubblewrap when installed), bwrap (required), none.',
-  VIBE_IDLE_TIMEOUT: 'A sandbox nobody used for this long is stopped; the next visit wakes it.',
-  VIBE_MAX_RUNNING: 'At most this many sandboxes run; the longest idle is stopped first.',
-  VIBE_HOST: 'Address the app gateway listens on.',
-  VIBE_PORT: 'Port of the app gateway that serves every app link (0 = any free port).',
-  VIBE_PUBLIC_URL: 'Base of the links the bot posts (default http://VIBE_HOST:VIBE_PORT).',
-  LOG_LEVEL: 'pino log level.',
-  SLACK_BOT_TOKEN: 'Slack bot token (xoxb-…). With it (and one of the next two) the bot runs on Slack.',
-  SLACK_SIGNING_SECRET: 'Slack HTTP mode: verifies requests to PORT/slack/events.',
-  SLACK_APP_TOKEN: 'Slack Socket Mode (xapp-…, scope connections:write): no public URL needed.',
-  SLACK_API_URL: 'Slack Web API base URL (emulators, tests), e.g. http://127.0.0.1:3001/api/.',
-  PORT: 'Slack HTTP mode: port of /slack/events.',
-  DISCORD_TOKEN: 'Discord bot token. With it the bot runs on Discord (gateway).',
-  DISCORD_APPLICATION_ID: 'Discord application id (npm run discord:register needs it).',
-  DISCORD_GUILD_ID: 'Register /vibe in this server only (instant) instead of globally.',
-  DISCORD_API_URL: 'Discord REST base URL (emulators, tests), e.g. http://127.0.0.1:4000/api.',
-  MODAL_TOKEN_ID: 'Modal token id (modal token new). With the secret, sandboxes run on Modal.',
-  MODAL_TOKEN_SECRET: 'Modal token secret.',
-  VIBE_MODAL_APP: 'Modal app the sandboxes belong to.',
-  VIBE_MODAL_IMAGE: 'Name of the published sandbox image (npm run modal:image).',
-  VIBE_SANDBOX_TIMEOUT: 'Modal: hard lifetime of a sandbox; a later change or visit starts a new one.',
-  VIBE_SANDBOX_CPU: 'Modal: CPU cores reserved per sandbox.',
-  VIBE_SANDBOX_MEMORY: 'Memory per sandbox, MiB (Modal; local sandboxes: a cgroup where one can be made, and Node\'s heap).',
-  VIBE_SANDBOX_PIDS: 'Local sandboxes: at most this many processes (a cgroup where one can be made).',
-  VIBE_SANDBOX_CPU_SECONDS: 'Local sandboxes: CPU seconds each process may use (RLIMIT_CPU).',
+/**
+ * README's settings table, row by row (its default as shown, and what it means): the one place
+ * the descriptions live. `npm run docs:settings` writes the table into README.md, and a test
+ * checks that it is there as generated; a setting without a row here does not compile.
+ */
+export const settingsDoc: Record<keyof Config, { default: string; meaning: string }> = {
+  ANTHROPIC_API_KEY: { default: "(unset)", meaning: "Claude API key. Unset: the offline sample model answers (no edits)." },
+  ANTHROPIC_BASE_URL: { default: "(unset)", meaning: "Messages API base URL (proxies, tests)." },
+  VIBE_MODEL: { default: "`claude-sonnet-4-6`", meaning: "Claude model that writes the apps." },
+  VIBE_STORE_URL: { default: "`sqlite://./data/vibe.sqlite`", meaning: "Where apps and versions live: `sqlite://FILE`, `redis://…`, `postgres://…`, `memory://`." },
+  VIBE_SANDBOX: { default: "`local`, or `modal` when Modal tokens are set", meaning: "Sandbox host: `local` (Vite processes on this machine) or `modal`." },
+  VIBE_APPS_DIR: { default: "`./data/apps`", meaning: "Working folders of unisolated local sandboxes (`VIBE_ISOLATION=none`; a cache, the store is the truth). Isolated sandboxes write nothing to disk." },
+  VIBE_ISOLATION: { default: "`auto`", meaning: "Local sandboxes: `auto` (bubblewrap when it works here), `bwrap` (required), `none` (no isolation: accept the risk). On Slack or Discord, `auto` without a working bubblewrap refuses to start." },
+  VIBE_IDLE_TIMEOUT: { default: "`10m`", meaning: "A sandbox nobody used for this long is stopped; the next visit wakes it (`90s`, `10m`, `1h`). On Modal also the sandbox's `idleTimeoutMs`." },
+  VIBE_MAX_RUNNING: { default: "`8`", meaning: "At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a \"busy, retry\" page." },
+  VIBE_HOST: { default: "`127.0.0.1`", meaning: "Address the app gateway listens on." },
+  VIBE_PORT: { default: "`8787`", meaning: "Port of the app gateway that serves every app link (`0` = any free port)." },
+  VIBE_PUBLIC_URL: { default: "`http://VIBE_HOST:VIBE_PORT`", meaning: "Base of the links the bot posts (set it when a tunnel or proxy fronts the gateway)." },
+  LOG_LEVEL: { default: "`info`", meaning: "pino log level. In the interactive terminal only warnings reach the screen; the rest goes to `./data/vibe.log`." },
+  SLACK_BOT_TOKEN: { default: "(unset)", meaning: "Slack bot token (`xoxb-…`). With it, and one of the next two, the bot runs on Slack." },
+  SLACK_APP_TOKEN: { default: "(unset)", meaning: "Slack Socket Mode (`xapp-…`, scope `connections:write`): no public URL needed." },
+  SLACK_SIGNING_SECRET: { default: "(unset)", meaning: "Slack HTTP mode: verifies requests to `PORT`/slack/events." },
+  SLACK_API_URL: { default: "Slack's", meaning: "Web API base URL (emulators, tests), e.g. `http://127.0.0.1:3001/api/`." },
+  PORT: { default: "`3000`", meaning: "Slack HTTP mode: port of `/slack/events`." },
+  DISCORD_TOKEN: { default: "(unset)", meaning: "Discord bot token. With it the bot runs on Discord (gateway)." },
+  DISCORD_APPLICATION_ID: { default: "(unset)", meaning: "Discord application id (`npm run discord:register` needs it)." },
+  DISCORD_GUILD_ID: { default: "(unset)", meaning: "Register `/vibe` in this server only (instant) instead of globally." },
+  DISCORD_API_URL: { default: "Discord's", meaning: "REST base URL (emulators, tests), e.g. `http://127.0.0.1:4000/api`." },
+  MODAL_TOKEN_ID: { default: "(unset)", meaning: "Modal token id (`modal token new`). With the secret, sandboxes run on Modal. `MODAL_SERVER_URL` (read by the SDK) points it elsewhere (tests)." },
+  MODAL_TOKEN_SECRET: { default: "(unset)", meaning: "Modal token secret." },
+  VIBE_MODAL_APP: { default: "`vibe-bot`", meaning: "Modal app the sandboxes belong to." },
+  VIBE_MODAL_IMAGE: { default: "`vibe-sandbox-template`", meaning: "Name of the published sandbox image (`npm run modal:image`)." },
+  VIBE_SANDBOX_TIMEOUT: { default: "`1h`", meaning: "Modal: hard lifetime of a sandbox; a later change or visit starts a new one." },
+  VIBE_SANDBOX_CPU: { default: "`1`", meaning: "Modal: CPU cores reserved per sandbox." },
+  VIBE_SANDBOX_MEMORY: { default: "`1024`", meaning: "Memory per sandbox, MiB: Modal's reservation; local sandboxes: a cgroup limit where the bot can make one, Node's heap at half of it." },
+  VIBE_SANDBOX_PIDS: { default: "`256`", meaning: "Local sandboxes: processes and threads per sandbox (a cgroup limit where the bot can make one)." },
+  VIBE_SANDBOX_CPU_SECONDS: { default: "`1800`", meaning: "Local sandboxes: CPU seconds each process may use (`RLIMIT_CPU`); a runaway is killed, the app wakes again on the next visit." },
 };
+
+/** The settings table as it stands in README.md, generated from settingsDoc. */
+export function settingsTable(): string {
+  const rows = Object.entries(settingsDoc).map(([name, d]) => `| \`${name}\` | ${d.default} | ${d.meaning} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

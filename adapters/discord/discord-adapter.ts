@@ -1,5 +1,5 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
-import type { Logger } from '../../src/core/app-runtime.ts';
+import type { Logger } from '../../src/core/ports.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { Actor, AppStore, MessageRef } from '../../src/core/ports.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';

@@ -58,8 +58,7 @@ export class DiscordConversation implements Conversation {
     await this.place.rest.patch(Routes.channelMessage(channel, message!), { body: renderDiscordMessage(card) });
   }
 
-  async reply(thread: MessageRef | string, card: Card): Promise<MessageRef> {
-    const threadId = typeof thread === 'string' ? thread : (thread.threadId ?? thread.id);
+  async reply(threadId: string, card: Card): Promise<MessageRef> {
     const { guild, channel } = parseKey(threadId);
     const msg = (await this.place.rest.post(Routes.channelMessages(channel), { body: renderDiscordMessage(card) })) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel), threadId };

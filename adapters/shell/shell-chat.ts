@@ -115,8 +115,7 @@ export class ShellChat {
       update: async (ref, card) => {
         this.emit({ type: 'update', id: ref.id, channel, thread: ref.threadId, card });
       },
-      reply: async (threadRef, card) => {
-        const thread = typeof threadRef === 'string' ? threadRef : (threadRef.threadId ?? threadRef.id);
+      reply: async (thread, card) => {
         const ref = next(thread);
         this.emit({ type: 'reply', id: ref.id, channel, thread, card });
         return ref;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
-import type { Logger } from '../../src/core/app-runtime.ts';
+import type { Logger } from '../../src/core/ports.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { AppStore, MessageRef } from '../../src/core/ports.ts';
 import { actionFromId } from './render-blocks.ts';

@@ -47,8 +47,7 @@ export class SlackConversation implements Conversation {
     await this.place.client.chat.update({ channel, ts, ...renderSlackMessage(card) });
   }
 
-  async reply(thread: MessageRef | string, card: Card): Promise<MessageRef> {
-    const threadId = typeof thread === 'string' ? thread : (thread.threadId ?? thread.id);
+  async reply(threadId: string, card: Card): Promise<MessageRef> {
     const { team, channel, ts } = parseMessageKey(threadId);
     const res = await this.place.client.chat.postMessage({ channel, thread_ts: ts, ...renderSlackMessage(card), unfurl_links: false, unfurl_media: false });
     return { id: messageKey(team, channel, res.ts!), channelId: channelKey(team, channel), threadId };

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Actor } from '../../src/core/ports.ts';
 import { userKey } from './slack-ids.ts';
+import type { Logger } from '../../src/core/ports.ts';
 
 const TTL_MS = 5 * 60_000;
 
@@ -14,7 +15,7 @@ export class SlackPeople {
 
   constructor(
     private readonly client: webApi.WebClient,
-    private readonly logger: { warn(obj: object, msg?: string): void },
+    private readonly logger: Pick<Logger, 'warn'>,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -1,6 +1,5 @@
-import type { AppStore, FileMap, Logger, SandboxHandle, SandboxProvider } from './ports.ts';
-
-export type { Logger } from './ports.ts';
+import type { AppLink, AppLinks } from './app-links.ts';
+import type { AppRecord, AppStore, CheckError, FileMap, Logger, SandboxHandle, SandboxProvider } from './ports.ts';
 
 interface Running {
   handle: SandboxHandle;
@@ -20,7 +19,9 @@ export interface StartOptions {
 }
 
 /**
- * Which app runs in which sandbox. Boots, wakes (from the stored files), stops idle apps
+ * Which app runs in which sandbox: the one owner of that fact (nothing else talks to the
+ * SandboxProvider or writes an app's sandboxId/sandboxUrl). Everything else works on apps:
+ * `write`, `check` and `link` by app id. Boots, wakes (from the stored files), stops idle apps
  * after `idleMs`, and never has more than `maxRunning` sandboxes starting, running or
  * stopping at once: to make room it stops the longest-idle app nobody holds, and when every
  * one is held it makes the caller wait (or refuses, for a wake that should not queue).
@@ -45,9 +46,37 @@ export class AppRuntime {
       logger: Logger;
       idleMs: number;
       maxRunning: number;
+      links: AppLinks;
       now?: () => number;
     },
   ) {}
+
+  /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
+  async write(appId: string, files: FileMap): Promise<CheckError[]> {
+    return this.deps.provider.write(this.handleOf(appId).id, files);
+  }
+
+  /** Type and import errors of the files in the app's running sandbox. */
+  async check(appId: string): Promise<CheckError[]> {
+    return this.deps.provider.check(this.handleOf(appId).id);
+  }
+
+  /** The links users get for the app (see AppLinks), from its running sandbox or, when it sleeps, the stored record. */
+  link(app: Pick<AppRecord, 'id' | 'sandboxUrl'>): AppLink {
+    return this.deps.links.forApp(app.id, this.running.get(app.id)?.handle.url ?? app.sandboxUrl);
+  }
+
+  /** Stores which sandbox serves the app (after a create, once the app is in the store). */
+  async record(appId: string): Promise<AppRecord> {
+    const r = this.running.get(appId);
+    return this.deps.store.updateApp(appId, { sandboxId: r?.handle.id, sandboxUrl: r?.handle.url });
+  }
+
+  private handleOf(appId: string): SandboxHandle {
+    const r = this.running.get(appId);
+    if (!r) throw new Error(`app ${appId} has no running sandbox`);
+    return r.handle;
+  }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
@@ -164,6 +193,8 @@ export class AppRuntime {
       this.stopping--;
       this.wake();
     }
+    // The store no longer points at it (a failed create has no record: nothing to clear).
+    if (await this.deps.store.getApp(appId)) await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
   }
 
   async stopIdle(): Promise<string[]> {
@@ -172,7 +203,6 @@ export class AppRuntime {
     for (const appId of idle) {
       this.deps.logger.info({ appId }, 'stopping idle app');
       await this.stop(appId);
-      await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined }).catch(() => undefined); // app may be unsaved (failed create)
     }
     return idle;
   }

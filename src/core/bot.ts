@@ -1,5 +1,6 @@
-import type { AppRuntime, Logger } from './app-runtime.ts';
-import { MAX_REPAIR_ROUNDS, writeCheckRepair, zeroUsage } from './build-loop.ts';
+import type { AppRuntime } from './app-runtime.ts';
+import { MAX_REPAIR_ROUNDS, writeCheckRepair, type BuildResult } from './build-loop.ts';
+import { zeroUsage } from './usage.ts';
 import {
   confirmDeleteCard,
   errorCard,
@@ -20,7 +21,7 @@ import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
-import type { Actor, AppRecord, AppStore, Card, CodeModel, Conversation, MessageRef, ModelProgress, SandboxProvider } from './ports.ts';
+import type { Actor, Logger, AppRecord, AppStore, Card, CodeModel, CodeTurn, Conversation, MessageRef, ModelProgress, VersionRecord } from './ports.ts';
 import { StatusMessage } from './status-message.ts';
 
 /** Everything the core knows about one incoming event. */
@@ -39,14 +40,9 @@ export interface ChatContext {
 export interface BotDeps {
   store: AppStore;
   model: CodeModel;
+  /** Where each app runs, and the links it gets: the bot never sees a sandbox itself. */
   runtime: AppRuntime;
-  sandbox: SandboxProvider;
   logger: Logger;
-  /**
-   * The link posted for an app: the gateway's (stable; ignores `sandboxUrl`), or where there is
-   * no gateway the sandbox's own address (a Modal tunnel), which changes when the sandbox does.
-   */
-  linkFor(appId: string, sandboxUrl?: string): string;
   statusIntervalMs?: number;
   galleryPageSize?: number;
 }
@@ -141,30 +137,17 @@ export class VibeBot {
   // ------------------------------------------------------------------ flows
 
   private async create(ctx: ChatContext, prompt: string): Promise<void> {
-    const { runtime, model, sandbox, store, logger } = this.deps;
+    const { runtime, model, store, logger } = this.deps;
     const what = `Building "${truncate(prompt, 60)}"`;
     const ref = await ctx.conv.post(queuedCard(what, 0));
     const threadId = await ctx.conv.startThread(ref, truncate(prompt, 80));
     const appId = newId();
     const status = this.status(ctx.conv, ref);
     this.building.add(threadId);
-    const abort = new AbortController();
-    let sandboxReady = false;
     // Held from boot to the last write: never stopped for room while the model is still writing.
     const release = runtime.hold(appId);
     try {
-      status.set(progressCard(what, { stage: 'writing', files: [] }));
-      const onWait = () => status.set(progressCard(what, { stage: 'waiting' }));
-      const booting = runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }).then((h) => ((sandboxReady = true), h));
-      booting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
-      const generating = model.generate(prompt, this.onModelProgress(status, what), abort.signal);
-      const first = await generating.catch(async (err) => {
-        await booting; // a boot failure explains the abort
-        throw err;
-      });
-      if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
-      const handle = await booting;
-      const built = await writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) });
+      const { first, built } = await this.build(appId, what, status, (onWait) => runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }), (onProgress, signal) => model.generate(prompt, onProgress, signal));
       if (built.errors.length > 0) {
         await runtime.stop(appId);
         await status.finish(failureCard(what, `The code still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`, built.errors));
@@ -172,19 +155,17 @@ export class VibeBot {
       }
       const title = built.turn.title?.trim() || first.title?.trim() || truncate(prompt, 40);
       const summary = built.turn.summary?.trim() || first.summary?.trim() || '';
-      const app = await store.createApp({ id: appId, channelId: ctx.channelId, threadId, ownerId: ctx.actor.id, ownerName: ctx.actor.name, title, summary, prompt, sandboxId: handle.id, sandboxUrl: handle.url });
+      await store.createApp({ id: appId, channelId: ctx.channelId, threadId, ownerId: ctx.actor.id, ownerName: ctx.actor.name, title, summary, prompt });
       try {
         const version = await store.addVersion(appId, { files: built.turn.files, instruction: prompt, authorId: ctx.actor.id, usage: built.usage, model: model.label });
-        await store.setThread(threadId, appId);
+        const app = await runtime.record(appId);
         logger.info({ appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app created');
-        const note = built.turn.message ?? first.message;
-        await status.finish(liveCard({ ...app, latestVersion: version.number }, version, this.deps.linkFor(appId, handle.url), undefined, note ? truncate(note, 300) : undefined));
+        await status.finish(this.announceVersion(app, version, built.turn.message ?? first.message));
       } catch (err) {
         await store.deleteApp(appId).catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-created app'));
         throw err;
       }
     } catch (err) {
-      abort.abort();
       await runtime.stop(appId).catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed create'));
       await status.finish(this.failure(what, err));
     } finally {
@@ -199,37 +180,26 @@ export class VibeBot {
     const posted = ctx.conv.reply(app.threadId, queuedCard(what, this.queue.depth(app.id)));
     posted.catch(() => undefined); // awaited in the task; this only marks it handled while queued
     await this.queue.run(app.id, async () => {
-      const { runtime, model, sandbox, store, logger } = this.deps;
+      const { runtime, model, store, logger } = this.deps;
       const status = this.status(ctx.conv, await posted);
-      const abort = new AbortController();
       const release = runtime.hold(app.id);
       try {
         const fresh = await store.getApp(app.id);
         if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
         const current = await store.getVersion(app.id, fresh.latestVersion);
         if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
-        status.set(progressCard(what, { stage: 'writing', files: [] }));
-        const waking = runtime.ensure(app.id, { wait: true, onWait: () => status.set(progressCard(what, { stage: 'waiting' })) });
-        waking.catch(() => abort.abort());
-        const first = await model.refine(current.files, instruction, this.onModelProgress(status, what), abort.signal).catch(async (err) => {
-          await waking; // a failed wake explains the abort
-          throw err;
-        });
-        const handle = await waking;
-        const built = await writeCheckRepair({ first, sandbox, sandboxId: handle.id, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) });
+        const { built } = await this.build(app.id, what, status, (onWait) => runtime.ensure(app.id, { wait: true, onWait }), (onProgress, signal) => model.refine(current.files, instruction, onProgress, signal));
         if (built.errors.length > 0) {
-          const refused = await sandbox.write(handle.id, current.files); // put the working version back
+          const refused = await runtime.write(app.id, current.files); // put the working version back
           if (refused.length > 0) logger.warn({ appId: app.id, refused }, 'the stored version was refused on write-back');
           await status.finish(failureCard(what, `The change still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so it was not applied; the app is unchanged at v${current.number}. Last errors:`, built.errors));
           return;
         }
         const version = await store.addVersion(app.id, { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label });
-        const patch = built.turn.title ? { title: built.turn.title, summary: built.turn.summary ?? fresh.summary } : {};
-        const updated = await store.updateApp(app.id, { ...patch, sandboxId: handle.id, sandboxUrl: handle.url });
+        const updated = built.turn.title ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary }) : fresh;
         logger.info({ appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app refined');
-        await status.finish(liveCard(updated, version, this.deps.linkFor(app.id, handle.url), undefined, built.turn.message ? truncate(built.turn.message, 300) : undefined));
+        await status.finish(this.announceVersion(updated, version, built.turn.message));
       } catch (err) {
-        abort.abort();
         await status.finish(this.failure(what, err));
       } finally {
         release();
@@ -237,20 +207,58 @@ export class VibeBot {
     });
   }
 
+  /**
+   * The shape every code-writing turn shares: the sandbox (booted or woken) and the model start
+   * together, so the sandbox is warm when the code arrives; then the write, check and repair loop.
+   * The caller holds the app for the whole of it.
+   */
+  private async build(
+    appId: string,
+    what: string,
+    status: StatusMessage,
+    startSandbox: (onWait: () => void) => Promise<unknown>,
+    ask: (onProgress: (p: ModelProgress) => void, signal: AbortSignal) => Promise<CodeTurn>,
+  ): Promise<{ first: CodeTurn; built: BuildResult }> {
+    const { runtime } = this.deps;
+    const abort = new AbortController();
+    let sandboxReady = false;
+    status.set(progressCard(what, { stage: 'writing', files: [] }));
+    const starting = startSandbox(() => status.set(progressCard(what, { stage: 'waiting' }))).then(() => void (sandboxReady = true));
+    starting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
+    try {
+      const first = await ask(this.onModelProgress(status, what), abort.signal).catch(async (err) => {
+        await starting; // a failed start explains the abort
+        throw err;
+      });
+      if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
+      await starting;
+      const built = await writeCheckRepair({ first, target: { write: (files) => runtime.write(appId, files), check: () => runtime.check(appId) }, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) });
+      return { first, built };
+    } catch (err) {
+      abort.abort();
+      throw err;
+    }
+  }
+
+  /** The tail shared by create, refine, undo and restore: the card of a version that just went live. */
+  private announceVersion(app: AppRecord, version: VersionRecord, note?: string): Card {
+    return liveCard({ ...app, latestVersion: version.number }, version, this.deps.runtime.link(app), note ? truncate(note, 300) : undefined);
+  }
+
   private async restoreVersion(ctx: ChatContext, app: AppRecord, target: number, instruction: string): Promise<void> {
     this.requireOwnerOrManager(ctx, app, instruction);
     await this.queue.run(app.id, async () => {
-      const { store, runtime, sandbox } = this.deps;
+      const { store, runtime } = this.deps;
       const version = await store.getVersion(app.id, target);
       if (!version) throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
-      const { handle, refused } = await runtime.pinned(app.id, async () => {
-        const h = await runtime.ensure(app.id);
-        return { handle: h, refused: await sandbox.write(h.id, version.files) };
+      const refused = await runtime.pinned(app.id, async () => {
+        await runtime.ensure(app.id);
+        return runtime.write(app.id, version.files);
       });
       if (refused.length > 0) throw new UserError(`Version ${target} cannot be restored: ${formatCheckError(refused[0]!)}`);
       const saved = await store.addVersion(app.id, { files: version.files, instruction, authorId: ctx.actor.id, usage: zeroUsage(), model: 'none', basedOn: target });
-      const updated = await store.updateApp(app.id, { sandboxId: handle.id, sandboxUrl: handle.url });
-      await ctx.conv.reply(app.threadId, liveCard(updated, saved, this.deps.linkFor(app.id, handle.url), undefined, `Restored v${target} as v${saved.number}.`));
+      const fresh = (await store.getApp(app.id)) ?? app;
+      await ctx.conv.reply(app.threadId, this.announceVersion(fresh, saved, `Restored v${target} as v${saved.number}.`));
     });
   }
 
@@ -288,7 +296,7 @@ export class VibeBot {
     const page = await this.deps.store.appsInChannel(ctx.channelId, this.deps.galleryPageSize ?? 5, cursor);
     const items: GalleryEntry[] = page.items
       .filter((a) => !a.deleted && a.latestVersion > 0)
-      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.linkFor(app.id, app.sandboxUrl), threadUrl: ctx.conv.threadLink?.(app.threadId) }));
+      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.runtime.link(app).open, threadUrl: ctx.conv.threadLink?.(app.threadId) }));
     const card = galleryCard({ ...page, items });
     // Only the person who asked sees it, so paging changes nobody else's view and the channel stays quiet.
     if (ctx.source) await ctx.conv.update(ctx.source, card);
@@ -342,16 +350,24 @@ export class VibeBot {
   }
 }
 
-/** Adds a footer to every card sent through `conv` (the offline model's note). */
+/** Where each Conversation method that sends a card takes it. */
+const CARD_ARGUMENT: Partial<Record<keyof Conversation, number>> = { post: 0, update: 1, reply: 1, ephemeral: 0 };
+
+/**
+ * `conv` with a footer added to every card sent through it (the offline model's note). A
+ * proxy, so every other method of the port (an optional one added later included) passes through.
+ */
 function withFooter(conv: Conversation, footer: string): Conversation {
   const add = (card: Card): Card => ({ ...card, footer: card.footer ? `${card.footer} · ${footer}` : footer });
-  return {
-    post: (card) => conv.post(add(card)),
-    update: (ref, card) => conv.update(ref, add(card)),
-    reply: (thread, card) => conv.reply(thread, add(card)),
-    startThread: (ref, name) => conv.startThread(ref, name),
-    ephemeral: (card) => conv.ephemeral(add(card)),
-    threadLink: conv.threadLink?.bind(conv),
-  };
+  return new Proxy(conv, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const at = CARD_ARGUMENT[prop as keyof Conversation];
+      return (...args: unknown[]) => {
+        if (at !== undefined) args[at] = add(args[at] as Card);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
-

@@ -1,4 +1,8 @@
+import type { AppLink } from './app-links.ts';
+import { formatCheckError } from './check-errors.ts';
 import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.ts';
+
+export { formatCheckError };
 
 // Every message the bot sends, as a neutral card. Adapters render and escape them.
 
@@ -21,12 +25,12 @@ export function helpCard(reason?: string, usage: string[] = DEFAULT_USAGE): Card
   };
 }
 
-export function errorCard(message: string, footer?: string): Card {
-  return { title: 'Could not do that', text: message, footer };
+export function errorCard(message: string): Card {
+  return { title: 'Could not do that', text: message };
 }
 
-export function queuedCard(what: string, ahead: number, footer?: string): Card {
-  return { title: what, text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.', footer };
+export function queuedCard(what: string, ahead: number): Card {
+  return { title: what, text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.' };
 }
 
 export type Stage =
@@ -36,7 +40,7 @@ export type Stage =
   | { stage: 'checking' }
   | { stage: 'repairing'; round: number; of: number; firstError: string };
 
-export function progressCard(what: string, s: Stage, footer?: string): Card {
+export function progressCard(what: string, s: Stage): Card {
   const text = (() => {
     switch (s.stage) {
       case 'writing':
@@ -51,10 +55,10 @@ export function progressCard(what: string, s: Stage, footer?: string): Card {
         return `Repairing (round ${s.round} of ${s.of}): ${s.firstError}`;
     }
   })();
-  return { title: what, text, footer, meta: { state: 'progress' } };
+  return { title: what, text, meta: { state: 'progress' } };
 }
 
-export function liveCard(app: AppRecord, version: VersionRecord, url: string, footer?: string, note?: string): Card {
+export function liveCard(app: AppRecord, version: VersionRecord, link: AppLink, note?: string): Card {
   return {
     title: app.title,
     text: [app.summary, note].filter(Boolean).join('\n'),
@@ -64,12 +68,11 @@ export function liveCard(app: AppRecord, version: VersionRecord, url: string, fo
     ],
     // Everyone gets the light, built view; the creator's live view (hot reload, dev tools) sits beside it.
     links: [
-      { label: 'Open', url },
-      { label: 'Live edit view', url: `${url}dev/` },
+      { label: 'Open', url: link.open },
+      { label: 'Live edit view', url: link.creator },
     ],
     actions: appActions(app.id),
-    footer,
-    meta: { appId: app.id, version: version.number, url, state: 'live' },
+    meta: { appId: app.id, version: version.number, url: link.open, state: 'live' },
   };
 }
 
@@ -81,18 +84,13 @@ export function appActions(appId: string): NonNullable<Card['actions']> {
   ];
 }
 
-export function failureCard(what: string, reason: string, lastErrors: CheckError[] | undefined, footer?: string): Card {
+export function failureCard(what: string, reason: string, lastErrors: CheckError[] | undefined): Card {
   const errors = lastErrors?.slice(0, 5).map(formatCheckError) ?? [];
   return {
     title: `${what}: failed`,
     text: [reason, ...errors.map((e) => `• ${e}`)].join('\n'),
-    footer,
     meta: { state: 'failed' },
   };
-}
-
-export function formatCheckError(e: CheckError): string {
-  return e.line > 0 ? `${e.file}:${e.line}:${e.column} ${e.message}` : `${e.file}: ${e.message}`;
 }
 
 export function versionsCard(app: AppRecord, versions: VersionRecord[]): Card {
@@ -120,7 +118,7 @@ export interface GalleryEntry {
   threadUrl?: string;
 }
 
-export function galleryCard(page: Page<GalleryEntry>, footer?: string): Card {
+export function galleryCard(page: Page<GalleryEntry>): Card {
   if (page.items.length === 0 && !page.prev) return { title: 'No apps in this channel yet', text: 'Start one with `/vibe <what to build>`.' };
   const actions: NonNullable<Card['actions']> = [];
   if (page.prev) actions.push({ label: 'Previous', action: 'gallery', value: page.prev });
@@ -139,7 +137,6 @@ export function galleryCard(page: Page<GalleryEntry>, footer?: string): Card {
       meta: { appId: app.id, url },
     })),
     actions,
-    footer,
   };
 }
 

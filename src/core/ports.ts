@@ -37,8 +37,8 @@ export interface CodeTurn {
   /** The model's closing words to the user (short). */
   message?: string;
   usage: TokenUsage;
-  /** Continues the same conversation with check errors; returns the repaired files. */
-  repair(errors: string, onProgress: ProgressListener): Promise<CodeTurn>;
+  /** Continues the same conversation with check errors (the model's side words them); returns the repaired files. */
+  repair(errors: CheckError[], onProgress: ProgressListener): Promise<CodeTurn>;
 }
 
 export interface CodeModel {
@@ -193,7 +193,8 @@ export interface MessageRef {
 export interface Conversation {
   post(card: Card): Promise<MessageRef>;
   update(ref: MessageRef, card: Card): Promise<void>;
-  reply(thread: MessageRef | string, card: Card): Promise<MessageRef>;
+  /** A reply in the thread whose id (the root message's) is `threadId`. */
+  reply(threadId: string, card: Card): Promise<MessageRef>;
   /** Makes `ref` the root of a thread; returns the thread id. */
   startThread(ref: MessageRef, name: string): Promise<string>;
   /** Visible only to the person who asked. */

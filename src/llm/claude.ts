@@ -1,9 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { Logger } from 'pino';
+import type { Logger } from '../core/ports.ts';
 import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
 import { runTurn, type ConversationDeps, type ConversationState, type TurnResult } from './conversation.ts';
+import { repairMessage } from './repair-message.ts';
+import { DEFAULT_MODEL } from './default-model.ts';
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-6';
 
 export interface ClaudeCodeModelOptions {
   /** Built by the caller (apiKey, baseURL, maxRetries): the SDK's retries and backoff apply. */
@@ -77,13 +78,7 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
       ...(state.summary !== undefined ? { summary: state.summary } : {}),
       ...(result.message !== undefined ? { message: result.message } : {}),
       usage: result.usage,
-      repair: async (errors, onProgress) => {
-        const text = `The app does not build. The checks reported:
-${errors}
-
-Fix these errors with minimal edits (\`str_replace\`), changing nothing else.`;
-        return this.toCodeTurn(deps, await runTurn(deps, state, text, onProgress, { requireAppInfo: false }));
-      },
+      repair: async (errors, onProgress) => this.toCodeTurn(deps, await runTurn(deps, state, repairMessage(errors), onProgress, { requireAppInfo: false })),
     };
   }
 }

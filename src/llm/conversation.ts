@@ -7,9 +7,10 @@ import type {
   TextBlockParam,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { Logger } from 'pino';
+import type { Logger } from '../core/ports.ts';
 import { UserError } from '../core/errors.ts';
 import type { FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
+import { addUsage, zeroUsage } from '../core/usage.ts';
 import { toUserError } from './claude-errors.ts';
 import { runTextEditor } from './text-editor.ts';
 import { CODE_TOOLS, parseAppInfo, SET_APP_INFO_TOOL, TEXT_EDITOR_TOOL } from './tools.ts';
@@ -68,7 +69,7 @@ export async function runTurn(
   let named = false;
   let nudged = false;
   const touched = new Set<string>();
-  const usage: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  let usage = zeroUsage();
   const streamed = { chars: 0, reported: 0 };
 
   for (let round = 1; ; round++) {
@@ -83,7 +84,7 @@ export async function runTurn(
         onProgress({ kind: 'text', chars: streamed.chars });
       }
     });
-    addUsage(usage, response.usage);
+    usage = addUsage(usage, fromApiUsage(response.usage));
     messages.push({ role: 'assistant', content: response.content.map(toParam) });
     deps.logger.debug({ round, stop: response.stop_reason, usage: response.usage }, 'claude round');
 
@@ -194,11 +195,9 @@ function toolError(id: string, text: string): ToolResultBlockParam {
   return { type: 'tool_result', tool_use_id: id, content: text, is_error: true };
 }
 
-function addUsage(sum: TokenUsage, u: Message['usage']): void {
-  sum.inputTokens += u.input_tokens ?? 0;
-  sum.outputTokens += u.output_tokens ?? 0;
-  sum.cacheWriteTokens += u.cache_creation_input_tokens ?? 0;
-  sum.cacheReadTokens += u.cache_read_input_tokens ?? 0;
+/** The Messages API's usage in our terms. */
+function fromApiUsage(u: Message['usage']): TokenUsage {
+  return { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
 }
 
 function finalText(content: ContentBlock[]): string | undefined {

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { Logger } from 'pino';
-import { ClaudeCodeModel, DEFAULT_MODEL } from './claude.ts';
+import type { Logger } from '../core/ports.ts';
+import { ClaudeCodeModel } from './claude.ts';
+import { DEFAULT_MODEL } from './default-model.ts';
 import { buildSystemPrompt, loadTemplate } from './system-prompt.ts';
 
 export interface CreateClaudeModelOptions {

@@ -1,33 +1,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { z } from 'zod';
-import { checkAppPath } from '../core/files.ts';
+import { checkAppPath, MAX_FILE_BYTES, MAX_FILES } from '../core/files.ts';
 import type { FileMap } from '../core/ports.ts';
+import { readLibraries, type Library } from '../template.ts';
 
-/** A package the app may import, as listed in `sandbox-template/libraries.json`. */
-export interface Library {
-  name: string;
-  version: string;
-  /** What it is for, in a few words ("icons", "charts"). */
-  use: string;
-}
+export type { Library };
 
 export interface Template {
   /** The template's `src/` files as `src/...` paths: where every new app starts. */
   templateFiles: FileMap;
   libraries: Library[];
 }
-
-const libraryEntry = z.object({ name: z.string().min(1), version: z.string().default(''), use: z.string().default('') });
-const libraryDetail = z.union([z.string(), z.object({ version: z.string().default(''), use: z.string().default('') })]);
-// Accepted shapes: [{name, version, use}], {libraries: [...]}, or {"name": {version, use} | "version"}.
-const librariesFile = z.union([
-  z.array(libraryEntry),
-  z.object({ libraries: z.array(libraryEntry) }).transform((o) => o.libraries),
-  z.record(z.string(), libraryDetail).transform((rec) =>
-    Object.entries(rec).map(([name, d]) => (typeof d === 'string' ? { name, version: d, use: '' } : { name, ...d })),
-  ),
-]);
 
 /** Reads `<templateDir>/src/**` (files the model may see and edit) and `<templateDir>/libraries.json`. */
 export async function loadTemplate(templateDir: string): Promise<Template> {
@@ -45,10 +28,7 @@ export async function loadTemplate(templateDir: string): Promise<Template> {
     }
   };
   await walk(join(templateDir, 'src'));
-  const librariesPath = join(templateDir, 'libraries.json');
-  const parsed = librariesFile.safeParse(JSON.parse(await readFile(librariesPath, 'utf8')));
-  if (!parsed.success) throw new Error(`${librariesPath}: expected a list of {name, version, use}: ${parsed.error.message}`);
-  return { templateFiles, libraries: parsed.data };
+  return { templateFiles, libraries: readLibraries(templateDir) };
 }
 
 /** The system prompt: what the app is, where it starts from, what it may import, and the rules. */
@@ -88,7 +68,7 @@ ${libraryText || '- react, react-dom'}
 - Every file lives under \`src/\`; use relative paths such as \`src/App.tsx\` or \`src/components/Timer.tsx\` (never absolute paths, never \`..\`). Allowed file types: .ts .tsx .css .json .svg .md. Do not touch package.json, index.html or config files: they are not yours.
 - \`src/App.tsx\` default-exports the root component; \`src/main.tsx\` renders it and should stay as it is.
 - Write files with the \`str_replace_based_edit_tool\`: \`create\` for new files, \`str_replace\` for changes to existing files (small, exact edits; the old text must match exactly once). Do not rewrite a whole file to change part of it. Use \`view\` when you are not sure of a file's current content.
-- Keep it small: a few files, no more code than the request needs. At most 40 files, 200 KB per file.
+- Keep it small: a few files, no more code than the request needs. At most ${MAX_FILES} files, ${MAX_FILE_BYTES / 1024} KB per file.
 - The code must be type-correct TypeScript (strict mode) with no unused imports; every import must resolve.
 - When you create an app, call \`set_app_info\` once with a short title (2-5 words, a name for the app, not the request repeated) and a one-line summary. When a change makes the old name wrong, call it again.
 - When you are done, reply with one or two short sentences saying what you built or changed. No code in that reply.`;

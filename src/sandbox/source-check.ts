@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readLibraries } from '../template.ts';
 import type { CheckError, FileMap } from '../core/ports.ts';
 import type { SourceVetter } from './source-guard.ts';
 
 /** The package names an app may import (sandbox-template/libraries.json). */
 export function libraryNames(templateDir: string): string[] {
-  return (JSON.parse(readFileSync(join(templateDir, 'libraries.json'), 'utf8')) as { name: string }[]).map((l) => l.name);
+  return readLibraries(templateDir).map((l) => l.name);
 }
 
 /**

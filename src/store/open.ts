@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
+import type { Logger } from '../core/ports.ts';
 import { redactUrl } from '../redact-url.ts';
 import { checkNamespace } from './keys.ts';
 import { KeyvAppStore } from './keyv-app-store.ts';
@@ -13,18 +14,12 @@ import { openRedisClient } from './redis-client.ts';
 import { RedisPrimitives } from './redis-primitives.ts';
 import { postgresDialect, SqlPrimitives, sqliteDialect } from './sql-primitives.ts';
 
-export const DEFAULT_STORE_URL = 'sqlite://./data/vibe.sqlite';
 export const DEFAULT_NAMESPACE = 'vibe';
-
-/** The slice of a pino logger the store uses. */
-export interface StoreLogger {
-  warn(obj: object, msg?: string): void;
-}
 
 export interface OpenAppStoreOptions {
   /** Prefix of every key; tests use a fresh one per run. Default "vibe". */
   namespace?: string;
-  logger?: StoreLogger;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 interface Backend {

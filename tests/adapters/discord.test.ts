@@ -10,6 +10,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/server.ts';
 import { runScript } from '../support/bot-process.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
 
 // The real discord.js Client against a fake Discord (REST + gateway) on loopback.
 
@@ -32,8 +33,8 @@ beforeEach(async () => {
   store = await openAppStore('memory://');
   const sandbox = new MemorySandbox();
   model = new ScriptedModel();
-  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning: 50 });
-  bot = new VibeBot({ store, model, runtime, sandbox, logger, linkFor: (id) => `https://apps.test/apps/${id}/`, statusIntervalMs: 0, galleryPageSize: 5 });
+  runtime = testRuntime({ store, sandbox, maxRunning: 50, linkBase: 'https://apps.test' });
+  bot = testBot({ store, model, runtime, galleryPageSize: 5 });
   discord = await startDiscord({ bot, store, logger, settings: { token: fake.token, apiUrl: fake.apiUrl } });
 });
 

@@ -9,6 +9,7 @@ import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
 
 const logger = pino({ level: 'silent' });
 const APP = (t: string) => ({ 'src/App.tsx': `export default function App() { return <h1>${t}</h1>; }\n` });
@@ -24,8 +25,8 @@ afterEach(async () => {
 async function drive(lines: string[], json: boolean, model: ScriptedModel): Promise<string[]> {
   store = await openAppStore('memory://');
   const sandbox = new MemorySandbox();
-  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning: 5 });
-  const bot = new VibeBot({ store, model, runtime, sandbox, logger, linkFor: (id) => `http://gw.test/apps/${id}/`, statusIntervalMs: 0 });
+  runtime = testRuntime({ store, sandbox, maxRunning: 5, linkBase: 'http://gw.test' });
+  const bot = testBot({ store, model, runtime });
   const input = new PassThrough();
   const output = new PassThrough();
   const chunks: string[] = [];

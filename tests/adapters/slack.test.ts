@@ -10,6 +10,7 @@ import { blockActions, commandRequest, eventCallback, eventRequest, interactiveR
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../fakes/slack/web-api.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
 
 // The real Bolt app (HTTP mode, and Socket Mode) receives requests in Slack's own shapes, signed
 // like Slack signs them; a fake Slack Web API answers and records what the bot sends.
@@ -39,8 +40,8 @@ beforeEach(async () => {
   store = await openAppStore('memory://');
   sandbox = new MemorySandbox();
   model = new ScriptedModel();
-  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning: 200 });
-  bot = new VibeBot({ store, model, runtime, sandbox, logger, linkFor: (id) => `https://apps.test/apps/${id}/`, statusIntervalMs: 0, galleryPageSize: 5 });
+  runtime = testRuntime({ store, sandbox, maxRunning: 200, linkBase: 'https://apps.test' });
+  bot = testBot({ store, model, runtime, galleryPageSize: 5 });
 });
 
 afterEach(async () => {

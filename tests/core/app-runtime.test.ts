@@ -1,10 +1,11 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppRuntime, RuntimeBusyError } from '../../src/core/app-runtime.ts';
-import { zeroUsage } from '../../src/core/build-loop.ts';
+import { zeroUsage } from '../../src/core/usage.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
 
 const logger = pino({ level: 'silent' });
 let store: AppStore;
@@ -12,7 +13,7 @@ let sandbox: MemorySandbox;
 let clock = 0;
 
 function runtime(opts: { idleMs?: number; maxRunning?: number } = {}) {
-  return new AppRuntime({ provider: sandbox, store, logger, idleMs: opts.idleMs ?? 1000, maxRunning: opts.maxRunning ?? 10, now: () => clock });
+  return testRuntime({ store, sandbox, idleMs: opts.idleMs ?? 1000, maxRunning: opts.maxRunning ?? 10, now: () => clock });
 }
 
 async function storedApp(id: string, text: string) {

@@ -8,6 +8,7 @@ import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
 
 const logger = pino({ level: 'silent' });
 const alice: Actor = { id: 'u:alice', name: 'alice' };
@@ -20,8 +21,8 @@ let runtime: AppRuntime;
 let model: ScriptedModel;
 
 function makeBot(m = model as ScriptedModel | OfflineSampleModel, maxRunning = 10) {
-  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: 60_000, maxRunning });
-  return new VibeBot({ store, model: m, runtime, sandbox, logger, linkFor: (id) => `http://links.test/apps/${id}/`, statusIntervalMs: 0, galleryPageSize: 2 });
+  runtime = testRuntime({ store, sandbox, maxRunning });
+  return testBot({ store, model: m, runtime, galleryPageSize: 2 });
 }
 
 function ctx(conv: RecordingConversation, actor = alice, threadId?: string): ChatContext {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema, settingsTable } from '../../src/config.ts';
 import { BotProcess, ROOT } from '../support/bot-process.ts';
 import { browserAvailable, collectPageErrors, launchChromium } from '../support/browser.ts';
 
@@ -69,5 +70,11 @@ describe('start-up', () => {
     const names = [...readFileSync(join(ROOT, 'src/config.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
     expect(names.length).toBeGreaterThan(10);
     for (const n of new Set(names)) expect(readme).toContain(`\`${n}\``);
+  });
+
+  it('has README\'s settings table exactly as generated from the schema\'s docs (npm run docs:settings)', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`-->\n${settingsTable()}\n<!-- settings:end -->`);
+    for (const name of Object.keys(configSchema.shape)) expect(settingsTable()).toContain(`| \`${name}\` |`);
   });
 });

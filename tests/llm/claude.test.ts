@@ -226,7 +226,7 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
       },
       { content: [{ type: 'text', text: 'Fixed the missing component.' }], usage: { input_tokens: 3, output_tokens: 2, cache_read_input_tokens: 10, cache_creation_input_tokens: 1 } },
     );
-    const repaired = await turn.repair(errors, () => {});
+    const repaired = await turn.repair([{ file: 'src/App.tsx', line: 1, column: 41, message: "TS2304: Cannot find name 'Counter'." }], () => {});
     expect(repaired.files['src/App.tsx']).toBe('export default function App() { return <p>0</p>; }\n');
     expect(repaired.title).toBe('Counter');
     expect(repaired.message).toBe('Fixed the missing component.');

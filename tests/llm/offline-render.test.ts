@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEMPLATE_DIR } from '../../src/app.ts';
+import { TEMPLATE_DIR } from '../../src/template.ts';
 import type { SandboxHandle } from '../../src/core/ports.ts';
 import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { ALL_SAMPLES } from '../../src/llm/samples/all-samples.ts';

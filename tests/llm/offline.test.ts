@@ -71,7 +71,7 @@ describe('OfflineSampleModel: turns', () => {
     events.forEach((e, i) => expect(e.kind === 'file' && e.files.length).toBe(i + 1));
 
     // It cannot repair, and never needs to: the same files come back.
-    const repaired = await turn.repair('src/App.tsx(1,1): error TS1005', () => {});
+    const repaired = await turn.repair([{ file: 'src/App.tsx', line: 1, column: 1, message: 'TS1005' }], () => {});
     expect(repaired.files).toEqual(sample.files);
     expect(repaired.usage.outputTokens).toBe(0);
   });

@@ -81,7 +81,7 @@ describe('buildSystemPrompt', () => {
 describe('prompt caching', () => {
   it('the system prompt of the real template is long enough to be cached', async () => {
     const { loadTemplate, buildSystemPrompt } = await import('../../src/llm/system-prompt.ts');
-    const { TEMPLATE_DIR } = await import('../../src/app.ts');
+    const { TEMPLATE_DIR } = await import('../../src/template.ts');
     const prompt = buildSystemPrompt(await loadTemplate(TEMPLATE_DIR));
     // Sonnet caches a prefix of at least 1,024 tokens; below that cache_control is silently ignored
     // and every request pays for the whole prompt. ~4 characters a token, with a margin.

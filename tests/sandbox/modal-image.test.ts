@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_DIR } from '../../src/app.ts';
+import { TEMPLATE_DIR } from '../../src/template.ts';
 import { templateImageCommands, templateSourceFiles } from '../../src/sandbox/modal-image.ts';
 
 describe('the Modal sandbox image', () => {

@@ -24,8 +24,7 @@ export class RecordingConversation implements Conversation {
     this.events.push({ type: 'update', id: ref.id, card });
   }
 
-  async reply(thread: MessageRef | string, card: Card): Promise<MessageRef> {
-    const t = typeof thread === 'string' ? thread : (thread.threadId ?? thread.id);
+  async reply(t: string, card: Card): Promise<MessageRef> {
     const id = `m${++this.seq}`;
     this.events.push({ type: 'reply', id, thread: t, card });
     return { id, channelId: this.channelId, threadId: t };

@@ -1,3 +1,4 @@
+import { formatCheckError } from '../../src/core/check-errors.ts';
 import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
 
 /** One scripted answer: the files the "model" ends with (or an error to throw). */
@@ -47,7 +48,7 @@ export class ScriptedModel implements CodeModel {
       ...a,
       usage: usage(10),
       repair: async (errors, progress) => {
-        this.calls.push({ kind: 'repair', input: errors });
+        this.calls.push({ kind: 'repair', input: errors.map(formatCheckError).join('\n') });
         return this.answer(progress);
       },
     };

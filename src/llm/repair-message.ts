@@ -1,0 +1,15 @@
+import { formatCheckError } from '../core/check-errors.ts';
+import type { CheckError } from '../core/ports.ts';
+
+/** At most this many errors are shown; the rest are counted. */
+const SHOWN = 20;
+
+/** The user message of a repair round: what the checks found, and how to fix it (one instruction, worded here only). */
+export function repairMessage(errors: CheckError[]): string {
+  const shown = errors.slice(0, SHOWN).map(formatCheckError);
+  const more = errors.length > shown.length ? `\n(and ${errors.length - shown.length} more)` : '';
+  return `The app does not build. The checks reported:
+${shown.join('\n')}${more}
+
+Fix these errors with minimal edits (\`str_replace\`), changing nothing else.`;
+}

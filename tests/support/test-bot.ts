@@ -1,0 +1,25 @@
+import pino from 'pino';
+import { AppLinks } from '../../src/core/app-links.ts';
+import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { VibeBot } from '../../src/core/bot.ts';
+import type { AppStore, CodeModel, SandboxProvider } from '../../src/core/ports.ts';
+
+const quiet = pino({ level: 'silent' });
+
+/** The runtime as app.ts builds it, over a test sandbox; links under `linkBase` (gateway links). */
+export function testRuntime(opts: { store: AppStore; sandbox: SandboxProvider; maxRunning?: number; idleMs?: number; now?: () => number; linkBase?: string }): AppRuntime {
+  return new AppRuntime({
+    provider: opts.sandbox,
+    store: opts.store,
+    logger: quiet,
+    idleMs: opts.idleMs ?? 60_000,
+    maxRunning: opts.maxRunning ?? 10,
+    links: new AppLinks({ base: opts.linkBase ?? 'http://links.test', preferSandboxUrl: false }),
+    now: opts.now,
+  });
+}
+
+/** The bot as app.ts builds it (no status throttling), over `runtime`. */
+export function testBot(opts: { store: AppStore; model: CodeModel; runtime: AppRuntime; galleryPageSize?: number }): VibeBot {
+  return new VibeBot({ store: opts.store, model: opts.model, runtime: opts.runtime, logger: quiet, statusIntervalMs: 0, galleryPageSize: opts.galleryPageSize });
+}
