@@ -15,6 +15,7 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
         .addStringOption((o) => o.setName('prompt').setDescription('What to build, e.g. a pomodoro timer with a dark theme').setRequired(true).setMaxLength(4000)),
     )
     .addSubcommand((s) => s.setName('gallery').setDescription("This channel's apps, newest first"))
+    .addSubcommand((s) => s.setName('mine').setDescription('Your own apps, in every channel of this server'))
     .addSubcommand((s) => s.setName('help').setDescription('How to use vibe-bot'))
     .addSubcommand((s) => s.setName('versions').setDescription("The app's history (use it in the app's thread)"))
     .addSubcommand((s) => s.setName('undo').setDescription('Go back one version (owner or Manage Messages)'))
@@ -32,6 +33,7 @@ export const DISCORD_USAGE = [
   '`/vibe create prompt:<what to build>`: builds a React app and posts its link in a new thread.',
   'Write in that thread to change the app; each change is a new version.',
   "`/vibe gallery`: this channel's apps, newest first.",
+  '`/vibe mine`: your own apps, in every channel of this server.',
   "`/vibe versions`, `/vibe undo`, `/vibe restore version:<n>`: history (in the app's thread).",
   '`/vibe delete`: delete an app (its owner; in its thread).',
   '`/vibe help`: this message.',
@@ -45,6 +47,8 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
       return createCommand(it.options.getString('prompt') ?? '');
     case 'gallery':
       return { kind: 'gallery' };
+    case 'mine':
+      return { kind: 'mine' };
     case 'versions':
       return { kind: 'versions' };
     case 'undo':

@@ -57,7 +57,7 @@ export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settin
     const guild = it.guildId ?? 'dm';
     const source: MessageRef = { id: messageKey(guild, it.channelId, it.message.id), channelId: channelKey(guild, it.channelId) };
     // Paging rewrites the gallery in place; every other button answers privately.
-    const deferred = action === 'gallery' ? 'update' : 'ephemeral';
+    const deferred = action === 'gallery' || action === 'mine' ? 'update' : 'ephemeral';
     if (deferred === 'update') await it.deferUpdate();
     else await it.deferReply({ flags: MessageFlags.Ephemeral });
     const conv = new DiscordConversation({ rest: client.rest, guild, channel: it.channelId, interaction: { it, deferred, source } });

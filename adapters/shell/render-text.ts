@@ -21,6 +21,8 @@ export function commandFor(action: string, value: string): string {
   switch (action) {
     case 'gallery':
       return `/vibe gallery ${value}`;
+    case 'mine':
+      return `/vibe mine ${value}`;
     case 'restore': {
       const [appId, n] = value.split(':');
       return `/vibe restore ${n} ${appId}`;

@@ -31,7 +31,7 @@ export interface ShellInput {
 export const SHELL_HELP = [
   'Terminal chat commands:',
   '  /vibe <what to build>   build an app (its thread opens automatically)',
-  '  /vibe gallery | help | versions | undo | restore N | delete',
+  '  /vibe gallery | mine | help | versions | undo | restore N | delete',
   '  /thread N               enter the thread of message N (then type to change its app)',
   '  /back                   leave the thread',
   '  /channel NAME           switch channel',

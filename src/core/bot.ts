@@ -21,7 +21,7 @@ import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
-import type { Actor, Logger, AppRecord, AppStore, Card, CodeModel, CodeTurn, Conversation, MessageRef, ModelProgress, VersionRecord } from './ports.ts';
+import type { Actor, Logger, Page, AppRecord, AppStore, Card, CodeModel, CodeTurn, Conversation, MessageRef, ModelProgress, VersionRecord } from './ports.ts';
 import { StatusMessage } from './status-message.ts';
 
 /** Everything the core knows about one incoming event. */
@@ -75,6 +75,8 @@ export class VibeBot {
         return this.create(c, cmd.prompt);
       case 'gallery':
         return this.gallery(c, cmd.cursor);
+      case 'mine':
+        return this.mine(c, cmd.cursor);
       case 'versions':
         return this.versions(c, await this.resolveApp(c, cmd.appId, 'versions'));
       case 'undo':
@@ -109,6 +111,7 @@ export class VibeBot {
   action(ctx: ChatContext, action: string, value: string): Promise<void> {
     return this.track(ctx, async (c) => {
       if (action === 'gallery') return this.gallery(c, value || undefined);
+      if (action === 'mine') return this.mine(c, value || undefined);
       if (action === 'restore') {
         const [appId = '', n = ''] = value.split(':');
         return this.restore(c, await this.resolveApp(c, appId, 'restore'), Number(n));
@@ -294,10 +297,31 @@ export class VibeBot {
 
   private async gallery(ctx: ChatContext, cursor?: string): Promise<void> {
     const page = await this.deps.store.appsInChannel(ctx.channelId, this.deps.galleryPageSize ?? 5, cursor);
+    await this.showApps(ctx, page, 'gallery');
+  }
+
+  /** The caller's own apps, in every channel of this workspace or server, paged like the gallery. */
+  private async mine(ctx: ChatContext, cursor?: string): Promise<void> {
+    // The user index spans every workspace the id was seen in; pages of it are read until this
+    // workspace's apps fill one (a few reads at most), so a page is never needlessly short.
+    const size = this.deps.galleryPageSize ?? 5;
+    const here = workspaceOf(ctx.channelId);
+    const first = await this.deps.store.appsOfUser(ctx.actor.id, size, cursor);
+    const items = first.items.filter((a) => workspaceOf(a.channelId) === here);
+    let next = first.next;
+    for (let reads = 1; next && items.length < size && reads < 5; reads++) {
+      const more = await this.deps.store.appsOfUser(ctx.actor.id, size, next);
+      items.push(...more.items.filter((a) => workspaceOf(a.channelId) === here));
+      next = more.next;
+    }
+    await this.showApps(ctx, { items, next, prev: first.prev }, 'mine');
+  }
+
+  private async showApps(ctx: ChatContext, page: Page<AppRecord>, list: 'gallery' | 'mine'): Promise<void> {
     const items: GalleryEntry[] = page.items
       .filter((a) => !a.deleted && a.latestVersion > 0)
       .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.runtime.link(app).open, threadUrl: ctx.conv.threadLink?.(app.threadId) }));
-    const card = galleryCard({ ...page, items });
+    const card = galleryCard({ ...page, items }, list);
     // Only the person who asked sees it, so paging changes nobody else's view and the channel stays quiet.
     if (ctx.source) await ctx.conv.update(ctx.source, card);
     else await ctx.conv.ephemeral(card);
@@ -370,4 +394,9 @@ function withFooter(conv: Conversation, footer: string): Conversation {
       };
     },
   });
+}
+
+/** "slack:T1:C9" -> "slack:T1", "shell:general" -> "shell": the workspace (or Discord server) a channel id belongs to. */
+function workspaceOf(channelId: string): string {
+  return channelId.split(':').slice(0, -1).join(':');
 }

@@ -12,6 +12,7 @@ export const DEFAULT_USAGE = [
   '`/vibe <what to build>`: builds a React app and posts its link in a new thread.',
   'Reply in that thread to change the app; each change is a new version.',
   '`/vibe gallery` (or `list`): this channel\'s apps, newest first.',
+  '`/vibe mine`: your own apps, in every channel of this workspace.',
   '`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app\'s thread, or add the app id).',
   '`/vibe delete`: delete an app (its owner).',
   '`/vibe help`: this message.',
@@ -118,13 +119,16 @@ export interface GalleryEntry {
   threadUrl?: string;
 }
 
-export function galleryCard(page: Page<GalleryEntry>): Card {
-  if (page.items.length === 0 && !page.prev) return { title: 'No apps in this channel yet', text: 'Start one with `/vibe <what to build>`.' };
+/** A page of apps: the channel's gallery, or the caller's own (`mine`); paging buttons keep to the same list. */
+export function galleryCard(page: Page<GalleryEntry>, list: 'gallery' | 'mine' = 'gallery'): Card {
+  if (page.items.length === 0 && !page.prev) {
+    return list === 'gallery' ? { title: 'No apps in this channel yet', text: 'Start one with `/vibe <what to build>`.' } : { title: 'You have no apps here yet', text: 'Start one with `/vibe <what to build>`.' };
+  }
   const actions: NonNullable<Card['actions']> = [];
-  if (page.prev) actions.push({ label: 'Previous', action: 'gallery', value: page.prev });
-  if (page.next) actions.push({ label: 'Next', action: 'gallery', value: page.next });
+  if (page.prev) actions.push({ label: 'Previous', action: list, value: page.prev });
+  if (page.next) actions.push({ label: 'Next', action: list, value: page.next });
   return {
-    title: 'Apps in this channel',
+    title: list === 'gallery' ? 'Apps in this channel' : 'Your apps',
     items: page.items.map(({ app, live, url, threadUrl }) => ({
       title: app.title,
       text: app.summary,

@@ -7,13 +7,14 @@ export type Command =
   | { kind: 'create'; prompt: string }
   | { kind: 'help'; reason?: string }
   | { kind: 'gallery'; cursor?: string }
+  | { kind: 'mine'; cursor?: string }
   | { kind: 'versions'; appId?: string }
   | { kind: 'undo'; appId?: string }
   | { kind: 'restore'; version: number; appId?: string }
   | { kind: 'delete'; appId?: string; confirmed: boolean }
   | { kind: 'invalid'; message: string };
 
-const SUBCOMMANDS = ['help', 'gallery', 'list', 'versions', 'undo', 'restore', 'delete'] as const;
+const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'versions', 'undo', 'restore', 'delete'] as const;
 const APP_ID = /^[a-z0-9]{6,32}$/;
 
 export function parseCommand(input: string): Command {
@@ -32,6 +33,9 @@ export function parseCommand(input: string): Command {
     case 'list':
       if (args.length > 1) return createOrRefuse(text);
       return { kind: 'gallery', cursor: args[0] };
+    case 'mine':
+      if (args.length > 1) return createOrRefuse(text);
+      return { kind: 'mine', cursor: args[0] };
     case 'versions':
     case 'undo':
       if (args.length > 1 || (args[0] !== undefined && !APP_ID.test(args[0]))) return createOrRefuse(text);

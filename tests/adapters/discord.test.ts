@@ -200,7 +200,7 @@ describe('npm run discord:register', () => {
     expect(put).toHaveLength(1);
     const [cmd] = put[0]!.body as { name: string; options: { name: string }[] }[];
     expect(cmd?.name).toBe('vibe');
-    expect(cmd?.options.map((o) => o.name)).toEqual(['create', 'gallery', 'help', 'versions', 'undo', 'restore', 'delete']);
+    expect(cmd?.options.map((o) => o.name)).toEqual(['create', 'gallery', 'mine', 'help', 'versions', 'undo', 'restore', 'delete']);
     expect(fake.commands(fake.fixture.guildId).map((c) => c.name)).toEqual(['vibe']);
     const global = await run({});
     expect(global.status, global.out).toBe(0);

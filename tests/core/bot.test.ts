@@ -277,6 +277,39 @@ describe('gallery', () => {
   });
 });
 
+describe('mine', () => {
+  it("lists the caller's apps across this workspace's channels only, privately, paged", async () => {
+    const bot = makeBot();
+    const general = new RecordingConversation('test:c1');
+    const random = new RecordingConversation('test:c2');
+    const elsewhere = new RecordingConversation('other:c1'); // another workspace
+    await createApp(bot, general, 'one');
+    await createApp(bot, random, 'two');
+    await createApp(bot, elsewhere, 'three');
+    model.script({ files: APP('bobs'), title: 'Title bobs' });
+    await bot.command(ctx(general, bob), 'make bobs');
+    await bot.command(ctx(general), 'mine');
+    const post = general.events.at(-1)!;
+    expect(post.type).toBe('ephemeral');
+    expect(post.card?.title).toBe('Your apps');
+    expect(post.card?.items?.map((i) => i.title)).toEqual(['Title two', 'Title one']);
+    const empty = new RecordingConversation('test:c3');
+    await bot.command(ctx(empty, { id: 'u:carol', name: 'carol' }), 'mine');
+    expect(empty.events.at(-1)?.card?.title).toBe('You have no apps here yet');
+  });
+
+  it('pages with buttons that stay on the same list', async () => {
+    const bot = makeBot();
+    const conv = new RecordingConversation();
+    for (const t of ['one', 'two', 'three']) await createApp(bot, conv, t);
+    await bot.command(ctx(conv), 'mine');
+    const next = conv.events.at(-1)!.card!.actions!.find((a) => a.label === 'Next')!;
+    expect(next.action).toBe('mine');
+    await bot.action({ ...ctx(conv), source: { id: 'mine-message', channelId: conv.channelId } }, next.action, next.value);
+    expect(conv.latest('mine-message')!.items?.map((i) => i.title)).toEqual(['Title one']);
+  });
+});
+
 describe('offline sample model', () => {
   it('says "offline sample model" on every message and refuses to edit', async () => {
     const bot = makeBot(new OfflineSampleModel({ delayMs: 0 }));
