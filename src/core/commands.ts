@@ -1,3 +1,4 @@
+import { isAppId } from './ids.ts';
 // Parses the text after `/vibe` into a command. Every button the bot shows has a text twin
 // here, so the terminal (which has no buttons) can do everything Slack and Discord can.
 
@@ -15,7 +16,6 @@ export type Command =
   | { kind: 'invalid'; message: string };
 
 const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'versions', 'undo', 'restore', 'delete'] as const;
-const APP_ID = /^[a-z0-9]{6,32}$/;
 
 export function parseCommand(input: string): Command {
   const text = input.trim();
@@ -38,20 +38,20 @@ export function parseCommand(input: string): Command {
       return { kind: 'mine', cursor: args[0] };
     case 'versions':
     case 'undo':
-      if (args.length > 1 || (args[0] !== undefined && !APP_ID.test(args[0]))) return createOrRefuse(text);
+      if (args.length > 1 || (args[0] !== undefined && !isAppId(args[0]))) return createOrRefuse(text);
       return { kind: word, appId: args[0] };
     case 'restore': {
       const raw = args[0]?.replace(/^v/i, '');
       if (args.length === 0) return { kind: 'invalid', message: 'Which version? For example `/vibe restore 2` (see `/vibe versions`).' };
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 1) return { kind: 'invalid', message: `"${args[0]}" is not a version number. For example \`/vibe restore 2\`.` };
-      if (args.length > 2 || (args[1] !== undefined && !APP_ID.test(args[1]))) return createOrRefuse(text);
+      if (args.length > 2 || (args[1] !== undefined && !isAppId(args[1]))) return createOrRefuse(text);
       return { kind: 'restore', version: n, appId: args[1] };
     }
     case 'delete': {
       const confirmed = args.at(-1)?.toLowerCase() === 'confirm';
       const ids = confirmed ? args.slice(0, -1) : args;
-      if (ids.length > 1 || (ids[0] !== undefined && !APP_ID.test(ids[0]))) return createOrRefuse(text);
+      if (ids.length > 1 || (ids[0] !== undefined && !isAppId(ids[0]))) return createOrRefuse(text);
       return { kind: 'delete', appId: ids[0], confirmed };
     }
   }

@@ -2,6 +2,17 @@ import { randomInt } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
+/**
+ * The app-id grammar, defined once: lowercase letters and digits, 4 to 32 of them. An app id is
+ * a URL segment, a folder name and (for per-app origins) a DNS label, so nothing else is allowed.
+ */
+export const APP_ID_PATTERN = '[a-z0-9]{4,32}';
+const APP_ID = new RegExp(`^${APP_ID_PATTERN}$`);
+
+export function isAppId(s: string): boolean {
+  return APP_ID.test(s);
+}
+
 /** Short, URL-safe, unguessable id (10 base36 chars from the CSPRNG ≈ 51 bits): app ids, error ids. */
 export function newId(length = 10): string {
   let id = '';

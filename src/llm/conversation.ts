@@ -12,8 +12,7 @@ import { UserError } from '../core/errors.ts';
 import type { FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
 import { addUsage, zeroUsage } from '../core/usage.ts';
 import { toUserError } from './claude-errors.ts';
-import { runTextEditor } from './text-editor.ts';
-import { CODE_TOOLS, parseAppInfo, SET_APP_INFO_TOOL, TEXT_EDITOR_TOOL } from './tools.ts';
+import { CODE_TOOLS, findTool, type ToolState } from './tools.ts';
 
 /** Everything one code conversation needs from its model; fixed for the conversation's life. */
 export interface ConversationDeps {
@@ -63,10 +62,7 @@ export async function runTurn(
   opts: { requireAppInfo: boolean },
 ): Promise<TurnResult> {
   const messages: MessageParam[] = [...start.messages, { role: 'user', content: userText }];
-  let files = start.files;
-  let title = start.title;
-  let summary = start.summary;
-  let named = false;
+  const state: ToolState = { files: start.files, ...(start.title !== undefined ? { title: start.title } : {}), ...(start.summary !== undefined ? { summary: start.summary } : {}) };
   let nudged = false;
   const touched = new Set<string>();
   let usage = zeroUsage();
@@ -97,25 +93,17 @@ export async function runTurn(
         results.push(toolError(block.id, 'Error: your reply hit the output limit, so this call was cut off and not executed. Split large files into smaller files or several edits.'));
         continue;
       }
-      if (block.name === TEXT_EDITOR_TOOL.name) {
-        const r = runTextEditor(files, block.input);
-        files = r.files;
-        results.push({ type: 'tool_result', tool_use_id: block.id, content: r.output, ...(r.isError ? { is_error: true } : {}) });
-        if (r.isError) deps.logger.debug({ input: summarizeInput(block.input), error: r.output }, 'text editor call refused');
-        if (r.changed) {
-          touched.add(r.changed);
-          onProgress({ kind: 'file', path: r.changed, files: [...touched] });
-        }
-      } else if (block.name === SET_APP_INFO_TOOL.name) {
-        const info = parseAppInfo(block.input);
-        if ('error' in info) results.push(toolError(block.id, info.error));
-        else {
-          ({ title, summary } = info);
-          named = true;
-          results.push({ type: 'tool_result', tool_use_id: block.id, content: `Saved: "${title}".` });
-        }
-      } else {
-        results.push(toolError(block.id, `Error: unknown tool ${block.name}. Use ${TEXT_EDITOR_TOOL.name} or ${SET_APP_INFO_TOOL.name}.`));
+      const tool = findTool(block.name);
+      if (!tool) {
+        results.push(toolError(block.id, `Error: unknown tool ${block.name}. Use ${CODE_TOOLS.map((t) => t.definition.name).join(' or ')}.`));
+        continue;
+      }
+      const r = tool.run(block.input, state);
+      results.push({ type: 'tool_result', tool_use_id: block.id, content: r.output, ...(r.isError ? { is_error: true } : {}) });
+      if (r.isError) deps.logger.debug({ tool: block.name, input: summarizeInput(block.input), error: r.output }, 'tool call refused');
+      if (r.changed) {
+        touched.add(r.changed);
+        onProgress({ kind: 'file', path: r.changed, files: [...touched] });
       }
     }
 
@@ -128,14 +116,14 @@ export async function runTurn(
       throw new UserError("This app's conversation no longer fits in Claude's context window. Nothing was changed.");
     }
     // Every tool call is answered before the turn can end, so the model always sees its errors.
-    if (opts.requireAppInfo && !named && !title && !nudged) {
+    if (opts.requireAppInfo && !state.title && !nudged) {
       nudged = true;
       messages.push({ role: 'user', content: APP_INFO_NUDGE });
       continue;
     }
     const message = finalText(response.content);
     return {
-      state: { messages, files, ...(title !== undefined ? { title } : {}), ...(summary !== undefined ? { summary } : {}) },
+      state: { messages, ...state },
       ...(message ? { message } : {}),
       usage,
     };
@@ -149,7 +137,7 @@ async function streamOnce(deps: ConversationDeps, messages: MessageParam[], onCh
       model: deps.model,
       max_tokens: deps.maxTokens,
       system: [{ type: 'text', text: deps.systemPrompt, cache_control: { type: 'ephemeral' } }],
-      tools: CODE_TOOLS,
+      tools: CODE_TOOLS.map((t) => t.definition),
       messages: withCacheBreakpoints(messages),
     },
     deps.signal ? { signal: deps.signal } : undefined,

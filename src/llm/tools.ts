@@ -1,4 +1,6 @@
-import type { Tool, ToolTextEditor20250728, ToolUnion } from '@anthropic-ai/sdk/resources/messages';
+import type { Tool, ToolTextEditor20250728 } from '@anthropic-ai/sdk/resources/messages';
+import type { FileMap } from '../core/ports.ts';
+import { runTextEditor } from './text-editor.ts';
 
 /** Anthropic's schema-less text editor tool: Claude models are trained on its exact commands. */
 export const TEXT_EDITOR_TOOL: ToolTextEditor20250728 = {
@@ -20,8 +22,6 @@ export const SET_APP_INFO_TOOL: Tool = {
   },
 };
 
-/** Every tool a code turn declares. The system block's cache breakpoint covers them (tools precede system). */
-export const CODE_TOOLS: ToolUnion[] = [TEXT_EDITOR_TOOL, SET_APP_INFO_TOOL];
 
 const MAX_TITLE_CHARS = 60;
 const MAX_SUMMARY_CHARS = 200;
@@ -35,4 +35,52 @@ export function parseAppInfo(input: unknown): { title: string; summary: string }
   if (!summary) return { error: 'Error: `summary` is required (one line).' };
   if (title.length > MAX_TITLE_CHARS) return { error: `Error: the title is too long (${title.length} characters); use 2-5 words.` };
   return { title, summary: summary.length > MAX_SUMMARY_CHARS ? `${summary.slice(0, MAX_SUMMARY_CHARS - 1)}…` : summary };
+}
+
+/** What a code turn's tools work on: the app's files in memory and its name. */
+export interface ToolState {
+  files: FileMap;
+  title?: string;
+  summary?: string;
+}
+
+export interface ToolOutcome {
+  output: string;
+  isError: boolean;
+  /** A file the call created or edited. */
+  changed?: string;
+}
+
+/** One tool: what Claude is told of it, and what a call does to the turn's state. */
+export interface CodeTool {
+  definition: Tool | ToolTextEditor20250728;
+  run(input: unknown, state: ToolState): ToolOutcome;
+}
+
+const textEditor: CodeTool = {
+  definition: TEXT_EDITOR_TOOL,
+  run(input, state) {
+    const r = runTextEditor(state.files, input);
+    state.files = r.files;
+    return { output: r.output, isError: r.isError, ...(r.changed ? { changed: r.changed } : {}) };
+  },
+};
+
+const setAppInfo: CodeTool = {
+  definition: SET_APP_INFO_TOOL,
+  run(input, state) {
+    const info = parseAppInfo(input);
+    if ('error' in info) return { output: info.error, isError: true };
+    state.title = info.title;
+    state.summary = info.summary;
+    return { output: `Saved: "${info.title}".`, isError: false };
+  },
+};
+
+/** Every tool a code turn declares, found by name. The system block's cache breakpoint covers them (tools precede system). */
+export const CODE_TOOLS: CodeTool[] = [textEditor, setAppInfo];
+const BY_NAME = new Map(CODE_TOOLS.map((t) => [t.definition.name, t]));
+
+export function findTool(name: string): CodeTool | undefined {
+  return BY_NAME.get(name);
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { APP_ID_PATTERN } from '../core/ids.ts';
 import type { Logger } from '../core/ports.ts';
 
 export interface GatewayDeps {
@@ -28,7 +29,7 @@ export interface GatewayDeps {
   upgradeTimeoutMs?: number;
 }
 
-const APP_PATH = /^\/apps\/([a-z0-9]{6,32})(\/|$)/;
+const APP_PATH = new RegExp(`^/apps/(${APP_ID_PATTERN})(/|$)`);
 /** Vite's dev-only endpoints that are no business of a viewer (the editor launcher runs a program). */
 const BLOCKED = /\/__open-in-editor(\/|\?|$)|\/__inspect(\/|\?|$)/;
 /** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded. */
@@ -93,7 +94,7 @@ export class AppGateway {
     try {
       const url = req.url ?? '/';
       if (!this.hostAllowed(req)) return void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
-      if (/^\/apps\/[a-z0-9]+$/.test(url)) return void res.writeHead(302, { location: `${url}/` }).end();
+      if (new RegExp(`^/apps/${APP_ID_PATTERN}$`).test(url)) return void res.writeHead(302, { location: `${url}/` }).end();
       const m = APP_PATH.exec(url);
       if (!m) return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');
       if (BLOCKED.test(url.split('?')[0]!)) return void page(res, 403, 'Not available', 'This development endpoint is not served.');

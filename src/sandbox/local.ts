@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { assertValidFiles } from '../core/files.ts';
+import { isAppId } from '../core/ids.ts';
 import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
 import { AgentChannel } from './agent-channel.ts';
 import { prepareAppDir } from './app-dir.ts';
@@ -73,7 +74,7 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   async boot(appId: string, files?: FileMap): Promise<SandboxHandle> {
     // The app id becomes a URL segment (and, unisolated, a directory name).
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(appId)) throw new Error(`invalid app id for a sandbox: ${JSON.stringify(appId)}`);
+    if (!isAppId(appId)) throw new Error(`invalid app id for a sandbox: ${JSON.stringify(appId)}`);
     const isolated = this.useBwrap();
     await Promise.all([...this.sandboxes.values()].filter((s) => s.appId === appId).map((s) => this.stop(s.id)));
 

@@ -3,11 +3,11 @@ import type { AppRecord, AppStore, Page, VersionRecord } from '../core/ports.ts'
 import { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { SlotIndex } from './slot-index.ts';
+import { isAppId } from '../core/ids.ts';
 
 /** What sits under `app:<id>`: the counters (latest version, deleted, last activity) live apart. */
 type StoredApp = Omit<AppRecord, 'latestVersion' | 'deleted'>;
 
-const APP_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const DEFAULT_VERSION_LIMIT = 20;
 
 export interface KeyvAppStoreDeps {
@@ -39,7 +39,7 @@ export class KeyvAppStore implements AppStore {
   }
 
   async createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord> {
-    if (!APP_ID_RE.test(app.id)) throw new Error(`invalid app id "${app.id}" (use newId() from src/core/ids.ts)`);
+    if (!isAppId(app.id)) throw new Error(`invalid app id "${app.id}" (use newId() from src/core/ids.ts)`);
     const key = this.keys.app(app.id);
     if ((await this.keyv.get(key)) !== undefined) throw new Error(`app ${app.id} already exists`);
     const t = this.now();
