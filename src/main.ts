@@ -37,7 +37,6 @@ async function main(): Promise<number> {
   if (config.SLACK_BOT_TOKEN && !shellOnly) {
     const slack = await startSlack({
       bot: app.bot,
-      store: app.store,
       logger,
       settings: { botToken: config.SLACK_BOT_TOKEN, signingSecret: config.SLACK_SIGNING_SECRET, appToken: config.SLACK_APP_TOKEN, apiUrl: config.SLACK_API_URL, port: config.PORT },
     });
@@ -45,7 +44,7 @@ async function main(): Promise<number> {
     platforms.push(`Slack (${slack.mode === 'socket' ? 'Socket Mode' : `HTTP mode, :${slack.port}/slack/events`})`);
   }
   if (config.DISCORD_TOKEN && !shellOnly) {
-    const discord = await startDiscord({ bot: app.bot, store: app.store, logger, settings: { token: config.DISCORD_TOKEN, apiUrl: config.DISCORD_API_URL } });
+    const discord = await startDiscord({ bot: app.bot, logger, settings: { token: config.DISCORD_TOKEN, apiUrl: config.DISCORD_API_URL } });
     closers.push(() => discord.stop());
     platforms.push(`Discord (as ${discord.client.user?.tag ?? 'the bot'})`);
   }

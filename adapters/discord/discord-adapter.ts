@@ -1,7 +1,8 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
 import type { Logger } from '../../src/core/ports.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { Actor, AppStore, MessageRef } from '../../src/core/ports.ts';
+import type { Actor, MessageRef } from '../../src/core/ports.ts';
+import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';
 import { channelKey, messageKey, userKey } from './discord-ids.ts';
@@ -15,25 +16,25 @@ export interface DiscordSettings {
 
 export interface RunningDiscord {
   client: Client;
+  /** Resolves when every event received so far has been handled. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Discord gateway events are at-least-once across reconnects; each message is handled once. */
-const MESSAGE_DEDUPE_MS = 60 * 60_000;
 
 /**
  * Runs the bot on Discord with discord.js: `/vibe` subcommands, thread messages, and buttons.
  * Interactions are deferred at once (Discord's 3-second deadline) and answered in the background.
  */
-export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settings: DiscordSettings; logger: Logger }): Promise<RunningDiscord> {
-  const { bot, store, settings, logger } = opts;
+export async function startDiscord(opts: { bot: VibeBot; settings: DiscordSettings; logger: Logger }): Promise<RunningDiscord> {
+  const { bot, settings, logger } = opts;
   const client = new Client({
     // MessageContent is privileged: without it, thread messages arrive with empty text.
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
     allowedMentions: { parse: [] },
     ...(settings.apiUrl ? { rest: { api: settings.apiUrl } } : {}),
   });
-  const background = (what: string, work: () => Promise<void>) => void work().catch((err) => logger.error({ err }, `discord: ${what} failed`));
+  const work = new BackgroundWork(logger, 'discord');
+  const background = (what: string, fn: () => Promise<void>) => work.run(what, fn);
 
   client.on(Events.InteractionCreate, (it: Interaction) => {
     if (it.isChatInputCommand() && it.commandName === 'vibe') background('/vibe', () => onCommand(it));
@@ -66,13 +67,13 @@ export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settin
   }
 
   async function onMessage(m: Message): Promise<void> {
-    // People's messages in threads only: never bots (ourselves included), never plain channel chatter.
-    if (m.author.bot || m.system || !m.inGuild() || !m.channel.isThread()) return;
-    if (!(await store.firstSeen(`discord:message:${m.id}`, MESSAGE_DEDUPE_MS))) return;
+    // Messages in threads only, never plain channel chatter. Bots (ourselves included) and
+    // re-deliveries after a gateway RESUME are the core's to drop.
+    if (!m.inGuild() || !m.channel.isThread()) return;
     const guild = m.guildId;
     const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId });
     const actor: Actor = { id: userKey(guild, m.author.id), name: m.member?.displayName ?? m.author.username, isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)) };
-    const ctx: ChatContext = { conv, actor, channelId: channelKey(guild, m.channel.parentId ?? m.channelId), threadId: channelKey(guild, m.channelId), usage: DISCORD_USAGE };
+    const ctx: ChatContext = { conv, actor, channelId: channelKey(guild, m.channel.parentId ?? m.channelId), threadId: channelKey(guild, m.channelId), usage: DISCORD_USAGE, eventId: `discord:message:${m.id}`, fromBot: m.author.bot || m.system };
     await bot.threadMessage(ctx, m.content);
   }
 
@@ -94,5 +95,5 @@ export async function startDiscord(opts: { bot: VibeBot; store: AppStore; settin
   await client.login(settings.token);
   await ready;
   logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: connected to the gateway');
-  return { client, stop: () => client.destroy() };
+  return { client, idle: () => work.idle(), stop: () => client.destroy() };
 }

@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../../src/core/ports.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { AppStore, MessageRef } from '../../src/core/ports.ts';
+import type { MessageRef } from '../../src/core/ports.ts';
+import { BackgroundWork } from '../background-work.ts';
 import { actionFromId } from './render-blocks.ts';
 import { SlackConversation } from './slack-conversation.ts';
 import { channelKey, messageKey } from './slack-ids.ts';
@@ -27,18 +28,17 @@ export interface RunningSlack {
   mode: 'http' | 'socket';
   /** HTTP mode: the port /slack/events listens on. */
   port?: number;
+  /** Resolves when every event received so far has been handled. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Slack re-delivers an event it thinks we missed; each event id is handled once within this window. */
-const EVENT_DEDUPE_MS = 60 * 60_000;
 
 /**
  * Runs the bot on Slack with @slack/bolt: `/vibe`, thread replies, and buttons. Every handler
  * acknowledges first (Slack's 3-second deadline) and then works in the background.
  */
-export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings: SlackSettings; logger: Logger }): Promise<RunningSlack> {
-  const { bot, store, settings, logger } = opts;
+export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; logger: Logger }): Promise<RunningSlack> {
+  const { bot, settings, logger } = opts;
   const boltLogger = toBoltLogger(logger);
   const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
   const socket = Boolean(settings.appToken);
@@ -49,17 +49,11 @@ export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings
   const auth = await app.client.auth.test();
   const workspaceUrl = typeof auth.url === 'string' ? auth.url : undefined;
   const people = new SlackPeople(app.client, logger);
-  const background = (what: string, work: () => Promise<void>) => void work().catch((err) => logger.error({ err }, `slack: ${what} failed`));
-
-  // Re-deliveries (x-slack-retry-num) carry the same event_id: handle it once.
-  app.use(async ({ body, next }) => {
-    const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !(await store.firstSeen(`slack:event:${eventId}`, EVENT_DEDUPE_MS))) {
-      logger.info({ eventId }, 'slack: duplicate event ignored');
-      return;
-    }
-    await next();
-  });
+  const work = new BackgroundWork(logger, 'slack');
+  const background = (what: string, fn: () => Promise<void>) => work.run(what, fn);
+  // Bolt acknowledges events before its listeners run: tracked from the first middleware on,
+  // `idle()` also covers an event whose listener has not started yet.
+  app.use(({ next }) => new Promise<void>((resolve, reject) => work.run('event', () => next().then(resolve, reject))));
 
   app.command('/vibe', async ({ command, ack, client, respond }) => {
     await ack();
@@ -94,16 +88,18 @@ export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings
   });
 
   app.event('message', async ({ event, body, client }) => {
-    // Only people's new replies in threads: no bots (ourselves included), edits, joins or top-level chatter.
+    // New replies in threads only: no edits, joins or top-level chatter. Bots (ourselves
+    // included) and re-deliveries (x-slack-retry-num, same event_id) are the core's to drop.
     const e = event as { subtype?: string; bot_id?: string; user?: string; text?: string; ts: string; thread_ts?: string; channel: string };
-    if (e.subtype || e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
+    if (e.subtype || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
     const team = (body as { team_id?: string }).team_id ?? '';
+    const eventId = (body as { event_id?: unknown }).event_id;
     const user = e.user;
     const threadTs = e.thread_ts;
     background('thread reply', async () => {
       const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl });
       const actor = await people.actor(team, user);
-      await bot.threadMessage({ conv, actor, channelId: channelKey(team, e.channel), threadId: messageKey(team, e.channel, threadTs) }, e.text ?? '');
+      await bot.threadMessage({ conv, actor, channelId: channelKey(team, e.channel), threadId: messageKey(team, e.channel, threadTs), fromBot: Boolean(e.bot_id), ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}) }, e.text ?? '');
     });
   });
 
@@ -112,7 +108,7 @@ export async function startSlack(opts: { bot: VibeBot; store: AppStore; settings
   const started = socket ? await app.start() : await app.start(settings.port);
   const port = socket ? undefined : ((started as Server).address() as AddressInfo).port;
   logger.info({ mode: socket ? 'socket' : 'http', port, team: auth.team_id }, socket ? 'slack: connected in Socket Mode' : `slack: listening for events on :${port}/slack/events`);
-  return { mode: socket ? 'socket' : 'http', port, stop: () => app.stop().then(() => undefined) };
+  return { mode: socket ? 'socket' : 'http', port, idle: () => work.idle(), stop: () => app.stop().then(() => undefined) };
 }
 
 /** Bolt's logger interface on top of pino. */

@@ -22,6 +22,7 @@ import { UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Actor, Logger, Page, AppRecord, AppStore, Card, CodeModel, CodeTurn, Conversation, MessageRef, ModelProgress, VersionRecord } from './ports.ts';
+import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
 
 /** Everything the core knows about one incoming event. */
@@ -35,6 +36,13 @@ export interface ChatContext {
   source?: MessageRef;
   /** How this platform's commands are typed, for help (default: `/vibe <text>` forms). */
   usage?: string[];
+  /**
+   * The platform's id of the incoming event (e.g. "slack:event:Ev1", "discord:message:123"),
+   * where the platform may deliver it twice: the core handles each id once.
+   */
+  eventId?: string;
+  /** The event's author is a bot (ourselves included): the core ignores it. */
+  fromBot?: boolean;
 }
 
 export interface BotDeps {
@@ -45,7 +53,12 @@ export interface BotDeps {
   logger: Logger;
   statusIntervalMs?: number;
   galleryPageSize?: number;
+  /** Rules run before every request (see Policy); none by default. */
+  policies?: Policy[];
 }
+
+/** How long an event id is remembered for dedupe (platforms retry within minutes). */
+const EVENT_DEDUPE_MS = 60 * 60_000;
 
 /** The bot itself: commands, thread replies and button presses, for any chat platform. */
 export class VibeBot {
@@ -66,6 +79,7 @@ export class VibeBot {
   }
 
   private async runCommand(c: ChatContext, cmd: Command): Promise<void> {
+    if (cmd.kind !== 'invalid') await this.admit(c, cmd.kind, 'appId' in cmd ? cmd.appId : undefined);
     switch (cmd.kind) {
       case 'help':
         return void (await c.conv.ephemeral(helpCard(cmd.reason, c.usage)));
@@ -103,6 +117,7 @@ export class VibeBot {
       if (!app || app.deleted) return; // not an app's thread: stay quiet
       const bad = checkInstruction(trimmed);
       if (bad) throw new UserError(bad);
+      await this.admit(c, 'refine', app.id);
       await this.refine(c, app, trimmed);
     });
   }
@@ -110,6 +125,7 @@ export class VibeBot {
   /** A button press: `action` and `value` come from a card's actions. */
   action(ctx: ChatContext, action: string, value: string): Promise<void> {
     return this.track(ctx, async (c) => {
+      await this.admit(c, ACTION_KINDS[action] ?? 'help', ['gallery', 'mine'].includes(action) ? undefined : value.split(':')[0]);
       if (action === 'gallery') return this.gallery(c, value || undefined);
       if (action === 'mine') return this.mine(c, value || undefined);
       if (action === 'restore') {
@@ -362,10 +378,28 @@ export class VibeBot {
     return failureCard(what, `Something went wrong on our side (error ${id}). Nothing was saved.`, undefined);
   }
 
-  /** Runs a handler with error reporting, the offline footer, and in-flight tracking. */
+  /** False for events to ignore: written by a bot, or an id already handled (a platform's re-delivery). */
+  private async isNew(ctx: ChatContext): Promise<boolean> {
+    if (ctx.fromBot) return false;
+    if (ctx.eventId && !(await this.deps.store.firstSeen(ctx.eventId, EVENT_DEDUPE_MS))) {
+      this.deps.logger.info({ eventId: ctx.eventId }, 'duplicate event ignored');
+      return false;
+    }
+    return true;
+  }
+
+  /** Every registered policy, in order, for one request; the first refusal (a UserError) wins. */
+  private async admit(ctx: ChatContext, kind: RequestKind, appId?: string): Promise<void> {
+    for (const policy of this.deps.policies ?? []) await policy.admit({ kind, ctx, ...(appId ? { appId } : {}) });
+  }
+
+  /**
+   * Runs a handler with what every inbound event needs, once for all platforms: bots ignored,
+   * re-delivered events handled once, error reporting, the offline footer, in-flight tracking.
+   */
   private track(ctx: ChatContext, handler: (ctx: ChatContext) => Promise<void>): Promise<void> {
     const c = this.deps.model.offline ? { ...ctx, conv: withFooter(ctx.conv, OFFLINE_NOTE) } : ctx;
-    const p = handler(c).catch(async (err: unknown) => {
+    const p = this.isNew(ctx).then((fresh) => (fresh ? handler(c) : undefined)).catch(async (err: unknown) => {
       const card = err instanceof UserError ? errorCard(err.message) : this.failure('Request', err);
       await c.conv.ephemeral(card).catch((e) => this.deps.logger.error({ err: e }, 'could not report an error'));
     });
@@ -373,6 +407,9 @@ export class VibeBot {
     return p.finally(() => this.inflight.delete(p));
   }
 }
+
+/** The request kind of each button. */
+const ACTION_KINDS: Record<string, RequestKind> = { gallery: 'gallery', mine: 'mine', restore: 'restore', undo: 'undo', versions: 'versions', delete: 'delete', 'delete-confirm': 'delete' };
 
 /** Where each Conversation method that sends a card takes it. */
 const CARD_ARGUMENT: Partial<Record<keyof Conversation, number>> = { post: 0, update: 1, reply: 1, ephemeral: 0 };

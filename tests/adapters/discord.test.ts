@@ -35,7 +35,7 @@ beforeEach(async () => {
   model = new ScriptedModel();
   runtime = testRuntime({ store, sandbox, maxRunning: 50, linkBase: 'https://apps.test' });
   bot = testBot({ store, model, runtime, galleryPageSize: 5 });
-  discord = await startDiscord({ bot, store, logger, settings: { token: fake.token, apiUrl: fake.apiUrl } });
+  discord = await startDiscord({ bot, logger, settings: { token: fake.token, apiUrl: fake.apiUrl } });
 });
 
 afterEach(async () => {

@@ -54,7 +54,7 @@ afterEach(async () => {
 });
 
 async function startHttp(): Promise<void> {
-  slack = await startSlack({ bot, store, logger, settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url, port: 0 } });
+  slack = await startSlack({ bot, logger, settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url, port: 0 } });
   events = `http://127.0.0.1:${slack.port}/slack/events`;
 }
 
@@ -129,7 +129,7 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
       { channel: CHANNEL, user: 'U0USER', text: 'top-level chatter' },
     ];
     for (const event of ignored) expect((await postToBolt(events, SECRET, eventRequest(eventCallback({ event })))).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await slack!.idle(); // the adapter's own work, then the bot's
     await bot.idle();
     expect(fake.calls.slice(before).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
     expect(model.calls.filter((c) => c.kind === 'refine')).toEqual([]);
@@ -143,7 +143,7 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     expect((await postToBolt(events, SECRET, eventRequest(event))).status).toBe(200);
     const retry = await postToBolt(events, SECRET, eventRequest(event, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }));
     expect(retry.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await slack!.idle(); // the adapter's own work, then the bot's
     await bot.idle();
     expect(model.calls.filter((c) => c.kind === 'refine')).toHaveLength(1);
     expect((await store.getApp(appId))?.latestVersion).toBe(2);
@@ -267,7 +267,7 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
 
 describe('Slack in Socket Mode', () => {
   it('connects through apps.connections.open, handles /vibe, and reconnects after a disconnect', async () => {
-    slack = await startSlack({ bot, store, logger, settings: { botToken: 'xoxb-test', appToken: 'xapp-test', apiUrl: fake.url, port: 0, socketPingTimeoutMs: 400 } });
+    slack = await startSlack({ bot, logger, settings: { botToken: 'xoxb-test', appToken: 'xapp-test', apiUrl: fake.url, port: 0, socketPingTimeoutMs: 400 } });
     expect(slack.mode).toBe('socket');
     await fake.socket.waitForConnections(1);
     model.script({ files: APP('Socket App'), title: 'Socket App' });

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppRuntime } from '../../src/core/app-runtime.ts';
 import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
+import { UserError } from '../../src/core/errors.ts';
 import type { Actor, AppStore } from '../../src/core/ports.ts';
 import { OfflineSampleModel } from '../../src/llm/offline.ts';
 import { openAppStore } from '../../src/store/open.ts';
@@ -274,6 +275,42 @@ describe('gallery', () => {
     const second = conv.latest('gallery-message')!;
     expect(second.items?.map((i) => i.title)).toEqual(['Title one']);
     expect(second.actions?.map((a) => a.label)).toEqual(['Previous']);
+  });
+});
+
+describe('inbound events and policies (once, in the core)', () => {
+  it('ignores bots and handles a re-delivered event id once', async () => {
+    const bot = makeBot();
+    const conv = new RecordingConversation();
+    const { thread } = await createApp(bot, conv, 'one');
+    model.script({ files: APP('two') });
+    await bot.threadMessage({ ...ctx(conv, alice, thread), fromBot: true }, 'a bot talking');
+    await bot.threadMessage({ ...ctx(conv, alice, thread), eventId: 'test:event:1' }, 'make it two');
+    await bot.threadMessage({ ...ctx(conv, alice, thread), eventId: 'test:event:1' }, 'make it two');
+    expect(model.calls.filter((c) => c.kind === 'refine').map((c) => c.input)).toEqual(['make it two']);
+  });
+
+  it('runs every registered policy before a handler; a refusal is private and nothing is built', async () => {
+    const seen: string[] = [];
+    runtime = testRuntime({ store, sandbox });
+    const bot = new VibeBot({
+      store,
+      model,
+      runtime,
+      logger,
+      statusIntervalMs: 0,
+      policies: [
+        { name: 'log', admit: async (r) => void seen.push(`${r.kind}:${r.ctx.actor.id}`) },
+        { name: 'no-creates-for-bob', admit: async (r) => { if (r.kind === 'create' && r.ctx.actor.id === bob.id) throw new UserError('You have used your builds for this hour; try again at 15:00.'); } },
+      ],
+    });
+    const conv = new RecordingConversation();
+    await bot.command(ctx(conv, bob), 'a timer');
+    expect(conv.events.map((e) => e.type)).toEqual(['ephemeral']);
+    expect(conv.events[0]!.card?.text).toMatch(/used your builds/);
+    expect(model.calls).toEqual([]);
+    await bot.command(ctx(conv), 'gallery');
+    expect(seen).toEqual(['create:u:bob', 'gallery:u:alice']);
   });
 });
 

@@ -1,0 +1,21 @@
+import type { ChatContext } from './bot.ts';
+
+/** What a request asks the bot to do (the flow it runs). */
+export type RequestKind = 'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'help';
+
+export interface BotRequest {
+  kind: RequestKind;
+  ctx: ChatContext;
+  /** The app it acts on, when it acts on one. */
+  appId?: string;
+}
+
+/**
+ * A rule run before every request's handler (rate limits, budgets, tenancy): it returns to let
+ * the request through, or throws a UserError whose message the asker sees privately. Policies
+ * are small registered units (BotDeps.policies), run in order; the first refusal wins.
+ */
+export interface Policy {
+  readonly name: string;
+  admit(request: BotRequest): Promise<void>;
+}
