@@ -16,12 +16,13 @@ import { BotProcess, runScript } from '../support/bot-process.ts';
 import { browserAvailable, collectPageErrors, launchChromium } from '../support/browser.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
+import { needs } from '../support/needs.ts';
 
 // The foundation's end-to-end test again, with every app in a "Modal Sandbox": the real modal
 // SDK against a fake control plane (gRPC) whose sandboxes are local processes under bubblewrap,
 // reached through https tunnels on loopback.
 
-const runnable = (existsSync('/usr/bin/bwrap') && browserAvailable) || process.env.CI === 'true';
+const runnable = needs('bwrap', 'chromium');
 /** A whole app: the template's src/ with App.tsx replaced. */
 const FILES = (title: string) => ({ ...templateFiles, 'src/App.tsx': TEMPLATE_APP(title) });
 let templateFiles: Record<string, string> = {};
@@ -34,7 +35,7 @@ const TEMPLATE_APP = (title: string) => `export default function App() {
 }
 `;
 
-describe.skipIf(!runnable)('on Modal (fake control plane)', () => {
+describe.runIf(runnable)('on Modal (fake control plane)', () => {
   let modal: FakeModal;
   let dir: string;
 

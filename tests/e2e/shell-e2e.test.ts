@@ -44,7 +44,7 @@ const TIMER_FACE = `export function TimerFace({ seconds }: { seconds: number }) 
 
 const lastUserText = (req: RecordedRequest): string => JSON.stringify(req.body.messages.at(-1));
 
-describe.skipIf(!browserAvailable)('end to end: shell -> Claude (fake) -> local sandbox -> Chromium', () => {
+describe.runIf(browserAvailable)('end to end: shell -> Claude (fake) -> local sandbox -> Chromium', () => {
   let fake: FakeAnthropic;
   let bot: BotProcess;
   let browser: Browser | undefined;

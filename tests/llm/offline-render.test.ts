@@ -14,7 +14,7 @@ import { browserAvailable, collectPageErrors, launchChromium } from '../support/
 // Every offline sample, written into one real local sandbox in turn, renders its title in an
 // <h1>, survives a click, and logs no console error. Never skipped under CI: the offline model
 // is what a fresh checkout shows first.
-describe.skipIf(!browserAvailable)('the samples render in a real sandbox', () => {
+describe.runIf(browserAvailable)('the samples render in a real sandbox', () => {
   let browser: Browser | undefined;
   let provider: LocalSandboxProvider | undefined;
   let handle: SandboxHandle | undefined;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
-import { ci, eventually, hasBwrap, hasChromium, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { ci, eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { needs } from '../support/needs.ts';
 
 const STARTING = 'Starting your app';
 
@@ -71,7 +72,7 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ st
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
-describe.skipIf(!hasChromium && !ci)('fast first view: light production link and creator dev link from one sandbox', () => {
+describe.runIf(needs('chromium'))('fast first view: light production link and creator dev link from one sandbox', () => {
   let apps: Awaited<ReturnType<typeof tempDir>>;
   let provider: LocalSandboxProvider;
   let browser: Browser;
@@ -82,7 +83,7 @@ describe.skipIf(!hasChromium && !ci)('fast first view: light production link and
 
   beforeAll(async () => {
     apps = await tempDir('vibe-fast-');
-    provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: hasBwrap || ci ? 'bwrap' : 'none' });
+    provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: needs('bwrap') ? 'bwrap' : 'none' });
     browser = await launchChromium();
     const t = Date.now();
     sandbox = await provider.boot('fast1', files);

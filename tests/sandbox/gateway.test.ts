@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppGateway } from '../../src/sandbox/gateway.ts';
+import { eventually } from '../support/eventually.ts';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 const cleanups: (() => Promise<void>)[] = [];
@@ -72,9 +73,9 @@ describe('AppGateway', () => {
     socket.on('data', (d) => received.push(d.toString()));
     await new Promise<void>((r) => socket.once('connect', () => r()));
     socket.write('GET /apps/abc123/dev/?token=t HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
-    await waitFor(() => received.join('').includes('101 Switching Protocols'));
+    await eventually(() => received.join('').includes('101 Switching Protocols'), 3000);
     socket.write('ping');
-    await waitFor(() => received.join('').includes('echo:ping'));
+    await eventually(() => received.join('').includes('echo:ping'), 3000);
   });
 });
 
@@ -125,7 +126,7 @@ describe('AppGateway hardening', () => {
     await raw(`http://127.0.0.1:${port}`, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', 5000);
     expect(Date.now() - t).toBeLessThan(3000);
     expect(sockets.size).toBe(1);
-    await waitFor(() => closed === 1, 3000); // the gateway hung up on the silent sandbox too
+    await eventually(() => closed === 1, 3000); // the gateway hung up on the silent sandbox too
   });
 
   it('blocks Vite\'s editor launcher, refuses unknown hosts (DNS rebinding), and drops hop-by-hop headers', async () => {
@@ -180,7 +181,7 @@ describe('AppGateway hardening', () => {
     );
     expect(open.size).toBe(50);
     for (const c of clients) c.destroy();
-    await waitFor(() => open.size === 0, 5000);
+    await eventually(() => open.size === 0, 5000);
   });
 
   it('answers a wake that finds every sandbox busy with 503 and Retry-After', async () => {
@@ -195,13 +196,6 @@ describe('AppGateway hardening', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('AppGateway in redirect mode (sandboxes with their own public URL)', () => {
   it('wakes the app and sends the browser to its sandbox, keeping the path', async () => {

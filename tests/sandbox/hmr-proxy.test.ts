@@ -7,7 +7,8 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
-import { ci, hasBwrap, hasChromium, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { ci, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { needs } from '../support/needs.ts';
 
 /**
  * A reverse proxy on its own port that keeps the path: what a tunnel or the bot's /apps/<id>/
@@ -68,9 +69,8 @@ function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
-const hasOpenssl = ['/usr/bin/openssl', '/usr/local/bin/openssl'].some((p) => existsSync(p));
 
-describe.skipIf(!hasChromium && !ci)('HMR behind a reverse proxy', () => {
+describe.runIf(needs('chromium'))('HMR behind a reverse proxy', () => {
   let apps: Awaited<ReturnType<typeof tempDir>>;
   let certs: Awaited<ReturnType<typeof tempDir>>;
   let provider: LocalSandboxProvider;
@@ -78,7 +78,7 @@ describe.skipIf(!hasChromium && !ci)('HMR behind a reverse proxy', () => {
   beforeAll(async () => {
     apps = await tempDir('vibe-hmr-');
     certs = await tempDir('vibe-certs-');
-    provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: hasBwrap || ci ? 'bwrap' : 'none' });
+    provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: needs('bwrap') ? 'bwrap' : 'none' });
   });
   afterAll(async () => {
     await provider.stopAll();
@@ -124,5 +124,5 @@ describe.skipIf(!hasChromium && !ci)('HMR behind a reverse proxy', () => {
   }
 
   it('updates the page in place through an http proxy on another port with the same base path', () => editBehindProxy('http'), 90_000);
-  it.skipIf(!hasOpenssl && !ci)('updates the page in place through an https proxy (a tunnel) with the same base path', () => editBehindProxy('https'), 90_000);
+  it.runIf(needs('openssl'))('updates the page in place through an https proxy (a tunnel) with the same base path', () => editBehindProxy('https'), 90_000);
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppGateway } from '../../src/sandbox/gateway.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
-import { ci, eventually, hasBwrap, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { ci, eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { needs } from '../support/needs.ts';
 
 /** A TCP listener on the host's loopback that records every connection made to it. */
 async function canary(): Promise<{ port: number; hits: () => number; close: () => Promise<void> }> {
@@ -29,7 +30,7 @@ s.on('error', (e) => fs.writeFileSync('/tmp/plugin-net', String(e.code)));
 export default function plugin() {}
 `;
 
-describe.skipIf(!hasBwrap && !ci)('a local sandbox under bubblewrap', () => {
+describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
   let apps: Awaited<ReturnType<typeof tempDir>>;
   let provider: LocalSandboxProvider;
   let bait: Awaited<ReturnType<typeof canary>>;

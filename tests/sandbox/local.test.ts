@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { isAlive } from '../../src/sandbox/process-tree.ts';
-import { ci, eventually, hasBwrap, processesUnder, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { ci, eventually, processesUnder, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { needs } from '../support/needs.ts';
 
 // Without bwrap on a laptop the provider runs unisolated; under CI bwrap is required.
-const isolation = hasBwrap || ci ? 'bwrap' : 'none';
+const isolation = needs('bwrap') ? 'bwrap' : 'none';
 const SECRETS = { ANTHROPIC_API_KEY: 'sk-ant-test-secret', SLACK_BOT_TOKEN: 'xoxb-test-secret', DISCORD_TOKEN: 'discord-test-secret', MODAL_TOKEN_ID: 'ak-test-secret' };
 
 function app(body: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -8,10 +8,8 @@ import type { Logger } from '../../src/core/ports.ts';
 import { processTree } from '../../src/sandbox/process-tree.ts';
 
 export const templateDir = resolve(fileURLToPath(new URL('../../sandbox-template', import.meta.url)));
-export const ci = process.env.CI === 'true';
-export const hasBwrap = existsSync('/usr/bin/bwrap');
-export const hasChromium = existsSync('/usr/bin/chromium');
-export const hasTemplate = existsSync(join(templateDir, 'node_modules', 'vite', 'bin', 'vite.js'));
+export { ci } from '../support/needs.ts';
+export { eventually } from '../support/eventually.ts';
 
 export interface LogEntry {
   level: string;
@@ -36,21 +34,6 @@ export function templateFiles(): Record<string, string> {
   return { 'src/main.tsx': read('src/main.tsx'), 'src/index.css': read('src/index.css'), 'src/vite-env.d.ts': read('src/vite-env.d.ts') };
 }
 
-/** Polls until `fn` returns a truthy value (or throws the last error after `ms`). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw last instanceof Error ? last : new Error(`condition not met within ${ms} ms`);
-}
 
 /** A process and everything it started (bwrap, the agent, Vite and its helpers), with their command lines and environments. */
 export function processesUnder(rootPid: number | undefined): { pid: number; cmdline: string; environ: Record<string, string> }[] {

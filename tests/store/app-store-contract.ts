@@ -11,24 +11,7 @@ export function uniqueNamespace(label: string): string {
   return `t_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
-/** True when something accepts TCP connections on host:port within a second. */
-export function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
-/** On a laptop without the server the suite is skipped; under CI it runs, and fails. */
-export function describeUnlessUnavailable(available: boolean): typeof describe | typeof describe.skip {
-  return available || process.env.CI === 'true' ? describe : describe.skip;
-}
 
 export interface ContractOptions {
   /** Opens another store on the same backend and namespace (a second process, in effect). */

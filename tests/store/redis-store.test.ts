@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { openAppStore } from '../../src/store/open.ts';
-import { appStoreContract, describeUnlessUnavailable, reachable, uniqueNamespace } from './app-store-contract.ts';
+import { appStoreContract, uniqueNamespace } from './app-store-contract.ts';
+import { ci, reachable } from '../support/needs.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { hostname, port } = new URL(REDIS_URL);
 const available = await reachable(hostname, Number(port || 6379));
 
-describeUnlessUnavailable(available)(`AppStore on Redis (${REDIS_URL})`, () => {
+describe.runIf(available || ci)(`AppStore on Redis (${REDIS_URL})`, () => {
   const namespace = uniqueNamespace('redis');
   appStoreContract({ open: () => openAppStore(REDIS_URL, { namespace }), sharedBackend: true });
 });

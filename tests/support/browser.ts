@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { needs } from './needs.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Under CI a missing browser is a failure, never a skip. */
-export const browserAvailable = existsSync(CHROMIUM) || process.env.CI === 'true';
+export const browserAvailable = needs('chromium');
 
 /** `extraArgs`, e.g. --ignore-certificate-errors for tunnels with a certificate made by a test. */
 export function launchChromium(extraArgs: string[] = []): Promise<Browser> {

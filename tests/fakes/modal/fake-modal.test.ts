@@ -5,10 +5,9 @@ import path from 'node:path';
 import { ClientError, Status } from 'nice-grpc';
 import { ModalClient, NotFoundError, Probe, type App, type Image, type Sandbox } from 'modal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '../../support/needs.ts';
 import { startFakeModal, type FakeModal } from './server.ts';
 
-const hasBwrap = existsSync('/usr/bin/bwrap');
-const mustRun = process.env.CI === 'true';
 const TEMPLATE = path.resolve(import.meta.dirname, '../../../sandbox-template');
 
 // A tiny HTTP server as the sandbox command: it answers with its env and cwd.
@@ -77,7 +76,7 @@ function hmrHandshake(url: string, ca: string, path = '/'): Promise<{ statusLine
 
 const pidAlive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
-describe.skipIf(!hasBwrap && !mustRun)('fake Modal control plane with the real modal SDK', () => {
+describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK', () => {
   let fake: FakeModal;
   let modal: ModalClient;
   let app: App;
