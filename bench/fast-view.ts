@@ -54,9 +54,15 @@ async function editToVisible(page: Page, write: () => Promise<void>, heading: st
 export async function measureFastView(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'vibe-bench-view-'));
   const logger = pino({ level: 'warn' });
-  const config = loadConfig({ VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`, VIBE_APPS_DIR: join(dir, 'apps'), VIBE_PORT: '0' });
+  const config = loadConfig({
+    VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
+    VIBE_APPS_DIR: join(dir, 'apps'),
+    VIBE_PORT: '0',
+  });
   const { templateFiles } = await loadTemplate(TEMPLATE_DIR);
-  const app = await buildVibeApp(config, logger, { model: new OfflineSampleModel({ delayMs: 0, baseFiles: templateFiles }) });
+  const app = await buildVibeApp(config, logger, {
+    model: new OfflineSampleModel({ delayMs: 0, baseFiles: templateFiles }),
+  });
   const browser = await launchChromium();
   const lines: string[] = [];
   try {
@@ -74,7 +80,10 @@ export async function measureFastView(): Promise<string[]> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const fmt = (v: View) => `${(v.bytes / 1e6).toFixed(2)} MB, ${v.requests} requests, ${v.renderMs} ms to render`;
-    for (const [name, url] of [['light link', light], ['creator link', creator]] as const) {
+    for (const [name, url] of [
+      ['light link', light],
+      ['creator link', creator],
+    ] as const) {
       for (const throttle of [false, true]) {
         await firstView(browser, url, /pomodoro/i, throttle); // warm the server side (Vite transforms, gzip cache)
         const v = await firstView(browser, url, /pomodoro/i, throttle);
@@ -95,7 +104,10 @@ export async function measureFastView(): Promise<string[]> {
     const write = async () => void (await app.sandbox.write(sandboxId, edited));
     const t0 = Date.now();
     const hmr = editToVisible(creatorPage, write, 'Focus Clock');
-    const reloadMs = lightPage.locator('h1', { hasText: 'Focus Clock' }).waitFor({ timeout: 60_000 }).then(() => Date.now() - t0);
+    const reloadMs = lightPage
+      .locator('h1', { hasText: 'Focus Clock' })
+      .waitFor({ timeout: 60_000 })
+      .then(() => Date.now() - t0);
     lines.push(`edit -> visible: creator (HMR) ${await hmr} ms, light link (rebuild + reload) ${await reloadMs} ms`);
   } finally {
     await browser.close();

@@ -62,8 +62,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vibe-bench-'));
   const fake = await startFakeAnthropic({ tokenDelayMs: TOKEN_DELAY_MS });
   const logger = pino({ level: 'warn' });
-  const config = loadConfig({ VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`, VIBE_APPS_DIR: join(dir, 'apps'), VIBE_PORT: '0', VIBE_MAX_RUNNING: String(RUNS + 1) });
-  const model = new TimedModel(await createClaudeModel({ apiKey: 'bench', baseURL: fake.url, templateDir: TEMPLATE_DIR, logger }));
+  const config = loadConfig({
+    VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
+    VIBE_APPS_DIR: join(dir, 'apps'),
+    VIBE_PORT: '0',
+    VIBE_MAX_RUNNING: String(RUNS + 1),
+  });
+  const model = new TimedModel(
+    await createClaudeModel({ apiKey: 'bench', baseURL: fake.url, templateDir: TEMPLATE_DIR, logger }),
+  );
   const app = await buildVibeApp(config, logger, { model });
   const browser = await launchChromium();
   const overhead: number[] = [];
@@ -77,7 +84,11 @@ async function main(): Promise<void> {
       fake.script(
         {
           content: [
-            { type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'create', path: 'src/App.tsx', file_text: appSource(i, `Bench ${i}`) } },
+            {
+              type: 'tool_use',
+              name: 'str_replace_based_edit_tool',
+              input: { command: 'create', path: 'src/App.tsx', file_text: appSource(i, `Bench ${i}`) },
+            },
             { type: 'tool_use', name: 'set_app_info', input: { title: `Bench ${i}`, summary: 'A benchmark app.' } },
           ],
         },
@@ -119,19 +130,34 @@ async function main(): Promise<void> {
         }).observe(document.body, { subtree: true, childList: true, characterData: true });
       });
       fake.script(
-        { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'str_replace', path: 'src/App.tsx', old_str: `>Bench ${i}<`, new_str: '>Changed<' } }] },
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'str_replace_based_edit_tool',
+              input: { command: 'str_replace', path: 'src/App.tsx', old_str: `>Bench ${i}<`, new_str: '>Changed<' },
+            },
+          ],
+        },
         { content: [{ type: 'text', text: 'Changed the label.' }] },
       );
       const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
-      const lightSeen = lightPage.locator('#label', { hasText: 'Changed' }).waitFor({ timeout: 60_000 }).then(() => Date.now());
+      const lightSeen = lightPage
+        .locator('#label', { hasText: 'Changed' })
+        .waitFor({ timeout: 60_000 })
+        .then(() => Date.now());
       await app.bot.threadMessage({ ...ctx, threadId: thread }, 'change the label');
-      await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, {
+        timeout: 30_000,
+      });
       const seenAt = await page.evaluate(() => (window as unknown as { seenAt: number }).seenAt);
       refineToPage.push(seenAt - model.lastTokenAt);
       refineToLight.push((await lightSeen) - model.lastTokenAt);
       await page.close();
       await lightPage.close();
-      process.stderr.write(`run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms\n`);
+      process.stderr.write(
+        `run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms\n`,
+      );
     }
   } finally {
     await browser.close();
@@ -140,10 +166,16 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const ms = (x: number) => `${x.toFixed(0)} ms`;
-  console.log(`vibe-bot bench: ${RUNS} runs, local sandboxes, fake Claude at ${(1000 / TOKEN_DELAY_MS).toFixed(0)} tokens/s`);
-  console.log(`(a) command -> live link, minus the model's own time (bot overhead): median ${ms(median(overhead))}  [total median ${ms(median(total))}]`);
+  console.log(
+    `vibe-bot bench: ${RUNS} runs, local sandboxes, fake Claude at ${(1000 / TOKEN_DELAY_MS).toFixed(0)} tokens/s`,
+  );
+  console.log(
+    `(a) command -> live link, minus the model's own time (bot overhead): median ${ms(median(overhead))}  [total median ${ms(median(total))}]`,
+  );
   console.log(`(b) refinement's last token -> creator's live view shows it (HMR):  median ${ms(median(refineToPage))}`);
-  console.log(`    refinement's last token -> light view shows it (build + reload): median ${ms(median(refineToLight))}`);
+  console.log(
+    `    refinement's last token -> light view shows it (build + reload): median ${ms(median(refineToLight))}`,
+  );
   console.log(`(c) command -> first status message:                                median ${ms(median(firstStatus))}`);
   console.log(`(d) check (tsc --noEmit + import check) of one app:                 median ${ms(median(checkMs))}`);
   console.log('first view of an app (offline pomodoro sample; cold cache; second load after a warm-up):');

@@ -18,7 +18,9 @@ const cacheDir = process.env.VIBE_CACHE_DIR || '.vite-cache';
 // top-level files and links its node_modules, so they are found through that link (on Modal
 // the template itself is the app dir and this is ./vibe-plugins).
 const templateRoot = dirname(realpathSync('node_modules'));
-const vibe = (await import(/* @vite-ignore */ pathToFileURL(join(templateRoot, 'vibe-plugins', 'index.ts')).href)) as typeof import('./vibe-plugins/index.ts');
+const vibe = (await import(
+  /* @vite-ignore */ pathToFileURL(join(templateRoot, 'vibe-plugins', 'index.ts')).href
+)) as typeof import('./vibe-plugins/index.ts');
 
 export default defineConfig(({ command }) => {
   const root = process.cwd();

@@ -23,15 +23,27 @@ if (stamp === lockHash) {
 // those that change what gets installed or where (omit=dev, global, prefix...) must not leak in.
 const env = { ...process.env };
 for (const key of Object.keys(env)) {
-  if (/^npm_config_(global|prefix|location|omit|include|production|only|dry_run|package_lock_only|workspaces?|include_workspace_root|save.*)$/i.test(key)) delete env[key];
+  if (
+    /^npm_config_(global|prefix|location|omit|include|production|only|dry_run|package_lock_only|workspaces?|include_workspace_root|save.*)$/i.test(
+      key,
+    )
+  )
+    delete env[key];
 }
 
 const started = Date.now();
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const r = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: templateDir, env, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+const r = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {
+  cwd: templateDir,
+  env,
+  stdio: ['ignore', 'inherit', 'inherit'],
+  shell: process.platform === 'win32',
+});
 if (r.status !== 0) {
   console.error(`sandbox-template: npm ci failed (${r.error?.message ?? `exit ${r.status}`})`);
   process.exit(r.status || 1);
 }
 writeFileSync(stampFile, `${lockHash}\n`);
-console.log(`sandbox-template: installed node_modules with npm ci (${stamp ? 'lock file changed' : 'was missing'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `sandbox-template: installed node_modules with npm ci (${stamp ? 'lock file changed' : 'was missing'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);

@@ -7,7 +7,12 @@ import { configOrReport } from '../src/config.ts';
 async function main(): Promise<number> {
   const config = configOrReport();
   if (!config) return 2; // bad settings: one message listing each, exit code 2
-  const { DISCORD_TOKEN: token, DISCORD_APPLICATION_ID: appId, DISCORD_GUILD_ID: guildId, DISCORD_API_URL: api } = config;
+  const {
+    DISCORD_TOKEN: token,
+    DISCORD_APPLICATION_ID: appId,
+    DISCORD_GUILD_ID: guildId,
+    DISCORD_API_URL: api,
+  } = config;
   if (!token || !appId) {
     process.stderr.write('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (see README, "Discord").\n');
     return 2;
@@ -15,7 +20,9 @@ async function main(): Promise<number> {
   const rest = new REST(api ? { api } : {}).setToken(token);
   const route = guildId ? Routes.applicationGuildCommands(appId, guildId) : Routes.applicationCommands(appId);
   const saved = (await rest.put(route, { body: [vibeCommand()] })) as { name: string }[];
-  process.stdout.write(`Registered ${saved.map((c) => `/${c.name}`).join(', ')} ${guildId ? `in server ${guildId}` : 'globally (may take up to an hour to appear)'}.\n`);
+  process.stdout.write(
+    `Registered ${saved.map((c) => `/${c.name}`).join(', ')} ${guildId ? `in server ${guildId}` : 'globally (may take up to an hour to appear)'}.\n`,
+  );
   return 0;
 }
 

@@ -14,7 +14,6 @@ import { TEMPLATE_DIR } from './template.ts';
 import { redactUrl } from './redact-url.ts';
 import { openAppStore } from './store/open.ts';
 
-
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
   bot: VibeBot;
@@ -40,7 +39,7 @@ export interface BuildOverrides {
 
 /** Why a shared bot will not run local sandboxes unisolated, and the three ways forward. */
 export const ISOLATION_REQUIRED =
-  'Local sandboxes need bubblewrap when the bot is on Slack or Discord: every app is code a model wrote from a stranger\'s words, and without isolation it runs with the bot\'s own rights. ' +
+  "Local sandboxes need bubblewrap when the bot is on Slack or Discord: every app is code a model wrote from a stranger's words, and without isolation it runs with the bot's own rights. " +
   'Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or run sandboxes on Modal (MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), or set VIBE_ISOLATION=none to accept the risk.';
 
 /** Composition root: config -> store, model, sandboxes, gateway -> core. */
@@ -48,7 +47,19 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
   const model = overrides.model ?? (await chooseModel(config, logger));
   const modal = config.VIBE_SANDBOX === 'modal';
-  const sandbox: SandboxProvider = modal ? modalProvider(config, logger) : new LocalSandboxProvider({ appsDir: config.VIBE_APPS_DIR, templateDir: TEMPLATE_DIR, logger, isolation: config.VIBE_ISOLATION, limits: { memoryMiB: config.VIBE_SANDBOX_MEMORY, pids: config.VIBE_SANDBOX_PIDS, cpuSeconds: config.VIBE_SANDBOX_CPU_SECONDS } });
+  const sandbox: SandboxProvider = modal
+    ? modalProvider(config, logger)
+    : new LocalSandboxProvider({
+        appsDir: config.VIBE_APPS_DIR,
+        templateDir: TEMPLATE_DIR,
+        logger,
+        isolation: config.VIBE_ISOLATION,
+        limits: {
+          memoryMiB: config.VIBE_SANDBOX_MEMORY,
+          pids: config.VIBE_SANDBOX_PIDS,
+          cpuSeconds: config.VIBE_SANDBOX_CPU_SECONDS,
+        },
+      });
   const local = sandbox instanceof LocalSandboxProvider ? sandbox : undefined;
   if (overrides.shared && local && config.VIBE_ISOLATION !== 'none' && !local.isIsolated()) {
     await store.close();
@@ -65,13 +76,18 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       })
       .catch(async (err: unknown) => {
         await store.close();
-        throw new Error(`Modal did not answer (${err instanceof Error ? err.message : String(err)}). Check MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, or set VIBE_SANDBOX=local.`);
+        throw new Error(
+          `Modal did not answer (${err instanceof Error ? err.message : String(err)}). Check MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, or set VIBE_SANDBOX=local.`,
+        );
       });
   }
   const gateway = new AppGateway({
     logger,
     // The names links use; requests for any other Host (DNS rebinding) are refused.
-    allowedHosts: [config.VIBE_HOST.includes(':') ? `[${config.VIBE_HOST}]` : config.VIBE_HOST, ...(config.VIBE_PUBLIC_URL ? [new URL(config.VIBE_PUBLIC_URL).hostname] : [])],
+    allowedHosts: [
+      config.VIBE_HOST.includes(':') ? `[${config.VIBE_HOST}]` : config.VIBE_HOST,
+      ...(config.VIBE_PUBLIC_URL ? [new URL(config.VIBE_PUBLIC_URL).hostname] : []),
+    ],
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     resolve: async (appId) => {
@@ -91,17 +107,32 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   let publicUrl = '';
   try {
     const { port, host } = await gateway.listen(config.VIBE_PORT, config.VIBE_HOST);
-    publicUrl = (config.VIBE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+    publicUrl = (config.VIBE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+      /\/+$/,
+      '',
+    );
   } catch (err) {
     await store.close();
     throw err;
   }
   // Local: the gateway is the link. Modal: the live tunnel; the gateway link (which wakes the app) when there is none.
   const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal });
-  runtime = new AppRuntime({ provider: sandbox, store, logger, idleMs: config.VIBE_IDLE_TIMEOUT, maxRunning: config.VIBE_MAX_RUNNING, links });
+  runtime = new AppRuntime({
+    provider: sandbox,
+    store,
+    logger,
+    idleMs: config.VIBE_IDLE_TIMEOUT,
+    maxRunning: config.VIBE_MAX_RUNNING,
+    links,
+  });
   runtime.startSweeper();
   const bot = new VibeBot({ store, model, runtime, logger, statusIntervalMs: overrides.statusIntervalMs });
-  logger.info({ model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl }, model.offline ? 'using the offline sample model (no ANTHROPIC_API_KEY): apps come from built-in samples and cannot be edited' : `using Claude (${model.label})`);
+  logger.info(
+    { model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl },
+    model.offline
+      ? 'using the offline sample model (no ANTHROPIC_API_KEY): apps come from built-in samples and cannot be edited'
+      : `using Claude (${model.label})`,
+  );
   return {
     bot,
     store,
@@ -137,6 +168,13 @@ function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
 }
 
 async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {
-  if (!config.ANTHROPIC_API_KEY) return new OfflineSampleModel({ baseFiles: (await loadTemplate(TEMPLATE_DIR)).templateFiles });
-  return createClaudeModel({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL, model: config.VIBE_MODEL, templateDir: TEMPLATE_DIR, logger });
+  if (!config.ANTHROPIC_API_KEY)
+    return new OfflineSampleModel({ baseFiles: (await loadTemplate(TEMPLATE_DIR)).templateFiles });
+  return createClaudeModel({
+    apiKey: config.ANTHROPIC_API_KEY,
+    baseURL: config.ANTHROPIC_BASE_URL,
+    model: config.VIBE_MODEL,
+    templateDir: TEMPLATE_DIR,
+    logger,
+  });
 }

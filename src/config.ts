@@ -37,54 +37,84 @@ const optionalText = z
  * Every setting the bot reads, with its default. README's table is generated from
  * `settingsDoc` below.
  */
-export const configSchema = z.object({
-  ANTHROPIC_API_KEY: optionalText,
-  ANTHROPIC_BASE_URL: z.url().optional(),
-  VIBE_MODEL: z.string().min(1).default(DEFAULT_MODEL),
-  VIBE_STORE_URL: z
-    .string()
-    .default('sqlite://./data/vibe.sqlite')
-    .refine((s) => /^(sqlite|redis|rediss|postgres|postgresql|memory):/.test(s), {
-      message: 'must start with sqlite://, redis://, rediss://, postgres:// or memory://',
-    }),
-  VIBE_SANDBOX: z.enum(['local', 'modal']).optional(),
-  VIBE_APPS_DIR: z.string().min(1).default('./data/apps'),
-  VIBE_ISOLATION: z.enum(['auto', 'bwrap', 'none']).default('auto'),
-  VIBE_IDLE_TIMEOUT: duration('10m'),
-  VIBE_MAX_RUNNING: int(8, 1, 1000),
-  VIBE_HOST: z.string().min(1).default('127.0.0.1'),
-  VIBE_PORT: int(8787, 0, 65535),
-  VIBE_PUBLIC_URL: z.url().optional(),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  SLACK_BOT_TOKEN: optionalText.refine((s) => s === undefined || s.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
-  SLACK_SIGNING_SECRET: optionalText,
-  SLACK_APP_TOKEN: optionalText.refine((s) => s === undefined || s.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
-  SLACK_API_URL: z.url().optional(),
-  PORT: int(3000, 0, 65535),
-  DISCORD_TOKEN: optionalText,
-  DISCORD_APPLICATION_ID: optionalText.refine((s) => s === undefined || /^\d{5,25}$/.test(s), 'must be the numeric application id'),
-  DISCORD_GUILD_ID: optionalText.refine((s) => s === undefined || /^\d{5,25}$/.test(s), 'must be a numeric server (guild) id'),
-  DISCORD_API_URL: z.url().optional(),
-  MODAL_TOKEN_ID: optionalText,
-  MODAL_TOKEN_SECRET: optionalText,
-  VIBE_MODAL_APP: z.string().min(1).default('vibe-bot'),
-  VIBE_MODAL_IMAGE: z.string().min(1).default('vibe-sandbox-template'),
-  VIBE_SANDBOX_TIMEOUT: duration('1h'),
-  VIBE_SANDBOX_CPU: z.coerce.number().positive().max(64).default(1),
-  VIBE_SANDBOX_MEMORY: int(1024, 128, 65536),
-  VIBE_SANDBOX_PIDS: int(256, 32, 65536),
-  VIBE_SANDBOX_CPU_SECONDS: int(1800, 10, 10_000_000),
-}).superRefine((c, ctx) => {
-  if (Boolean(c.MODAL_TOKEN_ID) !== Boolean(c.MODAL_TOKEN_SECRET))
-    ctx.addIssue({ code: 'custom', path: [c.MODAL_TOKEN_ID ? 'MODAL_TOKEN_SECRET' : 'MODAL_TOKEN_ID'], message: 'set both MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (modal token new)' });
-  if (c.VIBE_SANDBOX === 'modal' && !c.MODAL_TOKEN_ID)
-    ctx.addIssue({ code: 'custom', path: ['VIBE_SANDBOX'], message: 'modal needs MODAL_TOKEN_ID and MODAL_TOKEN_SECRET' });
-  // Slack needs its bot token and one way to receive events; half a setup is a mistake, not "off".
-  if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET)
-    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'set it (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to go with SLACK_BOT_TOKEN' });
-  if (!c.SLACK_BOT_TOKEN && (c.SLACK_APP_TOKEN || c.SLACK_SIGNING_SECRET))
-    ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set' });
-});
+export const configSchema = z
+  .object({
+    ANTHROPIC_API_KEY: optionalText,
+    ANTHROPIC_BASE_URL: z.url().optional(),
+    VIBE_MODEL: z.string().min(1).default(DEFAULT_MODEL),
+    VIBE_STORE_URL: z
+      .string()
+      .default('sqlite://./data/vibe.sqlite')
+      .refine((s) => /^(sqlite|redis|rediss|postgres|postgresql|memory):/.test(s), {
+        message: 'must start with sqlite://, redis://, rediss://, postgres:// or memory://',
+      }),
+    VIBE_SANDBOX: z.enum(['local', 'modal']).optional(),
+    VIBE_APPS_DIR: z.string().min(1).default('./data/apps'),
+    VIBE_ISOLATION: z.enum(['auto', 'bwrap', 'none']).default('auto'),
+    VIBE_IDLE_TIMEOUT: duration('10m'),
+    VIBE_MAX_RUNNING: int(8, 1, 1000),
+    VIBE_HOST: z.string().min(1).default('127.0.0.1'),
+    VIBE_PORT: int(8787, 0, 65535),
+    VIBE_PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    SLACK_BOT_TOKEN: optionalText.refine(
+      (s) => s === undefined || s.startsWith('xoxb-'),
+      'must be a bot token (xoxb-…)',
+    ),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.refine(
+      (s) => s === undefined || s.startsWith('xapp-'),
+      'must be an app-level token (xapp-…)',
+    ),
+    SLACK_API_URL: z.url().optional(),
+    PORT: int(3000, 0, 65535),
+    DISCORD_TOKEN: optionalText,
+    DISCORD_APPLICATION_ID: optionalText.refine(
+      (s) => s === undefined || /^\d{5,25}$/.test(s),
+      'must be the numeric application id',
+    ),
+    DISCORD_GUILD_ID: optionalText.refine(
+      (s) => s === undefined || /^\d{5,25}$/.test(s),
+      'must be a numeric server (guild) id',
+    ),
+    DISCORD_API_URL: z.url().optional(),
+    MODAL_TOKEN_ID: optionalText,
+    MODAL_TOKEN_SECRET: optionalText,
+    VIBE_MODAL_APP: z.string().min(1).default('vibe-bot'),
+    VIBE_MODAL_IMAGE: z.string().min(1).default('vibe-sandbox-template'),
+    VIBE_SANDBOX_TIMEOUT: duration('1h'),
+    VIBE_SANDBOX_CPU: z.coerce.number().positive().max(64).default(1),
+    VIBE_SANDBOX_MEMORY: int(1024, 128, 65536),
+    VIBE_SANDBOX_PIDS: int(256, 32, 65536),
+    VIBE_SANDBOX_CPU_SECONDS: int(1800, 10, 10_000_000),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.MODAL_TOKEN_ID) !== Boolean(c.MODAL_TOKEN_SECRET))
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.MODAL_TOKEN_ID ? 'MODAL_TOKEN_SECRET' : 'MODAL_TOKEN_ID'],
+        message: 'set both MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (modal token new)',
+      });
+    if (c.VIBE_SANDBOX === 'modal' && !c.MODAL_TOKEN_ID)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VIBE_SANDBOX'],
+        message: 'modal needs MODAL_TOKEN_ID and MODAL_TOKEN_SECRET',
+      });
+    // Slack needs its bot token and one way to receive events; half a setup is a mistake, not "off".
+    if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'set it (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to go with SLACK_BOT_TOKEN',
+      });
+    if (!c.SLACK_BOT_TOKEN && (c.SLACK_APP_TOKEN || c.SLACK_SIGNING_SECRET))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_BOT_TOKEN'],
+        message: 'is required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set',
+      });
+  });
 
 /** The settings, with VIBE_SANDBOX resolved: Modal when its tokens are set, else local. */
 export type Config = Omit<z.infer<typeof configSchema>, 'VIBE_SANDBOX'> & { VIBE_SANDBOX: 'local' | 'modal' };
@@ -95,37 +125,111 @@ export type Config = Omit<z.infer<typeof configSchema>, 'VIBE_SANDBOX'> & { VIBE
  * checks that it is there as generated; a setting without a row here does not compile.
  */
 export const settingsDoc: Record<keyof Config, { default: string; meaning: string }> = {
-  ANTHROPIC_API_KEY: { default: "(unset)", meaning: "Claude API key. Unset: the offline sample model answers (no edits)." },
-  ANTHROPIC_BASE_URL: { default: "(unset)", meaning: "Messages API base URL (proxies, tests)." },
-  VIBE_MODEL: { default: "`claude-sonnet-4-6`", meaning: "Claude model that writes the apps." },
-  VIBE_STORE_URL: { default: "`sqlite://./data/vibe.sqlite`", meaning: "Where apps and versions live: `sqlite://FILE`, `redis://…`, `postgres://…`, `memory://`." },
-  VIBE_SANDBOX: { default: "`local`, or `modal` when Modal tokens are set", meaning: "Sandbox host: `local` (Vite processes on this machine) or `modal`." },
-  VIBE_APPS_DIR: { default: "`./data/apps`", meaning: "Working folders of unisolated local sandboxes (`VIBE_ISOLATION=none`; a cache, the store is the truth). Isolated sandboxes write nothing to disk." },
-  VIBE_ISOLATION: { default: "`auto`", meaning: "Local sandboxes: `auto` (bubblewrap when it works here), `bwrap` (required), `none` (no isolation: accept the risk). On Slack or Discord, `auto` without a working bubblewrap refuses to start." },
-  VIBE_IDLE_TIMEOUT: { default: "`10m`", meaning: "A sandbox nobody used for this long is stopped; the next visit wakes it (`90s`, `10m`, `1h`). On Modal also the sandbox's `idleTimeoutMs`." },
-  VIBE_MAX_RUNNING: { default: "`8`", meaning: "At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a \"busy, retry\" page." },
-  VIBE_HOST: { default: "`127.0.0.1`", meaning: "Address the app gateway listens on." },
-  VIBE_PORT: { default: "`8787`", meaning: "Port of the app gateway that serves every app link (`0` = any free port)." },
-  VIBE_PUBLIC_URL: { default: "`http://VIBE_HOST:VIBE_PORT`", meaning: "Base of the links the bot posts (set it when a tunnel or proxy fronts the gateway)." },
-  LOG_LEVEL: { default: "`info`", meaning: "pino log level. In the interactive terminal only warnings reach the screen; the rest goes to `./data/vibe.log`." },
-  SLACK_BOT_TOKEN: { default: "(unset)", meaning: "Slack bot token (`xoxb-…`). With it, and one of the next two, the bot runs on Slack." },
-  SLACK_APP_TOKEN: { default: "(unset)", meaning: "Slack Socket Mode (`xapp-…`, scope `connections:write`): no public URL needed." },
-  SLACK_SIGNING_SECRET: { default: "(unset)", meaning: "Slack HTTP mode: verifies requests to `PORT`/slack/events." },
-  SLACK_API_URL: { default: "Slack's", meaning: "Web API base URL (emulators, tests), e.g. `http://127.0.0.1:3001/api/`." },
-  PORT: { default: "`3000`", meaning: "Slack HTTP mode: port of `/slack/events`." },
-  DISCORD_TOKEN: { default: "(unset)", meaning: "Discord bot token. With it the bot runs on Discord (gateway)." },
-  DISCORD_APPLICATION_ID: { default: "(unset)", meaning: "Discord application id (`npm run discord:register` needs it)." },
-  DISCORD_GUILD_ID: { default: "(unset)", meaning: "Register `/vibe` in this server only (instant) instead of globally." },
-  DISCORD_API_URL: { default: "Discord's", meaning: "REST base URL (emulators, tests), e.g. `http://127.0.0.1:4000/api`." },
-  MODAL_TOKEN_ID: { default: "(unset)", meaning: "Modal token id (`modal token new`). With the secret, sandboxes run on Modal. `MODAL_SERVER_URL` (read by the SDK) points it elsewhere (tests)." },
-  MODAL_TOKEN_SECRET: { default: "(unset)", meaning: "Modal token secret." },
-  VIBE_MODAL_APP: { default: "`vibe-bot`", meaning: "Modal app the sandboxes belong to." },
-  VIBE_MODAL_IMAGE: { default: "`vibe-sandbox-template`", meaning: "Name of the published sandbox image (`npm run modal:image`)." },
-  VIBE_SANDBOX_TIMEOUT: { default: "`1h`", meaning: "Modal: hard lifetime of a sandbox; a later change or visit starts a new one." },
-  VIBE_SANDBOX_CPU: { default: "`1`", meaning: "Modal: CPU cores reserved per sandbox." },
-  VIBE_SANDBOX_MEMORY: { default: "`1024`", meaning: "Memory per sandbox, MiB: Modal's reservation; local sandboxes: a cgroup limit where the bot can make one, Node's heap at half of it." },
-  VIBE_SANDBOX_PIDS: { default: "`256`", meaning: "Local sandboxes: processes and threads per sandbox (a cgroup limit where the bot can make one)." },
-  VIBE_SANDBOX_CPU_SECONDS: { default: "`1800`", meaning: "Local sandboxes: CPU seconds each process may use (`RLIMIT_CPU`); a runaway is killed, the app wakes again on the next visit." },
+  ANTHROPIC_API_KEY: {
+    default: '(unset)',
+    meaning: 'Claude API key. Unset: the offline sample model answers (no edits).',
+  },
+  ANTHROPIC_BASE_URL: { default: '(unset)', meaning: 'Messages API base URL (proxies, tests).' },
+  VIBE_MODEL: { default: '`claude-sonnet-4-6`', meaning: 'Claude model that writes the apps.' },
+  VIBE_STORE_URL: {
+    default: '`sqlite://./data/vibe.sqlite`',
+    meaning: 'Where apps and versions live: `sqlite://FILE`, `redis://…`, `postgres://…`, `memory://`.',
+  },
+  VIBE_SANDBOX: {
+    default: '`local`, or `modal` when Modal tokens are set',
+    meaning: 'Sandbox host: `local` (Vite processes on this machine) or `modal`.',
+  },
+  VIBE_APPS_DIR: {
+    default: '`./data/apps`',
+    meaning:
+      'Working folders of unisolated local sandboxes (`VIBE_ISOLATION=none`; a cache, the store is the truth). Isolated sandboxes write nothing to disk.',
+  },
+  VIBE_ISOLATION: {
+    default: '`auto`',
+    meaning:
+      'Local sandboxes: `auto` (bubblewrap when it works here), `bwrap` (required), `none` (no isolation: accept the risk). On Slack or Discord, `auto` without a working bubblewrap refuses to start.',
+  },
+  VIBE_IDLE_TIMEOUT: {
+    default: '`10m`',
+    meaning:
+      "A sandbox nobody used for this long is stopped; the next visit wakes it (`90s`, `10m`, `1h`). On Modal also the sandbox's `idleTimeoutMs`.",
+  },
+  VIBE_MAX_RUNNING: {
+    default: '`8`',
+    meaning:
+      'At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a "busy, retry" page.',
+  },
+  VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
+  VIBE_PORT: {
+    default: '`8787`',
+    meaning: 'Port of the app gateway that serves every app link (`0` = any free port).',
+  },
+  VIBE_PUBLIC_URL: {
+    default: '`http://VIBE_HOST:VIBE_PORT`',
+    meaning: 'Base of the links the bot posts (set it when a tunnel or proxy fronts the gateway).',
+  },
+  LOG_LEVEL: {
+    default: '`info`',
+    meaning:
+      'pino log level. In the interactive terminal only warnings reach the screen; the rest goes to `./data/vibe.log`.',
+  },
+  SLACK_BOT_TOKEN: {
+    default: '(unset)',
+    meaning: 'Slack bot token (`xoxb-…`). With it, and one of the next two, the bot runs on Slack.',
+  },
+  SLACK_APP_TOKEN: {
+    default: '(unset)',
+    meaning: 'Slack Socket Mode (`xapp-…`, scope `connections:write`): no public URL needed.',
+  },
+  SLACK_SIGNING_SECRET: { default: '(unset)', meaning: 'Slack HTTP mode: verifies requests to `PORT`/slack/events.' },
+  SLACK_API_URL: {
+    default: "Slack's",
+    meaning: 'Web API base URL (emulators, tests), e.g. `http://127.0.0.1:3001/api/`.',
+  },
+  PORT: { default: '`3000`', meaning: 'Slack HTTP mode: port of `/slack/events`.' },
+  DISCORD_TOKEN: { default: '(unset)', meaning: 'Discord bot token. With it the bot runs on Discord (gateway).' },
+  DISCORD_APPLICATION_ID: {
+    default: '(unset)',
+    meaning: 'Discord application id (`npm run discord:register` needs it).',
+  },
+  DISCORD_GUILD_ID: {
+    default: '(unset)',
+    meaning: 'Register `/vibe` in this server only (instant) instead of globally.',
+  },
+  DISCORD_API_URL: {
+    default: "Discord's",
+    meaning: 'REST base URL (emulators, tests), e.g. `http://127.0.0.1:4000/api`.',
+  },
+  MODAL_TOKEN_ID: {
+    default: '(unset)',
+    meaning:
+      'Modal token id (`modal token new`). With the secret, sandboxes run on Modal. `MODAL_SERVER_URL` (read by the SDK) points it elsewhere (tests).',
+  },
+  MODAL_TOKEN_SECRET: { default: '(unset)', meaning: 'Modal token secret.' },
+  VIBE_MODAL_APP: { default: '`vibe-bot`', meaning: 'Modal app the sandboxes belong to.' },
+  VIBE_MODAL_IMAGE: {
+    default: '`vibe-sandbox-template`',
+    meaning: 'Name of the published sandbox image (`npm run modal:image`).',
+  },
+  VIBE_SANDBOX_TIMEOUT: {
+    default: '`1h`',
+    meaning: 'Modal: hard lifetime of a sandbox; a later change or visit starts a new one.',
+  },
+  VIBE_SANDBOX_CPU: { default: '`1`', meaning: 'Modal: CPU cores reserved per sandbox.' },
+  VIBE_SANDBOX_MEMORY: {
+    default: '`1024`',
+    meaning:
+      "Memory per sandbox, MiB: Modal's reservation; local sandboxes: a cgroup limit where the bot can make one, Node's heap at half of it.",
+  },
+  VIBE_SANDBOX_PIDS: {
+    default: '`256`',
+    meaning: 'Local sandboxes: processes and threads per sandbox (a cgroup limit where the bot can make one).',
+  },
+  VIBE_SANDBOX_CPU_SECONDS: {
+    default: '`1800`',
+    meaning:
+      'Local sandboxes: CPU seconds each process may use (`RLIMIT_CPU`); a runaway is killed, the app wakes again on the next visit.',
+  },
 };
 
 /** The settings table as it stands in README.md, generated from settingsDoc. */
@@ -146,14 +250,28 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env
 
 /** Validates every setting at once; throws one ConfigError listing each bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, blankToUndefined(env[k])])) as Record<string, string | undefined>;
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, blankToUndefined(env[k])])) as Record<
+    string,
+    string | undefined
+  >;
   const result = configSchema.safeParse(known);
-  if (result.success) return { ...result.data, VIBE_SANDBOX: result.data.VIBE_SANDBOX ?? (result.data.MODAL_TOKEN_ID ? 'modal' : 'local') };
+  if (result.success)
+    return {
+      ...result.data,
+      VIBE_SANDBOX: result.data.VIBE_SANDBOX ?? (result.data.MODAL_TOKEN_ID ? 'modal' : 'local'),
+    };
   const lines = result.error.issues.map((i) => {
     const name = String(i.path[0] ?? '?');
     const value = known[name];
     // Never echo a secret: tokens not at all, URLs (which may hold a password) redacted.
-    const shown = value === undefined ? '' : /TOKEN|SECRET|KEY/.test(name) ? '=(hidden)' : /URL/.test(name) ? `=${JSON.stringify(redactUrl(value))}` : `=${JSON.stringify(value)}`;
+    const shown =
+      value === undefined
+        ? ''
+        : /TOKEN|SECRET|KEY/.test(name)
+          ? '=(hidden)'
+          : /URL/.test(name)
+            ? `=${JSON.stringify(redactUrl(value))}`
+            : `=${JSON.stringify(value)}`;
     return `  ${name}${shown}: ${i.message}`;
   });
   throw new ConfigError(`Invalid settings (fix them in the environment or .env):\n${lines.join('\n')}`);

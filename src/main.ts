@@ -29,7 +29,9 @@ async function main(): Promise<number> {
     process.exit(0);
   };
   // A bug in one request must not take every app and conversation down with it: log it loudly.
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (a bug): the bot keeps running'));
+  process.on('unhandledRejection', (err) =>
+    logger.error({ err }, 'unhandled rejection (a bug): the bot keeps running'),
+  );
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
@@ -38,24 +40,38 @@ async function main(): Promise<number> {
     const slack = await startSlack({
       bot: app.bot,
       logger,
-      settings: { botToken: config.SLACK_BOT_TOKEN, signingSecret: config.SLACK_SIGNING_SECRET, appToken: config.SLACK_APP_TOKEN, apiUrl: config.SLACK_API_URL, port: config.PORT },
+      settings: {
+        botToken: config.SLACK_BOT_TOKEN,
+        signingSecret: config.SLACK_SIGNING_SECRET,
+        appToken: config.SLACK_APP_TOKEN,
+        apiUrl: config.SLACK_API_URL,
+        port: config.PORT,
+      },
     });
     closers.push(() => slack.stop());
     platforms.push(`Slack (${slack.mode === 'socket' ? 'Socket Mode' : `HTTP mode, :${slack.port}/slack/events`})`);
   }
   if (config.DISCORD_TOKEN && !shellOnly) {
-    const discord = await startDiscord({ bot: app.bot, logger, settings: { token: config.DISCORD_TOKEN, apiUrl: config.DISCORD_API_URL } });
+    const discord = await startDiscord({
+      bot: app.bot,
+      logger,
+      settings: { token: config.DISCORD_TOKEN, apiUrl: config.DISCORD_API_URL },
+    });
     closers.push(() => discord.stop());
     platforms.push(`Discord (as ${discord.client.user?.tag ?? 'the bot'})`);
   }
   if (platforms.length > 0) {
-    process.stderr.write(`vibe-bot is on ${platforms.join(' and ')}; model: ${app.model.label}; app links at ${app.publicUrl}/apps/<id>/. Ctrl-C stops it.\n`);
+    process.stderr.write(
+      `vibe-bot is on ${platforms.join(' and ')}; model: ${app.model.label}; app links at ${app.publicUrl}/apps/<id>/. Ctrl-C stops it.\n`,
+    );
     await new Promise<never>(() => undefined); // runs until a signal
   }
 
   // With no platform credentials the terminal chat is the bot's home (Hubot's "shell" adapter idea).
   const banner = [
-    shellOnly ? 'vibe-bot: terminal chat (shell adapter).' : 'vibe-bot: no Slack or Discord credentials are set, so this is the terminal chat (shell adapter).',
+    shellOnly
+      ? 'vibe-bot: terminal chat (shell adapter).'
+      : 'vibe-bot: no Slack or Discord credentials are set, so this is the terminal chat (shell adapter).',
     app.model.offline
       ? 'Model: offline sample model (no ANTHROPIC_API_KEY): /vibe answers with built-in sample apps, which cannot be edited.'
       : `Model: ${app.model.label} (Claude).`,
@@ -75,7 +91,10 @@ function makeLogger(config: Config, toStderr: boolean): pino.Logger {
     { level: config.LOG_LEVEL },
     pino.multistream([
       { level: 'warn', stream: pino.destination(2) },
-      { level: config.LOG_LEVEL === 'silent' ? 'fatal' : config.LOG_LEVEL, stream: pino.destination({ dest: LOG_FILE, mkdir: true, sync: true }) },
+      {
+        level: config.LOG_LEVEL === 'silent' ? 'fatal' : config.LOG_LEVEL,
+        stream: pino.destination({ dest: LOG_FILE, mkdir: true, sync: true }),
+      },
     ]),
   );
 }
@@ -87,7 +106,9 @@ main().then(
       process.stderr.write(`vibe-bot will not start: ${err.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`vibe-bot could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `vibe-bot could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -17,15 +17,21 @@ export interface Library {
   use: string;
 }
 
-const libraryEntry = z.object({ name: z.string().min(1), version: z.string().default(''), use: z.string().default('') });
+const libraryEntry = z.object({
+  name: z.string().min(1),
+  version: z.string().default(''),
+  use: z.string().default(''),
+});
 const libraryDetail = z.union([z.string(), z.object({ version: z.string().default(''), use: z.string().default('') })]);
 // Accepted shapes: [{name, version, use}], {libraries: [...]}, or {"name": {version, use} | "version"}.
 const librariesFile = z.union([
   z.array(libraryEntry),
   z.object({ libraries: z.array(libraryEntry) }).transform((o) => o.libraries),
-  z.record(z.string(), libraryDetail).transform((rec) =>
-    Object.entries(rec).map(([name, d]) => (typeof d === 'string' ? { name, version: d, use: '' } : { name, ...d })),
-  ),
+  z
+    .record(z.string(), libraryDetail)
+    .transform((rec) =>
+      Object.entries(rec).map(([name, d]) => (typeof d === 'string' ? { name, version: d, use: '' } : { name, ...d })),
+    ),
 ]);
 
 /** The packages an app may import: `<templateDir>/libraries.json`, validated. */

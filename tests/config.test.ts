@@ -25,13 +25,25 @@ describe('config', () => {
   it('lists every bad variable in one readable message', () => {
     let err: unknown;
     try {
-      loadConfig({ VIBE_PORT: 'eighty', VIBE_IDLE_TIMEOUT: 'soon', VIBE_STORE_URL: 'mysql://x', LOG_LEVEL: 'loud', VIBE_MODEL: 'claude-opus-4-1' });
+      loadConfig({
+        VIBE_PORT: 'eighty',
+        VIBE_IDLE_TIMEOUT: 'soon',
+        VIBE_STORE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        VIBE_MODEL: 'claude-opus-4-1',
+      });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const name of ['VIBE_PORT="eighty"', 'VIBE_IDLE_TIMEOUT="soon"', 'VIBE_STORE_URL="mysql://x"', 'LOG_LEVEL="loud"']) expect(msg).toContain(name);
+    for (const name of [
+      'VIBE_PORT="eighty"',
+      'VIBE_IDLE_TIMEOUT="soon"',
+      'VIBE_STORE_URL="mysql://x"',
+      'LOG_LEVEL="loud"',
+    ])
+      expect(msg).toContain(name);
     expect(msg).not.toContain('VIBE_MODEL');
     expect(msg.split('\n')).toHaveLength(5);
   });
@@ -61,7 +73,9 @@ describe('config', () => {
     expect(redactUrl('redis://:s3cret@127.0.0.1:6379/0')).toBe('redis://:***@127.0.0.1:6379/0');
     expect(redactUrl('postgres://bob:p@ss@db:5432/x')).not.toMatch(/p@ss|ss@db/);
     expect(redactUrl('postgres://bob:p@ss@db:5432/x')).toContain('bob:***@');
-    expect(redactUrl('postgres://db/x?sslmode=require&password=hunter2&authToken=abc')).toBe('postgres://db/x?sslmode=require&password=***&authToken=***');
+    expect(redactUrl('postgres://db/x?sslmode=require&password=hunter2&authToken=abc')).toBe(
+      'postgres://db/x?sslmode=require&password=***&authToken=***',
+    );
     expect(redactUrl('sqlite://./data/vibe.sqlite')).toBe('sqlite://./data/vibe.sqlite');
     expect(redactUrl('not a url with secret')).toBe('(hidden)');
     expect(redactUrl('redis://user:pw@[::1')).toBe('redis://(unparseable, hidden)');
@@ -79,7 +93,9 @@ describe('config', () => {
 
 describe('Slack settings', () => {
   it('needs a bot token with a way to receive events, and never echoes a secret', () => {
-    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET=?.*set it \(HTTP mode\) or SLACK_APP_TOKEN/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(
+      /SLACK_SIGNING_SECRET=?.*set it \(HTTP mode\) or SLACK_APP_TOKEN/,
+    );
     expect(() => loadConfig({ SLACK_APP_TOKEN: 'xapp-1' })).toThrow(/SLACK_BOT_TOKEN: is required/);
     let msg = '';
     try {
@@ -89,7 +105,10 @@ describe('Slack settings', () => {
     }
     expect(msg).toContain('SLACK_BOT_TOKEN=(hidden): must be a bot token');
     expect(msg).not.toContain('super-secret');
-    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toMatchObject({ SLACK_APP_TOKEN: 'xapp-1', PORT: 3000 });
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toMatchObject({
+      SLACK_APP_TOKEN: 'xapp-1',
+      PORT: 3000,
+    });
   });
 });
 
@@ -98,7 +117,9 @@ describe('sandbox host', () => {
     expect(loadConfig({}).VIBE_SANDBOX).toBe('local');
     const modal = loadConfig({ MODAL_TOKEN_ID: 'ak-1', MODAL_TOKEN_SECRET: 'as-1' });
     expect(modal).toMatchObject({ VIBE_SANDBOX: 'modal', VIBE_MODAL_APP: 'vibe-bot', VIBE_SANDBOX_TIMEOUT: 3_600_000 });
-    expect(loadConfig({ MODAL_TOKEN_ID: 'ak-1', MODAL_TOKEN_SECRET: 'as-1', VIBE_SANDBOX: 'local' }).VIBE_SANDBOX).toBe('local');
+    expect(loadConfig({ MODAL_TOKEN_ID: 'ak-1', MODAL_TOKEN_SECRET: 'as-1', VIBE_SANDBOX: 'local' }).VIBE_SANDBOX).toBe(
+      'local',
+    );
     expect(() => loadConfig({ MODAL_TOKEN_ID: 'ak-1' })).toThrow(/MODAL_TOKEN_SECRET.*set both/);
     expect(() => loadConfig({ VIBE_SANDBOX: 'modal' })).toThrow(/VIBE_SANDBOX="modal": modal needs MODAL_TOKEN_ID/);
   });

@@ -1,4 +1,8 @@
-import { SlashCommandBuilder, type ChatInputCommandInteraction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import {
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
 import { createCommand, type Command } from '../../src/core/commands.ts';
 
 // Discord cannot mix a bare option with subcommands, so `/vibe` has subcommands only:
@@ -12,7 +16,13 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
       s
         .setName('create')
         .setDescription('Build a new app')
-        .addStringOption((o) => o.setName('prompt').setDescription('What to build, e.g. a pomodoro timer with a dark theme').setRequired(true).setMaxLength(4000)),
+        .addStringOption((o) =>
+          o
+            .setName('prompt')
+            .setDescription('What to build, e.g. a pomodoro timer with a dark theme')
+            .setRequired(true)
+            .setMaxLength(4000),
+        ),
     )
     .addSubcommand((s) => s.setName('gallery').setDescription("This channel's apps, newest first"))
     .addSubcommand((s) => s.setName('mine').setDescription('Your own apps, in every channel of this server'))
@@ -23,7 +33,9 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
       s
         .setName('restore')
         .setDescription('Make an earlier version current again (owner or Manage Messages)')
-        .addIntegerOption((o) => o.setName('version').setDescription('Version number').setRequired(true).setMinValue(1)),
+        .addIntegerOption((o) =>
+          o.setName('version').setDescription('Version number').setRequired(true).setMinValue(1),
+        ),
     )
     .addSubcommand((s) => s.setName('delete').setDescription('Delete the app (its owner)'))
     .toJSON();

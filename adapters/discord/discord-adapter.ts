@@ -1,4 +1,14 @@
-import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message } from 'discord.js';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  PermissionFlagsBits,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type Message,
+} from 'discord.js';
 import type { Logger } from '../../src/core/ports.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { Actor, MessageRef } from '../../src/core/ports.ts';
@@ -25,7 +35,11 @@ export interface RunningDiscord {
  * Runs the bot on Discord with discord.js: `/vibe` subcommands, thread messages, and buttons.
  * Interactions are deferred at once (Discord's 3-second deadline) and answered in the background.
  */
-export async function startDiscord(opts: { bot: VibeBot; settings: DiscordSettings; logger: Logger }): Promise<RunningDiscord> {
+export async function startDiscord(opts: {
+  bot: VibeBot;
+  settings: DiscordSettings;
+  logger: Logger;
+}): Promise<RunningDiscord> {
   const { bot, settings, logger } = opts;
   const client = new Client({
     // MessageContent is privileged: without it, thread messages arrive with empty text.
@@ -48,7 +62,12 @@ export async function startDiscord(opts: { bot: VibeBot; settings: DiscordSettin
     const cmd = commandFromInteraction(it);
     const deferred = cmd.kind === 'create' ? 'public' : 'ephemeral';
     await it.deferReply(deferred === 'ephemeral' ? { flags: MessageFlags.Ephemeral } : {});
-    const conv = new DiscordConversation({ rest: client.rest, guild: it.guildId ?? 'dm', channel: it.channelId, interaction: { it, deferred } });
+    const conv = new DiscordConversation({
+      rest: client.rest,
+      guild: it.guildId ?? 'dm',
+      channel: it.channelId,
+      interaction: { it, deferred },
+    });
     await bot.dispatch(context(it, conv), cmd);
     await conv.finish();
   }
@@ -56,12 +75,20 @@ export async function startDiscord(opts: { bot: VibeBot; settings: DiscordSettin
   async function onButton(it: ButtonInteraction): Promise<void> {
     const { action, value } = parseCustomId(it.customId)!;
     const guild = it.guildId ?? 'dm';
-    const source: MessageRef = { id: messageKey(guild, it.channelId, it.message.id), channelId: channelKey(guild, it.channelId) };
+    const source: MessageRef = {
+      id: messageKey(guild, it.channelId, it.message.id),
+      channelId: channelKey(guild, it.channelId),
+    };
     // Paging rewrites the gallery in place; every other button answers privately.
     const deferred = action === 'gallery' || action === 'mine' ? 'update' : 'ephemeral';
     if (deferred === 'update') await it.deferUpdate();
     else await it.deferReply({ flags: MessageFlags.Ephemeral });
-    const conv = new DiscordConversation({ rest: client.rest, guild, channel: it.channelId, interaction: { it, deferred, source } });
+    const conv = new DiscordConversation({
+      rest: client.rest,
+      guild,
+      channel: it.channelId,
+      interaction: { it, deferred, source },
+    });
     await bot.action({ ...context(it, conv), source }, action, value);
     await conv.finish();
   }
@@ -72,8 +99,20 @@ export async function startDiscord(opts: { bot: VibeBot; settings: DiscordSettin
     if (!m.inGuild() || !m.channel.isThread()) return;
     const guild = m.guildId;
     const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId });
-    const actor: Actor = { id: userKey(guild, m.author.id), name: m.member?.displayName ?? m.author.username, isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)) };
-    const ctx: ChatContext = { conv, actor, channelId: channelKey(guild, m.channel.parentId ?? m.channelId), threadId: channelKey(guild, m.channelId), usage: DISCORD_USAGE, eventId: `discord:message:${m.id}`, fromBot: m.author.bot || m.system };
+    const actor: Actor = {
+      id: userKey(guild, m.author.id),
+      name: m.member?.displayName ?? m.author.username,
+      isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)),
+    };
+    const ctx: ChatContext = {
+      conv,
+      actor,
+      channelId: channelKey(guild, m.channel.parentId ?? m.channelId),
+      threadId: channelKey(guild, m.channelId),
+      usage: DISCORD_USAGE,
+      eventId: `discord:message:${m.id}`,
+      fromBot: m.author.bot || m.system,
+    };
     await bot.threadMessage(ctx, m.content);
   }
 
@@ -88,7 +127,13 @@ export async function startDiscord(opts: { bot: VibeBot; settings: DiscordSettin
       name: it.inCachedGuild() ? it.member.displayName : it.user.username,
       isManager: Boolean(it.memberPermissions?.has(PermissionFlagsBits.ManageMessages)),
     };
-    return { conv, actor, channelId: channelKey(guild, parent ?? it.channelId), threadId: inThread ? channelKey(guild, it.channelId) : undefined, usage: DISCORD_USAGE };
+    return {
+      conv,
+      actor,
+      channelId: channelKey(guild, parent ?? it.channelId),
+      threadId: inThread ? channelKey(guild, it.channelId) : undefined,
+      usage: DISCORD_USAGE,
+    };
   }
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));

@@ -1,4 +1,11 @@
-import { MessageFlags, Routes, type APIMessage, type ButtonInteraction, type ChatInputCommandInteraction, type REST } from 'discord.js';
+import {
+  MessageFlags,
+  Routes,
+  type APIMessage,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type REST,
+} from 'discord.js';
 import type { Card, Conversation, MessageRef } from '../../src/core/ports.ts';
 import { channelKey, messageKey, parseKey } from './discord-ids.ts';
 import { renderDiscordMessage } from './render-discord.ts';
@@ -38,13 +45,16 @@ export class DiscordConversation implements Conversation {
       this.original = { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel) };
       return this.original;
     }
-    const msg = (await this.place.rest.post(Routes.channelMessages(channel), { body: renderDiscordMessage(card) })) as APIMessage;
+    const msg = (await this.place.rest.post(Routes.channelMessages(channel), {
+      body: renderDiscordMessage(card),
+    })) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel) };
   }
 
   async update(ref: MessageRef, card: Card): Promise<void> {
     const { interaction } = this.place;
-    const isOriginal = ref.id === this.original?.id || (interaction?.deferred === 'update' && ref.id === interaction.source?.id);
+    const isOriginal =
+      ref.id === this.original?.id || (interaction?.deferred === 'update' && ref.id === interaction.source?.id);
     if (interaction && isOriginal && this.tokenFresh()) {
       try {
         await interaction.it.editReply(renderDiscordMessage(card));
@@ -60,14 +70,18 @@ export class DiscordConversation implements Conversation {
 
   async reply(threadId: string, card: Card): Promise<MessageRef> {
     const { guild, channel } = parseKey(threadId);
-    const msg = (await this.place.rest.post(Routes.channelMessages(channel), { body: renderDiscordMessage(card) })) as APIMessage;
+    const msg = (await this.place.rest.post(Routes.channelMessages(channel), {
+      body: renderDiscordMessage(card),
+    })) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel), threadId };
   }
 
   /** A public thread started from the message; its id is the thread channel's id. */
   async startThread(ref: MessageRef, name: string): Promise<string> {
     const { guild, channel, message } = parseKey(ref.id);
-    const thread = (await this.place.rest.post(Routes.threads(channel, message!), { body: { name: name.slice(0, 100) || 'vibe app', auto_archive_duration: 10080 } })) as { id: string };
+    const thread = (await this.place.rest.post(Routes.threads(channel, message!), {
+      body: { name: name.slice(0, 100) || 'vibe app', auto_archive_duration: 10080 },
+    })) as { id: string };
     return channelKey(guild, thread.id);
   }
 

@@ -43,6 +43,7 @@ export function renderDiscordMessage(card: Card): DiscordMessageBody {
   const appLink = card.meta?.state === 'live' ? card.meta.url : undefined;
   if (appLink) main.url = appLink;
   if (card.footer) main.footer = { text: clip(card.footer, LIMITS.footer) };
+  if (card.image?.url) main.image = { url: card.image.url };
   if (Object.keys(main).length > 0) embeds.push(main);
   const buttons: APIButtonComponent[] = [...linkButtons(card.links)];
   for (const item of card.items ?? []) {
@@ -50,8 +51,9 @@ export function renderDiscordMessage(card: Card): DiscordMessageBody {
     if (item.text) e.description = clip(safe(item.text), LIMITS.description);
     if (item.fields?.length) e.fields = renderFields(item.fields);
     if (item.meta?.url) e.url = item.meta.url;
-    const thread = item.links?.find((l) => l.label === 'Thread');
-    if (thread) e.fields = [...(e.fields ?? []), { name: 'Thread', value: clip(thread.url, LIMITS.fieldValue), inline: true }];
+    const thread = item.links?.find((l) => l.kind === 'thread');
+    if (thread)
+      e.fields = [...(e.fields ?? []), { name: 'Thread', value: clip(thread.url, LIMITS.fieldValue), inline: true }];
     embeds.push(e);
   }
   buttons.push(...actionButtons(card.actions));
@@ -62,7 +64,11 @@ function renderFields(fields: NonNullable<Card['fields']>): NonNullable<APIEmbed
   return fields.slice(0, LIMITS.fields).map((f) => {
     // Mentions inside embeds never notify, so the owner can be a real mention.
     const user = f.userId ? discordUserId(f.userId) : undefined;
-    return { name: clip(safe(f.label), LIMITS.fieldName), value: clip(user ? `<@${user}>` : safe(f.value) || '-', LIMITS.fieldValue), inline: true };
+    return {
+      name: clip(safe(f.label), LIMITS.fieldName),
+      value: clip(user ? `<@${user}>` : safe(f.value) || '-', LIMITS.fieldValue),
+      inline: true,
+    };
   });
 }
 
@@ -101,7 +107,12 @@ function capEmbeds(embeds: APIEmbed[]): APIEmbed[] {
 }
 
 export function embedSize(e: APIEmbed): number {
-  return (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+  return (
+    (e.title?.length ?? 0) +
+    (e.description?.length ?? 0) +
+    (e.footer?.text.length ?? 0) +
+    (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
 }
 
 /** "vibe:gallery:abc" -> { action: 'gallery', value: 'abc' }; undefined for foreign ids. */

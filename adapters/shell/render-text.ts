@@ -1,4 +1,5 @@
 import type { Card } from '../../src/core/ports.ts';
+import { parseRestoreValue } from '../../src/core/actions.ts';
 
 /** A card as terminal lines. Buttons become the text command that does the same thing. */
 export function renderCardText(card: Card): string[] {
@@ -7,11 +8,13 @@ export function renderCardText(card: Card): string[] {
   if (card.text) lines.push(...card.text.split('\n'));
   if (card.fields?.length) lines.push(card.fields.map((f) => `${f.label}: ${f.value}`).join(' · '));
   for (const l of card.links ?? []) lines.push(`${l.label}: ${l.url}`);
+  if (card.image) lines.push(`Image (${card.image.alt}): ${card.image.path ?? card.image.url}`);
   for (const item of card.items ?? []) {
     const [first = '', ...rest] = renderCardText(item);
     lines.push(`  • ${first.replace(/^\*\*(.*)\*\*$/, '$1')}`, ...rest.map((r) => `    ${r}`));
   }
-  if (card.actions?.length) lines.push(card.actions.map((a) => `[${a.label}: ${commandFor(a.action, a.value)}]`).join(' '));
+  if (card.actions?.length)
+    lines.push(card.actions.map((a) => `[${a.label}: ${commandFor(a.action, a.value)}]`).join(' '));
   if (card.footer) lines.push(`(${card.footer})`);
   return lines;
 }
@@ -24,8 +27,8 @@ export function commandFor(action: string, value: string): string {
     case 'mine':
       return `/vibe mine ${value}`;
     case 'restore': {
-      const [appId, n] = value.split(':');
-      return `/vibe restore ${n} ${appId}`;
+      const { appId, version } = parseRestoreValue(value);
+      return `/vibe restore ${version} ${appId}`;
     }
     case 'delete-confirm':
       return `/vibe delete ${value} confirm`;

@@ -19,10 +19,16 @@ export interface ShellOptions {
  */
 export async function runShell(opts: ShellOptions): Promise<void> {
   const interactive = !opts.json && 'isTTY' in opts.input && Boolean((opts.input as { isTTY?: boolean }).isTTY);
-  const rl = createInterface({ input: opts.input, output: interactive ? opts.output : undefined, terminal: interactive });
+  const rl = createInterface({
+    input: opts.input,
+    output: interactive ? opts.output : undefined,
+    terminal: interactive,
+  });
   const write = (s: string) => opts.output.write(s + '\n');
   // The prompt names where a line you type goes: the channel, or the app's thread.
-  const prompt = () => interactive && rl.setPrompt(chat.thread ? `#${chat.channel} › thread ${chat.thread.split(':')[2]}> ` : `#${chat.channel}> `);
+  const prompt = () =>
+    interactive &&
+    rl.setPrompt(chat.thread ? `#${chat.channel} › thread ${chat.thread.split(':')[2]}> ` : `#${chat.channel}> `);
   // The bot speaks while you type: clear the prompt line, print, then redraw what you typed.
   const show = (s: string) => {
     if (!interactive) return write(s);
@@ -32,7 +38,9 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     prompt();
     rl.prompt(true);
   };
-  const sink = opts.json ? (e: ShellEvent) => write(JSON.stringify(toJson(e))) : (e: ShellEvent) => show(formatEvent(e));
+  const sink = opts.json
+    ? (e: ShellEvent) => write(JSON.stringify(toJson(e)))
+    : (e: ShellEvent) => show(formatEvent(e));
   const chat = new ShellChat(opts.bot, sink);
   if (!opts.json) {
     for (const line of opts.banner ?? []) write(line);

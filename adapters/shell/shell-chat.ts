@@ -91,7 +91,7 @@ export class ShellChat {
         return this.info(`You are now ${this.user}.`);
     }
     if (text.startsWith('/')) return this.info(`Unknown command ${word}. ${SHELL_HELP}`);
-    if (!thread) return this.info('Start with /vibe <what to build>, or /thread N to talk in an app\'s thread.');
+    if (!thread) return this.info("Start with /vibe <what to build>, or /thread N to talk in an app's thread.");
     return this.bot.threadMessage(ctx, text);
   }
 

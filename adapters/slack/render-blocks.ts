@@ -37,19 +37,31 @@ export interface SlackMessage {
 export function renderSlackMessage(card: Card, opts: { mentions?: boolean } = {}): SlackMessage {
   const blocks: KnownBlock[] = [];
   let buttons = 0;
-  if (card.title) blocks.push({ type: 'header', text: { type: 'plain_text', text: clip(inertPlain(card.title), LIMITS.headerText), emoji: true } });
+  if (card.title)
+    blocks.push({
+      type: 'header',
+      text: { type: 'plain_text', text: clip(inertPlain(card.title), LIMITS.headerText), emoji: true },
+    });
   if (card.text) blocks.push(section(card.text));
   if (card.fields?.length) blocks.push(fieldsSection(card.fields, opts));
+  // A public image only: Slack fetches it; a local file has to be uploaded into the thread instead.
+  if (card.image?.url) blocks.push({ type: 'image', image_url: card.image.url, alt_text: clip(card.image.alt, 2000) });
   const actions = [...linkButtons(card.links, () => buttons++), ...actionButtons(card.actions, () => buttons++)];
   for (const item of card.items ?? []) {
     blocks.push({ type: 'divider' });
-    blocks.push(section(`*${escapeMrkdwn(item.title ?? '')}*${item.text ? `\n${escapeMrkdwn(item.text)}` : ''}`, false));
+    blocks.push(
+      section(`*${escapeMrkdwn(item.title ?? '')}*${item.text ? `\n${escapeMrkdwn(item.text)}` : ''}`, false),
+    );
     if (item.fields?.length) blocks.push(fieldsSection(item.fields, opts));
     const itemButtons = [...linkButtons(item.links, () => buttons++), ...actionButtons(item.actions, () => buttons++)];
     if (itemButtons.length) blocks.push(actionsBlock(itemButtons));
   }
   if (actions.length) blocks.push(actionsBlock(actions));
-  if (card.footer) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(escapeMrkdwn(card.footer), LIMITS.contextText) }] });
+  if (card.footer)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: clip(escapeMrkdwn(card.footer), LIMITS.contextText) }],
+    });
   return { text: fallbackText(card), blocks: capBlocks(blocks) };
 }
 
@@ -60,7 +72,10 @@ function fallbackText(card: Card): string {
 }
 
 function section(text: string, escape = true): SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(escape ? escapeMrkdwn(text) : text, LIMITS.sectionText) } };
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text: clip(escape ? escapeMrkdwn(text) : text, LIMITS.sectionText) },
+  };
 }
 
 function fieldsSection(fields: NonNullable<Card['fields']>, opts: { mentions?: boolean }): SectionBlock {
@@ -90,8 +105,17 @@ function actionButtons(actions: Card['actions'], next: () => number): Button[] {
     action_id: `${ACTION_PREFIX}${a.action}:${next()}`,
     value: clip(a.value, LIMITS.buttonValue),
     ...(a.style ? { style: a.style } : {}),
-    ...(a.action === 'delete-confirm'
-      ? { confirm: { title: { type: 'plain_text', text: 'Delete this app?' }, text: { type: 'plain_text', text: 'Its link stops working.' }, confirm: { type: 'plain_text', text: 'Delete' }, deny: { type: 'plain_text', text: 'Keep it' }, style: 'danger' } }
+    // The platform's own "are you sure?" dialog, for actions that ask for one.
+    ...(a.confirm
+      ? {
+          confirm: {
+            title: { type: 'plain_text', text: clip(a.confirm.title, 100) },
+            text: { type: 'plain_text', text: clip(a.confirm.text, 300) },
+            confirm: { type: 'plain_text', text: clip(a.confirm.yes, 30) },
+            deny: { type: 'plain_text', text: clip(a.confirm.no, 30) },
+            ...(a.style === 'danger' ? { style: 'danger' as const } : {}),
+          },
+        }
       : {}),
   }));
 }
@@ -104,7 +128,10 @@ function actionsBlock(elements: Button[]): ActionsBlock {
 function capBlocks(blocks: KnownBlock[]): KnownBlock[] {
   if (blocks.length <= LIMITS.blocks) return blocks;
   const kept = blocks.slice(0, LIMITS.blocks - 1);
-  kept.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${blocks.length - kept.length} more blocks not shown.` }] });
+  kept.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `${blocks.length - kept.length} more blocks not shown.` }],
+  });
   return kept;
 }
 

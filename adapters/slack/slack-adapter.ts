@@ -37,14 +37,34 @@ export interface RunningSlack {
  * Runs the bot on Slack with @slack/bolt: `/vibe`, thread replies, and buttons. Every handler
  * acknowledges first (Slack's 3-second deadline) and then works in the background.
  */
-export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; logger: Logger }): Promise<RunningSlack> {
+export async function startSlack(opts: {
+  bot: VibeBot;
+  settings: SlackSettings;
+  logger: Logger;
+}): Promise<RunningSlack> {
   const { bot, settings, logger } = opts;
   const boltLogger = toBoltLogger(logger);
   const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
   const socket = Boolean(settings.appToken);
   const app = socket
-    ? new App({ token: settings.botToken, logger: boltLogger, clientOptions, receiver: new SocketModeReceiver({ appToken: settings.appToken!, logger: boltLogger, clientPingTimeout: settings.socketPingTimeoutMs, installerOptions: { clientOptions } }) })
-    : new App({ token: settings.botToken, signingSecret: settings.signingSecret, endpoints: '/slack/events', logger: boltLogger, clientOptions });
+    ? new App({
+        token: settings.botToken,
+        logger: boltLogger,
+        clientOptions,
+        receiver: new SocketModeReceiver({
+          appToken: settings.appToken!,
+          logger: boltLogger,
+          clientPingTimeout: settings.socketPingTimeoutMs,
+          installerOptions: { clientOptions },
+        }),
+      })
+    : new App({
+        token: settings.botToken,
+        signingSecret: settings.signingSecret,
+        endpoints: '/slack/events',
+        logger: boltLogger,
+        clientOptions,
+      });
 
   const auth = await app.client.auth.test();
   const workspaceUrl = typeof auth.url === 'string' ? auth.url : undefined;
@@ -59,7 +79,14 @@ export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; 
     await ack();
     background('/vibe', async () => {
       const team = command.team_id;
-      const conv = new SlackConversation({ client, team, channel: command.channel_id, user: command.user_id, workspaceUrl, respond });
+      const conv = new SlackConversation({
+        client,
+        team,
+        channel: command.channel_id,
+        user: command.user_id,
+        workspaceUrl,
+        respond,
+      });
       const actor = await people.actor(team, command.user_id, command.user_name);
       await bot.command({ conv, actor, channelId: channelKey(team, command.channel_id) }, command.text ?? '');
     });
@@ -72,7 +99,12 @@ export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; 
     if (!name) return; // a link button: the browser opens the link, nothing to do here
     background(`button ${name}`, async () => {
       const team = body.team?.id ?? body.user.team_id ?? '';
-      const container = body.container as { message_ts?: string; channel_id?: string; thread_ts?: string; is_ephemeral?: boolean };
+      const container = body.container as {
+        message_ts?: string;
+        channel_id?: string;
+        thread_ts?: string;
+        is_ephemeral?: boolean;
+      };
       const channel = body.channel?.id ?? container.channel_id ?? '';
       const threadTs = container.thread_ts ?? (body.message as { thread_ts?: string } | undefined)?.thread_ts;
       const source: MessageRef = {
@@ -80,7 +112,15 @@ export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; 
         channelId: channelKey(team, channel),
         threadId: threadTs ? messageKey(team, channel, threadTs) : undefined,
       };
-      const conv = new SlackConversation({ client, team, channel, user: body.user.id, threadTs, workspaceUrl, ephemeralSource: container.is_ephemeral ? { ref: source, respond } : undefined });
+      const conv = new SlackConversation({
+        client,
+        team,
+        channel,
+        user: body.user.id,
+        threadTs,
+        workspaceUrl,
+        ephemeralSource: container.is_ephemeral ? { ref: source, respond } : undefined,
+      });
       const actor = await people.actor(team, body.user.id, body.user.name);
       const ctx: ChatContext = { conv, actor, channelId: source.channelId, threadId: source.threadId, source };
       await bot.action(ctx, name, action.value ?? '');
@@ -90,7 +130,15 @@ export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; 
   app.event('message', async ({ event, body, client }) => {
     // New replies in threads only: no edits, joins or top-level chatter. Bots (ourselves
     // included) and re-deliveries (x-slack-retry-num, same event_id) are the core's to drop.
-    const e = event as { subtype?: string; bot_id?: string; user?: string; text?: string; ts: string; thread_ts?: string; channel: string };
+    const e = event as {
+      subtype?: string;
+      bot_id?: string;
+      user?: string;
+      text?: string;
+      ts: string;
+      thread_ts?: string;
+      channel: string;
+    };
     if (e.subtype || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
     const team = (body as { team_id?: string }).team_id ?? '';
     const eventId = (body as { event_id?: unknown }).event_id;
@@ -99,7 +147,17 @@ export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; 
     background('thread reply', async () => {
       const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl });
       const actor = await people.actor(team, user);
-      await bot.threadMessage({ conv, actor, channelId: channelKey(team, e.channel), threadId: messageKey(team, e.channel, threadTs), fromBot: Boolean(e.bot_id), ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}) }, e.text ?? '');
+      await bot.threadMessage(
+        {
+          conv,
+          actor,
+          channelId: channelKey(team, e.channel),
+          threadId: messageKey(team, e.channel, threadTs),
+          fromBot: Boolean(e.bot_id),
+          ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
+        },
+        e.text ?? '',
+      );
     });
   });
 
@@ -107,14 +165,24 @@ export async function startSlack(opts: { bot: VibeBot; settings: SlackSettings; 
 
   const started = socket ? await app.start() : await app.start(settings.port);
   const port = socket ? undefined : ((started as Server).address() as AddressInfo).port;
-  logger.info({ mode: socket ? 'socket' : 'http', port, team: auth.team_id }, socket ? 'slack: connected in Socket Mode' : `slack: listening for events on :${port}/slack/events`);
-  return { mode: socket ? 'socket' : 'http', port, idle: () => work.idle(), stop: () => app.stop().then(() => undefined) };
+  logger.info(
+    { mode: socket ? 'socket' : 'http', port, team: auth.team_id },
+    socket ? 'slack: connected in Socket Mode' : `slack: listening for events on :${port}/slack/events`,
+  );
+  return {
+    mode: socket ? 'socket' : 'http',
+    port,
+    idle: () => work.idle(),
+    stop: () => app.stop().then(() => undefined),
+  };
 }
 
 /** Bolt's logger interface on top of pino. */
 function toBoltLogger(logger: Logger): BoltLogger {
   let level = LogLevel.INFO;
-  const fmt = (args: unknown[]) => ({ msg: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') });
+  const fmt = (args: unknown[]) => ({
+    msg: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '),
+  });
   return {
     debug: (...args) => logger.debug({ bolt: true }, fmt(args).msg),
     info: (...args) => logger.info({ bolt: true }, fmt(args).msg),

@@ -27,12 +27,18 @@ export class SlackConversation implements Conversation {
   async post(card: Card): Promise<MessageRef> {
     const { client, team, channel } = this.place;
     try {
-      const res = await client.chat.postMessage({ channel, ...renderSlackMessage(card), unfurl_links: false, unfurl_media: false });
+      const res = await client.chat.postMessage({
+        channel,
+        ...renderSlackMessage(card),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
       return { id: messageKey(team, channel, res.ts!), channelId: channelKey(team, channel) };
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error;
       // The bot must be a member to post, and to hear the thread replies that refine an app.
-      if (code === 'not_in_channel' || code === 'channel_not_found') throw new UserError('I am not in this channel yet. Invite me with `/invite @vibe-bot`, then try again.');
+      if (code === 'not_in_channel' || code === 'channel_not_found')
+        throw new UserError('I am not in this channel yet. Invite me with `/invite @vibe-bot`, then try again.');
       throw err;
     }
   }
@@ -49,7 +55,13 @@ export class SlackConversation implements Conversation {
 
   async reply(threadId: string, card: Card): Promise<MessageRef> {
     const { team, channel, ts } = parseMessageKey(threadId);
-    const res = await this.place.client.chat.postMessage({ channel, thread_ts: ts, ...renderSlackMessage(card), unfurl_links: false, unfurl_media: false });
+    const res = await this.place.client.chat.postMessage({
+      channel,
+      thread_ts: ts,
+      ...renderSlackMessage(card),
+      unfurl_links: false,
+      unfurl_media: false,
+    });
     return { id: messageKey(team, channel, res.ts!), channelId: channelKey(team, channel), threadId };
   }
 
@@ -64,7 +76,12 @@ export class SlackConversation implements Conversation {
       await respond({ response_type: 'ephemeral', ...renderSlackMessage(card, { mentions: true }) });
       return;
     }
-    await client.chat.postEphemeral({ channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderSlackMessage(card, { mentions: true }) });
+    await client.chat.postEphemeral({
+      channel,
+      user,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      ...renderSlackMessage(card, { mentions: true }),
+    });
   }
 
   threadLink(threadId: string): string | undefined {

@@ -26,7 +26,11 @@ export class SlackPeople {
     try {
       const res = await this.client.users.info({ user });
       const u = res.user;
-      actor = { id: userKey(team, user), name: u?.profile?.display_name || u?.real_name || u?.name || fallbackName, isManager: Boolean(u?.is_admin || u?.is_owner) };
+      actor = {
+        id: userKey(team, user),
+        name: u?.profile?.display_name || u?.real_name || u?.name || fallbackName,
+        isManager: Boolean(u?.is_admin || u?.is_owner),
+      };
     } catch (err) {
       this.logger.warn({ err, user }, 'users.info failed; treating the user as a non-manager');
     }

@@ -45,7 +45,12 @@ function serve(listener) {
 
 function run(argv, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs ?? 60_000 });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: root,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs ?? 60_000,
+    });
     const out = { stdout: '', stderr: '' };
     for (const name of ['stdout', 'stderr']) {
       child[name].setEncoding('utf8');

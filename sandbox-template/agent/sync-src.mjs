@@ -50,7 +50,12 @@ export async function syncSrc(root, files) {
   const paths = Object.keys(files);
   for (const p of paths) {
     const parts = p.split('/');
-    if (parts[0] !== 'src' || parts.length < 2 || parts.some((s) => s === '' || s === '.' || s === '..' || s.startsWith('.'))) throw new Error(`path not allowed: ${JSON.stringify(p)}`);
+    if (
+      parts[0] !== 'src' ||
+      parts.length < 2 ||
+      parts.some((s) => s === '' || s === '.' || s === '..' || s.startsWith('.'))
+    )
+      throw new Error(`path not allowed: ${JSON.stringify(p)}`);
     if (typeof files[p] !== 'string') throw new Error(`file ${p} is not text`);
   }
   await realDir(join(root, 'src'));

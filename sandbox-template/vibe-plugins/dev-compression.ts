@@ -71,17 +71,24 @@ function bufferResponse(req: IncomingMessage, res: ServerResponse, finish: (body
   const chunks: Buffer[] = [];
   const original = { writeHead: res.writeHead, write: res.write, end: res.end };
   const restore = () => Object.assign(res, original);
-  const toBuffer = (chunk: Chunk, enc?: BufferEncoding) => (typeof chunk === 'string' ? Buffer.from(chunk, enc) : Buffer.from(chunk));
+  const toBuffer = (chunk: Chunk, enc?: BufferEncoding) =>
+    typeof chunk === 'string' ? Buffer.from(chunk, enc) : Buffer.from(chunk);
   let passThrough = false;
 
   // An event stream must flow: the first write with that content type restores everything.
   const streaming = () => String(res.getHeader('content-type') ?? '').startsWith('text/event-stream');
 
-  res.writeHead = function (this: ServerResponse, status: number, reason?: string | OutgoingHttpHeaders, headers?: OutgoingHttpHeaders) {
+  res.writeHead = function (
+    this: ServerResponse,
+    status: number,
+    reason?: string | OutgoingHttpHeaders,
+    headers?: OutgoingHttpHeaders,
+  ) {
     this.statusCode = status;
     if (typeof reason === 'string') this.statusMessage = reason;
     else headers = reason;
-    if (Array.isArray(headers)) for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(headers[i], headers[i + 1]);
+    if (Array.isArray(headers))
+      for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(headers[i], headers[i + 1]);
     else if (headers) for (const [k, v] of Object.entries(headers)) if (v !== undefined) this.setHeader(k, v);
     return this;
   } as typeof res.writeHead;

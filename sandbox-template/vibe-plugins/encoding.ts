@@ -20,7 +20,10 @@ export function pickEncoding(acceptEncoding: string | string[] | undefined): Enc
 
 /** Text types worth compressing; images and fonts are compressed already. */
 export function isCompressible(contentType: string | undefined): boolean {
-  const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = String(contentType ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   if (type === 'text/event-stream') return false;
   return /^text\//.test(type) || /(javascript|json|xml|svg|wasm)/.test(type);
 }

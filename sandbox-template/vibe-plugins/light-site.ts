@@ -74,7 +74,8 @@ export class LightSite {
       const body = f.path === 'index.html' ? this.injectReload(f.body, version) : f.body;
       const type = TYPES[extname(f.path)] ?? 'application/octet-stream';
       const served: Served = { body, type, encoded: {}, immutable: f.path.startsWith('assets/') };
-      if (isCompressible(type) && body.length >= 512) pending.push((served.encoded.br = compress(body, 'br', this.brotliQuality)));
+      if (isCompressible(type) && body.length >= 512)
+        pending.push((served.encoded.br = compress(body, 'br', this.brotliQuality)));
       next.set(f.path, served);
     }
     // Compressed before the swap, so the first viewers after a reload get small files at once.
@@ -87,15 +88,25 @@ export class LightSite {
   /** Answers `sub` (the path below the base, no leading slash). */
   async serve(req: IncomingMessage, res: ServerResponse, sub: string): Promise<void> {
     if (sub === '__vibe/events') return this.events(req, res);
-    if (sub === '__vibe/version') return this.send(req, res, 200, 'application/json', Buffer.from(JSON.stringify({ version: this.version ?? null })), 'no-store');
+    if (sub === '__vibe/version')
+      return this.send(
+        req,
+        res,
+        200,
+        'application/json',
+        Buffer.from(JSON.stringify({ version: this.version ?? null })),
+        'no-store',
+      );
     const build = this.current;
     if (!build) return this.send(req, res, 200, 'text/html; charset=utf-8', this.starting, 'no-store');
     let file = build.files.get(sub === '' ? 'index.html' : decodeURIComponent(sub));
     // SPA fallback: unknown routes get the app; a missing script or asset stays a 404.
-    if (!file && (sub.startsWith('assets/') || /\.(m?js|css|map)$/.test(sub))) return this.send(req, res, 404, 'text/plain; charset=utf-8', Buffer.from('not found'), 'no-store');
+    if (!file && (sub.startsWith('assets/') || /\.(m?js|css|map)$/.test(sub)))
+      return this.send(req, res, 404, 'text/plain; charset=utf-8', Buffer.from('not found'), 'no-store');
     file ??= build.files.get('index.html')!;
     const cache = file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache';
-    const encoding = isCompressible(file.type) && file.body.length >= 512 ? pickEncoding(req.headers['accept-encoding']) : undefined;
+    const encoding =
+      isCompressible(file.type) && file.body.length >= 512 ? pickEncoding(req.headers['accept-encoding']) : undefined;
     if (encoding) {
       const body = await (file.encoded[encoding] ??= compress(file.body, encoding, this.brotliQuality));
       res.setHeader('Content-Encoding', encoding);
@@ -112,7 +123,14 @@ export class LightSite {
     this.listeners.clear();
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: Buffer, cache: string): void {
+  private send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: Buffer,
+    cache: string,
+  ): void {
     res.statusCode = status;
     res.setHeader('Content-Type', type);
     res.setHeader('Content-Length', body.length);
@@ -122,7 +140,12 @@ export class LightSite {
 
   /** Server-sent events, never compressed: the current version now, each new one as it lands. */
   private events(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+    });
     res.write(`retry: 500\n\n`);
     if (this.current) res.write(`event: version\ndata: ${this.current.version}\n\n`);
     this.listeners.add(res);

@@ -46,7 +46,12 @@ export function lightView(opts: LightViewOptions): Plugin {
       // Vite serves its cache under the base when it lies inside the root, else through /@fs/.
       const rel = relative(opts.root, server.config.cacheDir).split(sep).join('/');
       const cache = rel.startsWith('..') ? `@fs${server.config.cacheDir}` : rel;
-      const stripMapsUnder = [`${devBase}${cache}/deps/`, `${devBase}node_modules/`, `${devBase}@fs/`, `${devBase}@vite/`];
+      const stripMapsUnder = [
+        `${devBase}${cache}/deps/`,
+        `${devBase}node_modules/`,
+        `${devBase}@fs/`,
+        `${devBase}@vite/`,
+      ];
       server.middlewares.use(devCompression({ prefix: devBase, stripMapsUnder }));
     },
   };
@@ -69,12 +74,16 @@ class BuildWatcher {
   start(): void {
     const logger = this.server.config.logger;
     const vite = join(this.root, 'node_modules', 'vite', 'bin', 'vite.js');
-    const child = spawn(process.execPath, [vite, 'build', '--watch', '--configLoader', 'runner', '--logLevel', 'warn'], {
-      cwd: this.root,
-      // Production React and no dev-only code paths in what viewers get.
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = spawn(
+      process.execPath,
+      [vite, 'build', '--watch', '--configLoader', 'runner', '--logLevel', 'warn'],
+      {
+        cwd: this.root,
+        // Production React and no dev-only code paths in what viewers get.
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     this.child = child;
     // The creator's hot reload comes first: the rebuild for viewers takes what CPU is left.
     if (child.pid) {
@@ -95,7 +104,10 @@ class BuildWatcher {
       this.publishing = this.publishing
         .then(() => this.site.publish(files))
         .then(
-          (version) => logger.info(`light build ${version} live ${Date.now() - this.buildStarted} ms after its build started`, { timestamp: true }),
+          (version) =>
+            logger.info(`light build ${version} live ${Date.now() - this.buildStarted} ms after its build started`, {
+              timestamp: true,
+            }),
           (err: Error) => logger.error(`light build not published: ${err.message}`, { timestamp: true }),
         );
     });

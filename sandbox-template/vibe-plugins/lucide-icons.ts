@@ -56,7 +56,8 @@ export function lucideIcons(root: string): Plugin {
     name: 'vibe:lucide-icons',
     enforce: 'pre',
     transform(code, id) {
-      if (id.includes('/node_modules/') || !/\.[cm]?[jt]sx?$/.test(id.split('?')[0]!) || !code.includes('lucide-react')) return;
+      if (id.includes('/node_modules/') || !/\.[cm]?[jt]sx?$/.test(id.split('?')[0]!) || !code.includes('lucide-react'))
+        return;
       icons ??= readLucideIconIndex(root);
       const rewritten = rewriteLucideImports(code, icons);
       return rewritten === undefined ? undefined : { code: rewritten, map: null };

@@ -21,8 +21,10 @@ export function sourceGuard(opts: { root: string; allow: string[] }): Plugin {
       if (id.startsWith('\0') || !id.startsWith('/')) return null; // virtual modules
       const [path = '', query = ''] = id.split('?', 2);
       // Ids that are no file (Vite's /@react-refresh, /@vite/client before resolution) cannot leak one.
-      if (!dirs.some((d) => path.startsWith(d)) && existsSync(path)) throw new Error(`vibe: refused to load ${path}: it is outside the app`);
-      if (FILE_QUERY.test(`?${query}`) && !path.startsWith(src)) throw new Error(`vibe: refused ${id}: only the app's own src/ files may be loaded as raw text or URLs`);
+      if (!dirs.some((d) => path.startsWith(d)) && existsSync(path))
+        throw new Error(`vibe: refused to load ${path}: it is outside the app`);
+      if (FILE_QUERY.test(`?${query}`) && !path.startsWith(src))
+        throw new Error(`vibe: refused ${id}: only the app's own src/ files may be loaded as raw text or URLs`);
       return null;
     },
   };

@@ -84,7 +84,10 @@ export class AppRuntime {
 
   /** Starts the idle sweeper (checks every `everyMs`). */
   startSweeper(everyMs = Math.min(30_000, Math.max(1000, this.deps.idleMs / 4))): void {
-    this.sweeper = setInterval(() => void this.stopIdle().catch((err) => this.deps.logger.error({ err }, 'idle sweep failed')), everyMs);
+    this.sweeper = setInterval(
+      () => void this.stopIdle().catch((err) => this.deps.logger.error({ err }, 'idle sweep failed')),
+      everyMs,
+    );
     this.sweeper.unref();
   }
 
@@ -135,7 +138,12 @@ export class AppRuntime {
   }
 
   /** Boots a fresh sandbox for a new app (before it is in the store). */
-  async boot(appId: string, files?: FileMap, labels?: Record<string, string>, opts: StartOptions = { wait: true }): Promise<SandboxHandle> {
+  async boot(
+    appId: string,
+    files?: FileMap,
+    labels?: Record<string, string>,
+    opts: StartOptions = { wait: true },
+  ): Promise<SandboxHandle> {
     return this.startOnce(appId, () => this.start(appId, opts, files, labels));
   }
 
@@ -194,7 +202,8 @@ export class AppRuntime {
       this.wake();
     }
     // The store no longer points at it (a failed create has no record: nothing to clear).
-    if (await this.deps.store.getApp(appId)) await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
+    if (await this.deps.store.getApp(appId))
+      await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
   }
 
   async stopIdle(): Promise<string[]> {
@@ -225,7 +234,13 @@ export class AppRuntime {
     return p;
   }
 
-  private async start(appId: string, opts: StartOptions, files?: FileMap, labels?: Record<string, string>, stillWanted?: () => Promise<boolean>): Promise<SandboxHandle> {
+  private async start(
+    appId: string,
+    opts: StartOptions,
+    files?: FileMap,
+    labels?: Record<string, string>,
+    stillWanted?: () => Promise<boolean>,
+  ): Promise<SandboxHandle> {
     await this.takeSlot(appId, opts);
     let handle: SandboxHandle;
     try {
@@ -254,7 +269,9 @@ export class AppRuntime {
         this.reserved++; // taken synchronously, so concurrent starts cannot both see the same free slot
         return;
       }
-      const victim = [...this.running].filter(([id]) => !this.holds.has(id) && id !== appId).sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
+      const victim = [...this.running]
+        .filter(([id]) => !this.holds.has(id) && id !== appId)
+        .sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
       if (victim) {
         this.deps.logger.info({ appId: victim[0] }, 'stopping the longest-idle app to stay under VIBE_MAX_RUNNING');
         await this.stopRunning(victim[0]);

@@ -21,9 +21,23 @@ import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
-import type { Actor, Logger, Page, AppRecord, AppStore, Card, CodeModel, CodeTurn, Conversation, MessageRef, ModelProgress, VersionRecord } from './ports.ts';
+import type {
+  Actor,
+  Logger,
+  Page,
+  AppRecord,
+  AppStore,
+  Card,
+  CodeModel,
+  CodeTurn,
+  Conversation,
+  MessageRef,
+  ModelProgress,
+  VersionRecord,
+} from './ports.ts';
 import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
+import { parseRestoreValue } from './actions.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -125,12 +139,16 @@ export class VibeBot {
   /** A button press: `action` and `value` come from a card's actions. */
   action(ctx: ChatContext, action: string, value: string): Promise<void> {
     return this.track(ctx, async (c) => {
-      await this.admit(c, ACTION_KINDS[action] ?? 'help', ['gallery', 'mine'].includes(action) ? undefined : value.split(':')[0]);
+      await this.admit(
+        c,
+        ACTION_KINDS[action] ?? 'help',
+        ['gallery', 'mine'].includes(action) ? undefined : value.split(':')[0],
+      );
       if (action === 'gallery') return this.gallery(c, value || undefined);
       if (action === 'mine') return this.mine(c, value || undefined);
       if (action === 'restore') {
-        const [appId = '', n = ''] = value.split(':');
-        return this.restore(c, await this.resolveApp(c, appId, 'restore'), Number(n));
+        const { appId, version } = parseRestoreValue(value);
+        return this.restore(c, await this.resolveApp(c, appId, 'restore'), version);
       }
       const app = await this.resolveApp(c, value, action);
       switch (action) {
@@ -166,26 +184,60 @@ export class VibeBot {
     // Held from boot to the last write: never stopped for room while the model is still writing.
     const release = runtime.hold(appId);
     try {
-      const { first, built } = await this.build(appId, what, status, (onWait) => runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }), (onProgress, signal) => model.generate(prompt, onProgress, signal));
+      const { first, built } = await this.build(
+        appId,
+        what,
+        status,
+        (onWait) => runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }),
+        (onProgress, signal) => model.generate(prompt, onProgress, signal),
+      );
       if (built.errors.length > 0) {
         await runtime.stop(appId);
-        await status.finish(failureCard(what, `The code still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`, built.errors));
+        await status.finish(
+          failureCard(
+            what,
+            `The code still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`,
+            built.errors,
+          ),
+        );
         return;
       }
       const title = built.turn.title?.trim() || first.title?.trim() || truncate(prompt, 40);
       const summary = built.turn.summary?.trim() || first.summary?.trim() || '';
-      await store.createApp({ id: appId, channelId: ctx.channelId, threadId, ownerId: ctx.actor.id, ownerName: ctx.actor.name, title, summary, prompt });
+      await store.createApp({
+        id: appId,
+        channelId: ctx.channelId,
+        threadId,
+        ownerId: ctx.actor.id,
+        ownerName: ctx.actor.name,
+        title,
+        summary,
+        prompt,
+      });
       try {
-        const version = await store.addVersion(appId, { files: built.turn.files, instruction: prompt, authorId: ctx.actor.id, usage: built.usage, model: model.label });
+        const version = await store.addVersion(appId, {
+          files: built.turn.files,
+          instruction: prompt,
+          authorId: ctx.actor.id,
+          usage: built.usage,
+          model: model.label,
+        });
         const app = await runtime.record(appId);
-        logger.info({ appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app created');
+        logger.info(
+          { appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
+          'app created',
+        );
         await status.finish(this.announceVersion(app, version, built.turn.message ?? first.message));
       } catch (err) {
-        await store.deleteApp(appId).catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-created app'));
+        await store
+          .deleteApp(appId)
+          .catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-created app'));
         throw err;
       }
     } catch (err) {
-      await runtime.stop(appId).catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed create'));
+      await runtime
+        .stop(appId)
+        .catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed create'));
       await status.finish(this.failure(what, err));
     } finally {
       release();
@@ -207,16 +259,40 @@ export class VibeBot {
         if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
         const current = await store.getVersion(app.id, fresh.latestVersion);
         if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
-        const { built } = await this.build(app.id, what, status, (onWait) => runtime.ensure(app.id, { wait: true, onWait }), (onProgress, signal) => model.refine(current.files, instruction, onProgress, signal));
+        const { built } = await this.build(
+          app.id,
+          what,
+          status,
+          (onWait) => runtime.ensure(app.id, { wait: true, onWait }),
+          (onProgress, signal) => model.refine(current.files, instruction, onProgress, signal),
+        );
         if (built.errors.length > 0) {
           const refused = await runtime.write(app.id, current.files); // put the working version back
-          if (refused.length > 0) logger.warn({ appId: app.id, refused }, 'the stored version was refused on write-back');
-          await status.finish(failureCard(what, `The change still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so it was not applied; the app is unchanged at v${current.number}. Last errors:`, built.errors));
+          if (refused.length > 0)
+            logger.warn({ appId: app.id, refused }, 'the stored version was refused on write-back');
+          await status.finish(
+            failureCard(
+              what,
+              `The change still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so it was not applied; the app is unchanged at v${current.number}. Last errors:`,
+              built.errors,
+            ),
+          );
           return;
         }
-        const version = await store.addVersion(app.id, { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label });
-        const updated = built.turn.title ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary }) : fresh;
-        logger.info({ appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage }, 'app refined');
+        const version = await store.addVersion(app.id, {
+          files: built.turn.files,
+          instruction,
+          authorId: ctx.actor.id,
+          usage: built.usage,
+          model: model.label,
+        });
+        const updated = built.turn.title
+          ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
+          : fresh;
+        logger.info(
+          { appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
+          'app refined',
+        );
         await status.finish(this.announceVersion(updated, version, built.turn.message));
       } catch (err) {
         await status.finish(this.failure(what, err));
@@ -242,7 +318,9 @@ export class VibeBot {
     const abort = new AbortController();
     let sandboxReady = false;
     status.set(progressCard(what, { stage: 'writing', files: [] }));
-    const starting = startSandbox(() => status.set(progressCard(what, { stage: 'waiting' }))).then(() => void (sandboxReady = true));
+    const starting = startSandbox(() => status.set(progressCard(what, { stage: 'waiting' }))).then(
+      () => void (sandboxReady = true),
+    );
     starting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
     try {
       const first = await ask(this.onModelProgress(status, what), abort.signal).catch(async (err) => {
@@ -251,7 +329,12 @@ export class VibeBot {
       });
       if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
       await starting;
-      const built = await writeCheckRepair({ first, target: { write: (files) => runtime.write(appId, files), check: () => runtime.check(appId) }, onStage: (s) => status.set(progressCard(what, s)), onProgress: this.onModelProgress(status, what) });
+      const built = await writeCheckRepair({
+        first,
+        target: { write: (files) => runtime.write(appId, files), check: () => runtime.check(appId) },
+        onStage: (s) => status.set(progressCard(what, s)),
+        onProgress: this.onModelProgress(status, what),
+      });
       return { first, built };
     } catch (err) {
       abort.abort();
@@ -261,7 +344,12 @@ export class VibeBot {
 
   /** The tail shared by create, refine, undo and restore: the card of a version that just went live. */
   private announceVersion(app: AppRecord, version: VersionRecord, note?: string): Card {
-    return liveCard({ ...app, latestVersion: version.number }, version, this.deps.runtime.link(app), note ? truncate(note, 300) : undefined);
+    return liveCard(
+      { ...app, latestVersion: version.number },
+      version,
+      this.deps.runtime.link(app),
+      note ? truncate(note, 300) : undefined,
+    );
   }
 
   private async restoreVersion(ctx: ChatContext, app: AppRecord, target: number, instruction: string): Promise<void> {
@@ -269,15 +357,27 @@ export class VibeBot {
     await this.queue.run(app.id, async () => {
       const { store, runtime } = this.deps;
       const version = await store.getVersion(app.id, target);
-      if (!version) throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
+      if (!version)
+        throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
       const refused = await runtime.pinned(app.id, async () => {
         await runtime.ensure(app.id);
         return runtime.write(app.id, version.files);
       });
-      if (refused.length > 0) throw new UserError(`Version ${target} cannot be restored: ${formatCheckError(refused[0]!)}`);
-      const saved = await store.addVersion(app.id, { files: version.files, instruction, authorId: ctx.actor.id, usage: zeroUsage(), model: 'none', basedOn: target });
+      if (refused.length > 0)
+        throw new UserError(`Version ${target} cannot be restored: ${formatCheckError(refused[0]!)}`);
+      const saved = await store.addVersion(app.id, {
+        files: version.files,
+        instruction,
+        authorId: ctx.actor.id,
+        usage: zeroUsage(),
+        model: 'none',
+        basedOn: target,
+      });
       const fresh = (await store.getApp(app.id)) ?? app;
-      await ctx.conv.reply(app.threadId, this.announceVersion(fresh, saved, `Restored v${target} as v${saved.number}.`));
+      await ctx.conv.reply(
+        app.threadId,
+        this.announceVersion(fresh, saved, `Restored v${target} as v${saved.number}.`),
+      );
     });
   }
 
@@ -290,7 +390,8 @@ export class VibeBot {
 
   private async restore(ctx: ChatContext, app: AppRecord, n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new UserError('Give a version number, for example `/vibe restore 2`.');
-    if (n > app.latestVersion) throw new UserError(`Version ${n} does not exist; this app has versions 1 to ${app.latestVersion}.`);
+    if (n > app.latestVersion)
+      throw new UserError(`Version ${n} does not exist; this app has versions 1 to ${app.latestVersion}.`);
     await this.restoreVersion(ctx, app, n, `restore v${n}`);
   }
 
@@ -300,7 +401,8 @@ export class VibeBot {
   }
 
   private async delete(ctx: ChatContext, app: AppRecord, confirmed: boolean): Promise<void> {
-    if (ctx.actor.id !== app.ownerId) throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) can delete it.`);
+    if (ctx.actor.id !== app.ownerId)
+      throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) can delete it.`);
     if (!confirmed) return void (await ctx.conv.ephemeral(confirmDeleteCard(app)));
     await this.queue.run(app.id, async () => {
       // Deleted first: a visit from here on cannot wake it again, and a wake under way checks again before serving.
@@ -336,7 +438,12 @@ export class VibeBot {
   private async showApps(ctx: ChatContext, page: Page<AppRecord>, list: 'gallery' | 'mine'): Promise<void> {
     const items: GalleryEntry[] = page.items
       .filter((a) => !a.deleted && a.latestVersion > 0)
-      .map((app) => ({ app, live: this.deps.runtime.isRunning(app.id), url: this.deps.runtime.link(app).open, threadUrl: ctx.conv.threadLink?.(app.threadId) }));
+      .map((app) => ({
+        app,
+        live: this.deps.runtime.isRunning(app.id),
+        url: this.deps.runtime.link(app).open,
+        threadUrl: ctx.conv.threadLink?.(app.threadId),
+      }));
     const card = galleryCard({ ...page, items }, list);
     // Only the person who asked sees it, so paging changes nobody else's view and the channel stays quiet.
     if (ctx.source) await ctx.conv.update(ctx.source, card);
@@ -346,7 +453,11 @@ export class VibeBot {
   // ------------------------------------------------------------------ helpers
 
   private async resolveApp(ctx: ChatContext, appId: string | undefined, what: string): Promise<AppRecord> {
-    const app = appId ? await this.deps.store.getApp(appId) : ctx.threadId ? await this.deps.store.appForThread(ctx.threadId) : undefined;
+    const app = appId
+      ? await this.deps.store.getApp(appId)
+      : ctx.threadId
+        ? await this.deps.store.appForThread(ctx.threadId)
+        : undefined;
     if (!app && !appId) throw new UserError(`Use \`/vibe ${what}\` in an app's thread, or add the app's id.`);
     if (!app || app.deleted) throw new UserError(`There is no app "${appId ?? ''}" (it may have been deleted).`);
     return app;
@@ -354,7 +465,9 @@ export class VibeBot {
 
   private requireOwnerOrManager(ctx: ChatContext, app: AppRecord, what: string): void {
     if (ctx.actor.id === app.ownerId || ctx.actor.isManager) return;
-    throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) or a channel manager can ${what.split(' ')[0]} it.`);
+    throw new UserError(
+      `Only the app's owner (${app.ownerName ?? app.ownerId}) or a channel manager can ${what.split(' ')[0]} it.`,
+    );
   }
 
   private status(conv: Conversation, ref: MessageRef): StatusMessage {
@@ -399,17 +512,27 @@ export class VibeBot {
    */
   private track(ctx: ChatContext, handler: (ctx: ChatContext) => Promise<void>): Promise<void> {
     const c = this.deps.model.offline ? { ...ctx, conv: withFooter(ctx.conv, OFFLINE_NOTE) } : ctx;
-    const p = this.isNew(ctx).then((fresh) => (fresh ? handler(c) : undefined)).catch(async (err: unknown) => {
-      const card = err instanceof UserError ? errorCard(err.message) : this.failure('Request', err);
-      await c.conv.ephemeral(card).catch((e) => this.deps.logger.error({ err: e }, 'could not report an error'));
-    });
+    const p = this.isNew(ctx)
+      .then((fresh) => (fresh ? handler(c) : undefined))
+      .catch(async (err: unknown) => {
+        const card = err instanceof UserError ? errorCard(err.message) : this.failure('Request', err);
+        await c.conv.ephemeral(card).catch((e) => this.deps.logger.error({ err: e }, 'could not report an error'));
+      });
     this.inflight.add(p);
     return p.finally(() => this.inflight.delete(p));
   }
 }
 
 /** The request kind of each button. */
-const ACTION_KINDS: Record<string, RequestKind> = { gallery: 'gallery', mine: 'mine', restore: 'restore', undo: 'undo', versions: 'versions', delete: 'delete', 'delete-confirm': 'delete' };
+const ACTION_KINDS: Record<string, RequestKind> = {
+  gallery: 'gallery',
+  mine: 'mine',
+  restore: 'restore',
+  undo: 'undo',
+  versions: 'versions',
+  delete: 'delete',
+  'delete-confirm': 'delete',
+};
 
 /** Where each Conversation method that sends a card takes it. */
 const CARD_ARGUMENT: Partial<Record<keyof Conversation, number>> = { post: 0, update: 1, reply: 1, ephemeral: 0 };

@@ -32,7 +32,12 @@ export async function writeCheckRepair(opts: {
     const refused = await opts.target.write(turn.files);
     const errors = refused.length > 0 ? refused : await opts.target.check();
     if (errors.length === 0 || round === MAX_REPAIR_ROUNDS) return { turn, errors, usage, repairRounds: round };
-    opts.onStage({ stage: 'repairing', round: round + 1, of: MAX_REPAIR_ROUNDS, firstError: formatCheckError(errors[0]!) });
+    opts.onStage({
+      stage: 'repairing',
+      round: round + 1,
+      of: MAX_REPAIR_ROUNDS,
+      firstError: formatCheckError(errors[0]!),
+    });
     turn = await turn.repair(errors, opts.onProgress);
     usage = addUsage(usage, turn.usage);
   }

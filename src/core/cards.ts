@@ -1,4 +1,5 @@
 import type { AppLink } from './app-links.ts';
+import { restoreValue } from './actions.ts';
 import { formatCheckError } from './check-errors.ts';
 import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.ts';
 
@@ -11,9 +12,9 @@ export const OFFLINE_NOTE = 'offline sample model: set ANTHROPIC_API_KEY for Cla
 export const DEFAULT_USAGE = [
   '`/vibe <what to build>`: builds a React app and posts its link in a new thread.',
   'Reply in that thread to change the app; each change is a new version.',
-  '`/vibe gallery` (or `list`): this channel\'s apps, newest first.',
+  "`/vibe gallery` (or `list`): this channel's apps, newest first.",
   '`/vibe mine`: your own apps, in every channel of this workspace.',
-  '`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app\'s thread, or add the app id).',
+  "`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app's thread, or add the app id).",
   '`/vibe delete`: delete an app (its owner).',
   '`/vibe help`: this message.',
 ];
@@ -31,7 +32,10 @@ export function errorCard(message: string): Card {
 }
 
 export function queuedCard(what: string, ahead: number): Card {
-  return { title: what, text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.' };
+  return {
+    title: what,
+    text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.',
+  };
 }
 
 export type Stage =
@@ -69,8 +73,8 @@ export function liveCard(app: AppRecord, version: VersionRecord, link: AppLink, 
     ],
     // Everyone gets the light, built view; the creator's live view (hot reload, dev tools) sits beside it.
     links: [
-      { label: 'Open', url: link.open },
-      { label: 'Live edit view', url: link.creator },
+      { label: 'Open', url: link.open, kind: 'app' },
+      { label: 'Live edit view', url: link.creator, kind: 'creator' },
     ],
     actions: appActions(app.id),
     meta: { appId: app.id, version: version.number, url: link.open, state: 'live' },
@@ -98,9 +102,14 @@ export function versionsCard(app: AppRecord, versions: VersionRecord[]): Card {
   return {
     title: `${app.title}: versions`,
     text: versions
-      .map((v) => `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}`)
+      .map(
+        (v) =>
+          `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}`,
+      )
       .join('\n'),
-    actions: versions.slice(1, 4).map((v) => ({ label: `Restore v${v.number}`, action: 'restore', value: `${app.id}:${v.number}` })),
+    actions: versions
+      .slice(1, 4)
+      .map((v) => ({ label: `Restore v${v.number}`, action: 'restore', value: restoreValue(app.id, v.number) })),
   };
 }
 
@@ -108,7 +117,15 @@ export function confirmDeleteCard(app: AppRecord): Card {
   return {
     title: `Delete "${app.title}"?`,
     text: 'The link stops working and the app leaves the gallery. This cannot be undone from chat.',
-    actions: [{ label: 'Yes, delete', action: 'delete-confirm', value: app.id, style: 'danger' }],
+    actions: [
+      {
+        label: 'Yes, delete',
+        action: 'delete-confirm',
+        value: app.id,
+        style: 'danger',
+        confirm: { title: 'Delete this app?', text: 'Its link stops working.', yes: 'Delete', no: 'Keep it' },
+      },
+    ],
   };
 }
 
@@ -122,7 +139,9 @@ export interface GalleryEntry {
 /** A page of apps: the channel's gallery, or the caller's own (`mine`); paging buttons keep to the same list. */
 export function galleryCard(page: Page<GalleryEntry>, list: 'gallery' | 'mine' = 'gallery'): Card {
   if (page.items.length === 0 && !page.prev) {
-    return list === 'gallery' ? { title: 'No apps in this channel yet', text: 'Start one with `/vibe <what to build>`.' } : { title: 'You have no apps here yet', text: 'Start one with `/vibe <what to build>`.' };
+    return list === 'gallery'
+      ? { title: 'No apps in this channel yet', text: 'Start one with `/vibe <what to build>`.' }
+      : { title: 'You have no apps here yet', text: 'Start one with `/vibe <what to build>`.' };
   }
   const actions: NonNullable<Card['actions']> = [];
   if (page.prev) actions.push({ label: 'Previous', action: list, value: page.prev });
@@ -137,7 +156,10 @@ export function galleryCard(page: Page<GalleryEntry>, list: 'gallery' | 'mine' =
         { label: 'Status', value: live ? 'live' : 'sleeping' },
         { label: 'Versions', value: String(app.latestVersion) },
       ],
-      links: [{ label: 'Open', url }, ...(threadUrl ? [{ label: 'Thread', url: threadUrl }] : [])],
+      links: [
+        { label: 'Open', url, kind: 'app' as const },
+        ...(threadUrl ? [{ label: 'Thread', url: threadUrl, kind: 'thread' as const }] : []),
+      ],
       meta: { appId: app.id, url },
     })),
     actions,

@@ -19,7 +19,8 @@ const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'versions', 'undo', 'res
 
 export function parseCommand(input: string): Command {
   const text = input.trim();
-  if (text === '') return { kind: 'help', reason: 'Tell me what to build, for example `/vibe a pomodoro timer with a dark theme`.' };
+  if (text === '')
+    return { kind: 'help', reason: 'Tell me what to build, for example `/vibe a pomodoro timer with a dark theme`.' };
   const [first = '', ...rest] = text.split(/\s+/);
   const word = first.toLowerCase();
   const args = rest;
@@ -42,9 +43,11 @@ export function parseCommand(input: string): Command {
       return { kind: word, appId: args[0] };
     case 'restore': {
       const raw = args[0]?.replace(/^v/i, '');
-      if (args.length === 0) return { kind: 'invalid', message: 'Which version? For example `/vibe restore 2` (see `/vibe versions`).' };
+      if (args.length === 0)
+        return { kind: 'invalid', message: 'Which version? For example `/vibe restore 2` (see `/vibe versions`).' };
       const n = Number(raw);
-      if (!Number.isInteger(n) || n < 1) return { kind: 'invalid', message: `"${args[0]}" is not a version number. For example \`/vibe restore 2\`.` };
+      if (!Number.isInteger(n) || n < 1)
+        return { kind: 'invalid', message: `"${args[0]}" is not a version number. For example \`/vibe restore 2\`.` };
       if (args.length > 2 || (args[1] !== undefined && !isAppId(args[1]))) return createOrRefuse(text);
       return { kind: 'restore', version: n, appId: args[1] };
     }
@@ -56,7 +59,10 @@ export function parseCommand(input: string): Command {
     }
   }
   // One word that is almost a subcommand (a typo) or looks like a flag gets help, not an app.
-  if (rest.length === 0 && (word.startsWith('-') || SUBCOMMANDS.some((c) => editDistance(c, word) <= 2 && word.length >= 3))) {
+  if (
+    rest.length === 0 &&
+    (word.startsWith('-') || SUBCOMMANDS.some((c) => editDistance(c, word) <= 2 && word.length >= 3))
+  ) {
     const guess = SUBCOMMANDS.find((c) => editDistance(c, word) <= 2);
     return { kind: 'help', reason: `Unknown command "${first}".${guess ? ` Did you mean \`/vibe ${guess}\`?` : ''}` };
   }
@@ -66,20 +72,25 @@ export function parseCommand(input: string): Command {
 /** A create from a structured command (Discord's `/vibe create prompt:`): same checks as typed text. */
 export function createCommand(prompt: string): Command {
   const text = prompt.trim();
-  if (text === '') return { kind: 'help', reason: 'Tell me what to build, for example `/vibe create prompt: a pomodoro timer`.' };
+  if (text === '')
+    return { kind: 'help', reason: 'Tell me what to build, for example `/vibe create prompt: a pomodoro timer`.' };
   return createOrRefuse(text);
 }
 
 function createOrRefuse(prompt: string): Command {
   if (prompt.length > MAX_PROMPT_CHARS)
-    return { kind: 'invalid', message: `That prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}. Please shorten it.` };
+    return {
+      kind: 'invalid',
+      message: `That prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}. Please shorten it.`,
+    };
   return { kind: 'create', prompt };
 }
 
 /** Checks a refinement instruction typed in a thread. Returns an error message or undefined. */
 export function checkInstruction(text: string): string | undefined {
   if (text.trim() === '') return 'Say what to change, for example "make the buttons bigger".';
-  if (text.length > MAX_PROMPT_CHARS) return `That message is ${text.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`;
+  if (text.length > MAX_PROMPT_CHARS)
+    return `That message is ${text.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`;
   return undefined;
 }
 

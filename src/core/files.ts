@@ -19,18 +19,27 @@ export function checkAppPath(raw: string): { path: string } | { error: string } 
   const shown = printable(raw);
   if (/[\p{Cc}\p{Cf}]/u.test(raw)) return { error: `path not allowed: ${shown} has control or formatting characters` };
   const p = raw.trim().replaceAll('\\', '/').normalize('NFC');
-  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return { error: `path not allowed: ${shown} is absolute; use a path like src/App.tsx` };
+  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p))
+    return { error: `path not allowed: ${shown} is absolute; use a path like src/App.tsx` };
   const parts = p.split('/');
   if (parts.some((s) => s === '..')) return { error: `path not allowed: ${shown} contains ".."` };
   const clean = parts.filter((s) => s !== '' && s !== '.');
-  if (clean[0] !== 'src' || clean.length < 2) return { error: `path not allowed: ${shown} is outside src/; every file must live under src/` };
-  if (clean.some((s) => s.startsWith('.'))) return { error: `path not allowed: ${shown} has a hidden name (starting with ".")` };
+  if (clean[0] !== 'src' || clean.length < 2)
+    return { error: `path not allowed: ${shown} is outside src/; every file must live under src/` };
+  if (clean.some((s) => s.startsWith('.')))
+    return { error: `path not allowed: ${shown} has a hidden name (starting with ".")` };
   const bad = clean.find((s) => !SEGMENT.test(s));
-  if (bad !== undefined) return { error: `path not allowed: ${shown} has an invalid name; use only letters, digits, "_", "." and "-" in each part` };
-  if (clean.some((s) => s.length > MAX_SEGMENT_CHARS)) return { error: `path not allowed: ${shown} has a part longer than ${MAX_SEGMENT_CHARS} characters` };
+  if (bad !== undefined)
+    return {
+      error: `path not allowed: ${shown} has an invalid name; use only letters, digits, "_", "." and "-" in each part`,
+    };
+  if (clean.some((s) => s.length > MAX_SEGMENT_CHARS))
+    return { error: `path not allowed: ${shown} has a part longer than ${MAX_SEGMENT_CHARS} characters` };
   const path = clean.join('/');
-  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return { error: `path not allowed: ${shown} is longer than ${MAX_PATH_BYTES} bytes` };
-  if (!/\.(tsx?|css|json|svg|md)$/.test(path)) return { error: `path not allowed: ${shown}; allowed file types are .ts .tsx .css .json .svg .md` };
+  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES)
+    return { error: `path not allowed: ${shown} is longer than ${MAX_PATH_BYTES} bytes` };
+  if (!/\.(tsx?|css|json|svg|md)$/.test(path))
+    return { error: `path not allowed: ${shown}; allowed file types are .ts .tsx .css .json .svg .md` };
   return { path };
 }
 
@@ -48,7 +57,8 @@ export function caseTwin(files: FileMap, path: string): string | undefined {
 /** Size caps for one file write; returns an error for the model, or undefined when fine. */
 export function checkFileSize(path: string, text: string): string | undefined {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_FILE_BYTES) return `file too large: ${path} would be ${bytes} bytes; the limit is ${MAX_FILE_BYTES} bytes per file`;
+  if (bytes > MAX_FILE_BYTES)
+    return `file too large: ${path} would be ${bytes} bytes; the limit is ${MAX_FILE_BYTES} bytes per file`;
   return undefined;
 }
 

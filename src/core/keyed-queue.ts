@@ -22,7 +22,10 @@ export class KeyedQueue {
         if (this.tails.get(key) === tail) this.tails.delete(key);
       } else this.depths.set(key, left);
     });
-    this.tails.set(key, tail.catch(() => undefined));
+    this.tails.set(
+      key,
+      tail.catch(() => undefined),
+    );
     return result;
   }
 }

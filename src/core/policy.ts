@@ -1,7 +1,8 @@
 import type { ChatContext } from './bot.ts';
 
 /** What a request asks the bot to do (the flow it runs). */
-export type RequestKind = 'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'help';
+export type RequestKind =
+  'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'help';
 
 export interface BotRequest {
   kind: RequestKind;

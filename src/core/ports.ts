@@ -143,7 +143,10 @@ export interface AppStore {
   createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord>;
   getApp(appId: string): Promise<AppRecord | undefined>;
   /** Shallow-merges `patch` into the app record (not versions). */
-  updateApp(appId: string, patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'sandboxUrl' | 'threadId'>>): Promise<AppRecord>;
+  updateApp(
+    appId: string,
+    patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'sandboxUrl' | 'threadId'>>,
+  ): Promise<AppRecord>;
   /** Marks deleted and removes it from the thread index; versions are kept. */
   deleteApp(appId: string): Promise<void>;
   /** Appends a version; never loses one to a concurrent append. Returns the stored record with its number. */
@@ -169,10 +172,24 @@ export interface Card {
   text?: string;
   /** `userId` marks a person: adapters may render a mention that does not notify, else `value`. */
   fields?: { label: string; value: string; userId?: string }[];
-  /** Links: rendered as link buttons where the platform has them. */
-  links?: { label: string; url: string }[];
-  /** Buttons that call back into the bot: `action` is "undo", "versions", "delete", "gallery" ... */
-  actions?: { label: string; action: string; value: string; style?: 'primary' | 'danger' }[];
+  /**
+   * Links: rendered as link buttons where the platform has them. `kind` says what a link is, so
+   * renderers never match on labels: the app (light view), the creator's live view, a thread.
+   */
+  links?: { label: string; url: string; kind?: 'app' | 'creator' | 'thread' }[];
+  /**
+   * Buttons that call back into the bot: `action` is "undo", "versions", "delete", "gallery" ...
+   * and `value` what it acts on (see core/actions.ts). `confirm`: the platform asks first, where it can.
+   */
+  actions?: {
+    label: string;
+    action: string;
+    value: string;
+    style?: 'primary' | 'danger';
+    confirm?: { title: string; text: string; yes: string; no: string };
+  }[];
+  /** A picture of what the card is about (an app's screenshot): a public `url`, or a local `path` the adapter uploads or shows. */
+  image?: { url?: string; path?: string; alt: string };
   /** Cards listed under this one (gallery entries). */
   items?: Card[];
   /** Muted footnote, e.g. "offline sample model". */

@@ -5,7 +5,6 @@ import { runTurn, type ConversationDeps, type ConversationState, type TurnResult
 import { repairMessage } from './repair-message.ts';
 import { DEFAULT_MODEL } from './default-model.ts';
 
-
 export interface ClaudeCodeModelOptions {
   /** Built by the caller (apiKey, baseURL, maxRetries): the SDK's retries and backoff apply. */
   client: Anthropic;
@@ -78,7 +77,8 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
       ...(state.summary !== undefined ? { summary: state.summary } : {}),
       ...(result.message !== undefined ? { message: result.message } : {}),
       usage: result.usage,
-      repair: async (errors, onProgress) => this.toCodeTurn(deps, await runTurn(deps, state, repairMessage(errors), onProgress, { requireAppInfo: false })),
+      repair: async (errors, onProgress) =>
+        this.toCodeTurn(deps, await runTurn(deps, state, repairMessage(errors), onProgress, { requireAppInfo: false })),
     };
   }
 }

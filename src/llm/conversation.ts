@@ -48,7 +48,8 @@ const MAX_MESSAGE_CHARS = 600;
 /** Streamed characters between two `{kind:'text'}` progress reports. */
 const TEXT_PROGRESS_STEP = 400;
 
-const APP_INFO_NUDGE = 'Please call set_app_info now with a short title (2-5 words) and a one-line summary for this app.';
+const APP_INFO_NUDGE =
+  'Please call set_app_info now with a short title (2-5 words) and a one-line summary for this app.';
 
 /**
  * Sends `userText` and runs the tool loop until Claude ends its turn: each round streams one
@@ -62,7 +63,11 @@ export async function runTurn(
   opts: { requireAppInfo: boolean },
 ): Promise<TurnResult> {
   const messages: MessageParam[] = [...start.messages, { role: 'user', content: userText }];
-  const state: ToolState = { files: start.files, ...(start.title !== undefined ? { title: start.title } : {}), ...(start.summary !== undefined ? { summary: start.summary } : {}) };
+  const state: ToolState = {
+    files: start.files,
+    ...(start.title !== undefined ? { title: start.title } : {}),
+    ...(start.summary !== undefined ? { summary: start.summary } : {}),
+  };
   let nudged = false;
   const touched = new Set<string>();
   let usage = zeroUsage();
@@ -70,7 +75,9 @@ export async function runTurn(
 
   for (let round = 1; ; round++) {
     if (round > deps.maxToolRounds) {
-      throw new UserError(`Claude kept working for ${deps.maxToolRounds} rounds without finishing, so I stopped it. Nothing was changed; try a smaller request.`);
+      throw new UserError(
+        `Claude kept working for ${deps.maxToolRounds} rounds without finishing, so I stopped it. Nothing was changed; try a smaller request.`,
+      );
     }
     const response = await streamOnce(deps, messages, (n) => {
       streamed.chars += n;
@@ -90,17 +97,36 @@ export async function runTurn(
       // With max_tokens the last block may be cut mid-JSON: executing it would write half a file.
       const cutOff = response.stop_reason === 'max_tokens' && block === response.content.at(-1);
       if (cutOff) {
-        results.push(toolError(block.id, 'Error: your reply hit the output limit, so this call was cut off and not executed. Split large files into smaller files or several edits.'));
+        results.push(
+          toolError(
+            block.id,
+            'Error: your reply hit the output limit, so this call was cut off and not executed. Split large files into smaller files or several edits.',
+          ),
+        );
         continue;
       }
       const tool = findTool(block.name);
       if (!tool) {
-        results.push(toolError(block.id, `Error: unknown tool ${block.name}. Use ${CODE_TOOLS.map((t) => t.definition.name).join(' or ')}.`));
+        results.push(
+          toolError(
+            block.id,
+            `Error: unknown tool ${block.name}. Use ${CODE_TOOLS.map((t) => t.definition.name).join(' or ')}.`,
+          ),
+        );
         continue;
       }
       const r = tool.run(block.input, state);
-      results.push({ type: 'tool_result', tool_use_id: block.id, content: r.output, ...(r.isError ? { is_error: true } : {}) });
-      if (r.isError) deps.logger.debug({ tool: block.name, input: summarizeInput(block.input), error: r.output }, 'tool call refused');
+      results.push({
+        type: 'tool_result',
+        tool_use_id: block.id,
+        content: r.output,
+        ...(r.isError ? { is_error: true } : {}),
+      });
+      if (r.isError)
+        deps.logger.debug(
+          { tool: block.name, input: summarizeInput(block.input), error: r.output },
+          'tool call refused',
+        );
       if (r.changed) {
         touched.add(r.changed);
         onProgress({ kind: 'file', path: r.changed, files: [...touched] });
@@ -111,7 +137,8 @@ export async function runTurn(
       messages.push({ role: 'user', content: results });
       continue;
     }
-    if (response.stop_reason === 'refusal') throw new UserError('Claude declined to write this app. Nothing was changed.');
+    if (response.stop_reason === 'refusal')
+      throw new UserError('Claude declined to write this app. Nothing was changed.');
     if (response.stop_reason === 'model_context_window_exceeded') {
       throw new UserError("This app's conversation no longer fits in Claude's context window. Nothing was changed.");
     }
@@ -131,7 +158,11 @@ export async function runTurn(
 }
 
 /** One streamed request; reports streamed characters (text and tool input) for liveness. */
-async function streamOnce(deps: ConversationDeps, messages: MessageParam[], onChars: (n: number) => void): Promise<Message> {
+async function streamOnce(
+  deps: ConversationDeps,
+  messages: MessageParam[],
+  onChars: (n: number) => void,
+): Promise<Message> {
   const stream = deps.client.messages.stream(
     {
       model: deps.model,
@@ -162,7 +193,8 @@ export function withCacheBreakpoints(messages: readonly MessageParam[]): Message
   for (let i = out.length - 1; i >= 0 && marked < 2; i--) {
     const m = out[i];
     if (!m || m.role !== 'user') continue;
-    const blocks: ContentBlockParam[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : [...m.content];
+    const blocks: ContentBlockParam[] =
+      typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : [...m.content];
     const last = blocks.at(-1);
     if (!last) continue;
     blocks[blocks.length - 1] = { ...last, cache_control: { type: 'ephemeral' } } as ContentBlockParam;
@@ -185,7 +217,12 @@ function toolError(id: string, text: string): ToolResultBlockParam {
 
 /** The Messages API's usage in our terms. */
 function fromApiUsage(u: Message['usage']): TokenUsage {
-  return { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
+  return {
+    inputTokens: u.input_tokens ?? 0,
+    outputTokens: u.output_tokens ?? 0,
+    cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+    cacheReadTokens: u.cache_read_input_tokens ?? 0,
+  };
 }
 
 function finalText(content: ContentBlock[]): string | undefined {

@@ -60,7 +60,12 @@ export class OfflineSampleModel implements CodeModel {
     return sampleTurn(sample, this.baseFiles);
   }
 
-  async refine(_files: FileMap, _instruction: string, _onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  async refine(
+    _files: FileMap,
+    _instruction: string,
+    _onProgress: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<CodeTurn> {
     signal?.throwIfAborted();
     throw new UserError(OFFLINE_REFINE_MESSAGE);
   }

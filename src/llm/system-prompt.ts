@@ -37,7 +37,9 @@ export function buildSystemPrompt({ templateFiles, libraries }: Template): strin
     .sort()
     .map((p) => `<file path="${p}">\n${templateFiles[p]}\n</file>`)
     .join('\n');
-  const libraryText = libraries.map((l) => `- ${l.name}${l.version ? `@${l.version}` : ''}${l.use ? `: ${l.use}` : ''}`).join('\n');
+  const libraryText = libraries
+    .map((l) => `- ${l.name}${l.version ? `@${l.version}` : ''}${l.use ? `: ${l.use}` : ''}`)
+    .join('\n');
 
   return `You write small single-page web apps for people in a team chat. Someone describes an app; you write it; it runs at once in their browser and they refine it by replying.
 

@@ -20,7 +20,8 @@ const COMMANDS = ['view', 'create', 'str_replace', 'insert'] as const;
 
 export function runTextEditor(files: FileMap, input: unknown): EditResult {
   const fail = (output: string): EditResult => ({ files, output, isError: true });
-  if (typeof input !== 'object' || input === null) return fail('Error: the tool input must be an object with a "command".');
+  if (typeof input !== 'object' || input === null)
+    return fail('Error: the tool input must be an object with a "command".');
   const args = input as Record<string, unknown>;
   const command = args['command'];
   switch (command) {
@@ -71,7 +72,9 @@ function view(files: FileMap, args: Record<string, unknown>): EditResult {
     }
     const [s, e] = range as [number, number];
     if (s < 1 || s > Math.max(lines.length, 1)) {
-      return fail(`Error: invalid view_range [${s}, ${e}]: start_line must be between 1 and ${lines.length} (the file has ${lines.length} lines).`);
+      return fail(
+        `Error: invalid view_range [${s}, ${e}]: start_line must be between 1 and ${lines.length} (the file has ${lines.length} lines).`,
+      );
     }
     if (e !== -1 && e < s) return fail(`Error: invalid view_range [${s}, ${e}]: end_line must be >= start_line or -1.`);
     start = s;
@@ -88,7 +91,10 @@ function create(files: FileMap, args: Record<string, unknown>): EditResult {
   if (typeof text !== 'string') return fail('Error: parameter `file_text` is required for command: create');
   const path = checked.path;
   const twin = caseTwin(files, path);
-  if (twin) return fail(`Error: ${twin} already exists and differs from ${path} only in letter case; edit ${twin} instead, or pick another name`);
+  if (twin)
+    return fail(
+      `Error: ${twin} already exists and differs from ${path} only in letter case; edit ${twin} instead, or pick another name`,
+    );
   const tooMany = checkFileCount(files, path);
   if (tooMany) return fail(`Error: ${tooMany}`);
   const tooBig = checkFileSize(path, text);
@@ -109,17 +115,22 @@ function strReplace(files: FileMap, args: Record<string, unknown>): EditResult {
   const path = checked.path;
   const oldStr = args['old_str'];
   const newStr = args['new_str'] ?? '';
-  if (typeof oldStr !== 'string' || oldStr === '') return fail('Error: parameter `old_str` is required for command: str_replace and must not be empty');
+  if (typeof oldStr !== 'string' || oldStr === '')
+    return fail('Error: parameter `old_str` is required for command: str_replace and must not be empty');
   if (typeof newStr !== 'string') return fail('Error: parameter `new_str` must be a string');
   const text = files[path];
   if (text === undefined) return fail(`Error: the path ${path} does not exist. ${existingHint(files)}`);
 
   const count = countOccurrences(text, oldStr);
   if (count === 0) {
-    return fail(`Error: No match found for replacement text in ${path}. Please check your text and try again (view the file to see its exact current content).`);
+    return fail(
+      `Error: No match found for replacement text in ${path}. Please check your text and try again (view the file to see its exact current content).`,
+    );
   }
   if (count > 1) {
-    return fail(`Error: Found ${count} matches for replacement text in ${path}. Please provide more context to make a unique match.`);
+    return fail(
+      `Error: Found ${count} matches for replacement text in ${path}. Please provide more context to make a unique match.`,
+    );
   }
   const at = text.indexOf(oldStr);
   const next = text.slice(0, at) + newStr + text.slice(at + oldStr.length);
@@ -143,13 +154,16 @@ function insert(files: FileMap, args: Record<string, unknown>): EditResult {
   const insertText = args['insert_text'] ?? args['new_str'];
   const line = args['insert_line'];
   if (typeof insertText !== 'string') return fail('Error: parameter `insert_text` is required for command: insert');
-  if (typeof line !== 'number' || !Number.isInteger(line)) return fail('Error: parameter `insert_line` (an integer) is required for command: insert');
+  if (typeof line !== 'number' || !Number.isInteger(line))
+    return fail('Error: parameter `insert_line` (an integer) is required for command: insert');
   const text = files[path];
   if (text === undefined) return fail(`Error: the path ${path} does not exist. ${existingHint(files)}`);
 
   const lineCount = splitLines(text).length;
   if (line < 0 || line > lineCount) {
-    return fail(`Error: invalid insert_line ${line}: it must be between 0 and ${lineCount} (the number of lines in ${path}).`);
+    return fail(
+      `Error: invalid insert_line ${line}: it must be between 0 and ${lineCount} (the number of lines in ${path}).`,
+    );
   }
   const raw = text.split('\n');
   const added = insertText.endsWith('\n') ? insertText.slice(0, -1).split('\n') : insertText.split('\n');
@@ -166,7 +180,11 @@ function insert(files: FileMap, args: Record<string, unknown>): EditResult {
 
 // ------------------------------------------------------------------ helpers
 
-function checkPath(files: FileMap, args: Record<string, unknown>, command: string): { path: string } | { error: string } {
+function checkPath(
+  files: FileMap,
+  args: Record<string, unknown>,
+  command: string,
+): { path: string } | { error: string } {
   const raw = args['path'];
   if (typeof raw !== 'string') return { error: `Error: parameter \`path\` is required for command: ${command}` };
   const checked = checkAppPath(raw);

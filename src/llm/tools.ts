@@ -22,7 +22,6 @@ export const SET_APP_INFO_TOOL: Tool = {
   },
 };
 
-
 const MAX_TITLE_CHARS = 60;
 const MAX_SUMMARY_CHARS = 200;
 
@@ -33,8 +32,12 @@ export function parseAppInfo(input: unknown): { title: string; summary: string }
   const summary = typeof o['summary'] === 'string' ? o['summary'].replace(/\s+/g, ' ').trim() : '';
   if (!title) return { error: 'Error: `title` is required (2-5 words).' };
   if (!summary) return { error: 'Error: `summary` is required (one line).' };
-  if (title.length > MAX_TITLE_CHARS) return { error: `Error: the title is too long (${title.length} characters); use 2-5 words.` };
-  return { title, summary: summary.length > MAX_SUMMARY_CHARS ? `${summary.slice(0, MAX_SUMMARY_CHARS - 1)}…` : summary };
+  if (title.length > MAX_TITLE_CHARS)
+    return { error: `Error: the title is too long (${title.length} characters); use 2-5 words.` };
+  return {
+    title,
+    summary: summary.length > MAX_SUMMARY_CHARS ? `${summary.slice(0, MAX_SUMMARY_CHARS - 1)}…` : summary,
+  };
 }
 
 /** What a code turn's tools work on: the app's files in memory and its name. */

@@ -40,7 +40,11 @@ export class AgentChannel {
     this.ready.catch(() => undefined);
   }
 
-  request<T>(op: string, body: Record<string, unknown>, opts: { timeoutMs?: number; handle?: Server } = {}): Promise<T> {
+  request<T>(
+    op: string,
+    body: Record<string, unknown>,
+    opts: { timeoutMs?: number; handle?: Server } = {},
+  ): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       if (!this.child.connected) return reject(new Error('the sandbox is not running'));

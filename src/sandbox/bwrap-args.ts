@@ -22,7 +22,16 @@ const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx
  * own, it dies with the bot, and it sees exactly the environment in `env`.
  */
 export function bwrapArgs(opts: { templateDir: string; env: Record<string, string>; nodePath?: string }): string[] {
-  const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--cap-drop', 'ALL', '--die-with-parent', '--new-session', '--clearenv'];
+  const args = [
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--cap-drop',
+    'ALL',
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+  ];
   for (const [k, v] of Object.entries(opts.env)) args.push('--setenv', k, v);
   for (const dir of SYSTEM_DIRS) {
     if (!existsSync(dir)) continue;
@@ -32,7 +41,8 @@ export function bwrapArgs(opts: { templateDir: string; env: Record<string, strin
   }
   // Node itself, when it is not a system package (nvm, /opt, /usr/local on some systems).
   const nodePrefix = dirname(dirname(realpathSync(opts.nodePath ?? process.execPath)));
-  if (!SYSTEM_DIRS.some((d) => nodePrefix === d || nodePrefix.startsWith(`${d}/`))) args.push('--ro-bind', nodePrefix, nodePrefix);
+  if (!SYSTEM_DIRS.some((d) => nodePrefix === d || nodePrefix.startsWith(`${d}/`)))
+    args.push('--ro-bind', nodePrefix, nodePrefix);
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(TMPFS_BYTES.tmp), '--tmpfs', '/tmp');
   args.push('--size', String(TMPFS_BYTES.home), '--tmpfs', SANDBOX_HOME);
@@ -46,9 +56,29 @@ export function bwrapArgs(opts: { templateDir: string; env: Record<string, strin
 
 /** True when `bwrap` exists and can create every namespace the profile uses here (containers may forbid it). */
 export function bwrapWorks(bwrap = 'bwrap'): boolean {
-  const r = spawnSync(bwrap, ['--unshare-all', '--unshare-user', '--disable-userns', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--die-with-parent', '--', 'true'], {
-    stdio: 'ignore',
-    timeout: 10_000,
-  });
+  const r = spawnSync(
+    bwrap,
+    [
+      '--unshare-all',
+      '--unshare-user',
+      '--disable-userns',
+      '--cap-drop',
+      'ALL',
+      '--ro-bind',
+      '/',
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--die-with-parent',
+      '--',
+      'true',
+    ],
+    {
+      stdio: 'ignore',
+      timeout: 10_000,
+    },
+  );
   return r.status === 0;
 }

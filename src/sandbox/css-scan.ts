@@ -41,7 +41,8 @@ export function scanCss(text: string): CssFinding[] {
     const end = close === -1 ? n : close;
     return [text.slice(j, end).trim(), end + 1];
   };
-  const startsWord = (at: number, word: string) => text.slice(at, at + word.length).toLowerCase() === word && (at === 0 || !IDENT.test(text[at - 1]!));
+  const startsWord = (at: number, word: string) =>
+    text.slice(at, at + word.length).toLowerCase() === word && (at === 0 || !IDENT.test(text[at - 1]!));
 
   while (i < n) {
     const c = text[i]!;
@@ -65,14 +66,20 @@ export function scanCss(text: string): CssFinding[] {
       const params = text.slice(j, k);
       const finding: CssFinding = { kind: 'at-rule', name, params: params.trim(), offset: i };
       const first = /^\s*(?:(["'])|url\()/i.exec(params);
-      if (first) finding.target = first[1] ? text.slice(j + first[0].length, skipString(j + first[0].length - 1) - 1) : callArgument(j + first[0].length - 1)[0];
+      if (first)
+        finding.target = first[1]
+          ? text.slice(j + first[0].length, skipString(j + first[0].length - 1) - 1)
+          : callArgument(j + first[0].length - 1)[0];
       out.push(finding);
       i = k; // the block (if any) is scanned as ordinary text, so its url()s are found too
     } else if ((c === 'u' || c === 'U') && startsWord(i, 'url(')) {
       const [target, end] = callArgument(i + 3);
       out.push({ kind: 'url', target, offset: i });
       i = end;
-    } else if ((c === 'i' || c === 'I' || c === '-') && (startsWord(i, 'image-set(') || startsWord(i, '-webkit-image-set('))) {
+    } else if (
+      (c === 'i' || c === 'I' || c === '-') &&
+      (startsWord(i, 'image-set(') || startsWord(i, '-webkit-image-set('))
+    ) {
       // image-set("a.png" 1x, url(b.png) 2x): its strings are URLs as well.
       i = text.indexOf('(', i) + 1;
       imageSets.push(depth++);

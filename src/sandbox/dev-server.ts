@@ -11,10 +11,20 @@ export class DevServerProcess {
   exitSignal: NodeJS.Signals | null = null;
   private readonly exitListeners: (() => void)[] = [];
 
-  constructor(command: string, args: string[], opts: { cwd: string; env: Record<string, string> }, onLine: (line: string) => void) {
+  constructor(
+    command: string,
+    args: string[],
+    opts: { cwd: string; env: Record<string, string> },
+    onLine: (line: string) => void,
+  ) {
     // detached: its own process group, so stop() can signal everything it started at once.
     // fd 3 is the IPC channel to the sandbox agent (NODE_CHANNEL_FD=3 inside the sandbox).
-    this.child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const collect = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split(/\r?\n/)) {
         if (!line.trim()) continue;
@@ -45,7 +55,10 @@ export class DevServerProcess {
   async waitUntilServing(url: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.exited) throw new Error(`dev server exited (${this.exitSignal ?? this.exitCode}) before serving:\n${this.output.join('\n')}`);
+      if (this.exited)
+        throw new Error(
+          `dev server exited (${this.exitSignal ?? this.exitCode}) before serving:\n${this.output.join('\n')}`,
+        );
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();

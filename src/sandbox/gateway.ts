@@ -33,7 +33,17 @@ const APP_PATH = new RegExp(`^/apps/(${APP_ID_PATTERN})(/|$)`);
 /** Vite's dev-only endpoints that are no business of a viewer (the editor launcher runs a program). */
 const BLOCKED = /\/__open-in-editor(\/|\?|$)|\/__inspect(\/|\?|$)/;
 /** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
@@ -93,17 +103,23 @@ export class AppGateway {
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const url = req.url ?? '/';
-      if (!this.hostAllowed(req)) return void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
-      if (new RegExp(`^/apps/${APP_ID_PATTERN}$`).test(url)) return void res.writeHead(302, { location: `${url}/` }).end();
+      if (!this.hostAllowed(req))
+        return void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
+      if (new RegExp(`^/apps/${APP_ID_PATTERN}$`).test(url))
+        return void res.writeHead(302, { location: `${url}/` }).end();
       const m = APP_PATH.exec(url);
-      if (!m) return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');
-      if (BLOCKED.test(url.split('?')[0]!)) return void page(res, 403, 'Not available', 'This development endpoint is not served.');
+      if (!m)
+        return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');
+      if (BLOCKED.test(url.split('?')[0]!))
+        return void page(res, 403, 'Not available', 'This development endpoint is not served.');
       const appId = m[1]!;
       const origin = await this.resolveOrPage(appId, res);
       if (!origin) return;
       if (this.deps.redirect) {
         const rest = url.slice(`/apps/${appId}/`.length);
-        return void res.writeHead(302, { location: `${origin.replace(/\/?$/, '/')}${rest}`, 'cache-control': 'no-store' }).end();
+        return void res
+          .writeHead(302, { location: `${origin.replace(/\/?$/, '/')}${rest}`, 'cache-control': 'no-store' })
+          .end();
       }
       this.proxy(req, res, origin, appId);
     } catch (err) {
@@ -121,7 +137,13 @@ export class AppGateway {
       return origin;
     } catch (err) {
       if ((err as Error).name === 'RuntimeBusyError') {
-        page(res, 503, 'Busy', 'Every sandbox is busy building apps right now. This page retries by itself in a few seconds.', { 'retry-after': '5', refresh: '5' });
+        page(
+          res,
+          503,
+          'Busy',
+          'Every sandbox is busy building apps right now. This page retries by itself in a few seconds.',
+          { 'retry-after': '5', refresh: '5' },
+        );
         return undefined;
       }
       this.deps.logger.error({ err, appId }, 'gateway: could not start the app');
@@ -157,11 +179,13 @@ export class AppGateway {
   /** Only a WebSocket to the creator's view (Vite's HMR) is upgraded; anything else is refused. */
   private async onUpgrade(req: http.IncomingMessage, client: net.Socket, head: Buffer): Promise<void> {
     client.on('error', () => client.destroy());
-    const refuse = (status: string) => client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (status: string) =>
+      client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     try {
       const m = APP_PATH.exec(req.url ?? '');
       if (!this.hostAllowed(req)) return void refuse('421 Misdirected Request');
-      if (!m || this.deps.redirect || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return void refuse('404 Not Found');
+      if (!m || this.deps.redirect || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket')
+        return void refuse('404 Not Found');
       if (!(req.url ?? '').startsWith(`/apps/${m[1]}/dev/`)) return void refuse('404 Not Found');
       const origin = await this.deps.resolve(m[1]!).catch(() => undefined);
       if (!origin) return void refuse('503 Service Unavailable');
@@ -185,7 +209,8 @@ export class AppGateway {
       upstream.on('upgrade', (upRes, ws: net.Socket, upHead) => {
         clearTimeout(timer);
         const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
-        for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+        for (let i = 0; i < upRes.rawHeaders.length; i += 2)
+          lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
         client.write(`${lines.join('\r\n')}\r\n\r\n`);
         if (upHead.length > 0) client.write(upHead);
         if (head.length > 0) ws.write(head);
@@ -218,11 +243,20 @@ function forwardHeaders(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.includes(k) && !named.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined && !HOP_BY_HOP.includes(k) && !named.includes(k)) out[k] = v;
   return out;
 }
 
-function page(res: http.ServerResponse, status: number, title: string, body: string, extra: Record<string, string> = {}): void {
+function page(
+  res: http.ServerResponse,
+  status: number,
+  title: string,
+  body: string,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...extra });
-  res.end(`<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${body}</p>`);
+  res.end(
+    `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${body}</p>`,
+  );
 }

@@ -10,7 +10,14 @@ import { prepareAppDir } from './app-dir.ts';
 import { bwrapArgs, bwrapWorks, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
 import { freePort } from './free-port.ts';
-import { CgroupLimiter, DEFAULT_LIMITS, joinCgroupArgs, prlimitArgs, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
+import {
+  CgroupLimiter,
+  DEFAULT_LIMITS,
+  joinCgroupArgs,
+  prlimitArgs,
+  type SandboxCgroup,
+  type SandboxLimits,
+} from './sandbox-limits.ts';
 import { sandboxEnv } from './sandbox-env.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
 import { SourceVetter } from './source-guard.ts';
@@ -81,7 +88,10 @@ export class LocalSandboxProvider implements SandboxProvider {
     const source = files ?? this.placeholderFiles();
     assertValidFiles(source);
     const refused = await this.vetter().vet(source);
-    if (refused.length > 0) throw new Error(`refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`);
+    if (refused.length > 0)
+      throw new Error(
+        `refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`,
+      );
 
     const base = this.basePath(appId);
     const id = `${appId}.${randomBytes(4).toString('hex')}`;
@@ -105,9 +115,15 @@ export class LocalSandboxProvider implements SandboxProvider {
       server.onExit(() => {
         cgroup?.remove();
         if (sandbox.stopping) return;
-        this.opts.logger.warn({ sandboxId: id, code: server!.exitCode, signal: server!.exitSignal, output: server!.output.slice(-10) }, 'sandbox dev server exited on its own');
+        this.opts.logger.warn(
+          { sandboxId: id, code: server!.exitCode, signal: server!.exitSignal, output: server!.output.slice(-10) },
+          'sandbox dev server exited on its own',
+        );
       });
-      this.opts.logger.info({ sandboxId: id, url, isolated, cgroup: Boolean(cgroup), bootMs: Date.now() - started }, 'sandbox booted');
+      this.opts.logger.info(
+        { sandboxId: id, url, isolated, cgroup: Boolean(cgroup), bootMs: Date.now() - started },
+        'sandbox booted',
+      );
       return { id, url };
     } catch (err) {
       listener.close();
@@ -122,7 +138,9 @@ export class LocalSandboxProvider implements SandboxProvider {
     const refused = await this.vetter().vet(files);
     if (refused.length > 0) return refused;
     const sandbox = this.get(id);
-    const { written, removed } = await sandbox.agent.request<{ written: string[]; removed: string[] }>('write', { files });
+    const { written, removed } = await sandbox.agent.request<{ written: string[]; removed: string[] }>('write', {
+      files,
+    });
     sandbox.files = { ...files };
     this.opts.logger.debug({ sandboxId: id, written, removed }, 'sandbox files written');
     return [];
@@ -133,17 +151,30 @@ export class LocalSandboxProvider implements SandboxProvider {
     const started = Date.now();
     const root = this.rootOf(sandbox.appId);
     // tsc runs inside the sandbox, where it can follow nothing but the app and the template.
-    const tsc = await this.run(id, [process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--pretty', 'false', '-p', root]);
+    const tsc = await this.run(id, [
+      process.execPath,
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--noEmit',
+      '--pretty',
+      'false',
+      '-p',
+      root,
+    ]);
     if (tsc.signal) throw new Error(`tsc was stopped (${tsc.signal}) in sandbox ${id}: ${tsc.stderr.slice(0, 300)}`);
     const tscErrors = tsc.code === 0 ? [] : parseTscOutput(`${tsc.stdout}\n${tsc.stderr}`, root);
-    if (tsc.code !== 0 && tscErrors.length === 0) throw new Error(`tsc failed without diagnostics (exit ${tsc.code}): ${tsc.stderr.slice(0, 300)}`);
+    if (tsc.code !== 0 && tscErrors.length === 0)
+      throw new Error(`tsc failed without diagnostics (exit ${tsc.code}): ${tsc.stderr.slice(0, 300)}`);
     const errors = await combineCheck(sandbox.files, tscErrors, this.vetter());
     this.opts.logger.debug({ sandboxId: id, errors: errors.length, checkMs: Date.now() - started }, 'sandbox checked');
     return errors;
   }
 
   /** Runs a command inside the sandbox (its agent starts it there): the type check, and tests' probes. */
-  run(id: string, argv: string[], timeoutMs = 60_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  run(
+    id: string,
+    argv: string[],
+    timeoutMs = 60_000,
+  ): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
     return this.get(id).agent.request('run', { argv, timeoutMs }, { timeoutMs: timeoutMs + 5000 });
   }
 
@@ -195,7 +226,8 @@ export class LocalSandboxProvider implements SandboxProvider {
     const mode = this.opts.isolation ?? 'auto';
     if (mode === 'none') return (this.isolated = false);
     const works = bwrapWorks();
-    if (!works && mode === 'bwrap') throw new Error('sandbox isolation "bwrap" is required, but bwrap is missing or cannot create namespaces here');
+    if (!works && mode === 'bwrap')
+      throw new Error('sandbox isolation "bwrap" is required, but bwrap is missing or cannot create namespaces here');
     if (!works) this.opts.logger.warn({}, 'bwrap is missing or unusable here: local sandboxes run WITHOUT isolation');
     return (this.isolated = works);
   }
@@ -203,7 +235,11 @@ export class LocalSandboxProvider implements SandboxProvider {
   private cgroupFor(id: string): SandboxCgroup | undefined {
     if (this.cgroups === undefined) {
       this.cgroups = CgroupLimiter.detect() ?? null;
-      if (!this.cgroups) this.opts.logger.warn({}, 'no cgroup can be made here: sandbox memory and process count are capped by rlimits only');
+      if (!this.cgroups)
+        this.opts.logger.warn(
+          {},
+          'no cgroup can be made here: sandbox memory and process count are capped by rlimits only',
+        );
     }
     try {
       return this.cgroups?.create(`vibe-${id}`, this.limits);
@@ -213,7 +249,13 @@ export class LocalSandboxProvider implements SandboxProvider {
     }
   }
 
-  private async spawnAgent(id: string, appId: string, base: string, isolated: boolean, cgroup: SandboxCgroup | undefined): Promise<DevServerProcess> {
+  private async spawnAgent(
+    id: string,
+    appId: string,
+    base: string,
+    isolated: boolean,
+    cgroup: SandboxCgroup | undefined,
+  ): Promise<DevServerProcess> {
     const root = isolated ? SANDBOX_ROOT : join(this.appsDir, appId);
     const env = sandboxEnv({
       root,
@@ -227,11 +269,23 @@ export class LocalSandboxProvider implements SandboxProvider {
     const onLine = (line: string) => this.opts.logger.debug({ sandboxId: id, line }, 'sandbox');
     if (!isolated) {
       await prepareAppDir(this.templateDir, root);
-      return new DevServerProcess(process.execPath, [join(this.templateDir, 'agent', 'agent.mjs')], { cwd: root, env }, onLine);
+      return new DevServerProcess(
+        process.execPath,
+        [join(this.templateDir, 'agent', 'agent.mjs')],
+        { cwd: root, env },
+        onLine,
+      );
     }
     // Inside, NODE_CHANNEL_FD names the IPC pipe (fd 3, see DevServerProcess): --clearenv drops Node's own.
     const inner = { ...env, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' };
-    const argv = [...joinCgroupArgs(cgroup), ...prlimitArgs(this.limits), 'bwrap', ...bwrapArgs({ templateDir: this.templateDir, env: inner }), process.execPath, agent];
+    const argv = [
+      ...joinCgroupArgs(cgroup),
+      ...prlimitArgs(this.limits),
+      'bwrap',
+      ...bwrapArgs({ templateDir: this.templateDir, env: inner }),
+      process.execPath,
+      agent,
+    ];
     return new DevServerProcess(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: env.PATH! } }, onLine);
   }
 
@@ -239,7 +293,12 @@ export class LocalSandboxProvider implements SandboxProvider {
   private placeholderFiles(): FileMap {
     if (!this.placeholder) {
       const read = (p: string) => readFileSync(join(this.templateDir, p), 'utf8');
-      this.placeholder = { 'src/App.tsx': read('src/App.tsx'), 'src/main.tsx': read('src/main.tsx'), 'src/index.css': read('src/index.css'), 'src/vite-env.d.ts': read('src/vite-env.d.ts') };
+      this.placeholder = {
+        'src/App.tsx': read('src/App.tsx'),
+        'src/main.tsx': read('src/main.tsx'),
+        'src/index.css': read('src/index.css'),
+        'src/vite-env.d.ts': read('src/vite-env.d.ts'),
+      };
     }
     return this.placeholder;
   }

@@ -31,7 +31,8 @@ export function templateSourceFiles(templateDir: string): Record<string, string>
 export function templateImageCommands(templateDir: string): string[] {
   const b64 = gzipSync(tarFiles(templateSourceFiles(templateDir))).toString('base64');
   const chunks: string[] = [];
-  for (let i = 0; i < b64.length; i += CHUNK) chunks.push(`RUN printf '%s' '${b64.slice(i, i + CHUNK)}' >> /tmp/template.b64`);
+  for (let i = 0; i < b64.length; i += CHUNK)
+    chunks.push(`RUN printf '%s' '${b64.slice(i, i + CHUNK)}' >> /tmp/template.b64`);
   return [
     ...chunks,
     'RUN mkdir -p /app && base64 -d /tmp/template.b64 | tar -xz -C /app && rm /tmp/template.b64',

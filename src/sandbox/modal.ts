@@ -1,4 +1,12 @@
-import { NotFoundError, Probe, ResourceExhaustedError, type App, type Image, type ModalClient, type Sandbox } from 'modal';
+import {
+  NotFoundError,
+  Probe,
+  ResourceExhaustedError,
+  type App,
+  type Image,
+  type ModalClient,
+  type Sandbox,
+} from 'modal';
 import { UserError } from '../core/errors.ts';
 import { assertValidFiles } from '../core/files.ts';
 import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
@@ -68,13 +76,19 @@ export class ModalSandboxProvider implements SandboxProvider {
         tags: { ...labels, [TAG_BOT]: settings.appName, [TAG_APP]: appId },
       });
     } catch (err) {
-      if (isResourceExhausted(err)) throw new UserError('Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.');
+      if (isResourceExhausted(err))
+        throw new UserError(
+          'Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.',
+        );
       throw err;
     }
     this.sandboxes.set(sb.sandboxId, { sb, appId });
     try {
       const refused = files ? await this.write(sb.sandboxId, files) : [];
-      if (refused.length > 0) throw new Error(`refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`);
+      if (refused.length > 0)
+        throw new Error(
+          `refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`,
+        );
       await sb.waitUntilReady(120_000);
       return { id: sb.sandboxId, url: await tunnelUrl(sb) };
     } catch (err) {
@@ -94,14 +108,19 @@ export class ModalSandboxProvider implements SandboxProvider {
     await writer.write(new Uint8Array(tarFiles(files)));
     await writer.close();
     const [code, stderr] = await Promise.all([proc.wait(), proc.stderr.readBytes()]);
-    if (code !== 0) throw new Error(`writing files into sandbox ${id} failed (exit ${code}): ${Buffer.from(stderr).toString('utf8').slice(0, 500)}`);
+    if (code !== 0)
+      throw new Error(
+        `writing files into sandbox ${id} failed (exit ${code}): ${Buffer.from(stderr).toString('utf8').slice(0, 500)}`,
+      );
     entry.files = { ...files };
     return [];
   }
 
   async check(id: string): Promise<CheckError[]> {
     const entry = this.get(id);
-    const proc = await entry.sb.exec(['node', 'node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { workdir: WORKDIR });
+    const proc = await entry.sb.exec(['node', 'node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], {
+      workdir: WORKDIR,
+    });
     const [out, err] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
     return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR), this.vetter);
   }
@@ -145,7 +164,10 @@ export class ModalSandboxProvider implements SandboxProvider {
   async stopOrphans(owns: (appId: string, sandboxId: string) => Promise<boolean>): Promise<string[]> {
     const stopped: string[] = [];
     const app = await this.modalApp();
-    for await (const sb of this.deps.client.sandboxes.list({ appId: app.appId, tags: { [TAG_BOT]: this.deps.settings.appName } })) {
+    for await (const sb of this.deps.client.sandboxes.list({
+      appId: app.appId,
+      tags: { [TAG_BOT]: this.deps.settings.appName },
+    })) {
       const appId = (await sb.getTags())[TAG_APP] ?? '';
       if (await owns(appId, sb.sandboxId)) continue;
       await sb.terminate();
@@ -175,7 +197,10 @@ export class ModalSandboxProvider implements SandboxProvider {
         return await client.images.fromName(settings.imageName);
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
-        logger.warn({ image: settings.imageName }, 'the sandbox image is missing: building it once (npm run modal:image does this ahead of time)');
+        logger.warn(
+          { image: settings.imageName },
+          'the sandbox image is missing: building it once (npm run modal:image does this ahead of time)',
+        );
         const image = await buildTemplateImage(client, await this.modalApp(), templateDir);
         await image.publish(settings.imageName);
         return image;

@@ -18,7 +18,11 @@ process.on('message', ({ id, file, text }) => {
         errors,
         imports: [
           ...m.staticImports.map((i) => ({ value: i.moduleRequest.value, start: i.moduleRequest.start })),
-          ...m.staticExports.flatMap((e) => e.entries.filter((x) => x.moduleRequest).map((x) => ({ value: x.moduleRequest.value, start: x.moduleRequest.start }))),
+          ...m.staticExports.flatMap((e) =>
+            e.entries
+              .filter((x) => x.moduleRequest)
+              .map((x) => ({ value: x.moduleRequest.value, start: x.moduleRequest.start })),
+          ),
         ],
         dynamicImports: m.dynamicImports.map((d) => ({ start: d.moduleRequest.start, end: d.moduleRequest.end })),
         importMetas: m.importMetas.map((x) => ({ start: x.start, end: x.end })),

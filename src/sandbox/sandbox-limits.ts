@@ -20,7 +20,15 @@ export const DEFAULT_LIMITS: SandboxLimits = { memoryMiB: 1024, pids: 256, cpuSe
  */
 export function prlimitArgs(limits: SandboxLimits): string[] {
   const addressSpace = Math.max(16384, limits.memoryMiB * 8) * 1024 * 1024;
-  return ['prlimit', `--cpu=${limits.cpuSeconds}`, '--nofile=4096', `--fsize=${256 << 20}`, '--core=0', `--as=${addressSpace}`, '--'];
+  return [
+    'prlimit',
+    `--cpu=${limits.cpuSeconds}`,
+    '--nofile=4096',
+    `--fsize=${256 << 20}`,
+    '--core=0',
+    `--as=${addressSpace}`,
+    '--',
+  ];
 }
 
 /** A cgroup (v2, or v1 memory + pids controllers) made for one sandbox; its processes join it before bwrap starts. */
@@ -41,7 +49,10 @@ export class CgroupLimiter {
     // Left by a bot that was killed: empty ones go (a live sandbox's cgroup is busy and stays).
     for (const p of parents) {
       const stale = readdirSync(p.dir).filter((n) => n.startsWith('vibe-'));
-      removeDirs(stale.map((n) => join(p.dir, n)), 1);
+      removeDirs(
+        stale.map((n) => join(p.dir, n)),
+        1,
+      );
     }
   }
 
@@ -52,7 +63,8 @@ export class CgroupLimiter {
     } catch {
       return undefined;
     }
-    const own = (controller: string) => lines.map((l) => l.split(':')).find((p) => p[1]?.split(',').includes(controller))?.[2];
+    const own = (controller: string) =>
+      lines.map((l) => l.split(':')).find((p) => p[1]?.split(',').includes(controller))?.[2];
     const v1Memory = own('memory');
     const v1Pids = own('pids');
     if (v1Memory !== undefined && v1Pids !== undefined) {

@@ -72,7 +72,18 @@ export class ScriptParser {
     if (this.child) return this.child;
     const heap = this.opts.memoryMiB ?? 512;
     // Native memory is not V8's to cap: an address-space limit bounds the parser's arena too.
-    const wrap = existsSync(PRLIMIT) ? { execPath: PRLIMIT, execArgv: [`--as=${(heap + 4096) * 1024 * 1024}`, '--core=0', '--', process.execPath, `--max-old-space-size=${heap}`] } : { execArgv: [`--max-old-space-size=${heap}`] };
+    const wrap = existsSync(PRLIMIT)
+      ? {
+          execPath: PRLIMIT,
+          execArgv: [
+            `--as=${(heap + 4096) * 1024 * 1024}`,
+            '--core=0',
+            '--',
+            process.execPath,
+            `--max-old-space-size=${heap}`,
+          ],
+        }
+      : { execArgv: [`--max-old-space-size=${heap}`] };
     const child = fork(CHILD, [], { ...wrap, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json' });
     child.on('message', (m: { id: number; ok: boolean; result?: ParsedScript; error?: string }) => {
       this.answered.add(child);
@@ -83,7 +94,9 @@ export class ScriptParser {
       if (m.ok) p.resolve(m.result!);
       else p.reject(new UnparseableError(m.error ?? 'parse failed'));
     });
-    child.on('exit', (code, signal) => this.fail(child, new UnparseableError(`the parser stopped (${signal ?? code}) on this input`)));
+    child.on('exit', (code, signal) =>
+      this.fail(child, new UnparseableError(`the parser stopped (${signal ?? code}) on this input`)),
+    );
     child.on('error', (err) => this.fail(child, new UnparseableError(err.message)));
     child.unref();
     (child.channel as { unref?: () => void } | undefined)?.unref?.();

@@ -11,10 +11,24 @@ export function libraryNames(templateDir: string): string[] {
  * Everything a check reports, wherever tsc ran: our own import and entry-point checks on the
  * files, plus tsc's errors, one report per problem, in file and line order.
  */
-export async function combineCheck(files: FileMap, tscErrors: CheckError[], vetter: SourceVetter): Promise<CheckError[]> {
+export async function combineCheck(
+  files: FileMap,
+  tscErrors: CheckError[],
+  vetter: SourceVetter,
+): Promise<CheckError[]> {
   const importErrors = await vetter.vet(files);
-  if (!('src/main.tsx' in files)) importErrors.push({ file: 'src/main.tsx', line: 0, column: 0, message: 'src/main.tsx is missing: index.html loads it to mount <App />' });
+  if (!('src/main.tsx' in files))
+    importErrors.push({
+      file: 'src/main.tsx',
+      line: 0,
+      column: 0,
+      message: 'src/main.tsx is missing: index.html loads it to mount <App />',
+    });
   // An unknown package is reported once, by the import check, which names the alternatives.
-  const rest = tscErrors.filter((e) => !(e.message.startsWith('TS2307') && importErrors.some((i) => i.file === e.file && i.line === e.line)));
-  return [...importErrors, ...rest].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  const rest = tscErrors.filter(
+    (e) => !(e.message.startsWith('TS2307') && importErrors.some((i) => i.file === e.file && i.line === e.line)),
+  );
+  return [...importErrors, ...rest].sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
+  );
 }

@@ -13,7 +13,8 @@ import { ScriptParser, UnparseableError } from './script-parser.ts';
 // build time) is refused as a check error the model can repair.
 
 /** File names a build tool reads as configuration when they sit beside the source. */
-const CONFIG_NAMES = /^(package\.json|[tj]sconfig(\..+)?\.json|(vite|vitest|postcss|tailwind|babel|rolldown|rollup|esbuild)\.config\..+)$/i;
+const CONFIG_NAMES =
+  /^(package\.json|[tj]sconfig(\..+)?\.json|(vite|vitest|postcss|tailwind|babel|rolldown|rollup|esbuild)\.config\..+)$/i;
 /** Relative imports tsc does not see (Vite's types declare them as modules): they must exist. */
 const ASSET = /\.(css|svg|json|md|png|jpe?g|gif|webp)$/;
 /** A package name and subpath: npm's name grammar, path segments without `.` or `..`. */
@@ -34,28 +35,43 @@ function packageName(specifier: string): string {
  * `libraries` are the package names the app may import (libraries.json).
  */
 export function vetSpecifier(file: string, specifier: string, files: FileMap, libraries: string[]): string | undefined {
-  if (/[?#]/.test(specifier)) return `Import '${specifier}' carries a query or hash ('?raw', '?url', '?inline', '?worker', '#…'); that is not allowed. Import the module itself, e.g. './data'`;
-  if (/[\0\\:]/.test(specifier)) return `Import '${specifier}' is not allowed: only relative paths inside src/ and the libraries listed in the system prompt can be imported`;
-  if (specifier.startsWith('/')) return `Absolute import '${specifier}' is not allowed; use a relative path like './Timer'`;
+  if (/[?#]/.test(specifier))
+    return `Import '${specifier}' carries a query or hash ('?raw', '?url', '?inline', '?worker', '#…'); that is not allowed. Import the module itself, e.g. './data'`;
+  if (/[\0\\:]/.test(specifier))
+    return `Import '${specifier}' is not allowed: only relative paths inside src/ and the libraries listed in the system prompt can be imported`;
+  if (specifier.startsWith('/'))
+    return `Absolute import '${specifier}' is not allowed; use a relative path like './Timer'`;
   if (specifier.startsWith('.')) {
     const target = posix.normalize(posix.join(posix.dirname(file), specifier));
-    if (!target.startsWith('src/')) return `Import '${specifier}' resolves to ${target}, outside src/; every import must stay inside src/`;
+    if (!target.startsWith('src/'))
+      return `Import '${specifier}' resolves to ${target}, outside src/; every import must stay inside src/`;
     if (ASSET.test(target) && !(target in files)) return `Cannot find file '${specifier}' (${target} does not exist)`;
     return undefined;
   }
   const name = packageName(specifier);
-  if (!libraries.includes(name)) return `Package '${name}' is not available. The libraries you can import are: ${libraries.join(', ')}`;
-  if (!BARE.test(specifier)) return `Import '${specifier}' is not a plain package path; import '${name}' or one of its documented entry points`;
+  if (!libraries.includes(name))
+    return `Package '${name}' is not available. The libraries you can import are: ${libraries.join(', ')}`;
+  if (!BARE.test(specifier))
+    return `Import '${specifier}' is not a plain package path; import '${name}' or one of its documented entry points`;
   return undefined;
 }
 
-async function vetScript(parser: ScriptParser, file: string, text: string, files: FileMap, libraries: string[]): Promise<CheckError[]> {
+async function vetScript(
+  parser: ScriptParser,
+  file: string,
+  text: string,
+  files: FileMap,
+  libraries: string[],
+): Promise<CheckError[]> {
   const at = lineIndex(text);
   const errors: CheckError[] = [];
   const add = (offset: number, message: string) => errors.push({ file, ...at(offset), message });
   const depth = nestingDepth(text);
   if (depth > MAX_NESTING) {
-    add(0, `Brackets nest ${depth} levels deep (more than ${MAX_NESTING}); split the code into smaller functions and files`);
+    add(
+      0,
+      `Brackets nest ${depth} levels deep (more than ${MAX_NESTING}); split the code into smaller functions and files`,
+    );
     return errors;
   }
   let parsed;
@@ -79,12 +95,17 @@ async function vetScript(parser: ScriptParser, file: string, text: string, files
   for (const dyn of parsed.dynamicImports) {
     const raw = text.slice(dyn.start, dyn.end);
     const literal = /^(['"`])([^'"`\\$]*)\1$/.exec(raw);
-    const problem = literal ? vetSpecifier(file, literal[2]!, files, libraries) : "import() needs a plain string path, e.g. import('./Chart'): a computed path could load files outside src/";
+    const problem = literal
+      ? vetSpecifier(file, literal[2]!, files, libraries)
+      : "import() needs a plain string path, e.g. import('./Chart'): a computed path could load files outside src/";
     if (problem) add(dyn.start + (literal ? 1 : 0), problem);
   }
   for (const meta of parsed.importMetas) {
     if (!IMPORT_META_OK.test(text.slice(meta.end, meta.end + 16))) {
-      add(meta.start, 'import.meta may only be used as import.meta.env or import.meta.hot (import.meta.glob and new URL(…, import.meta.url) read files at build time)');
+      add(
+        meta.start,
+        'import.meta may only be used as import.meta.env or import.meta.hot (import.meta.glob and new URL(…, import.meta.url) read files at build time)',
+      );
     }
   }
   return errors;
@@ -100,12 +121,16 @@ function vetCss(file: string, text: string, files: FileMap): CheckError[] {
 
 function vetCssFinding(file: string, f: CssFinding, files: FileMap): string | undefined {
   if (f.kind === 'at-rule') {
-    if (['plugin', 'config', 'source'].includes(f.name)) return `@${f.name} makes Tailwind load files or run code at build time; it is not allowed. Use Tailwind's built-in utilities and @theme instead`;
-    if (/\bsource\s*\(/i.test(f.params) && !/\bsource\s*\(\s*none\s*\)/i.test(f.params)) return `source(…) in @${f.name} makes Tailwind scan files outside src/; it is not allowed`;
+    if (['plugin', 'config', 'source'].includes(f.name))
+      return `@${f.name} makes Tailwind load files or run code at build time; it is not allowed. Use Tailwind's built-in utilities and @theme instead`;
+    if (/\bsource\s*\(/i.test(f.params) && !/\bsource\s*\(\s*none\s*\)/i.test(f.params))
+      return `source(…) in @${f.name} makes Tailwind scan files outside src/; it is not allowed`;
     if (f.name !== 'import' && f.name !== 'reference') return undefined;
-    if (f.target === undefined) return `@${f.name} needs a quoted path: @import "tailwindcss"; or @import "./theme.css";`;
+    if (f.target === undefined)
+      return `@${f.name} needs a quoted path: @import "tailwindcss"; or @import "./theme.css";`;
     if (/^tailwindcss(\/(theme|preflight|utilities)(\.css)?)?$/.test(f.target)) return undefined;
-    if (!f.target.startsWith('.')) return `@${f.name} "${f.target}" is not allowed: import "tailwindcss" or a .css file of your own under src/`;
+    if (!f.target.startsWith('.'))
+      return `@${f.name} "${f.target}" is not allowed: import "tailwindcss" or a .css file of your own under src/`;
     return vetCssPath(file, f.target, files, true);
   }
   if (/^(data:|https?:|#)/i.test(f.target) || f.target === '') return undefined;
@@ -114,9 +139,11 @@ function vetCssFinding(file: string, f: CssFinding, files: FileMap): string | un
 
 function vetCssPath(file: string, target: string, files: FileMap, cssOnly: boolean): string | undefined {
   if (/[?#\0\\]/.test(target)) return `'${target}' carries a query or hash; refer to the file itself`;
-  if (!target.startsWith('.')) return `'${target}' is not allowed in CSS: use a relative path to a file under src/, a data: URL or an https: URL`;
+  if (!target.startsWith('.'))
+    return `'${target}' is not allowed in CSS: use a relative path to a file under src/, a data: URL or an https: URL`;
   const resolved = posix.normalize(posix.join(posix.dirname(file), target));
-  if (!resolved.startsWith('src/')) return `'${target}' resolves to ${resolved}, outside src/; CSS may only refer to files under src/`;
+  if (!resolved.startsWith('src/'))
+    return `'${target}' resolves to ${resolved}, outside src/; CSS may only refer to files under src/`;
   if (cssOnly && !resolved.endsWith('.css')) return `'${target}' is not a .css file`;
   if (!(resolved in files)) return `Cannot find file '${target}' (${resolved} does not exist)`;
   return undefined;
@@ -143,10 +170,16 @@ export class SourceVetter {
     for (const [file, text] of Object.entries(files)) {
       const name = posix.basename(file);
       if (CONFIG_NAMES.test(name)) {
-        errors.push({ file, line: 1, column: 1, message: `${name} is read by the build tools as configuration; an app may not contain one (the template's configuration is fixed)` });
+        errors.push({
+          file,
+          line: 1,
+          column: 1,
+          message: `${name} is read by the build tools as configuration; an app may not contain one (the template's configuration is fixed)`,
+        });
         continue;
       }
-      if (/\.(tsx?|jsx?)$/.test(file)) errors.push(...(await vetScript(this.parser, file, text, files, this.libraries)));
+      if (/\.(tsx?|jsx?)$/.test(file))
+        errors.push(...(await vetScript(this.parser, file, text, files, this.libraries)));
       else if (file.endsWith('.css')) errors.push(...vetCss(file, text, files));
     }
     return errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);

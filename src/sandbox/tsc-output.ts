@@ -13,7 +13,12 @@ export function parseTscOutput(output: string, appDir: string): CheckError[] {
     const located = LOCATED.exec(line);
     if (located) {
       const [, file = '', ln = '0', col = '0', message = ''] = located;
-      errors.push({ file: isAbsolute(file) ? relative(appDir, file) : file, line: Number(ln), column: Number(col), message });
+      errors.push({
+        file: isAbsolute(file) ? relative(appDir, file) : file,
+        line: Number(ln),
+        column: Number(col),
+        message,
+      });
       continue;
     }
     const global = GLOBAL.exec(line);

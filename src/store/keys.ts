@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 const NAMESPACE_RE = /^[A-Za-z0-9_-]{1,40}$/;
 
 export function checkNamespace(namespace: string): string {
-  if (!NAMESPACE_RE.test(namespace)) throw new Error(`invalid store namespace "${namespace}": use 1-40 of [A-Za-z0-9_-]`);
+  if (!NAMESPACE_RE.test(namespace))
+    throw new Error(`invalid store namespace "${namespace}": use 1-40 of [A-Za-z0-9_-]`);
   return namespace;
 }
 

@@ -116,7 +116,7 @@ export class KeyvAppStore implements AppStore {
     const [latest = 0] = await this.primitives.read([this.keys.latest(appId)]);
     const out: VersionRecord[] = [];
     // Numbers may have gaps (a writer that crashed after taking one), hence the loop.
-    for (let n = latest; n >= 1 && out.length < want; ) {
+    for (let n = latest; n >= 1 && out.length < want;) {
       const numbers: number[] = [];
       for (let i = 0; i < want - out.length && n >= 1; i++, n--) numbers.push(n);
       const versions = await this.keyv.getMany<VersionRecord>(numbers.map((k) => this.keys.version(appId, k)));

@@ -34,7 +34,8 @@ interface Backend {
  */
 export async function openAppStore(storeUrl: string, opts: OpenAppStoreOptions = {}): Promise<KeyvAppStore> {
   const namespace = checkNamespace(opts.namespace ?? DEFAULT_NAMESPACE); // before connecting: nothing to leak
-  const onError = (error: unknown) => opts.logger?.warn({ err: error, store: redactUrl(storeUrl) }, 'store connection error');
+  const onError = (error: unknown) =>
+    opts.logger?.warn({ err: error, store: redactUrl(storeUrl) }, 'store connection error');
   const backend = await openBackend(storeUrl, onError);
   // Keys arrive namespaced (StoreKeys), so Keyv's own prefixing is off; errors must reach the caller.
   const keyv = new Keyv({ store: backend.adapter, namespace: undefined, useKeyPrefix: false, throwOnErrors: true });
@@ -58,7 +59,9 @@ async function openBackend(storeUrl: string, onError: (error: unknown) => void):
     case 'postgresql':
       return openPostgres(storeUrl, onError);
     default:
-      throw new Error(`unsupported store URL "${redactUrl(storeUrl)}": use sqlite://path, redis://…, postgres://… or memory://`);
+      throw new Error(
+        `unsupported store URL "${redactUrl(storeUrl)}": use sqlite://path, redis://…, postgres://… or memory://`,
+      );
   }
 }
 
@@ -106,9 +109,11 @@ async function openPostgres(storeUrl: string, onError: (error: unknown) => void)
   const primitives = new SqlPrimitives(run, postgresDialect, () => adapter.disconnect());
   try {
     // The adapter does not expose its CREATE TABLE promise; run it here so the first get cannot race it.
-    await run(`CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)`, []).catch((error: { code?: string }) => {
-      if (error.code !== '23505' && error.code !== '42P07') throw error;
-    });
+    await run(`CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)`, []).catch(
+      (error: { code?: string }) => {
+        if (error.code !== '23505' && error.code !== '42P07') throw error;
+      },
+    );
     await primitives.init();
   } catch (error) {
     await pool.end().catch(() => undefined);

@@ -8,7 +8,9 @@ export interface PgPool {
 }
 
 interface PgModule {
-  default: { Pool: new (config: { connectionString: string; max?: number; connectionTimeoutMillis?: number }) => PgPool };
+  default: {
+    Pool: new (config: { connectionString: string; max?: number; connectionTimeoutMillis?: number }) => PgPool;
+  };
 }
 
 /**

@@ -94,7 +94,9 @@ export class SqlPrimitives implements StorePrimitives {
 
   async read(keys: string[]): Promise<number[]> {
     if (keys.length === 0) return [];
-    const rows = await this.run(`SELECT key, n FROM ${this.tables.counters} WHERE ${this.d.keyIn(1)}`, [this.d.list(keys)]);
+    const rows = await this.run(`SELECT key, n FROM ${this.tables.counters} WHERE ${this.d.keyIn(1)}`, [
+      this.d.list(keys),
+    ]);
     const byKey = new Map(rows.map((r) => [String(r.key), Number(r.n)]));
     return keys.map((k) => byKey.get(k) ?? 0);
   }
@@ -117,7 +119,10 @@ export class SqlPrimitives implements StorePrimitives {
   async deletePrefix(prefix: string): Promise<void> {
     for (const table of [this.tables.keyv, this.tables.counters, this.tables.claims]) {
       // substr instead of LIKE: no wildcard escaping to get wrong.
-      await this.run(`DELETE FROM ${table} WHERE substr(key, 1, ${this.d.p(1)}) = ${this.d.p(2)}`, [prefix.length, prefix]);
+      await this.run(`DELETE FROM ${table} WHERE substr(key, 1, ${this.d.p(1)}) = ${this.d.p(2)}`, [
+        prefix.length,
+        prefix,
+      ]);
     }
   }
 

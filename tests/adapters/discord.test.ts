@@ -51,10 +51,18 @@ const general = () => fake.fixture.textChannel.id;
 const body = (r: { body?: unknown }) => JSON.stringify(r.body ?? {});
 
 /** `/vibe create` through to the live card; returns the reply message id, thread id and app id. */
-async function create(prompt: string, title = 'Focus Timer'): Promise<{ messageId: string; threadId: string; appId: string }> {
+async function create(
+  prompt: string,
+  title = 'Focus Timer',
+): Promise<{ messageId: string; threadId: string; appId: string }> {
   model.script({ files: APP(title), title, summary: `About ${title}` });
   const sent = fake.sendCommand({ subcommand: 'create', options: { prompt } });
-  const live = await fake.waitForRequest('PATCH', /\/webhooks\/\d+\/[^/]+\/messages\/@original$/, (r) => r.path.includes(sent.token) && body(r).includes('apps.test'), 10_000);
+  const live = await fake.waitForRequest(
+    'PATCH',
+    /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
+    (r) => r.path.includes(sent.token) && body(r).includes('apps.test'),
+    10_000,
+  );
   await bot.idle();
   const appId = /apps\.test\/apps\/([a-z0-9]+)\//.exec(body(live))![1]!;
   const messageId = fake.interaction(sent.id)!.originalMessageId!;
@@ -75,11 +83,15 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     const final = fake.message(general(), messageId);
     expect(final.embeds[0]?.title).toBe('Focus Timer');
     expect(final.embeds[0]?.description).toContain('About Focus Timer');
-    const buttons = final.components!.flatMap((row) => (row as { components: { label?: string; url?: string; custom_id?: string }[] }).components);
+    const buttons = final.components!.flatMap(
+      (row) => (row as { components: { label?: string; url?: string; custom_id?: string }[] }).components,
+    );
     expect(buttons.find((b) => b.label === 'Open')?.url).toBe(`https://apps.test/apps/${appId}/`);
     expect(buttons.map((b) => b.label)).toEqual(['Open', 'Live edit view', 'Undo', 'Versions', 'Delete']);
     expect(buttons.find((b) => b.label === 'Live edit view')?.url).toBe(`https://apps.test/apps/${appId}/dev/`);
-    for (const r of fake.requests.filter((x) => ['POST', 'PATCH'].includes(x.method) && !x.path.includes('/callback') && !x.path.endsWith('/threads'))) {
+    for (const r of fake.requests.filter(
+      (x) => ['POST', 'PATCH'].includes(x.method) && !x.path.includes('/callback') && !x.path.endsWith('/threads'),
+    )) {
       expect((r.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
     }
     expect((await store.appForThread(`discord:${fake.fixture.guildId}:${threadId}`))?.id).toBe(appId);
@@ -90,9 +102,16 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     model.script({ files: APP('Blue') });
     const before = fake.requests.length;
     fake.messageCreate({ channelId: threadId, content: 'make it blue', userId: bob });
-    await fake.waitForRequest('PATCH', new RegExp(`/channels/${threadId}/messages/\\d+$`), (r) => body(r).includes('v2'), 10_000);
+    await fake.waitForRequest(
+      'PATCH',
+      new RegExp(`/channels/${threadId}/messages/\\d+$`),
+      (r) => body(r).includes('v2'),
+      10_000,
+    );
     await bot.idle();
-    const posts = fake.requests.slice(before).filter((r) => r.method === 'POST' && r.path.endsWith(`/channels/${threadId}/messages`));
+    const posts = fake.requests
+      .slice(before)
+      .filter((r) => r.method === 'POST' && r.path.endsWith(`/channels/${threadId}/messages`));
     expect(posts).toHaveLength(1);
     const replies = fake.messages(threadId).filter((m) => m.author.bot);
     expect(replies).toHaveLength(1);
@@ -104,32 +123,69 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
   it('gallery: embeds, 5 a page, Previous/Next update the same message', async () => {
     for (let i = 1; i <= 7; i++) await create(`app ${i}`, `App ${i}`);
     const sent = fake.sendCommand({ subcommand: 'gallery' });
-    const first = await fake.waitForRequest('PATCH', /messages\/@original$/, (r) => r.path.includes(sent.token), 10_000);
+    const first = await fake.waitForRequest(
+      'PATCH',
+      /messages\/@original$/,
+      (r) => r.path.includes(sent.token),
+      10_000,
+    );
     await bot.idle();
-    const page1 = first.body as { embeds: { title: string; url?: string; fields?: { name: string; value: string }[] }[]; components: { components: { label: string; custom_id?: string }[] }[] };
-    expect(page1.embeds.map((e) => e.title)).toEqual(['Apps in this channel', 'App 7', 'App 6', 'App 5', 'App 4', 'App 3']);
+    const page1 = first.body as {
+      embeds: { title: string; url?: string; fields?: { name: string; value: string }[] }[];
+      components: { components: { label: string; custom_id?: string }[] }[];
+    };
+    expect(page1.embeds.map((e) => e.title)).toEqual([
+      'Apps in this channel',
+      'App 7',
+      'App 6',
+      'App 5',
+      'App 4',
+      'App 3',
+    ]);
     expect(page1.embeds[1]?.url).toMatch(/^https:\/\/apps\.test\/apps\//);
     expect(page1.embeds[1]?.fields?.find((f) => f.name === 'Owner')?.value).toBe(`<@${fake.fixture.user.id}>`);
     expect(fake.interaction(sent.id)?.callback?.data).toMatchObject({ flags: 64 }); // private to the asker
     const next = page1.components.flatMap((r) => r.components).find((b) => b.label === 'Next')!;
     const messageId = fake.interaction(sent.id)!.originalMessageId!;
     const click = fake.clickButton({ customId: next.custom_id!, messageId });
-    const second = await fake.waitForRequest('PATCH', /messages\/@original$/, (r) => r.path.includes(click.token), 10_000);
+    const second = await fake.waitForRequest(
+      'PATCH',
+      /messages\/@original$/,
+      (r) => r.path.includes(click.token),
+      10_000,
+    );
     expect(fake.interaction(click.id)?.callback?.type).toBe(6); // deferred update of the same message
-    expect((second.body as typeof page1).embeds.map((e) => e.title)).toEqual(['Apps in this channel', 'App 2', 'App 1']);
-    expect((second.body as typeof page1).components.flatMap((r) => r.components).map((b) => b.label)).toEqual(['Previous']);
+    expect((second.body as typeof page1).embeds.map((e) => e.title)).toEqual([
+      'Apps in this channel',
+      'App 2',
+      'App 1',
+    ]);
+    expect((second.body as typeof page1).components.flatMap((r) => r.components).map((b) => b.label)).toEqual([
+      'Previous',
+    ]);
   });
 
   it('Undo needs the owner or Manage Messages; Delete asks first and only the owner may', async () => {
     const { messageId, threadId, appId } = await create('a timer');
     model.script({ files: APP('v2') });
     fake.messageCreate({ channelId: threadId, content: 'v2 please' });
-    await fake.waitForRequest('PATCH', new RegExp(`/channels/${threadId}/messages/\\d+$`), (r) => body(r).includes('v2'), 10_000);
+    await fake.waitForRequest(
+      'PATCH',
+      new RegExp(`/channels/${threadId}/messages/\\d+$`),
+      (r) => body(r).includes('v2'),
+      10_000,
+    );
     await bot.idle();
     const click = async (userId: string, customId: string) => {
       const c = fake.clickButton({ customId, messageId, userId });
       // The private reply is either filled (PATCH) or, when the answer went to the thread, removed (DELETE).
-      const done = () => fake.requests.find((r) => r.path.includes(c.token) && r.path.endsWith('/messages/@original') && (r.method === 'PATCH' || r.method === 'DELETE'));
+      const done = () =>
+        fake.requests.find(
+          (r) =>
+            r.path.includes(c.token) &&
+            r.path.endsWith('/messages/@original') &&
+            (r.method === 'PATCH' || r.method === 'DELETE'),
+        );
       const deadline = Date.now() + 10_000;
       while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await bot.idle();
@@ -151,14 +207,19 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     expect((await store.getApp(appId))?.deleted).toBe(true);
   });
 
-  it('after the 15-minute interaction token expires, the status is edited through the bot\'s own message', async () => {
+  it("after the 15-minute interaction token expires, the status is edited through the bot's own message", async () => {
     model.delayMs = 300;
     model.script({ files: APP('Late'), title: 'Late App' });
     const sent = fake.sendCommand({ subcommand: 'create', options: { prompt: 'a slow app' } });
     await fake.waitForRequest('PATCH', /messages\/@original$/, (r) => r.path.includes(sent.token), 10_000);
     fake.interactions.age(sent.id, 16 * 60_000);
     const messageId = fake.interaction(sent.id)!.originalMessageId!;
-    await fake.waitForRequest('PATCH', new RegExp(`/channels/${general()}/messages/${messageId}$`), (r) => body(r).includes('apps.test'), 10_000);
+    await fake.waitForRequest(
+      'PATCH',
+      new RegExp(`/channels/${general()}/messages/${messageId}$`),
+      (r) => body(r).includes('apps.test'),
+      10_000,
+    );
     await bot.idle();
     expect(fake.message(general(), messageId).embeds[0]?.title).toBe('Late App');
   });
@@ -176,7 +237,11 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     const { messageId } = await create('@everyone look', '**Loud** @everyone <@123>');
     const final = fake.message(general(), messageId);
     expect(final.embeds[0]?.title).toBe('\\*\\*Loud\\*\\* @everyone <@123>');
-    expect(fake.requests.filter((r) => r.method !== 'GET' && !r.path.includes('/callback') && !r.path.endsWith('/threads') && r.body).every((r) => body(r).includes('"allowed_mentions":{"parse":[]}'))).toBe(true);
+    expect(
+      fake.requests
+        .filter((r) => r.method !== 'GET' && !r.path.includes('/callback') && !r.path.endsWith('/threads') && r.body)
+        .every((r) => body(r).includes('"allowed_mentions":{"parse":[]}')),
+    ).toBe(true);
   });
 
   it('help answers privately with the Discord forms of the commands', async () => {
@@ -189,18 +254,35 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
 
 describe('npm run discord:register', () => {
   it('registers /vibe with its subcommands in the guild (or globally)', async () => {
-    const env = { PATH: process.env.PATH ?? '', DISCORD_TOKEN: fake.token, DISCORD_APPLICATION_ID: fake.fixture.applicationId, DISCORD_API_URL: fake.apiUrl };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APPLICATION_ID: fake.fixture.applicationId,
+      DISCORD_API_URL: fake.apiUrl,
+    };
     const run = async (extra: Record<string, string>) => {
       const r = await runScript('scripts/register-discord.ts', { ...env, ...extra });
       return { status: r.code, out: r.out };
     };
     const guild = await run({ DISCORD_GUILD_ID: fake.fixture.guildId });
     expect(guild.status, guild.out).toBe(0);
-    const put = fake.requestsTo('PUT', new RegExp(`/applications/${fake.fixture.applicationId}/guilds/${fake.fixture.guildId}/commands$`));
+    const put = fake.requestsTo(
+      'PUT',
+      new RegExp(`/applications/${fake.fixture.applicationId}/guilds/${fake.fixture.guildId}/commands$`),
+    );
     expect(put).toHaveLength(1);
     const [cmd] = put[0]!.body as { name: string; options: { name: string }[] }[];
     expect(cmd?.name).toBe('vibe');
-    expect(cmd?.options.map((o) => o.name)).toEqual(['create', 'gallery', 'mine', 'help', 'versions', 'undo', 'restore', 'delete']);
+    expect(cmd?.options.map((o) => o.name)).toEqual([
+      'create',
+      'gallery',
+      'mine',
+      'help',
+      'versions',
+      'undo',
+      'restore',
+      'delete',
+    ]);
     expect(fake.commands(fake.fixture.guildId).map((c) => c.name)).toEqual(['vibe']);
     const global = await run({});
     expect(global.status, global.out).toBe(0);

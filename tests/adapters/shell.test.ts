@@ -45,8 +45,21 @@ async function drive(lines: string[], json: boolean, model: ScriptedModel): Prom
 
 describe('shell adapter', () => {
   it('--json: one object per line with app id, version and link; threads and refinements work', async () => {
-    const model = new ScriptedModel().script({ files: APP('one'), title: 'Counter', summary: 'Counts' }, { files: APP('two') });
-    const out = await drive(['/vibe a counter', 'make it count twice', '{"text": "/vibe gallery", "thread": null}', 'not json {', '{bad json'], true, model);
+    const model = new ScriptedModel().script(
+      { files: APP('one'), title: 'Counter', summary: 'Counts' },
+      { files: APP('two') },
+    );
+    const out = await drive(
+      [
+        '/vibe a counter',
+        'make it count twice',
+        '{"text": "/vibe gallery", "thread": null}',
+        'not json {',
+        '{bad json',
+      ],
+      true,
+      model,
+    );
     const events = out.map((l) => JSON.parse(l) as Record<string, unknown>);
     const live = events.filter((e) => e.state === 'live');
     expect(live).toHaveLength(2);
@@ -54,7 +67,9 @@ describe('shell adapter', () => {
     expect(live[0]!.url).toBe(`http://gw.test/apps/${live[0]!.app as string}/`);
     expect(live[1]).toMatchObject({ type: 'update', version: 2, app: live[0]!.app });
     expect(events.find((e) => e.type === 'thread')).toMatchObject({ id: 'shell:general:1' });
-    const gallery = events.find((e) => e.type === 'ephemeral' && (e.card as { title?: string }).title === 'Apps in this channel');
+    const gallery = events.find(
+      (e) => e.type === 'ephemeral' && (e.card as { title?: string }).title === 'Apps in this channel',
+    );
     expect(gallery).toBeDefined();
     expect(events.some((e) => e.type === 'info' && String(e.text).startsWith('bad JSON input'))).toBe(true);
   });
@@ -72,7 +87,19 @@ describe('shell adapter', () => {
   });
 
   it('renders gallery items and footers', () => {
-    const lines = renderCardText({ title: 'Apps', items: [{ title: 'A', text: 'a', links: [{ label: 'Open', url: 'u' }] }], actions: [{ label: 'Next', action: 'gallery', value: 'c2' }], footer: 'offline sample model' });
-    expect(lines).toEqual(['**Apps**', '  • A', '    a', '    Open: u', '[Next: /vibe gallery c2]', '(offline sample model)']);
+    const lines = renderCardText({
+      title: 'Apps',
+      items: [{ title: 'A', text: 'a', links: [{ label: 'Open', url: 'u' }] }],
+      actions: [{ label: 'Next', action: 'gallery', value: 'c2' }],
+      footer: 'offline sample model',
+    });
+    expect(lines).toEqual([
+      '**Apps**',
+      '  • A',
+      '    a',
+      '    Open: u',
+      '[Next: /vibe gallery c2]',
+      '(offline sample model)',
+    ]);
   });
 });

@@ -11,7 +11,9 @@ describe('Slack rendering', () => {
       title: `Title ${PINGS}`,
       text: `Summary ${PINGS}`,
       fields: [{ label: `L ${PINGS}`, value: `V ${PINGS}` }],
-      items: [{ title: `Item ${PINGS}`, text: PINGS, fields: [{ label: 'Owner', value: PINGS, userId: 'slack:T1:U0OWNER' }] }],
+      items: [
+        { title: `Item ${PINGS}`, text: PINGS, fields: [{ label: 'Owner', value: PINGS, userId: 'slack:T1:U0OWNER' }] },
+      ],
       footer: PINGS,
     };
     for (const mentions of [false, true]) {
@@ -36,7 +38,11 @@ describe('Slack rendering', () => {
       title: long,
       text: long,
       fields: Array.from({ length: 14 }, (_, i) => ({ label: `f${i}`, value: long })),
-      items: Array.from({ length: 30 }, (_, i) => ({ title: `app ${i}`, text: long, links: [{ label: long, url: 'https://x.test' }] })),
+      items: Array.from({ length: 30 }, (_, i) => ({
+        title: `app ${i}`,
+        text: long,
+        links: [{ label: long, url: 'https://x.test' }],
+      })),
       actions: Array.from({ length: 30 }, (_, i) => ({ label: long, action: 'gallery', value: long })),
     };
     const { text, blocks } = renderSlackMessage(card);
@@ -53,15 +59,23 @@ describe('Slack rendering', () => {
         expect(b.elements.length).toBeLessThanOrEqual(LIMITS.actionsElements);
         const ids = b.elements.map((e) => (e as { action_id: string }).action_id);
         expect(new Set(ids).size).toBe(ids.length);
-        for (const e of b.elements) expect((e as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
+        for (const e of b.elements)
+          expect((e as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
       }
     }
   });
 
   it('gives buttons unique action ids that map back to the action', () => {
-    const { blocks } = renderSlackMessage({ links: [{ label: 'Open', url: 'https://a.test' }], actions: [{ label: 'Previous', action: 'gallery', value: 'p' }, { label: 'Next', action: 'gallery', value: 'n' }] });
+    const { blocks } = renderSlackMessage({
+      links: [{ label: 'Open', url: 'https://a.test' }],
+      actions: [
+        { label: 'Previous', action: 'gallery', value: 'p' },
+        { label: 'Next', action: 'gallery', value: 'n' },
+      ],
+    });
     const actions = blocks.find((b) => b.type === 'actions');
-    const ids = actions && actions.type === 'actions' ? actions.elements.map((e) => (e as { action_id: string }).action_id) : [];
+    const ids =
+      actions && actions.type === 'actions' ? actions.elements.map((e) => (e as { action_id: string }).action_id) : [];
     expect(ids).toEqual(['vibe:link:0', 'vibe:gallery:1', 'vibe:gallery:2']);
     expect(ids.map(actionFromId)).toEqual([undefined, 'gallery', 'gallery']);
     expect(actionFromId('vibe:delete-confirm:4')).toBe('delete-confirm');

@@ -6,7 +6,15 @@ import { AppRuntime } from '../../src/core/app-runtime.ts';
 import { VibeBot } from '../../src/core/bot.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
-import { blockActions, commandRequest, eventCallback, eventRequest, interactiveRequest, postToBolt, slashCommand } from '../fakes/slack/requests.ts';
+import {
+  blockActions,
+  commandRequest,
+  eventCallback,
+  eventRequest,
+  interactiveRequest,
+  postToBolt,
+  slashCommand,
+} from '../fakes/slack/requests.ts';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../fakes/slack/web-api.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
@@ -54,11 +62,20 @@ afterEach(async () => {
 });
 
 async function startHttp(): Promise<void> {
-  slack = await startSlack({ bot, logger, settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url, port: 0 } });
+  slack = await startSlack({
+    bot,
+    logger,
+    settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url, port: 0 },
+  });
   events = `http://127.0.0.1:${slack.port}/slack/events`;
 }
 
-const vibe = (text: string, user = 'U0USER') => postToBolt(events, SECRET, commandRequest(slashCommand({ text, user_id: user, response_url: fake.responseUrl({ channel: CHANNEL, user }) })));
+const vibe = (text: string, user = 'U0USER') =>
+  postToBolt(
+    events,
+    SECRET,
+    commandRequest(slashCommand({ text, user_id: user, response_url: fake.responseUrl({ channel: CHANNEL, user }) })),
+  );
 
 const sent = (c: RecordedCall) => JSON.stringify(c.args);
 
@@ -67,7 +84,10 @@ async function create(prompt: string, title = 'Focus Timer'): Promise<{ ts: stri
   model.script({ files: APP(title), title, summary: `About ${title}` });
   const res = await vibe(prompt);
   expect(res.status).toBe(200);
-  const live = await fake.waitForCall('chat.update', (c) => sent(c).includes(`https://apps.test/apps/`) && sent(c).includes(title));
+  const live = await fake.waitForCall(
+    'chat.update',
+    (c) => sent(c).includes(`https://apps.test/apps/`) && sent(c).includes(title),
+  );
   const ts = String(live.args.ts);
   const appId = /apps\.test\/apps\/([a-z0-9]+)\//.exec(sent(live))![1]!;
   await bot.idle();
@@ -100,7 +120,11 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     const { ts, appId } = await create('a timer');
     model.script({ files: APP('Blue Timer') });
     const before = fake.calls.length;
-    const res = await postToBolt(events, SECRET, eventRequest(eventCallback({ event: { channel: CHANNEL, user: 'U0BOB', text: 'make it blue', thread_ts: ts } })));
+    const res = await postToBolt(
+      events,
+      SECRET,
+      eventRequest(eventCallback({ event: { channel: CHANNEL, user: 'U0BOB', text: 'make it blue', thread_ts: ts } })),
+    );
     expect(res.status).toBe(200);
     await fake.waitForCall('chat.update', (c) => sent(c).includes('v2'));
     await bot.idle();
@@ -128,7 +152,8 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
       { channel: CHANNEL, user: 'U0USER', subtype: 'channel_join', text: 'joined' },
       { channel: CHANNEL, user: 'U0USER', text: 'top-level chatter' },
     ];
-    for (const event of ignored) expect((await postToBolt(events, SECRET, eventRequest(eventCallback({ event })))).status).toBe(200);
+    for (const event of ignored)
+      expect((await postToBolt(events, SECRET, eventRequest(eventCallback({ event })))).status).toBe(200);
     await slack!.idle(); // the adapter's own work, then the bot's
     await bot.idle();
     expect(fake.calls.slice(before).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
@@ -141,7 +166,11 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     model.script({ files: APP('Once') }, { files: APP('Twice') });
     const event = eventCallback({ event: { channel: CHANNEL, user: 'U0USER', text: 'change it', thread_ts: ts } });
     expect((await postToBolt(events, SECRET, eventRequest(event))).status).toBe(200);
-    const retry = await postToBolt(events, SECRET, eventRequest(event, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }));
+    const retry = await postToBolt(
+      events,
+      SECRET,
+      eventRequest(event, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } }),
+    );
     expect(retry.status).toBe(200);
     await slack!.idle(); // the adapter's own work, then the bot's
     await bot.idle();
@@ -194,7 +223,18 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     expect(text).toContain('https://fake-team.slack.com/archives/C0FAKE/p'); // link to each app's thread
     const next = findButton(first.args.blocks, 'Next')!;
     const url = fake.responseUrl({ channel: CHANNEL, user: 'U0USER' });
-    const press = await postToBolt(events, SECRET, interactiveRequest(blockActions({ actions: [{ action_id: next.action_id, value: next.value }], message_ts: '1.000001', is_ephemeral: true, response_url: url })));
+    const press = await postToBolt(
+      events,
+      SECRET,
+      interactiveRequest(
+        blockActions({
+          actions: [{ action_id: next.action_id, value: next.value }],
+          message_ts: '1.000001',
+          is_ephemeral: true,
+          response_url: url,
+        }),
+      ),
+    );
     expect(press.status).toBe(200);
     const second = await fake.waitForCall('response_url', (c) => c.args.replace_original === true);
     expect(sent(second)).toContain('App 2');
@@ -209,11 +249,26 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     await startHttp();
     const { ts, appId } = await create('a timer');
     model.script({ files: APP('v2') });
-    await postToBolt(events, SECRET, eventRequest(eventCallback({ event: { channel: CHANNEL, user: 'U0USER', text: 'v2 please', thread_ts: ts } })));
+    await postToBolt(
+      events,
+      SECRET,
+      eventRequest(eventCallback({ event: { channel: CHANNEL, user: 'U0USER', text: 'v2 please', thread_ts: ts } })),
+    );
     await fake.waitForCall('chat.update', (c) => sent(c).includes('v2'));
     await bot.idle();
     const press = (user: string, action: string) =>
-      postToBolt(events, SECRET, interactiveRequest(blockActions({ user_id: user, actions: [{ action_id: `vibe:${action}:1`, value: appId }], message_ts: ts, response_url: fake.responseUrl() })));
+      postToBolt(
+        events,
+        SECRET,
+        interactiveRequest(
+          blockActions({
+            user_id: user,
+            actions: [{ action_id: `vibe:${action}:1`, value: appId }],
+            message_ts: ts,
+            response_url: fake.responseUrl(),
+          }),
+        ),
+      );
 
     await press('U0BOB', 'undo');
     const refusal = await fake.waitForCall('chat.postEphemeral', (c) => sent(c).includes('Only the app'));
@@ -267,11 +322,18 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
 
 describe('Slack in Socket Mode', () => {
   it('connects through apps.connections.open, handles /vibe, and reconnects after a disconnect', async () => {
-    slack = await startSlack({ bot, logger, settings: { botToken: 'xoxb-test', appToken: 'xapp-test', apiUrl: fake.url, port: 0, socketPingTimeoutMs: 400 } });
+    slack = await startSlack({
+      bot,
+      logger,
+      settings: { botToken: 'xoxb-test', appToken: 'xapp-test', apiUrl: fake.url, port: 0, socketPingTimeoutMs: 400 },
+    });
     expect(slack.mode).toBe('socket');
     await fake.socket.waitForConnections(1);
     model.script({ files: APP('Socket App'), title: 'Socket App' });
-    const ack = await fake.socket.sendEnvelope({ type: 'slash_commands', payload: slashCommand({ text: 'an app over a socket', response_url: fake.responseUrl() }) });
+    const ack = await fake.socket.sendEnvelope({
+      type: 'slash_commands',
+      payload: slashCommand({ text: 'an app over a socket', response_url: fake.responseUrl() }),
+    });
     expect(ack.envelope_id).toBeTruthy();
     await fake.waitForCall('chat.update', (c) => sent(c).includes('Socket App') && sent(c).includes('apps.test'));
     await bot.idle();
@@ -281,7 +343,10 @@ describe('Slack in Socket Mode', () => {
     while (fake.socket.totalConnections < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(fake.socket.totalConnections).toBe(2);
     await fake.socket.waitForConnections(1);
-    await fake.socket.sendEnvelope({ type: 'slash_commands', payload: slashCommand({ text: 'help', response_url: fake.responseUrl() }) });
+    await fake.socket.sendEnvelope({
+      type: 'slash_commands',
+      payload: slashCommand({ text: 'help', response_url: fake.responseUrl() }),
+    });
     await fake.waitForCall('response_url', (c) => sent(c).includes('/vibe gallery'));
   });
 });
@@ -289,8 +354,17 @@ describe('Slack in Socket Mode', () => {
 describe('manifest', () => {
   it('asks for exactly the scopes, events and command the bot uses', () => {
     const manifest = JSON.parse(readFileSync(new URL('../../adapters/slack/manifest.json', import.meta.url), 'utf8'));
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['channels:history', 'chat:write', 'commands', 'groups:history', 'users:read']);
-    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(['message.channels', 'message.groups']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
+      'channels:history',
+      'chat:write',
+      'commands',
+      'groups:history',
+      'users:read',
+    ]);
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([
+      'message.channels',
+      'message.groups',
+    ]);
     expect(manifest.features.slash_commands.map((c: { command: string }) => c.command)).toEqual(['/vibe']);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
   });

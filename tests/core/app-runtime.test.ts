@@ -13,12 +13,24 @@ let sandbox: MemorySandbox;
 let clock = 0;
 
 function runtime(opts: { idleMs?: number; maxRunning?: number } = {}) {
-  return testRuntime({ store, sandbox, idleMs: opts.idleMs ?? 1000, maxRunning: opts.maxRunning ?? 10, now: () => clock });
+  return testRuntime({
+    store,
+    sandbox,
+    idleMs: opts.idleMs ?? 1000,
+    maxRunning: opts.maxRunning ?? 10,
+    now: () => clock,
+  });
 }
 
 async function storedApp(id: string, text: string) {
   await store.createApp({ id, channelId: 'c', threadId: `t-${id}`, ownerId: 'u', title: id, summary: '', prompt: '' });
-  await store.addVersion(id, { files: { 'src/App.tsx': text }, instruction: '', authorId: 'u', usage: zeroUsage(), model: 'm' });
+  await store.addVersion(id, {
+    files: { 'src/App.tsx': text },
+    instruction: '',
+    authorId: 'u',
+    usage: zeroUsage(),
+    model: 'm',
+  });
 }
 
 beforeEach(async () => {
@@ -31,7 +43,13 @@ afterEach(() => store.close());
 describe('AppRuntime', () => {
   it('wakes a stopped app from its newest stored version, once for concurrent callers', async () => {
     await storedApp('app1aa', 'v1');
-    await store.addVersion('app1aa', { files: { 'src/App.tsx': 'v2' }, instruction: '', authorId: 'u', usage: zeroUsage(), model: 'm' });
+    await store.addVersion('app1aa', {
+      files: { 'src/App.tsx': 'v2' },
+      instruction: '',
+      authorId: 'u',
+      usage: zeroUsage(),
+      model: 'm',
+    });
     const rt = runtime();
     sandbox.bootDelayMs = 20;
     const [a, b] = await Promise.all([rt.ensure('app1aa'), rt.ensure('app1aa')]);
@@ -118,7 +136,11 @@ describe('AppRuntime', () => {
     const results = await Promise.allSettled(ids.map((id) => rt.ensure(id, { wait: false })));
     expect(sandbox.maxAlive).toBeLessThanOrEqual(4);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof RuntimeBusyError)).toBe(true);
+    expect(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason instanceof RuntimeBusyError),
+    ).toBe(true);
     // Builds wait their turn: all 50 get a sandbox in the end, still never more than 4 at once.
     await Promise.all(ids.map((id) => rt.ensure(id)));
     expect(sandbox.maxAlive).toBeLessThanOrEqual(4);

@@ -31,10 +31,17 @@ function ctx(conv: RecordingConversation, actor = alice, threadId?: string): Cha
 }
 
 /** Creates an app and returns its id and thread. */
-async function createApp(bot: VibeBot, conv: RecordingConversation, text = 'v1'): Promise<{ appId: string; thread: string }> {
+async function createApp(
+  bot: VibeBot,
+  conv: RecordingConversation,
+  text = 'v1',
+): Promise<{ appId: string; thread: string }> {
   model.script({ files: APP(text), title: `Title ${text}`, summary: 'A test app' });
   await bot.command(ctx(conv), `make ${text}`);
-  const live = conv.cards().reverse().find((c) => c.meta?.state === 'live');
+  const live = conv
+    .cards()
+    .reverse()
+    .find((c) => c.meta?.state === 'live');
   const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
   return { appId: live!.meta!.appId!, thread };
 }
@@ -69,7 +76,13 @@ describe('create', () => {
     expect(final.links?.[0]?.url).toBe(`http://links.test/apps/${final.meta!.appId}/`);
 
     const app = await store.getApp(final.meta!.appId!);
-    expect(app).toMatchObject({ title: 'Focus Timer', summary: 'A pomodoro timer', ownerId: 'u:alice', latestVersion: 1, channelId: 'test:c1' });
+    expect(app).toMatchObject({
+      title: 'Focus Timer',
+      summary: 'A pomodoro timer',
+      ownerId: 'u:alice',
+      latestVersion: 1,
+      channelId: 'test:c1',
+    });
     expect((await store.getVersion(app!.id, 1))?.files).toEqual(APP('Timer'));
     expect((await store.appForThread(postId))?.id).toBe(app!.id);
     expect(sandbox.filesOf(app!.id)).toEqual(APP('Timer'));
@@ -104,7 +117,11 @@ describe('create', () => {
   it('gives up honestly after 2 repair rounds: last error shown, nothing stored, no sandbox left running', async () => {
     const bot = makeBot();
     const conv = new RecordingConversation();
-    model.script({ files: { 'src/App.tsx': 'BROKEN' } }, { files: { 'src/App.tsx': 'BROKEN 2' } }, { files: { 'src/App.tsx': 'BROKEN 3' } });
+    model.script(
+      { files: { 'src/App.tsx': 'BROKEN' } },
+      { files: { 'src/App.tsx': 'BROKEN 2' } },
+      { files: { 'src/App.tsx': 'BROKEN 3' } },
+    );
     await bot.command(ctx(conv), 'something');
     expect(model.calls.map((c) => c.kind)).toEqual(['generate', 'repair', 'repair']);
     const final = conv.cards().at(-1)!;
@@ -178,14 +195,18 @@ describe('refine', () => {
     const bot = makeBot();
     const conv = new RecordingConversation();
     const { appId, thread } = await createApp(bot, conv);
-    model.script({ files: { 'src/App.tsx': 'BROKEN' } }, { files: { 'src/App.tsx': 'BROKEN' } }, { files: { 'src/App.tsx': 'BROKEN' } });
+    model.script(
+      { files: { 'src/App.tsx': 'BROKEN' } },
+      { files: { 'src/App.tsx': 'BROKEN' } },
+      { files: { 'src/App.tsx': 'BROKEN' } },
+    );
     await bot.threadMessage(ctx(conv, alice, thread), 'break it');
     expect(conv.cards().at(-1)?.text).toMatch(/unchanged at v1/);
     expect((await store.getApp(appId))?.latestVersion).toBe(1);
     expect(sandbox.filesOf(appId)).toEqual(APP('v1'));
   });
 
-  it('ignores threads that are not apps\' and notes a thread still being built', async () => {
+  it("ignores threads that are not apps' and notes a thread still being built", async () => {
     const bot = makeBot();
     const conv = new RecordingConversation();
     await bot.threadMessage(ctx(conv, alice, 'some-other-thread'), 'hello');
@@ -222,9 +243,9 @@ describe('history and delete', () => {
     await bot.threadMessage(ctx(conv, alice, thread), 'v2');
     await bot.threadMessage(ctx(conv, alice, thread), 'v3');
     await bot.command(ctx(conv, alice, thread), 'undo');
-    expect((await store.getVersion(appId, 4))).toMatchObject({ files: APP('v2'), basedOn: 2 });
+    expect(await store.getVersion(appId, 4)).toMatchObject({ files: APP('v2'), basedOn: 2 });
     await bot.command(ctx(conv, alice, thread), 'undo');
-    expect((await store.getVersion(appId, 5))).toMatchObject({ files: APP('v1'), basedOn: 1 });
+    expect(await store.getVersion(appId, 5)).toMatchObject({ files: APP('v1'), basedOn: 1 });
     expect(sandbox.filesOf(appId)).toEqual(APP('v1'));
     await bot.command(ctx(conv, alice, thread), 'undo');
     expect(conv.cards('ephemeral').at(-1)?.text).toMatch(/Nothing to undo/);
@@ -271,7 +292,11 @@ describe('gallery', () => {
     expect(first.items?.map((i) => i.title)).toEqual(['Title three', 'Title two']);
     expect(first.items?.[0]?.fields).toContainEqual({ label: 'Status', value: 'live' });
     const next = first.actions!.find((a) => a.label === 'Next')!;
-    await bot.action({ ...ctx(conv), source: { id: 'gallery-message', channelId: conv.channelId } }, next.action, next.value);
+    await bot.action(
+      { ...ctx(conv), source: { id: 'gallery-message', channelId: conv.channelId } },
+      next.action,
+      next.value,
+    );
     const second = conv.latest('gallery-message')!;
     expect(second.items?.map((i) => i.title)).toEqual(['Title one']);
     expect(second.actions?.map((a) => a.label)).toEqual(['Previous']);
@@ -301,7 +326,13 @@ describe('inbound events and policies (once, in the core)', () => {
       statusIntervalMs: 0,
       policies: [
         { name: 'log', admit: async (r) => void seen.push(`${r.kind}:${r.ctx.actor.id}`) },
-        { name: 'no-creates-for-bob', admit: async (r) => { if (r.kind === 'create' && r.ctx.actor.id === bob.id) throw new UserError('You have used your builds for this hour; try again at 15:00.'); } },
+        {
+          name: 'no-creates-for-bob',
+          admit: async (r) => {
+            if (r.kind === 'create' && r.ctx.actor.id === bob.id)
+              throw new UserError('You have used your builds for this hour; try again at 15:00.');
+          },
+        },
       ],
     });
     const conv = new RecordingConversation();
@@ -342,7 +373,11 @@ describe('mine', () => {
     await bot.command(ctx(conv), 'mine');
     const next = conv.events.at(-1)!.card!.actions!.find((a) => a.label === 'Next')!;
     expect(next.action).toBe('mine');
-    await bot.action({ ...ctx(conv), source: { id: 'mine-message', channelId: conv.channelId } }, next.action, next.value);
+    await bot.action(
+      { ...ctx(conv), source: { id: 'mine-message', channelId: conv.channelId } },
+      next.action,
+      next.value,
+    );
     expect(conv.latest('mine-message')!.items?.map((i) => i.title)).toEqual(['Title one']);
   });
 });
@@ -368,7 +403,11 @@ describe('sandbox caps and refusals', () => {
     const bot = makeBot(model, 2);
     let open!: () => void;
     model.gate = new Promise<void>((r) => (open = r));
-    model.script({ files: APP('one'), title: 'One' }, { files: APP('two'), title: 'Two' }, { files: APP('three'), title: 'Three' });
+    model.script(
+      { files: APP('one'), title: 'One' },
+      { files: APP('two'), title: 'Two' },
+      { files: APP('three'), title: 'Three' },
+    );
     const convs = [new RecordingConversation(), new RecordingConversation(), new RecordingConversation()];
     const runs = convs.map((c, i) => bot.command(ctx(c), `make app ${i}`));
     await new Promise((r) => setTimeout(r, 30));

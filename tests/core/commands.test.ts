@@ -3,7 +3,10 @@ import { checkInstruction, MAX_PROMPT_CHARS, parseCommand } from '../../src/core
 
 describe('parseCommand', () => {
   it('turns free text into a create', () => {
-    expect(parseCommand('  a pomodoro timer with a dark theme ')).toEqual({ kind: 'create', prompt: 'a pomodoro timer with a dark theme' });
+    expect(parseCommand('  a pomodoro timer with a dark theme ')).toEqual({
+      kind: 'create',
+      prompt: 'a pomodoro timer with a dark theme',
+    });
     expect(parseCommand('calculator')).toEqual({ kind: 'create', prompt: 'calculator' });
   });
 

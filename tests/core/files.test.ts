@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidFiles, caseTwin, checkAppPath, checkFileCount, checkFileSize, MAX_FILE_BYTES, MAX_FILES } from '../../src/core/files.ts';
+import {
+  assertValidFiles,
+  caseTwin,
+  checkAppPath,
+  checkFileCount,
+  checkFileSize,
+  MAX_FILE_BYTES,
+  MAX_FILES,
+} from '../../src/core/files.ts';
 
 describe('app paths', () => {
   it('accepts files under src/ and normalises them', () => {
@@ -77,6 +85,12 @@ describe('the path grammar (letters, digits, _ . -; at most 64 per segment, 99 b
   });
 
   it('accepts ordinary names, including letters beyond ASCII', () => {
-    for (const p of ['src/App.tsx', 'src/components/time-picker_v2.tsx', 'src/données.json', `src/${'a'.repeat(60)}.tsx`]) expect(checkAppPath(p)).toEqual({ path: p });
+    for (const p of [
+      'src/App.tsx',
+      'src/components/time-picker_v2.tsx',
+      'src/données.json',
+      `src/${'a'.repeat(60)}.tsx`,
+    ])
+      expect(checkAppPath(p)).toEqual({ path: p });
   });
 });

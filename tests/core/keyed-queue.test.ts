@@ -7,13 +7,15 @@ describe('KeyedQueue', () => {
   it('runs tasks of one key one at a time, in order, even when one fails', async () => {
     const q = new KeyedQueue();
     const log: string[] = [];
-    const task = (name: string, ms: number, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await tick(ms);
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const task =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        log.push(`start ${name}`);
+        await tick(ms);
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const a = q.run('app', task('a', 30, true));
     const b = q.run('app', task('b', 5));
     expect(q.depth('app')).toBe(2);

@@ -37,7 +37,10 @@ describe('StatusMessage', () => {
 
   it('reports a failed edit instead of throwing', async () => {
     const errors: unknown[] = [];
-    const conv: Conversation = { ...recordingConversation().conv, update: async () => Promise.reject(new Error('rate limited')) };
+    const conv: Conversation = {
+      ...recordingConversation().conv,
+      update: async () => Promise.reject(new Error('rate limited')),
+    };
     const s = new StatusMessage(conv, ref, { minIntervalMs: 0, onError: (e) => errors.push(e) });
     await s.finish({ text: 'x' });
     expect(errors).toHaveLength(1);

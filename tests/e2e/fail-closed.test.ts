@@ -14,7 +14,13 @@ describe('local sandboxes without bubblewrap', () => {
     for (const b of bots) await b.stop(200);
     rmSync(dir, { recursive: true, force: true });
   });
-  const env = { PATH: join(dir, 'empty-bin'), VIBE_STORE_URL: 'memory://', VIBE_PORT: '0', VIBE_APPS_DIR: join(dir, 'apps'), PORT: '0' };
+  const env = {
+    PATH: join(dir, 'empty-bin'),
+    VIBE_STORE_URL: 'memory://',
+    VIBE_PORT: '0',
+    VIBE_APPS_DIR: join(dir, 'apps'),
+    PORT: '0',
+  };
 
   it('refuse to start the bot on Slack, saying why and what to do', async () => {
     const bot = new BotProcess({ ...env, SLACK_BOT_TOKEN: 'xoxb-nobwrap', SLACK_SIGNING_SECRET: 'secret' }, []);

@@ -75,53 +75,81 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
       expect(code).toBe(0);
     });
 
-    it('creates into a sandbox, serves it over the tunnel, refines it, and delete terminates it', { timeout: 180_000 }, async () => {
-      fake.script(
-        {
-          content: [
-            { type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'create', path: 'src/App.tsx', file_text: TEMPLATE_APP('Modal Timer') } },
-            { type: 'tool_use', name: 'set_app_info', input: { title: 'Modal Timer', summary: 'A timer in a Modal Sandbox.' } },
-          ],
-        },
-        { content: [{ type: 'text', text: 'Done.' }] },
-      );
-      bot.send('/vibe a timer');
-      const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { timeoutMs: 120_000 });
-      expect(live.state, JSON.stringify(live)).toBe('live');
-      expect(live.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/); // tunnels()[5173].url
-      const created = modal.log.of('SandboxCreateV2');
-      expect(created).toHaveLength(1);
-      const sandbox = [...modal.sandboxes.values()].find((s) => s.status === 'running')!;
-      expect(sandbox.tags).toMatchObject({ [TAG_BOT]: 'vibe-bot', [TAG_APP]: live.app });
-      // No secret of the bot's in the sandbox: only what Vite needs.
-      expect(Object.keys(sandbox.env).sort()).toEqual(['VIBE_BASE', 'VIBE_HOST', 'VIBE_PORT']);
+    it(
+      'creates into a sandbox, serves it over the tunnel, refines it, and delete terminates it',
+      { timeout: 180_000 },
+      async () => {
+        fake.script(
+          {
+            content: [
+              {
+                type: 'tool_use',
+                name: 'str_replace_based_edit_tool',
+                input: { command: 'create', path: 'src/App.tsx', file_text: TEMPLATE_APP('Modal Timer') },
+              },
+              {
+                type: 'tool_use',
+                name: 'set_app_info',
+                input: { title: 'Modal Timer', summary: 'A timer in a Modal Sandbox.' },
+              },
+            ],
+          },
+          { content: [{ type: 'text', text: 'Done.' }] },
+        );
+        bot.send('/vibe a timer');
+        const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { timeoutMs: 120_000 });
+        expect(live.state, JSON.stringify(live)).toBe('live');
+        expect(live.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/); // tunnels()[5173].url
+        const created = modal.log.of('SandboxCreateV2');
+        expect(created).toHaveLength(1);
+        const sandbox = [...modal.sandboxes.values()].find((s) => s.status === 'running')!;
+        expect(sandbox.tags).toMatchObject({ [TAG_BOT]: 'vibe-bot', [TAG_APP]: live.app });
+        // No secret of the bot's in the sandbox: only what Vite needs.
+        expect(Object.keys(sandbox.env).sort()).toEqual(['VIBE_BASE', 'VIBE_HOST', 'VIBE_PORT']);
 
-      const page = await browser!.newPage();
-      const errors = collectPageErrors(page);
-      await page.goto(live.url!);
-      await page.getByRole('heading', { name: 'Modal Timer' }).waitFor({ timeout: 60_000 });
+        const page = await browser!.newPage();
+        const errors = collectPageErrors(page);
+        await page.goto(live.url!);
+        await page.getByRole('heading', { name: 'Modal Timer' }).waitFor({ timeout: 60_000 });
 
-      fake.script(
-        { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'str_replace', path: 'src/App.tsx', old_str: 'Modal Timer</h1>', new_str: 'Tunnel Timer</h1>' } }] },
-        { content: [{ type: 'text', text: 'Renamed.' }] },
-      );
-      const before = bot.events.length;
-      bot.send('rename it');
-      const refined = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { from: before, timeoutMs: 60_000 });
-      expect(refined).toMatchObject({ state: 'live', version: 2, url: live.url });
-      await page.getByRole('heading', { name: 'Tunnel Timer' }).waitFor({ timeout: 30_000 });
-      expect(errors).toEqual([]);
-      await page.close();
-      // The write was one exec with a tar on stdin, and the check ran inside the sandbox.
-      const execs = modal.log.of('TaskExecStart').map((c) => JSON.stringify(c.request));
-      expect(execs.some((e) => e.includes('tsc'))).toBe(true);
+        fake.script(
+          {
+            content: [
+              {
+                type: 'tool_use',
+                name: 'str_replace_based_edit_tool',
+                input: {
+                  command: 'str_replace',
+                  path: 'src/App.tsx',
+                  old_str: 'Modal Timer</h1>',
+                  new_str: 'Tunnel Timer</h1>',
+                },
+              },
+            ],
+          },
+          { content: [{ type: 'text', text: 'Renamed.' }] },
+        );
+        const before = bot.events.length;
+        bot.send('rename it');
+        const refined = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', {
+          from: before,
+          timeoutMs: 60_000,
+        });
+        expect(refined).toMatchObject({ state: 'live', version: 2, url: live.url });
+        await page.getByRole('heading', { name: 'Tunnel Timer' }).waitFor({ timeout: 30_000 });
+        expect(errors).toEqual([]);
+        await page.close();
+        // The write was one exec with a tar on stdin, and the check ran inside the sandbox.
+        const execs = modal.log.of('TaskExecStart').map((c) => JSON.stringify(c.request));
+        expect(execs.some((e) => e.includes('tsc'))).toBe(true);
 
-      const d = bot.events.length;
-      bot.send(`/vibe delete ${live.app} confirm`);
-      await bot.waitFor((e) => (e.card?.title ?? '').startsWith('Deleted'), { from: d });
-      await modal.log.waitFor('SandboxTerminateV2');
-      expect(modal.sandboxes.get(sandbox.id)?.status).toBe('terminated');
-    });
+        const d = bot.events.length;
+        bot.send(`/vibe delete ${live.app} confirm`);
+        await bot.waitFor((e) => (e.card?.title ?? '').startsWith('Deleted'), { from: d });
+        await modal.log.waitFor('SandboxTerminateV2');
+        expect(modal.sandboxes.get(sandbox.id)?.status).toBe('terminated');
+      },
+    );
   });
 
   it('npm run modal:image builds the image and publishes it by name', { timeout: 60_000 }, async () => {
@@ -162,47 +190,63 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
     });
 
     async function start(store: string, model: ScriptedModel): Promise<VibeApp> {
-      const config = loadConfig({ MODAL_TOKEN_ID: modal.tokenId, MODAL_TOKEN_SECRET: modal.tokenSecret, VIBE_STORE_URL: `sqlite://${join(dir, store)}`, VIBE_PORT: '0' });
+      const config = loadConfig({
+        MODAL_TOKEN_ID: modal.tokenId,
+        MODAL_TOKEN_SECRET: modal.tokenSecret,
+        VIBE_STORE_URL: `sqlite://${join(dir, store)}`,
+        VIBE_PORT: '0',
+      });
       const app = await buildVibeApp(config, logger, { model, statusIntervalMs: 0 });
       apps.push(app);
       return app;
     }
     const running = () => [...modal.sandboxes.values()].filter((s) => s.status === 'running');
 
-    it('a sandbox that cannot be created: a clear message, nothing stored, nothing left running', { timeout: 60_000 }, async () => {
-      const model = new ScriptedModel().script({ files: FILES('Never'), title: 'Never' });
-      const app = await start('fail.sqlite', model);
-      const runningBefore = running().length;
-      modal.failNext('SandboxCreateV2', 'RESOURCE_EXHAUSTED', 'no capacity');
-      const conv = new RecordingConversation();
-      await app.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, 'an app');
-      const final = conv.cards().at(-1)!;
-      expect(final.meta?.state).toBe('failed');
-      expect(final.text).toMatch(/Modal has no room for another sandbox/);
-      expect((await app.store.appsInChannel(conv.channelId, 10)).items).toEqual([]);
-      expect(running()).toHaveLength(runningBefore);
-    });
+    it(
+      'a sandbox that cannot be created: a clear message, nothing stored, nothing left running',
+      { timeout: 60_000 },
+      async () => {
+        const model = new ScriptedModel().script({ files: FILES('Never'), title: 'Never' });
+        const app = await start('fail.sqlite', model);
+        const runningBefore = running().length;
+        modal.failNext('SandboxCreateV2', 'RESOURCE_EXHAUSTED', 'no capacity');
+        const conv = new RecordingConversation();
+        await app.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, 'an app');
+        const final = conv.cards().at(-1)!;
+        expect(final.meta?.state).toBe('failed');
+        expect(final.text).toMatch(/Modal has no room for another sandbox/);
+        expect((await app.store.appsInChannel(conv.channelId, 10)).items).toEqual([]);
+        expect(running()).toHaveLength(runningBefore);
+      },
+    );
 
-    it('replaces a sandbox that died on the next refinement, and the thread gets the new link', { timeout: 120_000 }, async () => {
-      const model = new ScriptedModel().script({ files: FILES('One'), title: 'One' }, { files: FILES('Two') });
-      const app = await start('replace.sqlite', model);
-      const conv = new RecordingConversation();
-      await app.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, 'an app');
-      const live = conv.cards().find((c) => c.meta?.state === 'live')!;
-      expect(live, JSON.stringify(conv.cards().at(-1))).toBeDefined();
-      const first = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
-      await modal.kill(first);
-      const imageRpcs = modal.calls.filter((c) => c.method.startsWith('Image')).length;
-      const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
-      await app.bot.threadMessage({ conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread }, 'change it');
-      const refined = conv.cards().at(-1)!;
-      expect(modal.calls.filter((c) => c.method.startsWith('Image')).length).toBe(imageRpcs); // the image is looked up once, never rebuilt per sandbox
-      expect(refined.meta).toMatchObject({ state: 'live', version: 2 });
-      expect(refined.meta?.url).not.toBe(live.meta?.url);
-      const second = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
-      expect(second).not.toBe(first);
-      expect(modal.sandboxes.get(second)?.status).toBe('running');
-    });
+    it(
+      'replaces a sandbox that died on the next refinement, and the thread gets the new link',
+      { timeout: 120_000 },
+      async () => {
+        const model = new ScriptedModel().script({ files: FILES('One'), title: 'One' }, { files: FILES('Two') });
+        const app = await start('replace.sqlite', model);
+        const conv = new RecordingConversation();
+        await app.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, 'an app');
+        const live = conv.cards().find((c) => c.meta?.state === 'live')!;
+        expect(live, JSON.stringify(conv.cards().at(-1))).toBeDefined();
+        const first = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
+        await modal.kill(first);
+        const imageRpcs = modal.calls.filter((c) => c.method.startsWith('Image')).length;
+        const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
+        await app.bot.threadMessage(
+          { conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread },
+          'change it',
+        );
+        const refined = conv.cards().at(-1)!;
+        expect(modal.calls.filter((c) => c.method.startsWith('Image')).length).toBe(imageRpcs); // the image is looked up once, never rebuilt per sandbox
+        expect(refined.meta).toMatchObject({ state: 'live', version: 2 });
+        expect(refined.meta?.url).not.toBe(live.meta?.url);
+        const second = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
+        expect(second).not.toBe(first);
+        expect(modal.sandboxes.get(second)?.status).toBe('running');
+      },
+    );
 
     it('after a restart, re-attaches live sandboxes and terminates orphans', { timeout: 120_000 }, async () => {
       const model = new ScriptedModel().script({ files: FILES('Kept'), title: 'Kept' });
@@ -219,7 +263,10 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
       const client = new ModalClient({ tokenId: modal.tokenId, tokenSecret: modal.tokenSecret });
       const modalApp = await client.apps.fromName('vibe-bot', { createIfMissing: true });
       const image = await client.images.fromName('vibe-sandbox-template');
-      const orphan = await client.sandboxes.create(modalApp, image, { command: ['sleep', '600'], tags: { [TAG_BOT]: 'vibe-bot', [TAG_APP]: 'ghostapp01' } });
+      const orphan = await client.sandboxes.create(modalApp, image, {
+        command: ['sleep', '600'],
+        tags: { [TAG_BOT]: 'vibe-bot', [TAG_APP]: 'ghostapp01' },
+      });
       client.close();
 
       const creates = modal.log.of('SandboxCreateV2').length;
@@ -227,7 +274,10 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
       expect(modal.sandboxes.get(orphan.sandboxId)?.status).toBe('terminated');
       expect(modal.sandboxes.get(kept)?.status).toBe('running');
       const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
-      await second.bot.threadMessage({ conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread }, 'change it');
+      await second.bot.threadMessage(
+        { conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread },
+        'change it',
+      );
       expect(conv.cards().at(-1)?.meta).toMatchObject({ state: 'live', version: 2 });
       expect(modal.log.of('SandboxCreateV2')).toHaveLength(creates); // re-attached, not replaced
       expect((await second.store.getApp(appId))?.sandboxId).toBe(kept);

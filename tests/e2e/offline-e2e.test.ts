@@ -18,7 +18,11 @@ describe.runIf(browserAvailable)('end to end without an API key (offline sample 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vibe-offline-'));
-    bot = new BotProcess({ VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`, VIBE_APPS_DIR: join(dir, 'apps'), VIBE_PORT: '0' });
+    bot = new BotProcess({
+      VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
+      VIBE_APPS_DIR: join(dir, 'apps'),
+      VIBE_PORT: '0',
+    });
     browser = await launchChromium();
   });
 
@@ -29,25 +33,29 @@ describe.runIf(browserAvailable)('end to end without an API key (offline sample 
     expect(code).toBe(0);
   });
 
-  it('serves a sample app, says "offline sample model" everywhere, and refuses edits plainly', { timeout: 180_000 }, async () => {
-    bot.send('/vibe a pomodoro timer with a dark theme');
-    const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { timeoutMs: 90_000 });
-    expect(live.state, JSON.stringify(live)).toBe('live');
-    expect(bot.stderr.join('\n')).toMatch(/offline sample model/);
+  it(
+    'serves a sample app, says "offline sample model" everywhere, and refuses edits plainly',
+    { timeout: 180_000 },
+    async () => {
+      bot.send('/vibe a pomodoro timer with a dark theme');
+      const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { timeoutMs: 90_000 });
+      expect(live.state, JSON.stringify(live)).toBe('live');
+      expect(bot.stderr.join('\n')).toMatch(/offline sample model/);
 
-    const page = await browser!.newPage();
-    const errors = collectPageErrors(page);
-    await page.goto(live.url!);
-    await page.locator('h1', { hasText: /pomodoro/i }).waitFor({ timeout: 30_000 });
-    expect(errors).toEqual([]);
-    await page.close();
+      const page = await browser!.newPage();
+      const errors = collectPageErrors(page);
+      await page.goto(live.url!);
+      await page.locator('h1', { hasText: /pomodoro/i }).waitFor({ timeout: 30_000 });
+      expect(errors).toEqual([]);
+      await page.close();
 
-    const before = bot.events.length;
-    bot.send('make it blue');
-    const refused = await bot.waitFor((e) => e.state === 'failed', { from: before });
-    expect(refused.card?.text).toMatch(/offline sample model cannot edit/);
-    for (const e of bot.events.filter((x) => x.card)) expect(e.card?.footer).toMatch(/offline sample model/);
-  });
+      const before = bot.events.length;
+      bot.send('make it blue');
+      const refused = await bot.waitFor((e) => e.state === 'failed', { from: before });
+      expect(refused.card?.text).toMatch(/offline sample model cannot edit/);
+      for (const e of bot.events.filter((x) => x.card)) expect(e.card?.footer).toMatch(/offline sample model/);
+    },
+  );
 });
 
 describe('start-up', () => {
@@ -67,12 +75,14 @@ describe('start-up', () => {
 
   it('documents every setting in README', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const names = [...readFileSync(join(ROOT, 'src/config.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
+    const names = [...readFileSync(join(ROOT, 'src/config.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map(
+      (m) => m[1],
+    );
     expect(names.length).toBeGreaterThan(10);
     for (const n of new Set(names)) expect(readme).toContain(`\`${n}\``);
   });
 
-  it('has README\'s settings table exactly as generated from the schema\'s docs (npm run docs:settings)', () => {
+  it("has README's settings table exactly as generated from the schema's docs (npm run docs:settings)", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme).toContain(`-->\n${settingsTable()}\n<!-- settings:end -->`);
     for (const name of Object.keys(configSchema.shape)) expect(settingsTable()).toContain(`| \`${name}\` |`);

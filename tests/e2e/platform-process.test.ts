@@ -23,15 +23,18 @@ describe('npm start with Slack credentials', () => {
 
   it('starts the Slack adapter in HTTP mode and answers /vibe with a live link', async () => {
     fake = await startFakeSlack();
-    bot = new BotProcess({
-      SLACK_BOT_TOKEN: 'xoxb-proc',
-      SLACK_SIGNING_SECRET: 'proc-secret',
-      SLACK_API_URL: fake.url,
-      PORT: '0',
-      VIBE_PORT: '0',
-      VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
-      VIBE_APPS_DIR: join(dir, 'apps'),
-    }, []);
+    bot = new BotProcess(
+      {
+        SLACK_BOT_TOKEN: 'xoxb-proc',
+        SLACK_SIGNING_SECRET: 'proc-secret',
+        SLACK_API_URL: fake.url,
+        PORT: '0',
+        VIBE_PORT: '0',
+        VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
+        VIBE_APPS_DIR: join(dir, 'apps'),
+      },
+      [],
+    );
     const deadline = Date.now() + 30_000;
     let port: string | undefined;
     while (!port && Date.now() < deadline) {
@@ -39,7 +42,11 @@ describe('npm start with Slack credentials', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(port, bot.stderr.join('\n')).toBeDefined();
-    const res = await postToBolt(`http://127.0.0.1:${port}/slack/events`, 'proc-secret', commandRequest(slashCommand({ text: 'a pomodoro timer', response_url: fake.responseUrl() })));
+    const res = await postToBolt(
+      `http://127.0.0.1:${port}/slack/events`,
+      'proc-secret',
+      commandRequest(slashCommand({ text: 'a pomodoro timer', response_url: fake.responseUrl() })),
+    );
     expect(res.status).toBe(200);
     const live = await fake.waitForCall('chat.update', (c) => JSON.stringify(c.args).includes('/apps/'), 90_000);
     expect(JSON.stringify(live.args)).toMatch(/Pomodoro/);
@@ -61,18 +68,27 @@ describe('npm start with Discord credentials', () => {
 
   it('connects to the gateway and answers /vibe create with a live link', async () => {
     fake = await startFakeDiscord({ interactionCallbackDeadlineMs: 20_000 });
-    bot = new BotProcess({
-      DISCORD_TOKEN: fake.token,
-      DISCORD_API_URL: fake.apiUrl,
-      VIBE_PORT: '0',
-      VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
-      VIBE_APPS_DIR: join(dir, 'apps'),
-    }, []);
+    bot = new BotProcess(
+      {
+        DISCORD_TOKEN: fake.token,
+        DISCORD_API_URL: fake.apiUrl,
+        VIBE_PORT: '0',
+        VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
+        VIBE_APPS_DIR: join(dir, 'apps'),
+      },
+      [],
+    );
     const deadline = Date.now() + 30_000;
-    while (!bot.stderr.some((l) => l.includes('vibe-bot is on Discord')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!bot.stderr.some((l) => l.includes('vibe-bot is on Discord')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(bot.stderr.join('\n')).toContain('vibe-bot is on Discord');
     const sent = fake.sendCommand({ subcommand: 'create', options: { prompt: 'a pomodoro timer' } });
-    const live = await fake.waitForRequest('PATCH', /messages\/@original$/, (r) => r.path.includes(sent.token) && JSON.stringify(r.body).includes('/apps/'), 90_000);
+    const live = await fake.waitForRequest(
+      'PATCH',
+      /messages\/@original$/,
+      (r) => r.path.includes(sent.token) && JSON.stringify(r.body).includes('/apps/'),
+      90_000,
+    );
     expect(JSON.stringify(live.body)).toMatch(/Pomodoro/);
   });
 });

@@ -79,9 +79,21 @@ describe.runIf(browserAvailable)('end to end: shell -> Claude (fake) -> local sa
       {
         content: [
           { type: 'text', text: 'Writing the timer.' },
-          { type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'create', path: 'src/App.tsx', file_text: APP_WITH_MISSING_IMPORT } },
-          { type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'create', path: '../../x', file_text: 'escape' } },
-          { type: 'tool_use', name: 'set_app_info', input: { title: 'Pomodoro Focus', summary: 'A 25-minute focus timer on a dark background.' } },
+          {
+            type: 'tool_use',
+            name: 'str_replace_based_edit_tool',
+            input: { command: 'create', path: 'src/App.tsx', file_text: APP_WITH_MISSING_IMPORT },
+          },
+          {
+            type: 'tool_use',
+            name: 'str_replace_based_edit_tool',
+            input: { command: 'create', path: '../../x', file_text: 'escape' },
+          },
+          {
+            type: 'tool_use',
+            name: 'set_app_info',
+            input: { title: 'Pomodoro Focus', summary: 'A 25-minute focus timer on a dark background.' },
+          },
         ],
       },
       (req) => {
@@ -92,13 +104,24 @@ describe.runIf(browserAvailable)('end to end: shell -> Claude (fake) -> local sa
       // The check finds the missing module; the repair round adds it.
       (req) => {
         expect(lastUserText(req)).toMatch(/src\/App.tsx:2:\d+.*TimerFace/);
-        return { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'create', path: 'src/TimerFace.tsx', file_text: TIMER_FACE } }] };
+        return {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'str_replace_based_edit_tool',
+              input: { command: 'create', path: 'src/TimerFace.tsx', file_text: TIMER_FACE },
+            },
+          ],
+        };
       },
       { content: [{ type: 'text', text: 'Added TimerFace.' }] },
     );
     const started = bot.events.length;
     bot.send('/vibe a pomodoro timer with a dark theme');
-    const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { from: started, timeoutMs: 90_000 });
+    const live = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', {
+      from: started,
+      timeoutMs: 90_000,
+    });
     expect(live.state, JSON.stringify(live)).toBe('live');
     expect(live.version).toBe(1);
     expect(live.card?.title).toBe('Pomodoro Focus');
@@ -128,7 +151,9 @@ describe.runIf(browserAvailable)('end to end: shell -> Claude (fake) -> local sa
     const sandboxEnvs = processEnvironments().filter((env) => env.VIBE_BASE === `/apps/${live.app}/`);
     expect(sandboxEnvs.length).toBeGreaterThan(0);
     for (const env of sandboxEnvs) {
-      const leaked = Object.keys(env).filter((k) => /^(ANTHROPIC|SLACK|DISCORD|MODAL)_/.test(k) || Object.values(SECRETS).includes(env[k]!));
+      const leaked = Object.keys(env).filter(
+        (k) => /^(ANTHROPIC|SLACK|DISCORD|MODAL)_/.test(k) || Object.values(SECRETS).includes(env[k]!),
+      );
       expect(leaked).toEqual([]);
     }
 
@@ -136,13 +161,29 @@ describe.runIf(browserAvailable)('end to end: shell -> Claude (fake) -> local sa
     fake.script(
       (req) => {
         expect(lastUserText(req)).toContain('call it Deep Work');
-        return { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'str_replace', path: 'src/App.tsx', old_str: '>Pomodoro Focus<', new_str: '>Deep Work<' } }] };
+        return {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'str_replace_based_edit_tool',
+              input: {
+                command: 'str_replace',
+                path: 'src/App.tsx',
+                old_str: '>Pomodoro Focus<',
+                new_str: '>Deep Work<',
+              },
+            },
+          ],
+        };
       },
       { content: [{ type: 'text', text: 'Renamed the heading.' }] },
     );
     const before = bot.events.length;
     bot.send('call it Deep Work instead');
-    const refined = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', { from: before, timeoutMs: 60_000 });
+    const refined = await bot.waitFor((e) => e.state === 'live' || e.state === 'failed', {
+      from: before,
+      timeoutMs: 60_000,
+    });
     expect(refined.state, JSON.stringify(refined)).toBe('live');
     expect(refined).toMatchObject({ version: 2, app: live.app, type: 'update' });
     await page.getByRole('heading', { name: 'Deep Work' }).waitFor({ timeout: 30_000 }); // rebuilt, then reloaded itself
@@ -156,7 +197,9 @@ describe.runIf(browserAvailable)('end to end: shell -> Claude (fake) -> local sa
     // The gallery lists it.
     const g = bot.events.length;
     bot.send({ text: '/vibe gallery' });
-    const gallery = await bot.waitFor((e) => e.type === 'ephemeral' && e.card?.title === 'Apps in this channel', { from: g });
+    const gallery = await bot.waitFor((e) => e.type === 'ephemeral' && e.card?.title === 'Apps in this channel', {
+      from: g,
+    });
     expect(JSON.stringify(gallery.card)).toContain('Pomodoro Focus');
   });
 });
@@ -167,7 +210,14 @@ function processEnvironments(): Record<string, string>[] {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      out.push(Object.fromEntries(raw.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])));
+      out.push(
+        Object.fromEntries(
+          raw
+            .split('\0')
+            .filter(Boolean)
+            .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+        ),
+      );
     } catch {
       // gone, or not ours to read
     }

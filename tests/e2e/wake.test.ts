@@ -23,7 +23,11 @@ afterEach(async () => {
 });
 
 async function start(dir: string, port: number): Promise<VibeApp> {
-  const config = loadConfig({ VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`, VIBE_APPS_DIR: join(dir, 'apps'), VIBE_PORT: String(port) });
+  const config = loadConfig({
+    VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
+    VIBE_APPS_DIR: join(dir, 'apps'),
+    VIBE_PORT: String(port),
+  });
   const model = new OfflineSampleModel({ delayMs: 0, baseFiles: (await loadTemplate(TEMPLATE_DIR)).templateFiles });
   const app = await buildVibeApp(config, logger, { model });
   opened.push(app);

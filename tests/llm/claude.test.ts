@@ -11,14 +11,16 @@ import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '..
 
 const templateFiles: FileMap = {
   'src/App.tsx': 'export default function App() {\n  return <p>Loading…</p>;\n}\n',
-  'src/main.tsx': "import { createRoot } from 'react-dom/client';\nimport App from './App';\ncreateRoot(document.getElementById('root')!).render(<App />);\n",
+  'src/main.tsx':
+    "import { createRoot } from 'react-dom/client';\nimport App from './App';\ncreateRoot(document.getElementById('root')!).render(<App />);\n",
   'src/index.css': '@import "tailwindcss";\n',
 };
 const libraries = [
   { name: 'react', version: '19.1.0', use: 'UI' },
   { name: 'lucide-react', version: '0.500.0', use: 'icons' },
 ];
-const COUNTER_APP = "import { useState } from 'react';\n\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n";
+const COUNTER_APP =
+  "import { useState } from 'react';\n\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n";
 
 let fake: FakeAnthropic;
 beforeEach(async () => {
@@ -30,7 +32,11 @@ afterEach(async () => {
 });
 
 function model(opts: { maxRetries?: number; maxToolRounds?: number; apiKey?: string } = {}): ClaudeCodeModel {
-  const client = new Anthropic({ apiKey: opts.apiKey ?? 'sk-ant-test', baseURL: fake.url, maxRetries: opts.maxRetries ?? 2 });
+  const client = new Anthropic({
+    apiKey: opts.apiKey ?? 'sk-ant-test',
+    baseURL: fake.url,
+    maxRetries: opts.maxRetries ?? 2,
+  });
   return new ClaudeCodeModel({
     client,
     model: 'claude-sonnet-4-6',
@@ -48,19 +54,31 @@ function toolResults(req: RecordedRequest | undefined): { tool_use_id: string; c
   return (last.content as { type: string }[]).filter((b) => b.type === 'tool_result') as never;
 }
 
-const create = (path: string, file_text: string) => ({ type: 'tool_use' as const, name: 'str_replace_based_edit_tool', input: { command: 'create', path, file_text } });
+const create = (path: string, file_text: string) => ({
+  type: 'tool_use' as const,
+  name: 'str_replace_based_edit_tool',
+  input: { command: 'create', path, file_text },
+});
 const replace = (path: string, old_str: string, new_str: string) => ({
   type: 'tool_use' as const,
   name: 'str_replace_based_edit_tool',
   input: { command: 'str_replace', path, old_str, new_str },
 });
-const appInfo = (title: string, summary: string) => ({ type: 'tool_use' as const, name: 'set_app_info', input: { title, summary } });
+const appInfo = (title: string, summary: string) => ({
+  type: 'tool_use' as const,
+  name: 'set_app_info',
+  input: { title, summary },
+});
 
 describe('ClaudeCodeModel against the fake Messages API', () => {
   it('creates an app: files, title, summary, summed usage, progress, and the request shape', async () => {
     fake.script(
       {
-        content: [{ type: 'text', text: "I'll build a counter." }, create('src/App.tsx', COUNTER_APP), appInfo('Click Counter', 'Counts your clicks.')],
+        content: [
+          { type: 'text', text: "I'll build a counter." },
+          create('src/App.tsx', COUNTER_APP),
+          appInfo('Click Counter', 'Counts your clicks.'),
+        ],
         usage: { input_tokens: 120, output_tokens: 300, cache_creation_input_tokens: 2100, cache_read_input_tokens: 0 },
       },
       {
@@ -92,12 +110,20 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(first?.body).toMatchObject({ model: 'claude-sonnet-4-6', stream: true });
     expect(first?.body.tools).toEqual([
       { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool' },
-      expect.objectContaining({ name: 'set_app_info', input_schema: expect.objectContaining({ required: ['title', 'summary'] }) }),
+      expect.objectContaining({
+        name: 'set_app_info',
+        input_schema: expect.objectContaining({ required: ['title', 'summary'] }),
+      }),
     ]);
-    expect(first?.body.system).toEqual([{ type: 'text', text: expect.stringContaining('lucide-react@0.500.0'), cache_control: { type: 'ephemeral' } }]);
+    expect(first?.body.system).toEqual([
+      { type: 'text', text: expect.stringContaining('lucide-react@0.500.0'), cache_control: { type: 'ephemeral' } },
+    ]);
     expect(first?.body.system[0].text).toContain('src/main.tsx');
     expect(first?.body.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'a button that counts clicks', cache_control: { type: 'ephemeral' } }] },
+      {
+        role: 'user',
+        content: [{ type: 'text', text: 'a button that counts clicks', cache_control: { type: 'ephemeral' } }],
+      },
     ]);
     // Round 2 answers both tool calls, in order, and moves the cache breakpoint forward.
     const results = toolResults(second);
@@ -137,8 +163,15 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
       { content: [replace('src/App.tsx', 'setCount(count + 1)', 'setCount(count + 2)')] },
       (req) => {
         const [result] = toolResults(req);
-        expect(result).toMatchObject({ is_error: true, content: expect.stringContaining('No match found for replacement text in src/App.tsx') });
-        return { content: [{ type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src/App.tsx' } }] };
+        expect(result).toMatchObject({
+          is_error: true,
+          content: expect.stringContaining('No match found for replacement text in src/App.tsx'),
+        });
+        return {
+          content: [
+            { type: 'tool_use', name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src/App.tsx' } },
+          ],
+        };
       },
       (req) => {
         expect(toolResults(req)[0]?.content).toContain('     5\t  return <button');
@@ -154,7 +187,14 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
 
   it('refuses a write outside src/ and never puts it in the map', async () => {
     fake.script(
-      { content: [create('../../x', 'pwned'), create('/etc/passwd', 'root'), create('src/App.tsx', COUNTER_APP), appInfo('Counter', 'Counts.')] },
+      {
+        content: [
+          create('../../x', 'pwned'),
+          create('/etc/passwd', 'root'),
+          create('src/App.tsx', COUNTER_APP),
+          appInfo('Counter', 'Counts.'),
+        ],
+      },
       { content: [{ type: 'text', text: 'Done.' }] },
     );
     const progress: ModelProgress[] = [];
@@ -164,7 +204,9 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(results[1]).toMatchObject({ is_error: true, content: expect.stringContaining('absolute') });
     expect(results[2]?.is_error).toBeUndefined();
     expect(Object.keys(turn.files).sort()).toEqual(['src/App.tsx', 'src/index.css', 'src/main.tsx']);
-    expect(progress.filter((p) => p.kind === 'file').map((p) => (p.kind === 'file' ? p.path : ''))).toEqual(['src/App.tsx']);
+    expect(progress.filter((p) => p.kind === 'file').map((p) => (p.kind === 'file' ? p.path : ''))).toEqual([
+      'src/App.tsx',
+    ]);
   });
 
   it('rides out two 529s through the SDK retries', async () => {
@@ -187,26 +229,43 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
       .generate('counter', () => {})
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toBe('Claude is overloaded right now (529). Nothing was changed; try again in a minute.');
+    expect((err as Error).message).toBe(
+      'Claude is overloaded right now (529). Nothing was changed; try again in a minute.',
+    );
     expect(fake.requests).toHaveLength(3);
   });
 
   it('turns 401 and 400 into clear UserErrors without retrying', async () => {
     fake.script({ status: 401, type: 'authentication_error', message: 'invalid x-api-key' });
-    const auth = await model().generate('x', () => {}).catch((e: unknown) => e);
+    const auth = await model()
+      .generate('x', () => {})
+      .catch((e: unknown) => e);
     expect(auth).toBeInstanceOf(UserError);
     expect((auth as Error).message).toContain('API key is invalid');
 
-    fake.script({ status: 400, type: 'invalid_request_error', message: 'Your credit balance is too low to access the Anthropic API.' });
-    const bad = await model().generate('x', () => {}).catch((e: unknown) => e);
+    fake.script({
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'Your credit balance is too low to access the Anthropic API.',
+    });
+    const bad = await model()
+      .generate('x', () => {})
+      .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(UserError);
-    expect((bad as Error).message).toBe('Claude refused the request (400): Your credit balance is too low to access the Anthropic API.');
+    expect((bad as Error).message).toBe(
+      'Claude refused the request (400): Your credit balance is too low to access the Anthropic API.',
+    );
     expect(fake.requests).toHaveLength(2);
   });
 
   it('repair continues the same conversation with the errors', async () => {
     fake.script(
-      { content: [create('src/App.tsx', 'export default function App() { return <Counter />; }\n'), appInfo('Counter', 'Counts.')] },
+      {
+        content: [
+          create('src/App.tsx', 'export default function App() { return <Counter />; }\n'),
+          appInfo('Counter', 'Counts.'),
+        ],
+      },
       { content: [{ type: 'text', text: 'Done.' }] },
     );
     const m = model();
@@ -224,9 +283,15 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
           usage: { input_tokens: 7, output_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 0 },
         };
       },
-      { content: [{ type: 'text', text: 'Fixed the missing component.' }], usage: { input_tokens: 3, output_tokens: 2, cache_read_input_tokens: 10, cache_creation_input_tokens: 1 } },
+      {
+        content: [{ type: 'text', text: 'Fixed the missing component.' }],
+        usage: { input_tokens: 3, output_tokens: 2, cache_read_input_tokens: 10, cache_creation_input_tokens: 1 },
+      },
     );
-    const repaired = await turn.repair([{ file: 'src/App.tsx', line: 1, column: 41, message: "TS2304: Cannot find name 'Counter'." }], () => {});
+    const repaired = await turn.repair(
+      [{ file: 'src/App.tsx', line: 1, column: 41, message: "TS2304: Cannot find name 'Counter'." }],
+      () => {},
+    );
     expect(repaired.files['src/App.tsx']).toBe('export default function App() { return <p>0</p>; }\n');
     expect(repaired.title).toBe('Counter');
     expect(repaired.message).toBe('Fixed the missing component.');
@@ -249,9 +314,15 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
   });
 
   it('stops a model that never ends its turn', async () => {
-    const view = { content: [{ type: 'tool_use' as const, name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src' } }] };
+    const view = {
+      content: [
+        { type: 'tool_use' as const, name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src' } },
+      ],
+    };
     fake.script(view, view, view, view);
-    const err = await model({ maxToolRounds: 3 }).generate('x', () => {}).catch((e: unknown) => e);
+    const err = await model({ maxToolRounds: 3 })
+      .generate('x', () => {})
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toContain('3 rounds');
     expect(fake.requests).toHaveLength(3);
@@ -259,7 +330,10 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
 
   it('does not execute a tool call cut off by max_tokens', async () => {
     fake.script(
-      { content: [appInfo('Counter', 'Counts.'), create('src/App.tsx', 'export default function App() { return <p')], stop_reason: 'max_tokens' },
+      {
+        content: [appInfo('Counter', 'Counts.'), create('src/App.tsx', 'export default function App() { return <p')],
+        stop_reason: 'max_tokens',
+      },
       (req) => {
         const results = toolResults(req);
         expect(results[0]?.is_error).toBeUndefined();
@@ -307,7 +381,9 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
 
 describe('describeFiles', () => {
   it('inlines small apps and lists large ones for `view`', () => {
-    expect(describeFiles({ 'src/App.tsx': 'x' })).toBe('The app\'s current files:\n<file path="src/App.tsx">\nx\n</file>');
+    expect(describeFiles({ 'src/App.tsx': 'x' })).toBe(
+      'The app\'s current files:\n<file path="src/App.tsx">\nx\n</file>',
+    );
     const big = describeFiles({ 'src/App.tsx': 'y'.repeat(30_000), 'src/Big.tsx': 'z'.repeat(30_000) });
     expect(big).toContain('- src/App.tsx (30000 bytes)');
     expect(big).toContain('use `view`');

@@ -16,14 +16,33 @@ describe('fake Anthropic Messages API', () => {
   it('answers non-streaming requests with a full Message', async () => {
     fake.script({ content: [{ type: 'text', text: 'hello' }], usage: { input_tokens: 9, output_tokens: 2 } });
     const client = new Anthropic({ apiKey: 'k', baseURL: fake.url, maxRetries: 0 });
-    const msg = await client.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
-    expect(msg).toMatchObject({ type: 'message', role: 'assistant', model: 'm', stop_reason: 'end_turn', content: [{ type: 'text', text: 'hello' }] });
+    const msg = await client.messages.create({
+      model: 'm',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(msg).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: 'm',
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: 'hello' }],
+    });
     expect(msg.usage).toMatchObject({ input_tokens: 9, output_tokens: 2, cache_read_input_tokens: 0 });
   });
 
   it('streams the real event sequence, tool input split into several input_json_delta chunks', async () => {
-    const input = { command: 'create', path: 'src/App.tsx', file_text: 'export default function App() { return null; }' };
-    fake.script({ content: [{ type: 'text', text: 'ok' }, { type: 'tool_use', name: 'str_replace_based_edit_tool', input }] });
+    const input = {
+      command: 'create',
+      path: 'src/App.tsx',
+      file_text: 'export default function App() { return null; }',
+    };
+    fake.script({
+      content: [
+        { type: 'text', text: 'ok' },
+        { type: 'tool_use', name: 'str_replace_based_edit_tool', input },
+      ],
+    });
     const client = new Anthropic({ apiKey: 'k', baseURL: fake.url, maxRetries: 0 });
     const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     const events: string[] = [];
@@ -61,7 +80,9 @@ describe('fake Anthropic Messages API', () => {
 
   it('fails loudly when the script runs out', async () => {
     const client = new Anthropic({ apiKey: 'k', baseURL: fake.url, maxRetries: 0 });
-    await expect(client.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).rejects.toThrow(/no scripted reply/);
+    await expect(
+      client.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toThrow(/no scripted reply/);
   });
 });
 
@@ -71,7 +92,9 @@ describe('fake Anthropic token pacing', () => {
     fake.script({ content: [{ type: 'text', text: 'x'.repeat(400) }] }); // 100 tokens -> ~500 ms
     const client = new Anthropic({ apiKey: 'k', baseURL: fake.url, maxRetries: 0 });
     const started = performance.now();
-    const msg = await client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+    const msg = await client.messages
+      .stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage();
     const elapsed = performance.now() - started;
     expect(msg.content[0]).toMatchObject({ text: 'x'.repeat(400) });
     expect(elapsed).toBeGreaterThanOrEqual(450);

@@ -32,21 +32,24 @@ describe.runIf(browserAvailable)('the samples render in a real sandbox', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(ALL_SAMPLES.map((s) => [s.id, s] as const))('%s shows its title with no console errors', async (_id, sample) => {
-    const { templateFiles } = await loadTemplate(TEMPLATE_DIR);
-    await provider!.write(handle!.id, { ...templateFiles, ...sample.files });
-    expect(await provider!.check(handle!.id)).toEqual([]);
-    const page = await browser!.newPage();
-    const errors = collectPageErrors(page);
-    try {
-      await page.goto(handle!.url);
-      await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 30_000 }).toContain(sample.title);
-      await page.waitForTimeout(300); // let effects, timers and charts run once
-      await page.locator('button').first().click();
-      await page.waitForTimeout(200);
-      expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
-  });
+  it.each(ALL_SAMPLES.map((s) => [s.id, s] as const))(
+    '%s shows its title with no console errors',
+    async (_id, sample) => {
+      const { templateFiles } = await loadTemplate(TEMPLATE_DIR);
+      await provider!.write(handle!.id, { ...templateFiles, ...sample.files });
+      expect(await provider!.check(handle!.id)).toEqual([]);
+      const page = await browser!.newPage();
+      const errors = collectPageErrors(page);
+      try {
+        await page.goto(handle!.url);
+        await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 30_000 }).toContain(sample.title);
+        await page.waitForTimeout(300); // let effects, timers and charts run once
+        await page.locator('button').first().click();
+        await page.waitForTimeout(200);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    },
+  );
 });

@@ -124,21 +124,26 @@ describe('the samples', () => {
     expect(new Set(ALL_SAMPLES.map((s) => s.id)).size).toBe(ALL_SAMPLES.length);
   });
 
-  it.each(ALL_SAMPLES.map((s) => [s.id, s] as const))('%s has valid files, a default App and its title in an <h1>', (_id, sample) => {
-    assertValidFiles(sample.files);
-    expect(Object.keys(sample.files).every((p) => p.startsWith('src/'))).toBe(true);
-    expect(sample.files['src/main.tsx']).toBeUndefined(); // comes from the template
-    expect(sample.files['src/App.tsx']).toMatch(/export default function App\b/);
-    const h1 = Object.values(sample.files)
-      .join('\n')
-      .match(/<h1[^>]*>([\s\S]*?)<\/h1>/);
-    expect(h1?.[1]).toContain(sample.title);
-    expect(sample.keywords.length).toBeGreaterThan(0);
-    expect(sample.keywords.every((k) => k === k.toLowerCase())).toBe(true);
-    // Only the template's libraries may be imported.
-    const imports = Object.values(sample.files).flatMap((t) => [...t.matchAll(/from '([^'.][^']*)'/g)].map((m) => m[1]));
-    for (const spec of imports) expect(['react', 'react-dom', 'lucide-react', 'recharts']).toContain(spec);
-  });
+  it.each(ALL_SAMPLES.map((s) => [s.id, s] as const))(
+    '%s has valid files, a default App and its title in an <h1>',
+    (_id, sample) => {
+      assertValidFiles(sample.files);
+      expect(Object.keys(sample.files).every((p) => p.startsWith('src/'))).toBe(true);
+      expect(sample.files['src/main.tsx']).toBeUndefined(); // comes from the template
+      expect(sample.files['src/App.tsx']).toMatch(/export default function App\b/);
+      const h1 = Object.values(sample.files)
+        .join('\n')
+        .match(/<h1[^>]*>([\s\S]*?)<\/h1>/);
+      expect(h1?.[1]).toContain(sample.title);
+      expect(sample.keywords.length).toBeGreaterThan(0);
+      expect(sample.keywords.every((k) => k === k.toLowerCase())).toBe(true);
+      // Only the template's libraries may be imported.
+      const imports = Object.values(sample.files).flatMap((t) =>
+        [...t.matchAll(/from '([^'.][^']*)'/g)].map((m) => m[1]),
+      );
+      for (const spec of imports) expect(['react', 'react-dom', 'lucide-react', 'recharts']).toContain(spec);
+    },
+  );
 });
 
 // Never skipped under CI: a sample that does not compile would make every offline build fail.
@@ -149,13 +154,20 @@ describe.runIf(templateReady || ci)('the samples type-check against the sandbox 
     dir = undefined;
   });
 
-  it.each(ALL_SAMPLES.map((s) => [s.id, s] as const))('%s compiles with tsc --noEmit', async (_id, sample) => {
-    dir = makeSampleWorkspace(sample.files);
-    const result = await run(TEMPLATE_TSC, ['--noEmit', '-p', dir]).then(
-      (r) => ({ code: 0, out: r.stdout + r.stderr }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
-    );
-    expect(result.out).toBe('');
-    expect(result.code).toBe(0);
-  }, 60_000);
+  it.each(ALL_SAMPLES.map((s) => [s.id, s] as const))(
+    '%s compiles with tsc --noEmit',
+    async (_id, sample) => {
+      dir = makeSampleWorkspace(sample.files);
+      const result = await run(TEMPLATE_TSC, ['--noEmit', '-p', dir]).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code?: number; stdout?: string; stderr?: string }) => ({
+          code: e.code ?? -1,
+          out: `${e.stdout ?? ''}${e.stderr ?? ''}`,
+        }),
+      );
+      expect(result.out).toBe('');
+      expect(result.code).toBe(0);
+    },
+    60_000,
+  );
 });

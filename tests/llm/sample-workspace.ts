@@ -6,7 +6,6 @@ import type { FileMap } from '../../src/core/ports.ts';
 
 export const TEMPLATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sandbox-template');
 export const TEMPLATE_TSC = join(TEMPLATE_DIR, 'node_modules/.bin/tsc');
-export const TEMPLATE_VITE = join(TEMPLATE_DIR, 'node_modules/.bin/vite');
 
 /** The template is installed by its own step; without CI a laptop may lack it and skip. */
 export const templateReady = existsSync(TEMPLATE_TSC) && existsSync(join(TEMPLATE_DIR, 'tsconfig.json'));
@@ -22,13 +21,6 @@ export function makeSampleWorkspace(files: FileMap): string {
   symlinkSync(join(TEMPLATE_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
   writeFiles(dir, files);
   return dir;
-}
-
-/** Resets the workspace's src/ to the template's, then writes `files` over it. */
-export function replaceSampleFiles(dir: string, files: FileMap): void {
-  rmSync(join(dir, 'src'), { recursive: true, force: true });
-  cpSync(join(TEMPLATE_DIR, 'src'), join(dir, 'src'), { recursive: true });
-  writeFiles(dir, files);
 }
 
 function writeFiles(dir: string, files: FileMap): void {

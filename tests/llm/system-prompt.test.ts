@@ -28,9 +28,15 @@ describe('loadTemplate', () => {
   });
 
   it('accepts {libraries: [...]} and {name: {version, use}} shapes', async () => {
-    await writeFile(join(dir, 'libraries.json'), JSON.stringify({ libraries: [{ name: 'clsx', version: '2.1.1', use: 'class names' }] }));
+    await writeFile(
+      join(dir, 'libraries.json'),
+      JSON.stringify({ libraries: [{ name: 'clsx', version: '2.1.1', use: 'class names' }] }),
+    );
     expect((await loadTemplate(dir)).libraries).toEqual([{ name: 'clsx', version: '2.1.1', use: 'class names' }]);
-    await writeFile(join(dir, 'libraries.json'), JSON.stringify({ clsx: { version: '2.1.1', use: 'class names' }, react: '19.3.1' }));
+    await writeFile(
+      join(dir, 'libraries.json'),
+      JSON.stringify({ clsx: { version: '2.1.1', use: 'class names' }, react: '19.3.1' }),
+    );
     expect((await loadTemplate(dir)).libraries).toEqual([
       { name: 'clsx', version: '2.1.1', use: 'class names' },
       { name: 'react', version: '19.3.1', use: '' },
@@ -52,7 +58,10 @@ describe('loadTemplate', () => {
 describe('buildSystemPrompt', () => {
   it('carries the stack, the template files, the only libraries and the rules', () => {
     const text = buildSystemPrompt({
-      templateFiles: { 'src/main.tsx': 'createRoot(root).render(<App />);', 'src/App.tsx': 'export default function App() {}' },
+      templateFiles: {
+        'src/main.tsx': 'createRoot(root).render(<App />);',
+        'src/App.tsx': 'export default function App() {}',
+      },
       libraries: [
         { name: 'react', version: '19.3.1', use: 'UI' },
         { name: 'lucide-react', version: '1.79.0', use: 'icons' },

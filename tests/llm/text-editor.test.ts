@@ -17,8 +17,12 @@ describe('view', () => {
   });
 
   it('honours view_range, with -1 meaning to the end', () => {
-    expect(runTextEditor(app(), { command: 'view', path: 'src/App.tsx', view_range: [2, 2] }).output).toBe('     2\t  return <h1>Hi</h1>;');
-    expect(runTextEditor(app(), { command: 'view', path: 'src/App.tsx', view_range: [2, -1] }).output).toBe('     2\t  return <h1>Hi</h1>;\n     3\t}');
+    expect(runTextEditor(app(), { command: 'view', path: 'src/App.tsx', view_range: [2, 2] }).output).toBe(
+      '     2\t  return <h1>Hi</h1>;',
+    );
+    expect(runTextEditor(app(), { command: 'view', path: 'src/App.tsx', view_range: [2, -1] }).output).toBe(
+      '     2\t  return <h1>Hi</h1>;\n     3\t}',
+    );
   });
 
   it('refuses a bad view_range', () => {
@@ -113,15 +117,26 @@ describe('path refusals', () => {
   });
 
   it('refuses a file one byte over the size cap, accepts one at the cap', () => {
-    const over = runTextEditor(app(), { command: 'create', path: 'src/big.ts', file_text: 'a'.repeat(MAX_FILE_BYTES + 1) });
+    const over = runTextEditor(app(), {
+      command: 'create',
+      path: 'src/big.ts',
+      file_text: 'a'.repeat(MAX_FILE_BYTES + 1),
+    });
     expect(over.isError).toBe(true);
     expect(over.output).toContain('file too large');
     expect(over.files['src/big.ts']).toBeUndefined();
-    expect(runTextEditor(app(), { command: 'create', path: 'src/big.ts', file_text: 'a'.repeat(MAX_FILE_BYTES) }).isError).toBe(false);
+    expect(
+      runTextEditor(app(), { command: 'create', path: 'src/big.ts', file_text: 'a'.repeat(MAX_FILE_BYTES) }).isError,
+    ).toBe(false);
   });
 
   it('refuses a str_replace that would push a file over the size cap', () => {
-    const r = runTextEditor(app(), { command: 'str_replace', path: 'src/index.css', old_str: 'tailwindcss', new_str: 'a'.repeat(MAX_FILE_BYTES) });
+    const r = runTextEditor(app(), {
+      command: 'str_replace',
+      path: 'src/index.css',
+      old_str: 'tailwindcss',
+      new_str: 'a'.repeat(MAX_FILE_BYTES),
+    });
     expect(r.isError).toBe(true);
     expect(r.output).toContain('file too large');
   });
@@ -129,7 +144,12 @@ describe('path refusals', () => {
 
 describe('str_replace', () => {
   it('replaces exactly one match and shows the edited lines', () => {
-    const r = runTextEditor(app(), { command: 'str_replace', path: 'src/App.tsx', old_str: '<h1>Hi</h1>', new_str: '<h1>Hello</h1>' });
+    const r = runTextEditor(app(), {
+      command: 'str_replace',
+      path: 'src/App.tsx',
+      old_str: '<h1>Hi</h1>',
+      new_str: '<h1>Hello</h1>',
+    });
     expect(r).toMatchObject({ isError: false, changed: 'src/App.tsx' });
     expect(r.files['src/App.tsx']).toContain('<h1>Hello</h1>');
     expect(r.output).toContain('     2\t  return <h1>Hello</h1>;');
@@ -142,7 +162,12 @@ describe('str_replace', () => {
 
   it('errors when nothing matches', () => {
     const files = app();
-    const r = runTextEditor(files, { command: 'str_replace', path: 'src/App.tsx', old_str: '<h2>Hi</h2>', new_str: 'x' });
+    const r = runTextEditor(files, {
+      command: 'str_replace',
+      path: 'src/App.tsx',
+      old_str: '<h2>Hi</h2>',
+      new_str: 'x',
+    });
     expect(r.isError).toBe(true);
     expect(r.output).toContain('No match found for replacement text in src/App.tsx');
     expect(r.files).toBe(files);
@@ -156,22 +181,41 @@ describe('str_replace', () => {
   });
 
   it('errors on a missing file or an empty old_str', () => {
-    expect(runTextEditor(app(), { command: 'str_replace', path: 'src/B.tsx', old_str: 'a', new_str: 'b' }).output).toContain('does not exist');
-    expect(runTextEditor(app(), { command: 'str_replace', path: 'src/App.tsx', old_str: '', new_str: 'b' }).output).toContain('old_str');
+    expect(
+      runTextEditor(app(), { command: 'str_replace', path: 'src/B.tsx', old_str: 'a', new_str: 'b' }).output,
+    ).toContain('does not exist');
+    expect(
+      runTextEditor(app(), { command: 'str_replace', path: 'src/App.tsx', old_str: '', new_str: 'b' }).output,
+    ).toContain('old_str');
   });
 });
 
 describe('insert', () => {
   it('inserts after a line with insert_text', () => {
-    const r = runTextEditor(app(), { command: 'insert', path: 'src/App.tsx', insert_line: 1, insert_text: '  const n = 1;' });
+    const r = runTextEditor(app(), {
+      command: 'insert',
+      path: 'src/App.tsx',
+      insert_line: 1,
+      insert_text: '  const n = 1;',
+    });
     expect(r).toMatchObject({ isError: false, changed: 'src/App.tsx' });
     expect(r.files['src/App.tsx']).toBe('export default function App() {\n  const n = 1;\n  return <h1>Hi</h1>;\n}\n');
   });
 
   it('accepts new_str (older tool versions) and line 0 / the last line', () => {
-    const top = runTextEditor(app(), { command: 'insert', path: 'src/index.css', insert_line: 0, new_str: '/* top */\n' });
+    const top = runTextEditor(app(), {
+      command: 'insert',
+      path: 'src/index.css',
+      insert_line: 0,
+      new_str: '/* top */\n',
+    });
     expect(top.files['src/index.css']).toBe('/* top */\n@import "tailwindcss";\n');
-    const end = runTextEditor(app(), { command: 'insert', path: 'src/index.css', insert_line: 1, insert_text: 'body {}' });
+    const end = runTextEditor(app(), {
+      command: 'insert',
+      path: 'src/index.css',
+      insert_line: 1,
+      insert_text: 'body {}',
+    });
     expect(end.files['src/index.css']).toBe('@import "tailwindcss";\nbody {}\n');
   });
 
@@ -179,7 +223,9 @@ describe('insert', () => {
     const r = runTextEditor(app(), { command: 'insert', path: 'src/App.tsx', insert_line: 4, insert_text: 'x' });
     expect(r.isError).toBe(true);
     expect(r.output).toContain('between 0 and 3');
-    expect(runTextEditor(app(), { command: 'insert', path: 'src/App.tsx', insert_line: -1, insert_text: 'x' }).isError).toBe(true);
+    expect(
+      runTextEditor(app(), { command: 'insert', path: 'src/App.tsx', insert_line: -1, insert_text: 'x' }).isError,
+    ).toBe(true);
   });
 });
 

@@ -13,7 +13,9 @@ afterEach(async () => {
 
 /** An upstream that answers HTTP with what it saw and echoes upgraded sockets. */
 async function upstream(): Promise<string> {
-  const server = http.createServer((req, res) => res.end(JSON.stringify({ url: req.url, host: req.headers.host, fwd: req.headers['x-forwarded-host'] })));
+  const server = http.createServer((req, res) =>
+    res.end(JSON.stringify({ url: req.url, host: req.headers.host, fwd: req.headers['x-forwarded-host'] })),
+  );
   server.on('upgrade', (req, socket) => {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
     socket.on('data', (d) => socket.write(`echo:${d.toString()}`));
@@ -36,7 +38,7 @@ async function gateway(resolve: (id: string) => Promise<string | undefined>): Pr
 }
 
 describe('AppGateway', () => {
-  it('proxies /apps/<id>/… to the app\'s sandbox, waking it through resolve', async () => {
+  it("proxies /apps/<id>/… to the app's sandbox, waking it through resolve", async () => {
     const origin = await upstream();
     const asked: string[] = [];
     const gw = await gateway(async (id) => (asked.push(id), id === 'abc123' ? origin : undefined));
@@ -72,7 +74,9 @@ describe('AppGateway', () => {
     const received: string[] = [];
     socket.on('data', (d) => received.push(d.toString()));
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    socket.write('GET /apps/abc123/dev/?token=t HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    socket.write(
+      'GET /apps/abc123/dev/?token=t HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    );
     await eventually(() => received.join('').includes('101 Switching Protocols'), 3000);
     socket.write('ping');
     await eventually(() => received.join('').includes('echo:ping'), 3000);
@@ -99,9 +103,21 @@ describe('AppGateway hardening', () => {
   it('upgrades only a WebSocket on the creator view; other upgrades and views are refused', async () => {
     const origin = await upstream();
     const gw = await gateway(async () => origin);
-    expect(await raw(gw, 'GET /apps/abc123/?x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')).toMatch(/^HTTP\/1\.1 404/);
-    expect(await raw(gw, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n')).toMatch(/^HTTP\/1\.1 404/);
-    expect(await raw(gw, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')).toMatch(/^HTTP\/1\.1 421/);
+    expect(
+      await raw(
+        gw,
+        'GET /apps/abc123/?x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      ),
+    ).toMatch(/^HTTP\/1\.1 404/);
+    expect(
+      await raw(gw, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'),
+    ).toMatch(/^HTTP\/1\.1 404/);
+    expect(
+      await raw(
+        gw,
+        'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      ),
+    ).toMatch(/^HTTP\/1\.1 421/);
   });
 
   it('gives up on a sandbox that never answers the WebSocket handshake', async () => {
@@ -119,21 +135,34 @@ describe('AppGateway hardening', () => {
       sockets.forEach((s) => s.destroy());
       await new Promise<void>((r) => silent.close(() => r()));
     });
-    const gw = new AppGateway({ resolve: async () => `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, logger: quiet, upgradeTimeoutMs: 300 });
+    const gw = new AppGateway({
+      resolve: async () => `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      logger: quiet,
+      upgradeTimeoutMs: 300,
+    });
     const { port } = await gw.listen(0, '127.0.0.1');
     cleanups.push(() => gw.close());
     const t = Date.now();
-    await raw(`http://127.0.0.1:${port}`, 'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', 5000);
+    await raw(
+      `http://127.0.0.1:${port}`,
+      'GET /apps/abc123/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      5000,
+    );
     expect(Date.now() - t).toBeLessThan(3000);
     expect(sockets.size).toBe(1);
     await eventually(() => closed === 1, 3000); // the gateway hung up on the silent sandbox too
   });
 
-  it('blocks Vite\'s editor launcher, refuses unknown hosts (DNS rebinding), and drops hop-by-hop headers', async () => {
+  it("blocks Vite's editor launcher, refuses unknown hosts (DNS rebinding), and drops hop-by-hop headers", async () => {
     let seen: http.IncomingHttpHeaders = {};
     const server = http.createServer((req, res) => {
       seen = req.headers;
-      res.writeHead(200, { 'keep-alive': 'timeout=99', 'x-app': 'yes', connection: 'x-secret-hop', 'x-secret-hop': 'drop me' });
+      res.writeHead(200, {
+        'keep-alive': 'timeout=99',
+        'x-app': 'yes',
+        connection: 'x-secret-hop',
+        'x-secret-hop': 'drop me',
+      });
       res.end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -141,9 +170,15 @@ describe('AppGateway hardening', () => {
     const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     expect((await fetch(`${gw}/apps/abc123/dev/__open-in-editor?file=/etc/passwd`)).status).toBe(403);
     expect((await fetch(`${gw}/apps/abc123/__open-in-editor?file=x`)).status).toBe(403);
-    const rebound = await raw(gw, 'GET /apps/abc123/ HTTP/1.1\r\nHost: attacker.example:8787\r\nConnection: close\r\n\r\n');
+    const rebound = await raw(
+      gw,
+      'GET /apps/abc123/ HTTP/1.1\r\nHost: attacker.example:8787\r\nConnection: close\r\n\r\n',
+    );
     expect(rebound).toMatch(/^HTTP\/1\.1 421/);
-    const res = await raw(gw, 'GET /apps/abc123/ HTTP/1.1\r\nHost: localhost\r\nConnection: close, x-client-hop\r\nx-client-hop: drop\r\nProxy-Authorization: Basic x\r\nTE: trailers\r\n\r\n');
+    const res = await raw(
+      gw,
+      'GET /apps/abc123/ HTTP/1.1\r\nHost: localhost\r\nConnection: close, x-client-hop\r\nx-client-hop: drop\r\nProxy-Authorization: Basic x\r\nTE: trailers\r\n\r\n',
+    );
     expect(res).toMatch(/^HTTP\/1\.1 200/);
     expect(res).toContain('x-app: yes');
     expect(res.toLowerCase()).not.toContain('x-secret-hop');
@@ -196,10 +231,13 @@ describe('AppGateway hardening', () => {
   });
 });
 
-
 describe('AppGateway in redirect mode (sandboxes with their own public URL)', () => {
   it('wakes the app and sends the browser to its sandbox, keeping the path', async () => {
-    const gw = new AppGateway({ resolve: async (id) => (id === 'abc123' ? 'https://sb-1.modal.host/' : undefined), logger: quiet, redirect: true });
+    const gw = new AppGateway({
+      resolve: async (id) => (id === 'abc123' ? 'https://sb-1.modal.host/' : undefined),
+      logger: quiet,
+      redirect: true,
+    });
     const { port } = await gw.listen(0, '127.0.0.1');
     cleanups.push(() => gw.close());
     const res = await fetch(`http://127.0.0.1:${port}/apps/abc123/src/App.tsx?v=2`, { redirect: 'manual' });

@@ -14,14 +14,20 @@ import { needs } from '../support/needs.ts';
  * A reverse proxy on its own port that keeps the path: what a tunnel or the bot's /apps/<id>/
  * route does. It forwards HTTP and WebSocket upgrades and counts the upgrades it saw.
  */
-function startProxy(targetPort: number, tls?: { key: Buffer; cert: Buffer }): Promise<{ port: number; upgrades: string[]; close: () => Promise<void> }> {
+function startProxy(
+  targetPort: number,
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<{ port: number; upgrades: string[]; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const upgrades: string[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const upstream = request({ host: '127.0.0.1', port: targetPort, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port: targetPort, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   };
@@ -65,10 +71,27 @@ function startProxy(targetPort: number, tls?: { key: Buffer; cert: Buffer }): Pr
 
 /** A throwaway self-signed certificate for 127.0.0.1 (the browser is told to accept it). */
 function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
-
 
 describe.runIf(needs('chromium'))('HMR behind a reverse proxy', () => {
   let apps: Awaited<ReturnType<typeof tempDir>>;
@@ -78,7 +101,12 @@ describe.runIf(needs('chromium'))('HMR behind a reverse proxy', () => {
   beforeAll(async () => {
     apps = await tempDir('vibe-hmr-');
     certs = await tempDir('vibe-certs-');
-    provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: needs('bwrap') ? 'bwrap' : 'none' });
+    provider = new LocalSandboxProvider({
+      appsDir: apps.path,
+      templateDir,
+      logger: recordingLogger(),
+      isolation: needs('bwrap') ? 'bwrap' : 'none',
+    });
   });
   afterAll(async () => {
     await provider.stopAll();
@@ -88,7 +116,10 @@ describe.runIf(needs('chromium'))('HMR behind a reverse proxy', () => {
 
   async function editBehindProxy(scheme: 'http' | 'https'): Promise<void> {
     const appId = `hmr${scheme}`;
-    const files = { ...templateFiles(), 'src/App.tsx': 'export default function App() { return <h1 id="t">Version one</h1>; }\n' };
+    const files = {
+      ...templateFiles(),
+      'src/App.tsx': 'export default function App() { return <h1 id="t">Version one</h1>; }\n',
+    };
     const { id, url } = await provider.boot(appId, files);
     const vitePort = Number(new URL(url).port);
     const proxy = await startProxy(vitePort, scheme === 'https' ? selfSignedCert(certs.path) : undefined);
@@ -106,7 +137,10 @@ describe.runIf(needs('chromium'))('HMR behind a reverse proxy', () => {
       await expect.poll(() => proxy.upgrades.length, { timeout: 15_000 }).toBeGreaterThan(0);
       await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
 
-      await provider.write(id, { ...files, 'src/App.tsx': 'export default function App() { return <h1 id="t">Version two</h1>; }\n' });
+      await provider.write(id, {
+        ...files,
+        'src/App.tsx': 'export default function App() { return <h1 id="t">Version two</h1>; }\n',
+      });
       await page.locator('#t', { hasText: 'Version two' }).waitFor({ timeout: 15_000 });
 
       // Same document (no full reload), and the socket went to the page's origin, not Vite's port.
@@ -123,6 +157,14 @@ describe.runIf(needs('chromium'))('HMR behind a reverse proxy', () => {
     }
   }
 
-  it('updates the page in place through an http proxy on another port with the same base path', () => editBehindProxy('http'), 90_000);
-  it.runIf(needs('openssl'))('updates the page in place through an https proxy (a tunnel) with the same base path', () => editBehindProxy('https'), 90_000);
+  it(
+    'updates the page in place through an http proxy on another port with the same base path',
+    () => editBehindProxy('http'),
+    90_000,
+  );
+  it.runIf(needs('openssl'))(
+    'updates the page in place through an https proxy (a tunnel) with the same base path',
+    () => editBehindProxy('https'),
+    90_000,
+  );
 });

@@ -18,7 +18,11 @@ async function canary(): Promise<{ port: number; hits: () => number; close: () =
     s.destroy();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as net.AddressInfo).port, hits: () => hits, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    hits: () => hits,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 const PLUGIN = (port: number) => `
@@ -39,7 +43,13 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
   beforeAll(async () => {
     apps = await tempDir('vibe-iso-');
     bait = await canary();
-    provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: 'bwrap', limits: { memoryMiB: 512, pids: 128, cpuSeconds: 600 } });
+    provider = new LocalSandboxProvider({
+      appsDir: apps.path,
+      templateDir,
+      logger: recordingLogger(),
+      isolation: 'bwrap',
+      limits: { memoryMiB: 512, pids: 128, cpuSeconds: 600 },
+    });
   });
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -61,7 +71,8 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
       ...templateFiles(),
       'src/index.css': '@import "tailwindcss";\n@plugin "./x.ts";\n',
       'src/x.ts': PLUGIN(bait.port),
-      'src/App.tsx': "import env from '../../../.env?raw';\nexport default function App() { return <pre>{env}</pre>; }\n",
+      'src/App.tsx':
+        "import env from '../../../.env?raw';\nexport default function App() { return <pre>{env}</pre>; }\n",
     };
     const refused = await provider.write(id, files);
     expect(refused.map((e) => [e.file, e.line])).toEqual([
@@ -81,9 +92,20 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
     const { id, url } = await provider.boot('plugin2');
     cleanups.push(() => provider.stop(id));
     // Defence in depth: written straight through the agent, as if the source check had a hole.
-    const agent = (provider as unknown as { get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } } }).get(id).agent;
-    await agent.request('write', { files: { ...templateFiles(), 'src/App.tsx': 'export default function App() { return <p className="p-1">x</p>; }\n', 'src/index.css': '@import "tailwindcss";\n@plugin "./x.ts";\n', 'src/x.ts': PLUGIN(bait.port) } });
-    await fetch(`${url}dev/src/index.css?direct`).then((r) => r.arrayBuffer()).catch(() => undefined); // Tailwind loads the plugin
+    const agent = (
+      provider as unknown as { get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } } }
+    ).get(id).agent;
+    await agent.request('write', {
+      files: {
+        ...templateFiles(),
+        'src/App.tsx': 'export default function App() { return <p className="p-1">x</p>; }\n',
+        'src/index.css': '@import "tailwindcss";\n@plugin "./x.ts";\n',
+        'src/x.ts': PLUGIN(bait.port),
+      },
+    });
+    await fetch(`${url}dev/src/index.css?direct`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined); // Tailwind loads the plugin
     await eventually(async () => (await sh(id, 'cat /tmp/plugin-net 2>/dev/null')).stdout.trim() !== '', 20_000);
     expect((await sh(id, 'cat /tmp/plugin-ran')).stdout).toBe('yes');
     expect((await sh(id, 'cat /tmp/plugin-net')).stdout).toBe('ECONNREFUSED');
@@ -93,8 +115,16 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
   it('Vite refuses a ?raw load of a file outside src/ even when it is written', async () => {
     const { id, url } = await provider.boot('raw1');
     cleanups.push(() => provider.stop(id));
-    const agent = (provider as unknown as { get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } } }).get(id).agent;
-    await agent.request('write', { files: { ...templateFiles(), 'src/App.tsx': "import cfg from '../vite.config.ts?raw';\nexport default function App() { return <pre>{cfg}</pre>; }\n" } });
+    const agent = (
+      provider as unknown as { get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } } }
+    ).get(id).agent;
+    await agent.request('write', {
+      files: {
+        ...templateFiles(),
+        'src/App.tsx':
+          "import cfg from '../vite.config.ts?raw';\nexport default function App() { return <pre>{cfg}</pre>; }\n",
+      },
+    });
     const res = await fetch(`${url}dev/src/App.tsx`);
     const body = await res.text();
     expect(body).not.toContain('defineConfig');
@@ -129,12 +159,26 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
     const r = await provider.run(id, [process.execPath, '-e', probe]);
     expect(r.code, r.stderr).toBe(0);
     const seen = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(seen).toEqual({ cap: '0000000000000000', canary: 'ECONNREFUSED', gateway: 'ECONNREFUSED', ownSocket: 'ECONNREFUSED', redis: 'ECONNREFUSED', postgres: 'ECONNREFUSED', runUser: false, run: false, etc: false, repo: false, templateWrite: 'EROFS' });
+    expect(seen).toEqual({
+      cap: '0000000000000000',
+      canary: 'ECONNREFUSED',
+      gateway: 'ECONNREFUSED',
+      ownSocket: 'ECONNREFUSED',
+      redis: 'ECONNREFUSED',
+      postgres: 'ECONNREFUSED',
+      runUser: false,
+      run: false,
+      etc: false,
+      repo: false,
+      templateWrite: 'EROFS',
+    });
     expect(bait.hits()).toBe(0);
 
     const umount = await sh(id, 'umount /app 2>&1; umount /proc 2>&1; echo "exit $?"');
     expect(umount.stdout).toMatch(/exit [1-9]/);
-    expect((await sh(id, 'grep -c . /proc/self/mounts >/dev/null && grep " /app " /proc/self/mounts')).stdout).toContain('/app');
+    expect(
+      (await sh(id, 'grep -c . /proc/self/mounts >/dev/null && grep " /app " /proc/self/mounts')).stdout,
+    ).toContain('/app');
 
     const limits = await sh(id, 'cat /proc/self/limits');
     expect(limits.stdout).toMatch(/Max cpu time\s+600\s/);
@@ -164,7 +208,15 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
     const { id } = await provider.boot('mem1');
     cleanups.push(() => provider.stop(id));
     // 1 GiB of touched buffers (outside V8's heap) against a limit of 512 MiB.
-    const r = await provider.run(id, [process.execPath, '-e', 'const a = []; for (let i = 0; i < 64; i++) a.push(Buffer.alloc(16 << 20, 1)); console.log("allocated")'], 30_000);
+    const r = await provider.run(
+      id,
+      [
+        process.execPath,
+        '-e',
+        'const a = []; for (let i = 0; i < 64; i++) a.push(Buffer.alloc(16 << 20, 1)); console.log("allocated")',
+      ],
+      30_000,
+    );
     expect(r.stdout).not.toContain('allocated');
     expect(r.signal ?? r.code).toBeTruthy();
   }, 60_000);
@@ -172,15 +224,29 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
   it('writes nothing of the app to the host disk', async () => {
     const { id } = await provider.boot('disk1');
     cleanups.push(() => provider.stop(id));
-    expect(await provider.write(id, { ...templateFiles(), 'src/App.tsx': 'export default function App() { return <p>on tmpfs</p>; }\n' })).toEqual([]);
+    expect(
+      await provider.write(id, {
+        ...templateFiles(),
+        'src/App.tsx': 'export default function App() { return <p>on tmpfs</p>; }\n',
+      }),
+    ).toEqual([]);
     expect(existsSync(apps.path) ? readdirSync(apps.path) : []).toEqual([]);
   });
 
   it('replaces a symlink planted inside src/ instead of writing through it', async () => {
     const { id } = await provider.boot('link1');
     cleanups.push(() => provider.stop(id));
-    await sh(id, 'mkdir -p /home/victim && echo keep > /home/victim/file && ln -s /home/victim /app/src/components && ln -s /home/victim/file /app/src/App.tsx.tmp');
-    expect(await provider.write(id, { ...templateFiles(), 'src/App.tsx': "import { X } from './components/X';\nexport default function App() { return <X />; }\n", 'src/components/X.tsx': 'export function X() { return <p>x</p>; }\n' })).toEqual([]);
+    await sh(
+      id,
+      'mkdir -p /home/victim && echo keep > /home/victim/file && ln -s /home/victim /app/src/components && ln -s /home/victim/file /app/src/App.tsx.tmp',
+    );
+    expect(
+      await provider.write(id, {
+        ...templateFiles(),
+        'src/App.tsx': "import { X } from './components/X';\nexport default function App() { return <X />; }\n",
+        'src/components/X.tsx': 'export function X() { return <p>x</p>; }\n',
+      }),
+    ).toEqual([]);
     expect((await sh(id, 'ls /home/victim; cat /home/victim/file')).stdout).toBe('file\nkeep\n');
     expect((await sh(id, '[ -L /app/src/components ] && echo link || echo dir')).stdout).toBe('dir\n');
   });
@@ -190,7 +256,12 @@ describe('an unisolated app folder (VIBE_ISOLATION=none)', () => {
   it('never follows a symlink planted in it: its target is left untouched', async () => {
     const apps = await tempDir('vibe-links-');
     const victim = await tempDir('vibe-victim-');
-    const provider = new LocalSandboxProvider({ appsDir: apps.path, templateDir, logger: recordingLogger(), isolation: 'none' });
+    const provider = new LocalSandboxProvider({
+      appsDir: apps.path,
+      templateDir,
+      logger: recordingLogger(),
+      isolation: 'none',
+    });
     try {
       writeFileSync(join(victim.path, 'precious.txt'), 'keep me');
       writeFileSync(join(victim.path, 'config.ts'), 'keep me too');
@@ -199,8 +270,16 @@ describe('an unisolated app folder (VIBE_ISOLATION=none)', () => {
       symlinkSync(victim.path, join(appDir, 'src'));
       symlinkSync(join(victim.path, 'config.ts'), join(appDir, 'vite.config.ts'));
       symlinkSync(victim.path, join(appDir, '.home'));
-      const { id } = await provider.boot('links1', { ...templateFiles(), 'src/App.tsx': 'export default function App() { return <p>safe</p>; }\n' });
-      expect(await provider.write(id, { ...templateFiles(), 'src/App.tsx': 'export default function App() { return <p>again</p>; }\n' })).toEqual([]);
+      const { id } = await provider.boot('links1', {
+        ...templateFiles(),
+        'src/App.tsx': 'export default function App() { return <p>safe</p>; }\n',
+      });
+      expect(
+        await provider.write(id, {
+          ...templateFiles(),
+          'src/App.tsx': 'export default function App() { return <p>again</p>; }\n',
+        }),
+      ).toEqual([]);
       expect(readdirSync(victim.path).sort()).toEqual(['config.ts', 'precious.txt']);
       expect(readFileSync(join(victim.path, 'precious.txt'), 'utf8')).toBe('keep me');
       expect(readFileSync(join(victim.path, 'config.ts'), 'utf8')).toBe('keep me too');

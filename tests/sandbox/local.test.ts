@@ -2,12 +2,25 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { isAlive } from '../../src/sandbox/process-tree.ts';
-import { ci, eventually, processesUnder, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import {
+  ci,
+  eventually,
+  processesUnder,
+  recordingLogger,
+  tempDir,
+  templateDir,
+  templateFiles,
+} from './sandbox-test-kit.ts';
 import { needs } from '../support/needs.ts';
 
 // Without bwrap on a laptop the provider runs unisolated; under CI bwrap is required.
 const isolation = needs('bwrap') ? 'bwrap' : 'none';
-const SECRETS = { ANTHROPIC_API_KEY: 'sk-ant-test-secret', SLACK_BOT_TOKEN: 'xoxb-test-secret', DISCORD_TOKEN: 'discord-test-secret', MODAL_TOKEN_ID: 'ak-test-secret' };
+const SECRETS = {
+  ANTHROPIC_API_KEY: 'sk-ant-test-secret',
+  SLACK_BOT_TOKEN: 'xoxb-test-secret',
+  DISCORD_TOKEN: 'discord-test-secret',
+  MODAL_TOKEN_ID: 'ak-test-secret',
+};
 
 function app(body: string, extra: Record<string, string> = {}): Record<string, string> {
   return { ...templateFiles(), 'src/App.tsx': body, ...extra };
@@ -16,7 +29,11 @@ function app(body: string, extra: Record<string, string> = {}): Record<string, s
 describe('LocalSandboxProvider', () => {
   /** Evaluates a JS expression inside the sandbox (with `fs` and the app `root`), through the provider's own agent. */
   async function inside(id: string, expression: string): Promise<unknown> {
-    const r = await provider.run(id, [process.execPath, '-e', `const fs = require('fs'); const root = process.env.VIBE_APP_ROOT; console.log(JSON.stringify(${expression}))`]);
+    const r = await provider.run(id, [
+      process.execPath,
+      '-e',
+      `const fs = require('fs'); const root = process.env.VIBE_APP_ROOT; console.log(JSON.stringify(${expression}))`,
+    ]);
     if (r.code !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout) as unknown;
   }
@@ -63,11 +80,23 @@ describe('LocalSandboxProvider', () => {
     expect(placeholder).toContain('Starting your app');
 
     // The app as the sandbox sees it: the template read-only, node_modules included.
-    expect(await inside(id, "fs.readFileSync(root + '/index.html', 'utf8').includes('/src/main.tsx') && fs.statSync(root + '/node_modules').isDirectory()")).toBe(true);
+    expect(
+      await inside(
+        id,
+        "fs.readFileSync(root + '/index.html', 'utf8').includes('/src/main.tsx') && fs.statSync(root + '/node_modules').isDirectory()",
+      ),
+    ).toBe(true);
 
-    await provider.write(id, app("import { Badge } from './ui/Badge';\nexport default function App() { return <Badge text=\"Hello vibe\" />; }\n", {
-      'src/ui/Badge.tsx': 'export function Badge({ text }: { text: string }) { return <span className="rounded bg-sky-500 px-2">{text}</span>; }\n',
-    }));
+    await provider.write(
+      id,
+      app(
+        'import { Badge } from \'./ui/Badge\';\nexport default function App() { return <Badge text="Hello vibe" />; }\n',
+        {
+          'src/ui/Badge.tsx':
+            'export function Badge({ text }: { text: string }) { return <span className="rounded bg-sky-500 px-2">{text}</span>; }\n',
+        },
+      ),
+    );
     await eventually(async () => (await (await fetch(`${url}dev/src/App.tsx`)).text()).includes('Hello vibe'));
     expect(await (await fetch(`${url}dev/src/ui/Badge.tsx`)).text()).toContain('bg-sky-500');
     // Tailwind scans the new file and emits its class.
@@ -75,7 +104,12 @@ describe('LocalSandboxProvider', () => {
 
     const mainBefore = await inside(id, "fs.statSync(root + '/src/main.tsx').mtimeMs");
     expect(await provider.write(id, app('export default function App() { return <p>Only me</p>; }\n'))).toEqual([]);
-    expect(await inside(id, "[fs.existsSync(root + '/src/ui/Badge.tsx'), fs.existsSync(root + '/src/ui'), fs.existsSync(root + '/src/App.tsx')]")).toEqual([false, false, true]);
+    expect(
+      await inside(
+        id,
+        "[fs.existsSync(root + '/src/ui/Badge.tsx'), fs.existsSync(root + '/src/ui'), fs.existsSync(root + '/src/App.tsx')]",
+      ),
+    ).toEqual([false, false, true]);
     // Unchanged files are not rewritten (no spurious HMR).
     expect(await inside(id, "fs.statSync(root + '/src/main.tsx').mtimeMs")).toBe(mainBefore);
     await eventually(async () => (await (await fetch(`${url}dev/src/App.tsx`)).text()).includes('Only me'));
@@ -85,16 +119,57 @@ describe('LocalSandboxProvider', () => {
 
   it('check finds each kind of error with file and line, and nothing in a clean app', async () => {
     const timer = { 'src/Timer.tsx': 'export function Timer() { return <p>t</p>; }\n' };
-    const { id } = await provider.boot('check1', app("import { Timer } from './Timer';\nexport default function App() { return <Timer />; }\n", timer));
+    const { id } = await provider.boot(
+      'check1',
+      app("import { Timer } from './Timer';\nexport default function App() { return <Timer />; }\n", timer),
+    );
     const cases: { name: string; files: Record<string, string>; line: number; message: RegExp }[] = [
-      { name: 'missing import', files: app('export default function App() {\n  const [n] = useState(0);\n  return <p>{n}</p>;\n}\n'), line: 2, message: /TS2304: Cannot find name 'useState'/ },
-      { name: 'missing file', files: app("import { Clock } from './Clock';\nexport default function App() { return <Clock />; }\n"), line: 1, message: /TS2307: Cannot find module '\.\/Clock'/ },
-      { name: 'bad named export', files: app("import { Timr } from './Timer';\nexport default function App() { return <Timr />; }\n", timer), line: 1, message: /TS2\d{3}: .*Timr/ },
-      { name: 'type error', files: app("export default function App() {\n  const n: number = 'five';\n  return <p>{n}</p>;\n}\n"), line: 2, message: /TS2322: Type 'string' is not assignable to type 'number'/ },
+      {
+        name: 'missing import',
+        files: app('export default function App() {\n  const [n] = useState(0);\n  return <p>{n}</p>;\n}\n'),
+        line: 2,
+        message: /TS2304: Cannot find name 'useState'/,
+      },
+      {
+        name: 'missing file',
+        files: app("import { Clock } from './Clock';\nexport default function App() { return <Clock />; }\n"),
+        line: 1,
+        message: /TS2307: Cannot find module '\.\/Clock'/,
+      },
+      {
+        name: 'bad named export',
+        files: app("import { Timr } from './Timer';\nexport default function App() { return <Timr />; }\n", timer),
+        line: 1,
+        message: /TS2\d{3}: .*Timr/,
+      },
+      {
+        name: 'type error',
+        files: app("export default function App() {\n  const n: number = 'five';\n  return <p>{n}</p>;\n}\n"),
+        line: 2,
+        message: /TS2322: Type 'string' is not assignable to type 'number'/,
+      },
       // Refused before it is written: a file that does not parse cannot have its imports checked.
-      { name: 'syntax error', files: app('export default function App() {\n  return <div><p>hi</div>;\n}\n'), line: 2, message: /Syntax error: / },
-      { name: 'package outside libraries.json', files: app("import { produce } from 'immer';\nexport default function App() { return <p>{String(produce)}</p>; }\n"), line: 1, message: /Package 'immer' is not available\. The libraries you can import are: react, react-dom, lucide-react, recharts, clsx/ },
-      { name: 'missing css', files: app("import './theme.css';\nexport default function App() { return <p />; }\n"), line: 1, message: /theme\.css/ },
+      {
+        name: 'syntax error',
+        files: app('export default function App() {\n  return <div><p>hi</div>;\n}\n'),
+        line: 2,
+        message: /Syntax error: /,
+      },
+      {
+        name: 'package outside libraries.json',
+        files: app(
+          "import { produce } from 'immer';\nexport default function App() { return <p>{String(produce)}</p>; }\n",
+        ),
+        line: 1,
+        message:
+          /Package 'immer' is not available\. The libraries you can import are: react, react-dom, lucide-react, recharts, clsx/,
+      },
+      {
+        name: 'missing css',
+        files: app("import './theme.css';\nexport default function App() { return <p />; }\n"),
+        line: 1,
+        message: /theme\.css/,
+      },
     ];
     const timings: number[] = [];
     for (const c of cases) {
@@ -108,7 +183,13 @@ describe('LocalSandboxProvider', () => {
       expect(errors[0]!.column, c.name).toBeGreaterThan(0);
       expect(errors[0]!.message, c.name).toMatch(c.message);
     }
-    await provider.write(id, app("import { useState } from 'react';\nimport { Timer as Icon } from 'lucide-react';\nimport { LineChart, Line } from 'recharts';\nimport clsx from 'clsx';\nimport { Timer } from './Timer';\nexport default function App() {\n  const [n] = useState(0);\n  return <div className={clsx('p-2', n > 0 && 'hidden')}><Icon /><Timer /><LineChart width={100} height={50} data={[{ v: 1 }]}><Line dataKey=\"v\" /></LineChart></div>;\n}\n", timer));
+    await provider.write(
+      id,
+      app(
+        "import { useState } from 'react';\nimport { Timer as Icon } from 'lucide-react';\nimport { LineChart, Line } from 'recharts';\nimport clsx from 'clsx';\nimport { Timer } from './Timer';\nexport default function App() {\n  const [n] = useState(0);\n  return <div className={clsx('p-2', n > 0 && 'hidden')}><Icon /><Timer /><LineChart width={100} height={50} data={[{ v: 1 }]}><Line dataKey=\"v\" /></LineChart></div>;\n}\n",
+        timer,
+      ),
+    );
     const t = Date.now();
     expect(await provider.check(id)).toEqual([]);
     timings.push(Date.now() - t);
@@ -122,7 +203,10 @@ describe('LocalSandboxProvider', () => {
     expect(vite.length, JSON.stringify(procs.map((p) => p.cmdline))).toBeGreaterThan(0);
     if (isolation === 'bwrap') expect(procs.some((p) => p.cmdline.startsWith('bwrap '))).toBe(true);
     for (const p of procs) {
-      expect(Object.keys(p.environ).filter((k) => /^(ANTHROPIC|SLACK|DISCORD|MODAL)_/.test(k)), p.cmdline).toEqual([]);
+      expect(
+        Object.keys(p.environ).filter((k) => /^(ANTHROPIC|SLACK|DISCORD|MODAL)_/.test(k)),
+        p.cmdline,
+      ).toEqual([]);
       for (const secret of Object.values(SECRETS)) expect(Object.values(p.environ)).not.toContain(secret);
     }
     for (const p of vite) {
@@ -158,11 +242,15 @@ describe('LocalSandboxProvider', () => {
   it('reports a dev server that exits on its own as stopped, and logs it', async () => {
     const { id } = await provider.boot('crash1');
     // The dev server, not its `vite build --watch` child (the light view's builder).
-    const vite = processesUnder(provider.pidOf(id)).find((p) => p.cmdline.includes('vite/bin/vite.js') && !p.cmdline.includes(' build ') && !p.cmdline.startsWith('bwrap'));
+    const vite = processesUnder(provider.pidOf(id)).find(
+      (p) => p.cmdline.includes('vite/bin/vite.js') && !p.cmdline.includes(' build ') && !p.cmdline.startsWith('bwrap'),
+    );
     expect(vite).toBeDefined();
     process.kill(vite!.pid, 'SIGKILL');
     await eventually(async () => (await provider.status(id)) === 'stopped');
-    await eventually(async () => logger.entries.some((e) => e.level === 'warn' && /exited on its own/.test(e.msg ?? '')));
+    await eventually(async () =>
+      logger.entries.some((e) => e.level === 'warn' && /exited on its own/.test(e.msg ?? '')),
+    );
     await provider.stop(id);
   }, 60_000);
 });

@@ -7,12 +7,26 @@ import { TEMPLATE_DIR } from '../../src/template.ts';
 import { templateImageCommands, templateSourceFiles } from '../../src/sandbox/modal-image.ts';
 
 describe('the Modal sandbox image', () => {
-  it('bakes in the template (not node_modules), installs it with npm ci and pre-builds Vite\'s cache', () => {
+  it("bakes in the template (not node_modules), installs it with npm ci and pre-builds Vite's cache", () => {
     const files = templateSourceFiles(TEMPLATE_DIR);
-    expect(Object.keys(files)).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'vite.config.ts', 'index.html', 'libraries.json', 'src/main.tsx', 'src/App.tsx']));
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'package-lock.json',
+        'vite.config.ts',
+        'index.html',
+        'libraries.json',
+        'src/main.tsx',
+        'src/App.tsx',
+      ]),
+    );
     expect(Object.keys(files).some((p) => p.includes('node_modules'))).toBe(false);
     const commands = templateImageCommands(TEMPLATE_DIR);
-    expect(commands.slice(-3)).toEqual(['WORKDIR /app', 'RUN npm ci --no-audit --no-fund', 'RUN node node_modules/vite/bin/vite.js optimize --configLoader runner']);
+    expect(commands.slice(-3)).toEqual([
+      'WORKDIR /app',
+      'RUN npm ci --no-audit --no-fund',
+      'RUN node node_modules/vite/bin/vite.js optimize --configLoader runner',
+    ]);
     for (const c of commands) expect(c.length).toBeLessThan(17_000);
   });
 
@@ -24,7 +38,8 @@ describe('the Modal sandbox image', () => {
         .map((c) => c.slice(4).replaceAll('/tmp/template.b64', join(dir, 't.b64')).replaceAll('/app', join(dir, 'app')))
         .join('\n');
       execFileSync('sh', ['-c', script]);
-      for (const [path, text] of Object.entries(templateSourceFiles(TEMPLATE_DIR))) expect(readFileSync(join(dir, 'app', path), 'utf8')).toBe(text);
+      for (const [path, text] of Object.entries(templateSourceFiles(TEMPLATE_DIR)))
+        expect(readFileSync(join(dir, 'app', path), 'utf8')).toBe(text);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

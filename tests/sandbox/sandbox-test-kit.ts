@@ -31,12 +31,17 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove: (
 /** The template's own src/, as the file map an app starts from. */
 export function templateFiles(): Record<string, string> {
   const read = (p: string) => readFileSync(join(templateDir, p), 'utf8');
-  return { 'src/main.tsx': read('src/main.tsx'), 'src/index.css': read('src/index.css'), 'src/vite-env.d.ts': read('src/vite-env.d.ts') };
+  return {
+    'src/main.tsx': read('src/main.tsx'),
+    'src/index.css': read('src/index.css'),
+    'src/vite-env.d.ts': read('src/vite-env.d.ts'),
+  };
 }
 
-
 /** A process and everything it started (bwrap, the agent, Vite and its helpers), with their command lines and environments. */
-export function processesUnder(rootPid: number | undefined): { pid: number; cmdline: string; environ: Record<string, string> }[] {
+export function processesUnder(
+  rootPid: number | undefined,
+): { pid: number; cmdline: string; environ: Record<string, string> }[] {
   const out: { pid: number; cmdline: string; environ: Record<string, string> }[] = [];
   if (rootPid === undefined) return out;
   for (const pid of processTree(rootPid)) {

@@ -12,8 +12,8 @@ describe('vetSource: imports', () => {
     const files = {
       'src/App.tsx': [
         "import { useState } from 'react';",
-        "import {",
-        "  Timer,",
+        'import {',
+        '  Timer,',
         "} from 'lucide-react';",
         "import { createRoot } from 'react-dom/client';",
         "import Thing from './Thing';",
@@ -28,7 +28,12 @@ describe('vetSource: imports', () => {
 
   it('flags packages outside libraries.json with line and column, and missing CSS files', async () => {
     const files = {
-      'src/App.tsx': ["import React from 'react';", "import { produce } from 'immer';", "import './missing.css';", "const d = await import('@scope/pkg/sub');"].join('\n'),
+      'src/App.tsx': [
+        "import React from 'react';",
+        "import { produce } from 'immer';",
+        "import './missing.css';",
+        "const d = await import('@scope/pkg/sub');",
+      ].join('\n'),
     };
     const errors = await vetSource(files, libs);
     expect(errors.map((e) => [e.file, e.line, e.column])).toEqual([
@@ -36,7 +41,9 @@ describe('vetSource: imports', () => {
       ['src/App.tsx', 3, 9],
       ['src/App.tsx', 4, 25],
     ]);
-    expect(errors[0]?.message).toBe("Package 'immer' is not available. The libraries you can import are: react, react-dom, lucide-react");
+    expect(errors[0]?.message).toBe(
+      "Package 'immer' is not available. The libraries you can import are: react, react-dom, lucide-react",
+    );
     expect(errors[1]?.message).toMatch(/missing\.css/);
     expect(errors[2]?.message).toMatch(/'@scope\/pkg'/);
   });
@@ -52,17 +59,32 @@ async function onlyError(files: Record<string, string>) {
 describe('vetSource: nothing the model writes runs at build time or reaches outside src/', () => {
   it.each([
     ['?raw of a host file', "import env from '../../../.env?raw';\nexport const x = env;", 1, /query or hash/],
-    ['?raw of /etc/passwd', "import p from '../../../../../../../../etc/passwd?raw';\nexport const x = p;", 1, /query or hash/],
+    [
+      '?raw of /etc/passwd',
+      "import p from '../../../../../../../../etc/passwd?raw';\nexport const x = p;",
+      1,
+      /query or hash/,
+    ],
     ['?url', "import u from './App.tsx?url';\nexport const x = u;", 1, /query or hash/],
     ['?inline', "import c from './index.css?inline';\nexport const x = c;", 1, /query or hash/],
     ['?worker', "import W from './w.ts?worker';\nexport const x = W;", 1, /query or hash/],
     ['a relative path out of src/', "import x from '../vite.config';\nexport const y = x;", 1, /outside src\//],
     ['an absolute path', "import x from '/etc/passwd';\nexport const y = x;", 1, /Absolute import/],
-    ['a package path climbing out', "import x from 'react/../../../etc/passwd';\nexport const y = x;", 1, /not a plain package path/],
+    [
+      'a package path climbing out',
+      "import x from 'react/../../../etc/passwd';\nexport const y = x;",
+      1,
+      /not a plain package path/,
+    ],
     ['a URL scheme', "import x from 'data:text/javascript,alert(1)';\nexport const y = x;", 1, /not allowed/],
     ['a subpath import', "import x from '#secret';\nexport const y = x;", 1, /query or hash/],
     ['re-export from outside', "export * from '../../server';", 1, /outside src\//],
-    ['import.meta.glob', "export const all = import.meta.glob('/etc/*', { query: '?raw', eager: true });", 1, /import\.meta/],
+    [
+      'import.meta.glob',
+      "export const all = import.meta.glob('/etc/*', { query: '?raw', eager: true });",
+      1,
+      /import\.meta/,
+    ],
     ['new URL(…, import.meta.url)', "export const u = new URL('../../.env', import.meta.url);", 1, /import\.meta/],
     ['a computed dynamic import', "const name = '../../x';\nexport const m = import(name);", 2, /plain string/],
     ['a dynamic import with a query', "export const m = import('./data.json?raw');", 1, /query or hash/],
@@ -74,7 +96,12 @@ describe('vetSource: nothing the model writes runs at build time or reaches outs
   });
 
   it('allows import.meta.env and import.meta.hot', async () => {
-    expect(await vetSource({ 'src/App.tsx': "export const dev = import.meta.env.DEV;\nif (import.meta.hot) import.meta.hot.accept();" }, libs)).toEqual([]);
+    expect(
+      await vetSource(
+        { 'src/App.tsx': 'export const dev = import.meta.env.DEV;\nif (import.meta.hot) import.meta.hot.accept();' },
+        libs,
+      ),
+    ).toEqual([]);
   });
 
   it.each([
@@ -107,17 +134,27 @@ describe('vetSource: nothing the model writes runs at build time or reaches outs
       '.s { content: "@plugin \'x\'"; }',
       '@font-face { font-family: X; src: url(https://fonts.example.com/x.woff2); }',
     ].join('\n');
-    expect(await vetSource({ 'src/index.css': css, 'src/theme.css': ':root{}', 'src/logo.svg': '<svg/>' }, libs)).toEqual([]);
+    expect(
+      await vetSource({ 'src/index.css': css, 'src/theme.css': ':root{}', 'src/logo.svg': '<svg/>' }, libs),
+    ).toEqual([]);
   });
 
   it('refuses configuration files a build tool would read from src/', async () => {
-    for (const name of ['src/package.json', 'src/tsconfig.json', 'src/deep/vite.config.ts', 'src/postcss.config.js', 'src/tailwind.config.ts']) {
+    for (const name of [
+      'src/package.json',
+      'src/tsconfig.json',
+      'src/deep/vite.config.ts',
+      'src/postcss.config.js',
+      'src/tailwind.config.ts',
+    ]) {
       expect((await onlyError({ [name]: '{}' })).message, name).toMatch(/configuration/);
     }
   });
 
   it('refuses a file that does not parse, pointing at the error', async () => {
-    const e = await onlyError({ 'src/App.tsx': "import x from './q?raw';\nexport default function App() {\n  return <div><p>hi</div>;\n}\n" });
+    const e = await onlyError({
+      'src/App.tsx': "import x from './q?raw';\nexport default function App() {\n  return <div><p>hi</div>;\n}\n",
+    });
     expect(e.message).toMatch(/^Syntax error: /);
     expect(e.line).toBe(3);
   });
@@ -153,15 +190,18 @@ describe('vetSource: nothing the model writes runs at build time or reaches outs
       // Each is refused or passes; none hangs, none takes the test process down. Generous bound
       // for a shared 2-core machine: quadratic behaviour takes seconds here.
       expect(ms, name).toBeLessThan(1500);
-      if (file.endsWith('.tsx') && !['jsx text', 'many statements'].includes(name)) expect(errors.length, name).toBeGreaterThan(0);
+      if (file.endsWith('.tsx') && !['jsx text', 'many statements'].includes(name))
+        expect(errors.length, name).toBeGreaterThan(0);
     }
     console.info(`source check of 200 KB adversarial files: ${timings.join(', ')}`);
     // The parser is back for the next file after one that killed it.
-    expect(await vetSource({ 'src/App.tsx': "import { useState } from 'react';\nexport const x = useState;" })).toEqual([]);
+    expect(await vetSource({ 'src/App.tsx': "import { useState } from 'react';\nexport const x = useState;" })).toEqual(
+      [],
+    );
   });
 });
 
-describe('the template\'s Vite guard (defence in depth)', () => {
+describe("the template's Vite guard (defence in depth)", () => {
   const guard = sourceGuard({ root: '/app', allow: ['/app/node_modules', '/cache'] });
   const load = (id: string) => (guard.load as (id: string) => unknown).call({}, id);
 

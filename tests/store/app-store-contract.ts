@@ -11,8 +11,6 @@ export function uniqueNamespace(label: string): string {
   return `t_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
-
-
 export interface ContractOptions {
   /** Opens another store on the same backend and namespace (a second process, in effect). */
   open(): Promise<KeyvAppStore>;
@@ -119,7 +117,15 @@ export function appStoreContract(opts: ContractOptions): void {
     const channelId = `slack:T1:C-${tag()}`;
     const made: AppRecord[] = [];
     for (let i = 0; i < 7; i++) made.push(await makeApp({ channelId }));
-    const [a1, a2, a3, a4, a5, a6, a7] = made as [AppRecord, AppRecord, AppRecord, AppRecord, AppRecord, AppRecord, AppRecord];
+    const [a1, a2, a3, a4, a5, a6, a7] = made as [
+      AppRecord,
+      AppRecord,
+      AppRecord,
+      AppRecord,
+      AppRecord,
+      AppRecord,
+      AppRecord,
+    ];
     await store.deleteApp(a6.id);
     await store.deleteApp(a3.id);
     await store.deleteApp(a7.id);
@@ -137,7 +143,9 @@ export function appStoreContract(opts: ContractOptions): void {
     expect(await store.appForThread(a6.threadId)).toBeUndefined();
     expect((await store.appForThread(a5.threadId))?.id).toBe(a5.id);
     // Versions stay; a deleted app takes no new ones.
-    await expect(store.addVersion(a6.id, { files: {}, instruction: 'x', authorId: 'u', usage, model: 'm' })).rejects.toThrow(/deleted/);
+    await expect(
+      store.addVersion(a6.id, { files: {}, instruction: 'x', authorId: 'u', usage, model: 'm' }),
+    ).rejects.toThrow(/deleted/);
   });
 
   it('a concurrent update cannot undo a delete', async () => {
@@ -221,7 +229,13 @@ export function appStoreContract(opts: ContractOptions): void {
     const app = await makeApp();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.addVersion(app.id, { files: { 'src/App.tsx': `v${i}` }, instruction: `edit ${i}`, authorId: 'u', usage, model: 'm' }),
+        store.addVersion(app.id, {
+          files: { 'src/App.tsx': `v${i}` },
+          instruction: `edit ${i}`,
+          authorId: 'u',
+          usage,
+          model: 'm',
+        }),
       ),
     );
     expect(results.map((r) => r.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -249,20 +263,38 @@ export function appStoreContract(opts: ContractOptions): void {
       const second = other!;
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          (i % 2 ? second : store).addVersion(app.id, { files: { 'src/App.tsx': `v${i}` }, instruction: `edit ${i}`, authorId: 'u', usage, model: 'm' }),
+          (i % 2 ? second : store).addVersion(app.id, {
+            files: { 'src/App.tsx': `v${i}` },
+            instruction: `edit ${i}`,
+            authorId: 'u',
+            usage,
+            model: 'm',
+          }),
         ),
       );
       expect(results.map((r) => r.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       expect((await store.getApp(app.id))?.latestVersion).toBe(20);
       expect((await second.getApp(app.id))?.latestVersion).toBe(20);
-      expect((await second.listVersions(app.id, 100)).map((v) => v.number)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
+      expect((await second.listVersions(app.id, 100)).map((v) => v.number)).toEqual(
+        Array.from({ length: 20 }, (_, i) => 20 - i),
+      );
     });
 
     it('indexes apps created by two instances at once without losing any', async () => {
       const channelId = `slack:T1:C-${tag()}`;
-      const made = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other! : store).createApp({
-        id: newAppId(), channelId, threadId: `t-${tag()}`, ownerId: 'U1', title: `a${i}`, summary: '', prompt: 'p',
-      })));
+      const made = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? other! : store).createApp({
+            id: newAppId(),
+            channelId,
+            threadId: `t-${tag()}`,
+            ownerId: 'U1',
+            title: `a${i}`,
+            summary: '',
+            prompt: 'p',
+          }),
+        ),
+      );
       const page = await other!.appsInChannel(channelId, 20);
       expect(new Set(ids(page))).toEqual(new Set(made.map((a) => a.id)));
     });
@@ -271,7 +303,9 @@ export function appStoreContract(opts: ContractOptions): void {
   it('firstSeen is true exactly once under concurrency', async () => {
     const key = `event-${tag()}`;
     const stores = opts.sharedBackend ? [store, other!] : [store];
-    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.firstSeen(key, 60_000)));
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.firstSeen(key, 60_000)),
+    );
     expect(seen.filter(Boolean)).toHaveLength(1);
     expect(await store.firstSeen(`event-${tag()}`, 60_000)).toBe(true);
   });

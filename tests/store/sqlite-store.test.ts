@@ -30,9 +30,23 @@ describe('sqlite store across restarts', () => {
   it('keeps apps, versions, indexes and counters after close and reopen', async () => {
     const first = await openAppStore(url, { namespace });
     opened.push(first);
-    const app = await first.createApp({ id: newAppId(), channelId: 'C1', threadId: 'T1', ownerId: 'U1', title: 't', summary: 's', prompt: 'p' });
+    const app = await first.createApp({
+      id: newAppId(),
+      channelId: 'C1',
+      threadId: 'T1',
+      ownerId: 'U1',
+      title: 't',
+      summary: 's',
+      prompt: 'p',
+    });
     const usage = { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 };
-    await first.addVersion(app.id, { files: { 'src/App.tsx': 'one' }, instruction: 'p', authorId: 'U1', usage, model: 'm' });
+    await first.addVersion(app.id, {
+      files: { 'src/App.tsx': 'one' },
+      instruction: 'p',
+      authorId: 'U1',
+      usage,
+      model: 'm',
+    });
     expect(await first.firstSeen('evt-1', 60_000)).toBe(true);
     await first.close();
 

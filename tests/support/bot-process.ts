@@ -59,8 +59,17 @@ export class BotProcess {
     for (;;) {
       const hit = this.events.slice(opts.from ?? 0).find(pred);
       if (hit) return hit;
-      if (this.child.exitCode !== null) throw new Error(`bot exited (${this.child.exitCode}) while waiting.\nstderr:\n${this.stderr.slice(-30).join('\n')}`);
-      if (Date.now() > end) throw new Error(`timed out waiting for an event.\nlast events:\n${this.events.slice(-5).map((e) => JSON.stringify(e)).join('\n')}\nstderr:\n${this.stderr.slice(-30).join('\n')}`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `bot exited (${this.child.exitCode}) while waiting.\nstderr:\n${this.stderr.slice(-30).join('\n')}`,
+        );
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for an event.\nlast events:\n${this.events
+            .slice(-5)
+            .map((e) => JSON.stringify(e))
+            .join('\n')}\nstderr:\n${this.stderr.slice(-30).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
   }

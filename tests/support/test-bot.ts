@@ -7,7 +7,14 @@ import type { AppStore, CodeModel, SandboxProvider } from '../../src/core/ports.
 const quiet = pino({ level: 'silent' });
 
 /** The runtime as app.ts builds it, over a test sandbox; links under `linkBase` (gateway links). */
-export function testRuntime(opts: { store: AppStore; sandbox: SandboxProvider; maxRunning?: number; idleMs?: number; now?: () => number; linkBase?: string }): AppRuntime {
+export function testRuntime(opts: {
+  store: AppStore;
+  sandbox: SandboxProvider;
+  maxRunning?: number;
+  idleMs?: number;
+  now?: () => number;
+  linkBase?: string;
+}): AppRuntime {
   return new AppRuntime({
     provider: opts.sandbox,
     store: opts.store,
@@ -20,6 +27,18 @@ export function testRuntime(opts: { store: AppStore; sandbox: SandboxProvider; m
 }
 
 /** The bot as app.ts builds it (no status throttling), over `runtime`. */
-export function testBot(opts: { store: AppStore; model: CodeModel; runtime: AppRuntime; galleryPageSize?: number }): VibeBot {
-  return new VibeBot({ store: opts.store, model: opts.model, runtime: opts.runtime, logger: quiet, statusIntervalMs: 0, galleryPageSize: opts.galleryPageSize });
+export function testBot(opts: {
+  store: AppStore;
+  model: CodeModel;
+  runtime: AppRuntime;
+  galleryPageSize?: number;
+}): VibeBot {
+  return new VibeBot({
+    store: opts.store,
+    model: opts.model,
+    runtime: opts.runtime,
+    logger: quiet,
+    statusIntervalMs: 0,
+    galleryPageSize: opts.galleryPageSize,
+  });
 }

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
  * with the real event shapes, answering from a per-test script. Point the real SDK at `url`.
  */
 
-export type FakeBlock = { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: unknown; id?: string };
+export type FakeBlock =
+  { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: unknown; id?: string };
 
 export interface FakeUsage {
   input_tokens: number;
@@ -79,7 +80,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendError(res, { status: 500, type: 'api_error', message: `fake anthropic crashed: ${String(err)}` }, options);
+      if (!res.headersSent)
+        sendError(res, { status: 500, type: 'api_error', message: `fake anthropic crashed: ${String(err)}` }, options);
       else res.destroy();
     });
   });
@@ -87,7 +89,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
     let body: unknown;
     try {
       body = raw ? JSON.parse(raw) : undefined;
@@ -98,20 +102,40 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     requests.push(recorded);
 
     if (req.method !== 'POST' || path !== '/v1/messages') {
-      return sendError(res, { status: 404, type: 'not_found_error', message: `fake anthropic: no route ${req.method} ${path}` }, options);
+      return sendError(
+        res,
+        { status: 404, type: 'not_found_error', message: `fake anthropic: no route ${req.method} ${path}` },
+        options,
+      );
     }
     if (!headers['x-api-key'] && !headers['authorization']) {
-      return sendError(res, { status: 401, type: 'authentication_error', message: 'x-api-key header is required' }, options);
+      return sendError(
+        res,
+        { status: 401, type: 'authentication_error', message: 'x-api-key header is required' },
+        options,
+      );
     }
     if (!headers['anthropic-version']) {
-      return sendError(res, { status: 400, type: 'invalid_request_error', message: 'anthropic-version header is required' }, options);
+      return sendError(
+        res,
+        { status: 400, type: 'invalid_request_error', message: 'anthropic-version header is required' },
+        options,
+      );
     }
     const invalid = validate(body);
     if (invalid) return sendError(res, { status: 400, type: 'invalid_request_error', message: invalid }, options);
 
     const next = queue.shift();
     if (!next) {
-      return sendError(res, { status: 400, type: 'invalid_request_error', message: 'fake anthropic: no scripted reply left for this request' }, options);
+      return sendError(
+        res,
+        {
+          status: 400,
+          type: 'invalid_request_error',
+          message: 'fake anthropic: no scripted reply left for this request',
+        },
+        options,
+      );
     }
     let reply: FakeReply;
     try {
@@ -119,7 +143,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     } catch (err) {
       // A failed assertion inside a responder must fail the test, not look like a retryable 500.
       responderErrors.push(err);
-      return sendError(res, { status: 400, type: 'invalid_request_error', message: `fake anthropic: responder threw: ${String(err)}` }, options);
+      return sendError(
+        res,
+        { status: 400, type: 'invalid_request_error', message: `fake anthropic: responder threw: ${String(err)}` },
+        options,
+      );
     }
     if ('status' in reply) return sendError(res, reply, options);
 
@@ -149,9 +177,6 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   };
 }
 
-/** The name the task brief uses. */
-export { startFakeAnthropic as start };
-
 // ------------------------------------------------------------------ protocol
 
 interface BuiltMessage {
@@ -165,11 +190,21 @@ interface BuiltMessage {
   usage: FakeUsage;
 }
 
-function buildMessage(reply: FakeMessage, model: string, requestChars: number, nextId: (p: string) => string): BuiltMessage {
+function buildMessage(
+  reply: FakeMessage,
+  model: string,
+  requestChars: number,
+  nextId: (p: string) => string,
+): BuiltMessage {
   const content = reply.content.map((b) =>
-    b.type === 'text' ? { type: 'text' as const, text: b.text } : { type: 'tool_use' as const, id: b.id ?? nextId('toolu'), name: b.name, input: b.input },
+    b.type === 'text'
+      ? { type: 'text' as const, text: b.text }
+      : { type: 'tool_use' as const, id: b.id ?? nextId('toolu'), name: b.name, input: b.input },
   );
-  const streamedChars = content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : JSON.stringify(b.input).length), 0);
+  const streamedChars = content.reduce(
+    (n, b) => n + (b.type === 'text' ? b.text.length : JSON.stringify(b.input).length),
+    0,
+  );
   const stop = reply.stop_reason ?? (content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
   return {
     id: nextId('msg'),
@@ -228,11 +263,19 @@ async function streamMessage(res: ServerResponse, message: BuiltMessage, options
         content_block: { type: 'tool_use', id: block.id, name: block.name, input: {}, caller: { type: 'direct' } },
       });
       // The real API opens with an empty partial_json, then the JSON in several pieces.
-      send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } });
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: '' },
+      });
       const json = JSON.stringify(block.input);
       for (const piece of chunks(json, Math.min(chunkChars, Math.max(1, Math.ceil(json.length / 3))))) {
         await pace(piece.length);
-        send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
+        send('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: piece },
+        });
       }
     }
     send('content_block_stop', { type: 'content_block_stop', index });
@@ -258,7 +301,8 @@ function validate(body: unknown): string | undefined {
 
   let breakpoints = 0;
   const countCache = (blocks: unknown): void => {
-    if (Array.isArray(blocks)) for (const x of blocks) if ((x as { cache_control?: unknown }).cache_control) breakpoints++;
+    if (Array.isArray(blocks))
+      for (const x of blocks) if ((x as { cache_control?: unknown }).cache_control) breakpoints++;
   };
   countCache(b['system']);
   countCache(b['tools']);
@@ -270,7 +314,9 @@ function validate(body: unknown): string | undefined {
     const next = messages[i + 1] as { role: string; content: unknown } | undefined;
     const results = new Set(
       next && Array.isArray(next.content)
-        ? (next.content as { type: string; tool_use_id?: string }[]).filter((c) => c.type === 'tool_result').map((c) => c.tool_use_id)
+        ? (next.content as { type: string; tool_use_id?: string }[])
+            .filter((c) => c.type === 'tool_result')
+            .map((c) => c.tool_use_id)
         : [],
     );
     const missing = uses.filter((id) => !results.has(id));
@@ -291,7 +337,13 @@ function sendError(res: ServerResponse, e: FakeError, options: FakeAnthropicOpti
     'request-id': 'req_fake_error',
     'retry-after-ms': String(retryAfterMs),
   });
-  res.end(JSON.stringify({ type: 'error', error: { type: e.type, message: e.message ?? defaultMessage(e.type) }, request_id: 'req_fake_error' }));
+  res.end(
+    JSON.stringify({
+      type: 'error',
+      error: { type: e.type, message: e.message ?? defaultMessage(e.type) },
+      request_id: 'req_fake_error',
+    }),
+  );
 }
 
 function defaultMessage(type: string): string {

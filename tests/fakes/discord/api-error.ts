@@ -22,12 +22,14 @@ export const unknownChannel = (): DiscordApiError => new DiscordApiError(404, 10
 export const unknownMessage = (): DiscordApiError => new DiscordApiError(404, 10008, 'Unknown Message');
 export const unknownWebhook = (): DiscordApiError => new DiscordApiError(404, 10015, 'Unknown Webhook');
 export const unknownInteraction = (): DiscordApiError => new DiscordApiError(404, 10062, 'Unknown interaction');
-export const alreadyAcknowledged = (): DiscordApiError => new DiscordApiError(400, 40060, 'Interaction has already been acknowledged.');
+export const alreadyAcknowledged = (): DiscordApiError =>
+  new DiscordApiError(400, 40060, 'Interaction has already been acknowledged.');
 export const invalidWebhookToken = (): DiscordApiError => new DiscordApiError(401, 50027, 'Invalid Webhook Token');
 export const unauthorized = (): DiscordApiError => new DiscordApiError(401, 0, '401: Unauthorized');
 export const notFound = (): DiscordApiError => new DiscordApiError(404, 0, '404: Not Found');
 export const emptyMessage = (): DiscordApiError => new DiscordApiError(400, 50006, 'Cannot send an empty message');
-export const threadAlreadyCreated = (): DiscordApiError => new DiscordApiError(400, 160004, 'A thread has already been created for this message');
+export const threadAlreadyCreated = (): DiscordApiError =>
+  new DiscordApiError(400, 160004, 'A thread has already been created for this message');
 
 /** One field problem, at a path such as `['embeds', 0, 'title']`. */
 export interface FieldError {

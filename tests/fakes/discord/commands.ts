@@ -35,7 +35,9 @@ export class ApplicationCommands {
         ...(c.options ? { options: c.options } : {}),
         default_member_permissions: c.default_member_permissions ?? null,
         nsfw: c.nsfw ?? false,
-        ...(guildId ? { guild_id: guildId } : { integration_types: c.integration_types ?? [0], contexts: c.contexts ?? null }),
+        ...(guildId
+          ? { guild_id: guildId }
+          : { integration_types: c.integration_types ?? [0], contexts: c.contexts ?? null }),
       } as APIApplicationCommand;
     });
     this.lists.set(guildId ?? 'global', next);

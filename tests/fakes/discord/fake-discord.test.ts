@@ -89,7 +89,9 @@ describe('fake Discord with the real discord.js Client', () => {
     expect(fake.gateway.identifies).toBe(1);
     expect(fake.gateway.connectionQueries).toEqual([{ v: '10', encoding: 'json' }]);
     const identify = fake.gateway.received.find((f) => f.op === 2);
-    expect(identify?.d.intents).toBe(GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent);
+    expect(identify?.d.intents).toBe(
+      GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent,
+    );
   });
 
   it('rejects a wrong token like Discord (401 on REST)', async () => {
@@ -120,7 +122,11 @@ describe('fake Discord with the real discord.js Client', () => {
         new ButtonBuilder().setStyle(ButtonStyle.Link).setURL('https://example.com/app').setLabel('Open app'),
         new ButtonBuilder().setStyle(ButtonStyle.Secondary).setCustomId('app:1:undo').setLabel('Undo'),
       );
-      const edited = await command.editReply({ content: 'Live', embeds: [{ title: 'Pomodoro', description: 'ready' }], components: [row] });
+      const edited = await command.editReply({
+        content: 'Live',
+        embeds: [{ title: 'Pomodoro', description: 'ready' }],
+        components: [row],
+      });
       const follow = await command.followUp({ content: 'only you', flags: MessageFlags.Ephemeral });
       return { edited, follow };
     });
@@ -143,7 +149,10 @@ describe('fake Discord with the real discord.js Client', () => {
     expect(original.flags).toBe(0);
     expect(original.history[0]?.flags).toBe(MessageFlags.Loading);
     expect(original.embeds).toEqual([{ type: 'rich', title: 'Pomodoro', description: 'ready' }]);
-    expect((original.components?.[0] as any).components.map((c: any) => c.style)).toEqual([ButtonStyle.Link, ButtonStyle.Secondary]);
+    expect((original.components?.[0] as any).components.map((c: any) => c.style)).toEqual([
+      ButtonStyle.Link,
+      ButtonStyle.Secondary,
+    ]);
     expect(edited.content).toBe('Live');
     expect(interaction.followUpIds).toEqual([follow.id]);
     expect(fake.requestsTo('POST', /\/webhooks\/\d+\/[^/]+$/)[0]!.query.wait).toBe('true');
@@ -201,7 +210,9 @@ describe('fake Discord with the real discord.js Client', () => {
 
   it('delivers a button click; update() answers with callback type 7 and edits the message', async () => {
     await login();
-    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setStyle(ButtonStyle.Primary).setCustomId('app:1:retry').setLabel('Retry'));
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      new ButtonBuilder().setStyle(ButtonStyle.Primary).setCustomId('app:1:retry').setLabel('Retry'),
+    );
     const posted = await textChannel().send({ content: 'failed', components: [row] });
 
     const handled = nextInteraction(async (i) => {
@@ -215,7 +226,11 @@ describe('fake Discord with the real discord.js Client', () => {
     await handled;
 
     expect(fake.interaction(sent.id)?.callback?.type).toBe(7);
-    expect(fake.message(fake.fixture.textChannel.id, posted.id)).toMatchObject({ content: 'retrying', components: [], edits: 1 });
+    expect(fake.message(fake.fixture.textChannel.id, posted.id)).toMatchObject({
+      content: 'retrying',
+      components: [],
+      edits: 1,
+    });
   });
 
   it('posts, starts a thread from the message, and delivers a reply in the thread as messageCreate', async () => {
@@ -224,7 +239,11 @@ describe('fake Discord with the real discord.js Client', () => {
     const thread = await posted.startThread({ name: 'pomodoro timer' });
     expect(thread.id).toBe(posted.id);
     expect(thread.parentId).toBe(fake.fixture.textChannel.id);
-    expect(fake.channel(thread.id)).toMatchObject({ type: ChannelType.PublicThread, name: 'pomodoro timer', parent_id: fake.fixture.textChannel.id });
+    expect(fake.channel(thread.id)).toMatchObject({
+      type: ChannelType.PublicThread,
+      name: 'pomodoro timer',
+      parent_id: fake.fixture.textChannel.id,
+    });
     expect(fake.message(fake.fixture.textChannel.id, posted.id).thread?.id).toBe(thread.id);
 
     const received = new Promise<Message>((resolve) => {
@@ -262,10 +281,14 @@ describe('fake Discord with the real discord.js Client', () => {
 
   it('refuses what Discord refuses: over-long content is 50035 Invalid Form Body', async () => {
     await login();
-    const error = await textChannel().send('x'.repeat(2001)).catch((e: unknown) => e);
+    const error = await textChannel()
+      .send('x'.repeat(2001))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DiscordAPIError);
     expect(error).toMatchObject({ code: 50035, status: 400 });
-    expect((error as DiscordAPIError).rawError).toMatchObject({ errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } });
+    expect((error as DiscordAPIError).rawError).toMatchObject({
+      errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } },
+    });
   });
 
   it('sends rate-limit headers @discordjs/rest accepts without ever waiting, even for a burst of edits', async () => {
@@ -291,14 +314,29 @@ describe('fake Discord with the real discord.js Client', () => {
     const request = fake.requestsTo('POST', /\/channels\/\d+\/messages$/)[0]!;
     expect(request.headers['content-type']).toMatch(/^multipart\/form-data/);
     expect(request.body).toMatchObject({ content: 'screenshot', attachments: [{ id: '0' }] });
-    expect(request.files).toEqual([{ field: 'files[0]', filename: 'shot.png', contentType: 'image/png', size: png.length }]);
+    expect(request.files).toEqual([
+      { field: 'files[0]', filename: 'shot.png', contentType: 'image/png', size: png.length },
+    ]);
     expect(sent.attachments.first()?.name).toBe('shot.png');
   });
 
   it('registers commands with a bulk PUT through REST from discord.js', async () => {
     const rest = new REST({ api: fake.apiUrl }).setToken(fake.token);
     try {
-      const body = [{ name: 'vibe', description: 'Make an app', options: [{ type: 1, name: 'create', description: 'New app', options: [{ type: 3, name: 'prompt', description: 'What to build', required: true }] }] }];
+      const body = [
+        {
+          name: 'vibe',
+          description: 'Make an app',
+          options: [
+            {
+              type: 1,
+              name: 'create',
+              description: 'New app',
+              options: [{ type: 3, name: 'prompt', description: 'What to build', required: true }],
+            },
+          ],
+        },
+      ];
       const route = Routes.applicationGuildCommands(fake.fixture.applicationId, fake.fixture.guildId);
       const created = (await rest.put(route, { body })) as { id: string; name: string }[];
       expect(created.map((c) => c.name)).toEqual(['vibe']);
@@ -308,7 +346,9 @@ describe('fake Discord with the real discord.js Client', () => {
       const again = (await rest.put(route, { body })) as { id: string }[];
       expect(again[0]!.id).toBe(created[0]!.id);
       expect(await rest.get(route)).toHaveLength(1);
-      expect(fake.sendCommand({ subcommand: 'create', options: { prompt: 'x' } }).payload.data).toMatchObject({ id: created[0]!.id });
+      expect(fake.sendCommand({ subcommand: 'create', options: { prompt: 'x' } }).payload.data).toMatchObject({
+        id: created[0]!.id,
+      });
     } finally {
       rest.clearHashSweeper();
       rest.clearHandlerSweeper();
@@ -331,7 +371,11 @@ describe('fake Discord with the real discord.js Client', () => {
     await vi.waitFor(() => expect(seen).toEqual(['while away', 'after resume']));
     expect(fake.gateway.identifies).toBe(1);
     expect(fake.gateway.resumes).toBe(1);
-    expect(fake.gateway.received.find((f) => f.op === 6)?.d).toMatchObject({ token: fake.token, session_id: expect.any(String), seq: expect.any(Number) });
+    expect(fake.gateway.received.find((f) => f.op === 6)?.d).toMatchObject({
+      token: fake.token,
+      session_id: expect.any(String),
+      seq: expect.any(Number),
+    });
   });
 
   it('RESUMEs after a cut TCP link too', async () => {

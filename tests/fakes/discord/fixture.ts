@@ -1,4 +1,13 @@
-import { ChannelType, GuildMemberFlags, PermissionFlagsBits, type APIGuildMember, type APIGuildTextChannel, type APIRole, type APIUser, type GatewayGuildCreateDispatchData } from 'discord.js';
+import {
+  ChannelType,
+  GuildMemberFlags,
+  PermissionFlagsBits,
+  type APIGuildMember,
+  type APIGuildTextChannel,
+  type APIRole,
+  type APIUser,
+  type GatewayGuildCreateDispatchData,
+} from 'discord.js';
 import type { SnowflakeGenerator } from './snowflakes.ts';
 
 /**
@@ -97,7 +106,10 @@ export function createFixture(ids: SnowflakeGenerator, options: FixtureOptions =
 }
 
 /** The full GUILD_CREATE payload discord.js caches the guild, its roles, members and channels from. */
-export function guildCreateData(f: DiscordFixture, threads: GatewayGuildCreateDispatchData['threads']): GatewayGuildCreateDispatchData {
+export function guildCreateData(
+  f: DiscordFixture,
+  threads: GatewayGuildCreateDispatchData['threads'],
+): GatewayGuildCreateDispatchData {
   return {
     id: f.guildId,
     name: f.guildName,

@@ -10,7 +10,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * and gets the dispatches it missed, then RESUMED. Events are filtered by the session's intents.
  */
 
-const Op = { Dispatch: 0, Heartbeat: 1, Identify: 2, Resume: 6, Reconnect: 7, InvalidSession: 9, Hello: 10, HeartbeatAck: 11 } as const;
+const Op = {
+  Dispatch: 0,
+  Heartbeat: 1,
+  Identify: 2,
+  Resume: 6,
+  Reconnect: 7,
+  InvalidSession: 9,
+  Hello: 10,
+  HeartbeatAck: 11,
+} as const;
 
 export const Intents = { Guilds: 1 << 0, GuildMessages: 1 << 9, MessageContent: 1 << 15 } as const;
 
@@ -159,7 +168,14 @@ export class FakeGateway {
     if (c.session) return void c.socket.close(4005, 'Already authenticated.');
     if (d?.token !== this.options.token) return void c.socket.close(4004, 'Authentication failed.');
     this.identifies += 1;
-    const session: Session = { id: randomBytes(16).toString('hex'), intents: Number(d.intents ?? 0), seq: 0, log: [], socket: c.socket, ended: false };
+    const session: Session = {
+      id: randomBytes(16).toString('hex'),
+      intents: Number(d.intents ?? 0),
+      seq: 0,
+      log: [],
+      socket: c.socket,
+      ended: false,
+    };
     this.sessions.set(session.id, session);
     c.session = session;
     this.send(session, 'READY', {
@@ -220,7 +236,7 @@ function wants(intents: number, t: string, d: any): boolean {
  * messages that are neither the bot's own nor mention it.
  */
 function visibleTo(intents: number, t: string, d: any, botUserId: string): unknown {
-  if (!/^MESSAGE_(CREATE|UPDATE)$/.test(t) || (intents & Intents.MessageContent) || !d?.guild_id) return d;
+  if (!/^MESSAGE_(CREATE|UPDATE)$/.test(t) || intents & Intents.MessageContent || !d?.guild_id) return d;
   if (d.author?.id === botUserId || (d.mentions ?? []).some((u: { id: string }) => u.id === botUserId)) return d;
   return { ...d, content: '', embeds: [], attachments: [], components: [] };
 }

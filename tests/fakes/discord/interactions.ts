@@ -1,5 +1,12 @@
 import { InteractionResponseType, InteractionType, MessageFlags, type APIMessage } from 'discord.js';
-import { alreadyAcknowledged, DiscordApiError, invalidWebhookToken, unknownInteraction, unknownMessage, unknownWebhook } from './api-error.ts';
+import {
+  alreadyAcknowledged,
+  DiscordApiError,
+  invalidWebhookToken,
+  unknownInteraction,
+  unknownMessage,
+  unknownWebhook,
+} from './api-error.ts';
 import { checkMessageBody } from './message-limits.ts';
 import type { DiscordState } from './state.ts';
 
@@ -67,11 +74,13 @@ export class InteractionBook {
     const interaction = this.byId.get(id);
     if (!interaction || interaction.token !== token) throw unknownInteraction();
     // Discord forgets an interaction that was not answered within 3 s.
-    if (!interaction.callback && Date.now() - interaction.createdAt > this.timings.callbackDeadlineMs) throw unknownInteraction();
+    if (!interaction.callback && Date.now() - interaction.createdAt > this.timings.callbackDeadlineMs)
+      throw unknownInteraction();
     if (interaction.callback) throw alreadyAcknowledged();
     const type = body.type as InteractionResponseType;
     const data: Record<string, any> = body.data ?? {};
-    const isComponent = interaction.type === InteractionType.MessageComponent || interaction.type === InteractionType.ModalSubmit;
+    const isComponent =
+      interaction.type === InteractionType.MessageComponent || interaction.type === InteractionType.ModalSubmit;
     let message: APIMessage | undefined;
     switch (type) {
       case InteractionResponseType.ChannelMessageWithSource:
@@ -80,12 +89,20 @@ export class InteractionBook {
         break;
       case InteractionResponseType.DeferredChannelMessageWithSource:
         // A deferred reply is a real, empty message in LOADING state until @original is edited.
-        message = this.createResponseMessage(interaction, {}, ((data.flags ?? 0) & MessageFlags.Ephemeral) | MessageFlags.Loading);
+        message = this.createResponseMessage(
+          interaction,
+          {},
+          ((data.flags ?? 0) & MessageFlags.Ephemeral) | MessageFlags.Loading,
+        );
         break;
       case InteractionResponseType.DeferredMessageUpdate:
       case InteractionResponseType.UpdateMessage:
         if (!isComponent || !interaction.componentMessageId) {
-          throw new DiscordApiError(400, 50035, 'Invalid Form Body', { type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Interaction response type is invalid' }] } });
+          throw new DiscordApiError(400, 50035, 'Invalid Form Body', {
+            type: {
+              _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Interaction response type is invalid' }],
+            },
+          });
         }
         interaction.originalMessageId = interaction.componentMessageId;
         if (type === InteractionResponseType.UpdateMessage) {
@@ -97,7 +114,11 @@ export class InteractionBook {
       case InteractionResponseType.ApplicationCommandAutocompleteResult:
         break;
       default:
-        throw new DiscordApiError(400, 50035, 'Invalid Form Body', { type: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: `Value must be one of ${[4, 5, 6, 7, 8, 9].join(', ')}.` }] } });
+        throw new DiscordApiError(400, 50035, 'Invalid Form Body', {
+          type: {
+            _errors: [{ code: 'BASE_TYPE_CHOICES', message: `Value must be one of ${[4, 5, 6, 7, 8, 9].join(', ')}.` }],
+          },
+        });
     }
     interaction.callback = { type, ...(body.data ? { data } : {}), at: Date.now() };
     return {
@@ -161,23 +182,32 @@ export class InteractionBook {
     if (error) throw error;
   }
 
-  private createResponseMessage(interaction: FakeInteraction, body: Record<string, any>, flags: number, original = true): APIMessage {
+  private createResponseMessage(
+    interaction: FakeInteraction,
+    body: Record<string, any>,
+    flags: number,
+    original = true,
+  ): APIMessage {
     const user = this.state.fixture.members.get(interaction.userId)?.user ?? this.state.fixture.user;
-    const message = this.state.createMessage(interaction.channelId, { ...body, flags }, {
-      extra: {
-        webhook_id: interaction.applicationId,
-        application_id: interaction.applicationId,
-        // A slash command's own reply is a CHAT_INPUT_COMMAND message (20); follow-ups are plain ones.
-        type: original && interaction.type === InteractionType.ApplicationCommand ? 20 : 0,
-        interaction_metadata: {
-          id: interaction.id,
-          type: interaction.type,
-          user,
-          authorizing_integration_owners: { '0': interaction.guildId },
-          ...(original ? {} : { original_response_message_id: interaction.originalMessageId }),
-        } as APIMessage['interaction_metadata'],
+    const message = this.state.createMessage(
+      interaction.channelId,
+      { ...body, flags },
+      {
+        extra: {
+          webhook_id: interaction.applicationId,
+          application_id: interaction.applicationId,
+          // A slash command's own reply is a CHAT_INPUT_COMMAND message (20); follow-ups are plain ones.
+          type: original && interaction.type === InteractionType.ApplicationCommand ? 20 : 0,
+          interaction_metadata: {
+            id: interaction.id,
+            type: interaction.type,
+            user,
+            authorizing_integration_owners: { '0': interaction.guildId },
+            ...(original ? {} : { original_response_message_id: interaction.originalMessageId }),
+          } as APIMessage['interaction_metadata'],
+        },
       },
-    });
+    );
     if (original) interaction.originalMessageId = message.id;
     return message;
   }

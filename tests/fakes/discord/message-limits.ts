@@ -57,7 +57,11 @@ type UrlCheck = (path: (string | number)[], value: unknown) => void;
 function checkEmbeds(embeds: unknown, errors: FieldError[], tooLong: Check, badUrl: UrlCheck): void {
   if (!Array.isArray(embeds)) return;
   if (embeds.length > LIMITS.embeds) {
-    errors.push({ path: ['embeds'], code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${LIMITS.embeds} or fewer in length.` });
+    errors.push({
+      path: ['embeds'],
+      code: 'BASE_TYPE_MAX_LENGTH',
+      message: `Must be ${LIMITS.embeds} or fewer in length.`,
+    });
   }
   let total = 0;
   embeds.forEach((e: Record<string, any>, i) => {
@@ -71,12 +75,20 @@ function checkEmbeds(embeds: unknown, errors: FieldError[], tooLong: Check, badU
     total += len(e.title) + len(e.description) + len(e.footer?.text) + len(e.author?.name);
     const fields: Record<string, any>[] = Array.isArray(e.fields) ? e.fields : [];
     if (fields.length > LIMITS.fields) {
-      errors.push({ path: ['embeds', i, 'fields'], code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${LIMITS.fields} or fewer in length.` });
+      errors.push({
+        path: ['embeds', i, 'fields'],
+        code: 'BASE_TYPE_MAX_LENGTH',
+        message: `Must be ${LIMITS.fields} or fewer in length.`,
+      });
     }
     fields.forEach((f, j) => {
       for (const key of ['name', 'value'] as const) {
         if (typeof f[key] !== 'string' || f[key].length === 0) {
-          errors.push({ path: ['embeds', i, 'fields', j, key], code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
+          errors.push({
+            path: ['embeds', i, 'fields', j, key],
+            code: 'BASE_TYPE_REQUIRED',
+            message: 'This field is required',
+          });
         }
       }
       tooLong(['embeds', i, 'fields', j, 'name'], f.name, LIMITS.fieldName);
@@ -85,41 +97,75 @@ function checkEmbeds(embeds: unknown, errors: FieldError[], tooLong: Check, badU
     });
   });
   if (total > LIMITS.embedTotal) {
-    errors.push({ path: ['embeds'], code: 'MAX_EMBED_SIZE_EXCEEDED', message: `Embed size exceeds maximum size of ${LIMITS.embedTotal}` });
+    errors.push({
+      path: ['embeds'],
+      code: 'MAX_EMBED_SIZE_EXCEEDED',
+      message: `Embed size exceeds maximum size of ${LIMITS.embedTotal}`,
+    });
   }
 }
 
 function checkActionRows(components: unknown, errors: FieldError[], tooLong: Check, badUrl: UrlCheck): void {
   if (!Array.isArray(components)) return;
   if (components.length > LIMITS.actionRows) {
-    errors.push({ path: ['components'], code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${LIMITS.actionRows} or fewer in length.` });
+    errors.push({
+      path: ['components'],
+      code: 'BASE_TYPE_MAX_LENGTH',
+      message: `Must be ${LIMITS.actionRows} or fewer in length.`,
+    });
   }
   const customIds = new Set<string>();
   components.forEach((row: Record<string, any>, i) => {
     if (row.type !== 1) {
-      errors.push({ path: ['components', i, 'type'], code: 'UNION_TYPE_CHOICES', message: 'Value of field "type" must be one of (1,).' });
+      errors.push({
+        path: ['components', i, 'type'],
+        code: 'UNION_TYPE_CHOICES',
+        message: 'Value of field "type" must be one of (1,).',
+      });
       return;
     }
     const children: Record<string, any>[] = Array.isArray(row.components) ? row.components : [];
     if (children.length < 1 || children.length > LIMITS.buttonsPerRow) {
-      errors.push({ path: ['components', i, 'components'], code: 'BASE_TYPE_BAD_LENGTH', message: `Must be between 1 and ${LIMITS.buttonsPerRow} in length.` });
+      errors.push({
+        path: ['components', i, 'components'],
+        code: 'BASE_TYPE_BAD_LENGTH',
+        message: `Must be between 1 and ${LIMITS.buttonsPerRow} in length.`,
+      });
     }
     children.forEach((c, j) => {
       const at = ['components', i, 'components', j];
       if (c.type !== 2) return;
       tooLong([...at, 'label'], c.label, LIMITS.buttonLabel);
       if (c.label === undefined && c.emoji === undefined) {
-        errors.push({ path: at, code: 'BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED', message: 'A label or emoji is required' });
+        errors.push({
+          path: at,
+          code: 'BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED',
+          message: 'A label or emoji is required',
+        });
       }
       if (c.style === 5) {
-        if (c.custom_id !== undefined) errors.push({ path: [...at, 'custom_id'], code: 'BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED', message: 'A custom id cannot be set on a link button' });
-        if (c.url === undefined) errors.push({ path: [...at, 'url'], code: 'BUTTON_COMPONENT_URL_REQUIRED', message: 'A url is required' });
+        if (c.custom_id !== undefined)
+          errors.push({
+            path: [...at, 'custom_id'],
+            code: 'BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED',
+            message: 'A custom id cannot be set on a link button',
+          });
+        if (c.url === undefined)
+          errors.push({ path: [...at, 'url'], code: 'BUTTON_COMPONENT_URL_REQUIRED', message: 'A url is required' });
         badUrl([...at, 'url'], c.url);
       } else if (c.style !== 6) {
         if (typeof c.custom_id !== 'string' || c.custom_id.length === 0) {
-          errors.push({ path: [...at, 'custom_id'], code: 'BUTTON_COMPONENT_CUSTOM_ID_REQUIRED', message: 'A custom id is required' });
+          errors.push({
+            path: [...at, 'custom_id'],
+            code: 'BUTTON_COMPONENT_CUSTOM_ID_REQUIRED',
+            message: 'A custom id is required',
+          });
         } else if (customIds.has(c.custom_id)) {
-          errors.push({ path: [...at, 'custom_id'], code: 'COMPONENT_CUSTOM_ID_DUPLICATED', message: 'Component custom id cannot be duplicated' });
+          errors.push({
+            path: [...at, 'custom_id'],
+            code: 'COMPONENT_CUSTOM_ID_DUPLICATED',
+            message: 'Component custom id cannot be duplicated',
+          });
         }
         tooLong([...at, 'custom_id'], c.custom_id, LIMITS.customId);
         if (typeof c.custom_id === 'string') customIds.add(c.custom_id);

@@ -45,7 +45,10 @@ export interface ChatInputCommand {
   options?: CommandOptionValues;
 }
 
-export function chatInputInteraction(ctx: InteractionContext, command: ChatInputCommand): APIChatInputApplicationCommandGuildInteraction {
+export function chatInputInteraction(
+  ctx: InteractionContext,
+  command: ChatInputCommand,
+): APIChatInputApplicationCommandGuildInteraction {
   const values = optionList(command.options ?? {});
   const options: APIApplicationCommandInteractionDataOption[] = command.subcommand
     ? [{ type: ApplicationCommandOptionType.Subcommand, name: command.subcommand, options: values as any }]
@@ -53,12 +56,22 @@ export function chatInputInteraction(ctx: InteractionContext, command: ChatInput
   return {
     ...base(ctx),
     type: InteractionType.ApplicationCommand,
-    data: { id: command.commandId, name: command.name, type: ApplicationCommandType.ChatInput, guild_id: ctx.guildId, options },
+    data: {
+      id: command.commandId,
+      name: command.name,
+      type: ApplicationCommandType.ChatInput,
+      guild_id: ctx.guildId,
+      options,
+    },
   } as APIChatInputApplicationCommandGuildInteraction;
 }
 
 /** A click on a button (component type 2) of `message`. */
-export function buttonInteraction(ctx: InteractionContext, customId: string, message: APIMessage): APIMessageComponentGuildInteraction {
+export function buttonInteraction(
+  ctx: InteractionContext,
+  customId: string,
+  message: APIMessage,
+): APIMessageComponentGuildInteraction {
   return {
     ...base(ctx),
     type: InteractionType.MessageComponent,

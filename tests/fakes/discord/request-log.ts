@@ -41,7 +41,12 @@ export class RequestLog {
    * Resolves with the first request (already received or arriving later) that matches; the fake has
    * answered it and updated its state by then. Rejects after `timeoutMs`.
    */
-  waitForRequest(method: string, path: RegExp, predicate: (r: RecordedRequest) => boolean = () => true, timeoutMs = 5000): Promise<RecordedRequest> {
+  waitForRequest(
+    method: string,
+    path: RegExp,
+    predicate: (r: RecordedRequest) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<RecordedRequest> {
     const match = (r: RecordedRequest): boolean => matches(r, method, path) && predicate(r);
     const seen = this.requests.find(match);
     if (seen) return Promise.resolve(seen);

@@ -36,7 +36,12 @@ export interface Route {
 
 const ID = '(\\d+)';
 const TOKEN = '([^/]+)';
-const route = (method: string, path: string, auth: boolean, handle: Route['handle']): Route => ({ method, pattern: new RegExp(`^${path}$`), auth, handle });
+const route = (method: string, path: string, auth: boolean, handle: Route['handle']): Route => ({
+  method,
+  pattern: new RegExp(`^${path}$`),
+  auth,
+  handle,
+});
 
 function checked(body: Record<string, any>, kind: 'create' | 'edit'): Record<string, any> {
   const error = checkMessageBody(body ?? {}, kind);
@@ -108,7 +113,9 @@ export const ROUTES: Route[] = [
     const body = checked({ ...ctx.body, ...(ctx.files.length ? { attachments: attachments(ctx) } : {}) }, 'create');
     return { json: ctx.state.createMessage(ctx.params[0]!, body) };
   }),
-  route('GET', `/channels/${ID}/messages/${ID}`, true, (ctx) => ({ json: ctx.state.getMessage(ctx.params[0]!, ctx.params[1]!) })),
+  route('GET', `/channels/${ID}/messages/${ID}`, true, (ctx) => ({
+    json: ctx.state.getMessage(ctx.params[0]!, ctx.params[1]!),
+  })),
   route('PATCH', `/channels/${ID}/messages/${ID}`, true, (ctx) => {
     const [channelId, messageId] = ctx.params as [string, string];
     ownMessage(ctx, channelId, messageId);
@@ -121,7 +128,9 @@ export const ROUTES: Route[] = [
   route('POST', `/channels/${ID}/messages/${ID}/threads`, true, (ctx) => {
     const name = ctx.body?.name;
     if (typeof name !== 'string' || name.length < 1 || name.length > 100) {
-      throw new DiscordApiError(400, 50035, 'Invalid Form Body', { name: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' }] } });
+      throw new DiscordApiError(400, 50035, 'Invalid Form Body', {
+        name: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' }] },
+      });
     }
     return { status: 201, json: ctx.state.startThreadFromMessage(ctx.params[0]!, ctx.params[1]!, ctx.body) };
   }),
@@ -129,8 +138,12 @@ export const ROUTES: Route[] = [
   // -------------------------------------------------------------- application commands
   route('PUT', `/applications/${ID}/commands`, true, (ctx) => ({ json: ctx.commands.overwrite(commandList(ctx)) })),
   route('GET', `/applications/${ID}/commands`, true, (ctx) => ({ json: appCommands(ctx).list() })),
-  route('PUT', `/applications/${ID}/guilds/${ID}/commands`, true, (ctx) => ({ json: ctx.commands.overwrite(commandList(ctx), ctx.params[1]!) })),
-  route('GET', `/applications/${ID}/guilds/${ID}/commands`, true, (ctx) => ({ json: appCommands(ctx).list(ctx.params[1]!) })),
+  route('PUT', `/applications/${ID}/guilds/${ID}/commands`, true, (ctx) => ({
+    json: ctx.commands.overwrite(commandList(ctx), ctx.params[1]!),
+  })),
+  route('GET', `/applications/${ID}/guilds/${ID}/commands`, true, (ctx) => ({
+    json: appCommands(ctx).list(ctx.params[1]!),
+  })),
 ];
 
 function appCommands(ctx: RouteContext): ApplicationCommands {
@@ -140,7 +153,10 @@ function appCommands(ctx: RouteContext): ApplicationCommands {
 
 function commandList(ctx: RouteContext): Record<string, any>[] {
   appCommands(ctx);
-  if (!Array.isArray(ctx.body)) throw new DiscordApiError(400, 50035, 'Invalid Form Body', { _errors: [{ code: 'LIST_TYPE_CONVERT', message: 'Only iterables may be used in a ListType' }] });
+  if (!Array.isArray(ctx.body))
+    throw new DiscordApiError(400, 50035, 'Invalid Form Body', {
+      _errors: [{ code: 'LIST_TYPE_CONVERT', message: 'Only iterables may be used in a ListType' }],
+    });
   return ctx.body;
 }
 

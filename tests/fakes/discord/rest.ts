@@ -50,11 +50,22 @@ export class FakeDiscordRest {
     const at = Date.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
     const raw = await readBody(req);
     const { body, files } = await decodeBody(raw, headers['content-type'] ?? '');
     // @discordjs/rest percent-encodes `@original`; routes and tests see the decoded path.
-    const record: RecordedRequest = { method, path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), body, files, headers, at, status: 0 };
+    const record: RecordedRequest = {
+      method,
+      path: decodeURIComponent(url.pathname),
+      query: Object.fromEntries(url.searchParams),
+      body,
+      files,
+      headers,
+      at,
+      status: 0,
+    };
 
     let status = 500;
     let json: unknown;
@@ -90,7 +101,13 @@ export class FakeDiscordRest {
       const match = route.pattern.exec(path);
       if (!match) continue;
       if (route.auth && r.headers.authorization !== `Bot ${this.deps.token}`) throw unauthorized();
-      const result = route.handle({ ...this.deps.context(), params: match.slice(1), query: r.query, body: r.body, files: r.files });
+      const result = route.handle({
+        ...this.deps.context(),
+        params: match.slice(1),
+        query: r.query,
+        body: r.body,
+        files: r.files,
+      });
       const status = result.status ?? (result.json === undefined ? 204 : 200);
       return { status, json: result.json, extraHeaders: {} };
     }

@@ -3,10 +3,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIApplicationCommand, APIChannel, APIInteraction, APIMessage, APIThreadChannel } from 'discord.js';
 import { ApplicationCommands } from './commands.ts';
-import { addMember, createFixture, guildCreateData, memberPermissions, type DiscordFixture, type FixtureOptions } from './fixture.ts';
+import {
+  addMember,
+  createFixture,
+  guildCreateData,
+  memberPermissions,
+  type DiscordFixture,
+  type FixtureOptions,
+} from './fixture.ts';
 import { FakeGateway } from './gateway.ts';
 import { InteractionBook, type FakeInteraction } from './interactions.ts';
-import { buttonInteraction, chatInputInteraction, type CommandOptionValues, type InteractionContext } from './payloads.ts';
+import {
+  buttonInteraction,
+  chatInputInteraction,
+  type CommandOptionValues,
+  type InteractionContext,
+} from './payloads.ts';
 import { RequestLog, type RecordedRequest } from './request-log.ts';
 import { FakeDiscordRest, type InjectedFailure } from './rest.ts';
 import { SnowflakeGenerator } from './snowflakes.ts';
@@ -107,11 +119,19 @@ export class FakeDiscord {
       token: this.fixture.token,
       log: this.log,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
-      context: () => ({ state: this.state, interactions: this.interactions, commands: this.commandStore, gatewayUrl: this.gatewayUrl, baseUrl: this.url }),
+      context: () => ({
+        state: this.state,
+        interactions: this.interactions,
+        commands: this.commandStore,
+        gatewayUrl: this.gatewayUrl,
+        baseUrl: this.url,
+      }),
     });
     this.server = createServer((req, res) => {
       this.rest.handle(req, res).catch((error: unknown) => {
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error), code: 0 }));
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: String(error), code: 0 }));
       });
     });
     this.server.on('upgrade', (req, socket, head) => this.gateway.handleUpgrade(req, socket, head));
@@ -149,7 +169,12 @@ export class FakeDiscord {
     return this.log.requestsTo(method, path);
   }
 
-  waitForRequest(method: string, path: RegExp, predicate?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest> {
+  waitForRequest(
+    method: string,
+    path: RegExp,
+    predicate?: (r: RecordedRequest) => boolean,
+    timeoutMs?: number,
+  ): Promise<RecordedRequest> {
     return this.log.waitForRequest(method, path, predicate, timeoutMs);
   }
 
@@ -222,7 +247,9 @@ export class FakeDiscord {
   /** A user runs a slash command, e.g. `/vibe create prompt:…`. */
   sendCommand(input: CommandInput = {}): SentInteraction {
     const name = input.name ?? 'vibe';
-    const registered = [...this.commandStore.list(this.fixture.guildId), ...this.commandStore.list()].find((c) => c.name === name);
+    const registered = [...this.commandStore.list(this.fixture.guildId), ...this.commandStore.list()].find(
+      (c) => c.name === name,
+    );
     const ctx = this.interactionContext(input.channelId, input.userId);
     return this.sendInteraction(
       chatInputInteraction(ctx, {
@@ -259,7 +286,10 @@ export class FakeDiscord {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private interactionContext(channelId = this.fixture.textChannel.id, userId = this.fixture.user.id): InteractionContext {
+  private interactionContext(
+    channelId = this.fixture.textChannel.id,
+    userId = this.fixture.user.id,
+  ): InteractionContext {
     const member = this.fixture.members.get(userId);
     if (!member?.user) throw new Error(`fake discord: ${userId} is not a member`);
     return {

@@ -1,4 +1,13 @@
-import { ChannelType, MessageFlags, MessageType, type APIChannel, type APIMessage, type APIThreadChannel, type APIUser, type GatewayMessageCreateDispatchData } from 'discord.js';
+import {
+  ChannelType,
+  MessageFlags,
+  MessageType,
+  type APIChannel,
+  type APIMessage,
+  type APIThreadChannel,
+  type APIUser,
+  type GatewayMessageCreateDispatchData,
+} from 'discord.js';
 import { threadAlreadyCreated, unknownChannel, unknownMessage } from './api-error.ts';
 import type { DiscordFixture } from './fixture.ts';
 import type { SnowflakeGenerator } from './snowflakes.ts';
@@ -54,7 +63,9 @@ export class DiscordState {
   }
 
   threads(): APIThreadChannel[] {
-    return this.channels.filter((c): c is APIThreadChannel => c.type === ChannelType.PublicThread || c.type === ChannelType.PrivateThread);
+    return this.channels.filter(
+      (c): c is APIThreadChannel => c.type === ChannelType.PublicThread || c.type === ChannelType.PrivateThread,
+    );
   }
 
   /** Messages in a channel, oldest first, as they stand after edits (deleted ones left out). */
@@ -87,7 +98,16 @@ export class DiscordState {
       type: reply ? MessageType.Reply : MessageType.Default,
       flags: (body.flags ?? 0) as MessageFlags,
       components: body.components ?? [],
-      ...(reply ? { message_reference: { type: 0, channel_id: channelId, message_id: body.message_reference.message_id, guild_id: this.fixture.guildId } } : {}),
+      ...(reply
+        ? {
+            message_reference: {
+              type: 0,
+              channel_id: channelId,
+              message_id: body.message_reference.message_id,
+              guild_id: this.fixture.guildId,
+            },
+          }
+        : {}),
       ...(body.nonce !== undefined ? { nonce: body.nonce } : {}),
       ...options.extra,
     };
@@ -115,10 +135,14 @@ export class DiscordState {
     if ('embeds' in body) data.embeds = normalizeEmbeds(body.embeds);
     if ('components' in body) data.components = body.components ?? [];
     // An edit lists the attachments to keep (by id); the rest are removed.
-    if ('attachments' in body) data.attachments = data.attachments.filter((a) => (body.attachments ?? []).some((k: { id?: unknown }) => String(k.id) === a.id));
+    if ('attachments' in body)
+      data.attachments = data.attachments.filter((a) =>
+        (body.attachments ?? []).some((k: { id?: unknown }) => String(k.id) === a.id),
+      );
     // Only SUPPRESS_EMBEDS can be changed by an edit; editing a deferred reply ends its loading state.
     const suppress = (body.flags ?? 0) & MessageFlags.SuppressEmbeds;
-    data.flags = (((data.flags ?? 0) & ~MessageFlags.SuppressEmbeds & ~MessageFlags.Loading) | suppress) as MessageFlags;
+    data.flags = (((data.flags ?? 0) & ~MessageFlags.SuppressEmbeds & ~MessageFlags.Loading) |
+      suppress) as MessageFlags;
     data.edited_timestamp = new Date().toISOString();
     stored.history.push(before);
     stored.edits += 1;
@@ -129,7 +153,8 @@ export class DiscordState {
   deleteMessage(channelId: string, messageId: string): void {
     const stored = this.stored(channelId, messageId);
     stored.deleted = true;
-    if (!isEphemeral(stored.data)) this.publish('MESSAGE_DELETE', { id: messageId, channel_id: channelId, guild_id: this.fixture.guildId });
+    if (!isEphemeral(stored.data))
+      this.publish('MESSAGE_DELETE', { id: messageId, channel_id: channelId, guild_id: this.fixture.guildId });
   }
 
   getMessage(channelId: string, messageId: string): APIMessage {
@@ -140,7 +165,12 @@ export class DiscordState {
    * Starts a public thread from a message, as `POST /channels/{id}/messages/{mid}/threads` does:
    * the thread's id is the message's id, and the message gains `thread` and HAS_THREAD.
    */
-  startThreadFromMessage(channelId: string, messageId: string, body: Record<string, any>, owner = this.fixture.bot): APIThreadChannel {
+  startThreadFromMessage(
+    channelId: string,
+    messageId: string,
+    body: Record<string, any>,
+    owner = this.fixture.bot,
+  ): APIThreadChannel {
     const parent = this.requireChannel(channelId);
     const stored = this.stored(channelId, messageId);
     if (this.channelsById.has(messageId)) throw threadAlreadyCreated();

@@ -34,7 +34,15 @@ export function bwrapArgs(m: SandboxMounts): string[] {
   // After the tmpfs, so an image directory under /tmp stays visible.
   args.push('--ro-bind', m.imageDir, m.imageDir);
   args.push('--bind', m.rootDir, m.workdir, '--bind', m.controlDir, m.controlMount);
-  args.push('--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--chdir', m.workdir);
+  args.push(
+    '--unshare-net',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--die-with-parent',
+    '--chdir',
+    m.workdir,
+  );
   return args;
 }
 

@@ -21,7 +21,8 @@ export class CommandRouter {
     if (!sandboxId) throw new ServerError(Status.UNAUTHENTICATED, 'invalid command router token');
     const taskId = Array.isArray(request) ? (request[0] as Req | undefined)?.start?.taskId : (request as Req).taskId;
     const sb = this.cp.sandboxes.get(sandboxId);
-    if (taskId !== undefined && taskId !== sb?.spec.taskId) throw new ServerError(Status.PERMISSION_DENIED, `token is not valid for task ${taskId}`);
+    if (taskId !== undefined && taskId !== sb?.spec.taskId)
+      throw new ServerError(Status.PERMISSION_DENIED, `token is not valid for task ${taskId}`);
   }
 
   #task(taskId: string): FakeSandbox {
@@ -39,7 +40,11 @@ export class CommandRouter {
   handlers(): Record<string, RpcHandler> {
     const self = this; // the streaming handlers are generator functions
     const exitOf = (exec: FakeExec): object =>
-      exec.exit === undefined ? {} : exec.exit.signal !== null ? { signal: exec.exit.signal } : { code: exec.exit.code ?? 0 };
+      exec.exit === undefined
+        ? {}
+        : exec.exit.signal !== null
+          ? { signal: exec.exit.signal }
+          : { code: exec.exit.code ?? 0 };
     return {
       TaskExecStart: async (req: Req) => {
         const sb = this.#task(req.taskId);
@@ -106,14 +111,16 @@ export class CommandRouter {
         while (Date.now() < deadline && !ctx.signal.aborted) {
           if (!sb.running) {
             const tail = `${sb.stdout.text()}\n${sb.stderr.text()}`.trim().split('\n').slice(-15).join('\n');
-            throw new ServerError(Status.FAILED_PRECONDITION, `Sandbox ${sb.id} has finished (${sb.status}); its output ends:\n${tail}`);
+            throw new ServerError(
+              Status.FAILED_PRECONDITION,
+              `Sandbox ${sb.id} has finished (${sb.status}); its output ends:\n${tail}`,
+            );
           }
           if (await probeOnce(sb, probe, `probe-${randomUUID()}`)) return { readyAt: Date.now() / 1000 };
           await new Promise((r) => setTimeout(r, interval));
         }
         throw new ServerError(Status.DEADLINE_EXCEEDED, 'Sandbox is not ready');
       },
-
 
       // The sandbox command's own output (sb.stdout / sb.stderr): 0 = stdout, 1 = stderr.
       SandboxStdioReadV2: async function* (req: Req, ctx: CallContext) {
@@ -129,14 +136,23 @@ export class CommandRouter {
   }
 }
 
-async function probeOnce(sb: FakeSandbox, probe: { tcpPort?: number; execArgv?: string[] }, execId: string): Promise<boolean> {
+async function probeOnce(
+  sb: FakeSandbox,
+  probe: { tcpPort?: number; execArgv?: string[] },
+  execId: string,
+): Promise<boolean> {
   if (probe.tcpPort) {
     const sock = await sb.connect(probe.tcpPort);
     sock?.destroy();
     return sock !== null;
   }
   if (probe.execArgv?.length) {
-    const exec = await sb.exec(execId, probe.execArgv, { env: {}, keepStdout: false, keepStderr: false, timeoutSecs: 10 });
+    const exec = await sb.exec(execId, probe.execArgv, {
+      env: {},
+      keepStdout: false,
+      keepStderr: false,
+      timeoutSecs: 10,
+    });
     const exit = await exec.waitExit(10_000);
     sb.execs.delete(execId);
     return exit?.code === 0;

@@ -56,7 +56,9 @@ export class ControlPlane {
 
   #tunnelData(sb: FakeSandbox): object[] {
     return [...sb.tunnels.entries()].map(([containerPort, t]) =>
-      t.encrypted ? { host: t.host, port: t.port, containerPort } : { host: t.host, port: t.port, unencryptedHost: t.host, unencryptedPort: t.port, containerPort },
+      t.encrypted
+        ? { host: t.host, port: t.port, containerPort }
+        : { host: t.host, port: t.port, unencryptedHost: t.host, unencryptedPort: t.port, containerPort },
     );
   }
 
@@ -77,7 +79,8 @@ export class ControlPlane {
   async #createSandbox(req: Req): Promise<object> {
     const def = req.definition as Req | undefined;
     if (!def) throw new ServerError(Status.INVALID_ARGUMENT, 'definition is required');
-    if (![...this.apps.values()].some((a) => a.appId === req.appId)) throw new ServerError(Status.NOT_FOUND, `App ${req.appId} not found`);
+    if (![...this.apps.values()].some((a) => a.appId === req.appId))
+      throw new ServerError(Status.NOT_FOUND, `App ${req.appId} not found`);
     const image = this.images.get(def.imageId);
     if (!image) throw new ServerError(Status.NOT_FOUND, `Image ${def.imageId} not found`);
     const env: Record<string, string> = {};
@@ -85,7 +88,10 @@ export class ControlPlane {
       if (source.secretId) throw new ServerError(Status.UNIMPLEMENTED, 'fake Modal has no named secrets');
       Object.assign(env, source.env?.contents ?? {});
     }
-    const ports = ((def.openPorts?.ports ?? []) as Req[]).map((p) => ({ port: p.port as number, encrypted: !p.unencrypted }));
+    const ports = ((def.openPorts?.ports ?? []) as Req[]).map((p) => ({
+      port: p.port as number,
+      encrypted: !p.unencrypted,
+    }));
     const probe = def.readinessProbe as Req | undefined;
     const id = newSandboxId();
     const spec: FakeSandboxSpec = {
@@ -101,7 +107,9 @@ export class ControlPlane {
       idleTimeoutSecs: def.idleTimeoutSecs || undefined,
       ports,
       tags: Object.fromEntries(((req.tags ?? []) as Req[]).map((t) => [t.tagName, t.tagValue])),
-      readinessProbe: probe ? { tcpPort: probe.tcpPort, execArgv: probe.execCommand?.argv, intervalMs: probe.intervalMs } : undefined,
+      readinessProbe: probe
+        ? { tcpPort: probe.tcpPort, execArgv: probe.execCommand?.argv, intervalMs: probe.intervalMs }
+        : undefined,
       definition: def,
       name: def.name || undefined,
     };
@@ -111,7 +119,12 @@ export class ControlPlane {
     const dir = mkdtempSync(path.join(this.deps.workDir, 'sb-'));
     const sb = await FakeSandbox.start(spec, dir, createdAt, this.deps.cert);
     this.sandboxes.set(id, sb);
-    return { sandboxId: id, taskId: spec.taskId, tunnels: this.#tunnelData(sb), commandRouterAccess: this.#routerAccess(sb) };
+    return {
+      sandboxId: id,
+      taskId: spec.taskId,
+      tunnels: this.#tunnelData(sb),
+      commandRouterAccess: this.#routerAccess(sb),
+    };
   }
 
   handlers(): Record<string, RpcHandler> {
@@ -122,7 +135,13 @@ export class ControlPlane {
         const name = (req.deploymentName as string) || 'main';
         let id = this.#environments.get(name);
         if (!id) this.#environments.set(name, (id = newEnvironmentId()));
-        return { environmentId: id, metadata: { name, settings: { imageBuilderVersion: this.deps.imageBuilderVersion, webhookSuffix: 'modal.run' } } };
+        return {
+          environmentId: id,
+          metadata: {
+            name,
+            settings: { imageBuilderVersion: this.deps.imageBuilderVersion, webhookSuffix: 'modal.run' },
+          },
+        };
       },
 
       AppGetOrCreate: async (req: Req) => {
@@ -145,9 +164,14 @@ export class ControlPlane {
         const existing = [...this.images.values()].find(
           (i) => i.baseImageId === baseImageId && JSON.stringify(i.dockerfileCommands) === JSON.stringify(commands),
         );
-        const image = existing && !req.forceBuild
-          ? existing
-          : describeImage(newImageId(), { dockerfileCommands: commands, baseImageId, builderVersion: req.builderVersion, appId: req.appId }, base);
+        const image =
+          existing && !req.forceBuild
+            ? existing
+            : describeImage(
+                newImageId(),
+                { dockerfileCommands: commands, baseImageId, builderVersion: req.builderVersion, appId: req.appId },
+                base,
+              );
         this.images.set(image.imageId, image);
         return { imageId: image.imageId, result: { status: 1 } };
       },
@@ -189,7 +213,9 @@ export class ControlPlane {
       },
 
       SandboxTagsSetV2: async (req: Req) => {
-        this.#sandbox(req.sandboxId).tags = Object.fromEntries(((req.tags ?? []) as Req[]).map((t) => [t.tagName, t.tagValue]));
+        this.#sandbox(req.sandboxId).tags = Object.fromEntries(
+          ((req.tags ?? []) as Req[]).map((t) => [t.tagName, t.tagValue]),
+        );
         return {};
       },
 

@@ -33,7 +33,10 @@ export class FakeExec {
       else if (type === AgentFrame.Started) this.innerPid = (JSON.parse(payload.toString()) as { pid: number }).pid;
       else if (type === AgentFrame.Exit) {
         const e = JSON.parse(payload.toString()) as { code: number | null; signal: string | null };
-        this.#finish({ code: e.code, signal: e.signal ? (constants.signals[e.signal as keyof typeof constants.signals] ?? 9) : null });
+        this.#finish({
+          code: e.code,
+          signal: e.signal ? (constants.signals[e.signal as keyof typeof constants.signals] ?? 9) : null,
+        });
       }
     });
     socket.on('data', (d: Buffer) => reader.push(d));

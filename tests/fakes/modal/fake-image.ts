@@ -23,12 +23,14 @@ export function describeImage(
   const own = req.dockerfileCommands.filter((c) => c.trim() !== 'FROM base');
   const allCommands = [...(base?.allCommands ?? []), ...own];
   const from = allCommands.find((c) => /^FROM\s/i.test(c.trim()));
-  const workdirs = allCommands.map((c) => /^WORKDIR\s+(\S+)/i.exec(c.trim())?.[1]).filter((w): w is string => w !== undefined);
+  const workdirs = allCommands
+    .map((c) => /^WORKDIR\s+(\S+)/i.exec(c.trim())?.[1])
+    .filter((w): w is string => w !== undefined);
   return {
     imageId,
     ...req,
     allCommands,
-    baseTag: from ? from.trim().split(/\s+/)[1] ?? '' : '',
+    baseTag: from ? (from.trim().split(/\s+/)[1] ?? '') : '',
     workdir: workdirs.at(-1),
   };
 }

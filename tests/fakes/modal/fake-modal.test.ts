@@ -74,7 +74,8 @@ function hmrHandshake(url: string, ca: string, path = '/'): Promise<{ statusLine
   });
 }
 
-const pidAlive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+const pidAlive = (pid: number): boolean =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
 describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK', () => {
   let fake: FakeModal;
@@ -129,7 +130,11 @@ describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK
   });
 
   it('serves a port through an https tunnel, runs execs with stdin, lists, terminates', async () => {
-    const sb = await create({ env: { SECRET: 's3cret' }, tags: { app: 'a1', kind: 'vibe' }, readinessProbe: Probe.withTcp(5173) });
+    const sb = await create({
+      env: { SECRET: 's3cret' },
+      tags: { app: 'a1', kind: 'vibe' },
+      readinessProbe: Probe.withTcp(5173),
+    });
     await sb.waitUntilReady(10_000);
     const view = fake.sandboxes.get(sb.sandboxId)!;
     expect(view.status).toBe('running');
@@ -194,7 +199,10 @@ describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK
   it('keeps sandboxes apart: two listen on the same port, each behind its own tunnel', async () => {
     const [a, b] = await Promise.all([create({ env: { SECRET: 'a' } }), create({ env: { SECRET: 'b' } })]);
     const [ta, tb] = await Promise.all([a.tunnels(), b.tunnels()]);
-    const [ra, rb] = await Promise.all([getUntilServed(ta[5173]!.url, fake.tlsCert), getUntilServed(tb[5173]!.url, fake.tlsCert)]);
+    const [ra, rb] = await Promise.all([
+      getUntilServed(ta[5173]!.url, fake.tlsCert),
+      getUntilServed(tb[5173]!.url, fake.tlsCert),
+    ]);
     expect(JSON.parse(ra.body).secret).toBe('a');
     expect(JSON.parse(rb.body).secret).toBe('b');
     // A handle made from the id asks for the tunnels (SandboxGetTunnelsV2).
@@ -260,9 +268,27 @@ describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK
   it('records the RPCs the SDK made', () => {
     const methods = new Set(fake.log.methods());
     for (const m of [
-      'AuthTokenGet', 'AppGetOrCreate', 'EnvironmentGetOrCreate', 'ImageGetOrCreate', 'ImagePublish', 'ImageGetByTag',
-      'SandboxCreateV2', 'SandboxGetTunnelsV2', 'SandboxListV2', 'SandboxTagsSetV2', 'SandboxTagsGetV2', 'SandboxWaitV2', 'SandboxTerminateV2', 'SandboxGetTaskIdV2',
-      'SandboxGetCommandRouterAccess', 'TaskExecStart', 'TaskExecStdioRead', 'TaskExecStdinWrite', 'TaskExecWait', 'SandboxWaitUntilReady',
-    ]) expect(methods, m).toContain(m);
+      'AuthTokenGet',
+      'AppGetOrCreate',
+      'EnvironmentGetOrCreate',
+      'ImageGetOrCreate',
+      'ImagePublish',
+      'ImageGetByTag',
+      'SandboxCreateV2',
+      'SandboxGetTunnelsV2',
+      'SandboxListV2',
+      'SandboxTagsSetV2',
+      'SandboxTagsGetV2',
+      'SandboxWaitV2',
+      'SandboxTerminateV2',
+      'SandboxGetTaskIdV2',
+      'SandboxGetCommandRouterAccess',
+      'TaskExecStart',
+      'TaskExecStdioRead',
+      'TaskExecStdinWrite',
+      'TaskExecWait',
+      'SandboxWaitUntilReady',
+    ])
+      expect(methods, m).toContain(m);
   });
 });

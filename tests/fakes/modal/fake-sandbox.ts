@@ -93,7 +93,12 @@ export class FakeSandbox {
   }
 
   /** Starts the sandbox; resolves once its agent listens and its command has started. */
-  static async start(spec: FakeSandboxSpec, dir: string, createdAt: number, cert: { key: string; cert: string }): Promise<FakeSandbox> {
+  static async start(
+    spec: FakeSandboxSpec,
+    dir: string,
+    createdAt: number,
+    cert: { key: string; cert: string },
+  ): Promise<FakeSandbox> {
     const sb = new FakeSandbox(spec, dir, createdAt);
     try {
       await sb.#boot(cert);
@@ -113,9 +118,20 @@ export class FakeSandbox {
     const env = { ...BASE_ENV, ...this.spec.env };
     writeFileSync(
       path.join(controlDir, 'config.json'),
-      JSON.stringify({ socketPath: `${CONTROL_MOUNT}/agent.sock`, command: this.spec.command, env, cwd: this.spec.workdir }),
+      JSON.stringify({
+        socketPath: `${CONTROL_MOUNT}/agent.sock`,
+        command: this.spec.command,
+        env,
+        cwd: this.spec.workdir,
+      }),
     );
-    const args = bwrapArgs({ rootDir, workdir: this.spec.workdir, controlDir, controlMount: CONTROL_MOUNT, imageDir: this.spec.imageDir });
+    const args = bwrapArgs({
+      rootDir,
+      workdir: this.spec.workdir,
+      controlDir,
+      controlMount: CONTROL_MOUNT,
+      imageDir: this.spec.imageDir,
+    });
     const proc = spawn('bwrap', [...args, '--', 'node', `${CONTROL_MOUNT}/agent.mjs`, `${CONTROL_MOUNT}/config.json`], {
       env: BASE_ENV,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -132,7 +148,13 @@ export class FakeSandbox {
     const started = new Promise<void>((resolve, reject) => {
       let agentReady = false;
       events.on('line', (line) => {
-        const e = JSON.parse(line) as { event: string; pid?: number; code?: number | null; signal?: string | null; error?: string };
+        const e = JSON.parse(line) as {
+          event: string;
+          pid?: number;
+          code?: number | null;
+          signal?: string | null;
+          error?: string;
+        };
         if (e.event === 'ready') {
           agentReady = true;
           if (this.spec.command.length === 0) {
@@ -148,7 +170,12 @@ export class FakeSandbox {
         }
       });
       void this.#exited.then(() => {
-        if (!agentReady) reject(new Error(`sandbox ${this.id} did not start: ${this.stderr.text().trim() || `bwrap exited ${proc.exitCode}`}`));
+        if (!agentReady)
+          reject(
+            new Error(
+              `sandbox ${this.id} did not start: ${this.stderr.text().trim() || `bwrap exited ${proc.exitCode}`}`,
+            ),
+          );
         else resolve();
       });
     });
@@ -162,15 +189,19 @@ export class FakeSandbox {
       );
       this.tunnels.set(port, { ...tunnel, encrypted });
     }
-    if (this.spec.timeoutSecs > 0) this.#timers.push(setTimeout(() => void this.stop('timeout'), this.spec.timeoutSecs * 1000));
+    if (this.spec.timeoutSecs > 0)
+      this.#timers.push(setTimeout(() => void this.stop('timeout'), this.spec.timeoutSecs * 1000));
     if (this.spec.idleTimeoutSecs) {
       const idleMs = this.spec.idleTimeoutSecs * 1000;
       this.#timers.push(
-        setInterval(() => {
-          const busy = this.#openConnections > 0 || [...this.execs.values()].some((e) => e.running);
-          if (busy) this.#lastActive = Date.now();
-          else if (Date.now() - this.#lastActive >= idleMs) void this.stop('idle-timeout');
-        }, Math.min(500, idleMs)),
+        setInterval(
+          () => {
+            const busy = this.#openConnections > 0 || [...this.execs.values()].some((e) => e.running);
+            if (busy) this.#lastActive = Date.now();
+            else if (Date.now() - this.#lastActive >= idleMs) void this.stop('idle-timeout');
+          },
+          Math.min(500, idleMs),
+        ),
       );
     }
   }
@@ -184,7 +215,13 @@ export class FakeSandbox {
   async exec(
     execId: string,
     argv: string[],
-    opts: { env: Record<string, string>; workdir?: string; keepStdout: boolean; keepStderr: boolean; timeoutSecs?: number },
+    opts: {
+      env: Record<string, string>;
+      workdir?: string;
+      keepStdout: boolean;
+      keepStderr: boolean;
+      timeoutSecs?: number;
+    },
   ): Promise<FakeExec> {
     const socket = await openExec(this.#socketPath, {
       argv,
@@ -208,7 +245,10 @@ export class FakeSandbox {
       // Killing the pid namespace's init ends every process in it, and bwrap, still alive, reaps
       // it and exits: no zombies left for the host's pid 1. The group kill is the fallback.
       for (const pid of childPids(proc.pid)) kill(pid);
-      const gone = await Promise.race([this.#exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1000))]);
+      const gone = await Promise.race([
+        this.#exited.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 1000)),
+      ]);
       if (!gone) kill(-proc.pid);
     }
     await this.#exited;
@@ -291,7 +331,11 @@ function resultFor(reason: FakeSandboxStatus): SandboxResult {
     case 'timeout':
     case 'idle-timeout':
     case 'killed':
-      return { status: GenericStatus.TIMEOUT, exitcode: 0, exception: `Sandbox ${reason === 'idle-timeout' ? 'idle timeout' : 'timed out'}` };
+      return {
+        status: GenericStatus.TIMEOUT,
+        exitcode: 0,
+        exception: `Sandbox ${reason === 'idle-timeout' ? 'idle timeout' : 'timed out'}`,
+      };
     default:
       return { status: GenericStatus.FAILURE, exitcode: 1, exception: '' };
   }

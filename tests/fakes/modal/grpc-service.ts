@@ -18,7 +18,11 @@ export interface ServiceWiring {
  * A nice-grpc implementation of every method in `def`: each call is recorded, may fail with an
  * injected fault, is authenticated, then handled; methods without a handler answer UNIMPLEMENTED.
  */
-export function implementService(def: ServiceDefinition, handlers: Record<string, RpcHandler>, w: ServiceWiring): Record<string, unknown> {
+export function implementService(
+  def: ServiceDefinition,
+  handlers: Record<string, RpcHandler>,
+  w: ServiceWiring,
+): Record<string, unknown> {
   const impl: Record<string, unknown> = {};
   for (const [key, method] of Object.entries(def.methods)) {
     const name = method.name;

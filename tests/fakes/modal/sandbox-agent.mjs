@@ -55,7 +55,11 @@ function exec(sock, header, onFrame) {
     send(3, JSON.stringify({ code, signal }));
     sock.end();
   };
-  const child = spawn(header.argv[0], header.argv.slice(1), { cwd: header.cwd, env: header.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(header.argv[0], header.argv.slice(1), {
+    cwd: header.cwd,
+    env: header.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin.on('error', () => {}); // the process may exit before reading its stdin
   child.stdout.on('data', (d) => send(1, d));
   child.stderr.on('data', (d) => send(2, d));
@@ -109,7 +113,11 @@ const server = net.createServer((sock) => {
 server.listen(config.socketPath, () => {
   emit({ event: 'ready' });
   if (config.command.length === 0) return; // no entrypoint: the sandbox idles until terminated
-  const main = spawn(config.command[0], config.command.slice(1), { cwd: config.cwd, env: config.env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const main = spawn(config.command[0], config.command.slice(1), {
+    cwd: config.cwd,
+    env: config.env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   main.once('spawn', () => emit({ event: 'main', pid: main.pid }));
   main.once('error', (err) => {
     emit({ event: 'exit', code: err.code === 'ENOENT' ? 127 : 126, signal: null, error: err.message });

@@ -102,7 +102,10 @@ export async function startFakeModal(opts: FakeModalOptions = {}): Promise<FakeM
       log,
       faults,
       authenticate: (_method: string, ctx: CallContext) => {
-        if (ctx.metadata.get('x-modal-token-id') !== tokenId || ctx.metadata.get('x-modal-token-secret') !== tokenSecret) {
+        if (
+          ctx.metadata.get('x-modal-token-id') !== tokenId ||
+          ctx.metadata.get('x-modal-token-secret') !== tokenSecret
+        ) {
           throw new ServerError(Status.UNAUTHENTICATED, 'Invalid token id or secret');
         }
       },

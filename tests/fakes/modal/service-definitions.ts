@@ -41,7 +41,12 @@ export function loadModalServiceDefinitions(): ModalServiceDefinitions {
   const source = readFileSync(file, 'utf8');
   // Module internals (_compile, _nodeModulePaths) are stable in Node but not in @types/node.
   const ModuleCtor = Module as unknown as {
-    new (id: string): { filename: string; paths: string[]; exports: Record<string, unknown>; _compile(src: string, file: string): void };
+    new (id: string): {
+      filename: string;
+      paths: string[];
+      exports: Record<string, unknown>;
+      _compile(src: string, file: string): void;
+    };
     _nodeModulePaths(dir: string): string[];
   };
   const mod = new ModuleCtor(file);

@@ -19,7 +19,8 @@ export function blockKitProblems(blocks: unknown): string[] {
   const blockIds = new Set<string>();
   blocks.forEach((block, i) => {
     const at = `[json-pointer:/blocks/${i}`;
-    if (!isObj(block) || typeof block.type !== 'string') return void problems.push(`missing required field: type ${at}]`);
+    if (!isObj(block) || typeof block.type !== 'string')
+      return void problems.push(`missing required field: type ${at}]`);
     if (typeof block.block_id === 'string') {
       if (block.block_id.length > 255) problems.push(`must be less than 256 characters ${at}/block_id]`);
       if (blockIds.has(block.block_id)) problems.push(`duplicate block_id ${at}/block_id]`);
@@ -40,24 +41,28 @@ export function blockKitProblems(blocks: unknown): string[] {
         if (t !== undefined && t.length === 0) problems.push(`must be more than 0 characters ${at}/text/text]`);
         if (fields && fields.length > 10) problems.push(`no more than 10 items allowed ${at}/fields]`);
         fields?.forEach((f, j) => {
-          if ((textOf(f) ?? '').length > 2000) problems.push(`must be less than 2001 characters ${at}/fields/${j}/text]`);
+          if ((textOf(f) ?? '').length > 2000)
+            problems.push(`must be less than 2001 characters ${at}/fields/${j}/text]`);
         });
         break;
       }
       case 'context': {
         const elements = Array.isArray(block.elements) ? block.elements : [];
-        if (elements.length === 0 || elements.length > 10) problems.push(`must have between 1 and 10 elements ${at}/elements]`);
+        if (elements.length === 0 || elements.length > 10)
+          problems.push(`must have between 1 and 10 elements ${at}/elements]`);
         break;
       }
       case 'actions': {
         const elements = Array.isArray(block.elements) ? block.elements : [];
-        if (elements.length === 0 || elements.length > 25) problems.push(`must have between 1 and 25 elements ${at}/elements]`);
+        if (elements.length === 0 || elements.length > 25)
+          problems.push(`must have between 1 and 25 elements ${at}/elements]`);
         const actionIds = new Set<string>();
         elements.forEach((el, j) => problems.push(...elementProblems(el, `${at}/elements/${j}`, actionIds)));
         break;
       }
       case 'image': {
-        if (typeof block.image_url !== 'string' && !isObj(block.slack_file)) problems.push(`missing required field: image_url ${at}]`);
+        if (typeof block.image_url !== 'string' && !isObj(block.slack_file))
+          problems.push(`missing required field: image_url ${at}]`);
         if (typeof block.alt_text !== 'string') problems.push(`missing required field: alt_text ${at}]`);
         break;
       }
@@ -80,8 +85,10 @@ function elementProblems(el: unknown, at: string, actionIds: Set<string>): strin
     const t = textOf(el.text);
     if (t === undefined) problems.push(`missing required field: text ${at}]`);
     else if (t.length > 75) problems.push(`must be less than 76 characters ${at}/text/text]`);
-    if (typeof el.value === 'string' && el.value.length > 2000) problems.push(`must be less than 2001 characters ${at}/value]`);
-    if (typeof el.url === 'string' && el.url.length > 3000) problems.push(`must be less than 3001 characters ${at}/url]`);
+    if (typeof el.value === 'string' && el.value.length > 2000)
+      problems.push(`must be less than 2001 characters ${at}/value]`);
+    if (typeof el.url === 'string' && el.url.length > 3000)
+      problems.push(`must be less than 3001 characters ${at}/url]`);
   }
   return problems;
 }

@@ -49,7 +49,11 @@ function register(target: App): void {
   });
   target.message(async ({ message, client }) => {
     if (message.subtype !== undefined || !('thread_ts' in message) || !message.thread_ts) return;
-    await client.chat.postMessage({ channel: message.channel, thread_ts: message.thread_ts, text: `echo ${message.text ?? ''}` });
+    await client.chat.postMessage({
+      channel: message.channel,
+      thread_ts: message.thread_ts,
+      text: `echo ${message.text ?? ''}`,
+    });
   });
 }
 
@@ -68,11 +72,19 @@ describe('Bolt over signed HTTP', () => {
   });
 
   it('runs a slash command: ack body, then respond() to the response URL', async () => {
-    const help = await postToBolt(endpoint, SECRET, commandRequest(slashCommand({ text: 'help', response_url: fake.responseUrl() })));
+    const help = await postToBolt(
+      endpoint,
+      SECRET,
+      commandRequest(slashCommand({ text: 'help', response_url: fake.responseUrl() })),
+    );
     expect(help).toMatchObject({ status: 200, text: 'usage: /vibe <prompt>' });
 
     const responseUrl = fake.responseUrl({ channel: 'C0FAKE', user: 'U0USER' });
-    const res = await postToBolt(endpoint, SECRET, commandRequest(slashCommand({ text: 'a timer', response_url: responseUrl })));
+    const res = await postToBolt(
+      endpoint,
+      SECRET,
+      commandRequest(slashCommand({ text: 'a timer', response_url: responseUrl })),
+    );
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(3000);
     const call = await fake.waitForCall('response_url', (c) => c.args.text === 'building a timer');
@@ -109,9 +121,20 @@ describe('Bolt over signed HTTP', () => {
 
   it('delivers thread messages and Bolt ignores the bot’s own', async () => {
     const root = fake.nextTs();
-    const own = eventCallback({ event: { channel: 'C0FAKE', user: fake.botUserId, bot_id: fake.botId, text: 'mine', thread_ts: root, ts: fake.nextTs() } });
+    const own = eventCallback({
+      event: {
+        channel: 'C0FAKE',
+        user: fake.botUserId,
+        bot_id: fake.botId,
+        text: 'mine',
+        thread_ts: root,
+        ts: fake.nextTs(),
+      },
+    });
     expect((await postToBolt(endpoint, SECRET, eventRequest(own))).status).toBe(200);
-    const theirs = eventCallback({ event: { channel: 'C0FAKE', user: 'U0USER', text: 'make it blue', thread_ts: root, ts: fake.nextTs() } });
+    const theirs = eventCallback({
+      event: { channel: 'C0FAKE', user: 'U0USER', text: 'make it blue', thread_ts: root, ts: fake.nextTs() },
+    });
     expect((await postToBolt(endpoint, SECRET, eventRequest(theirs))).status).toBe(200);
 
     const echo = await fake.waitForCall('chat.postMessage');
@@ -136,7 +159,10 @@ describe('Bolt over Socket Mode', () => {
   });
 
   it('acks a slash command with its response payload, then responds', async () => {
-    const help = await fake.socket.sendEnvelope({ type: 'slash_commands', payload: slashCommand({ text: 'help', response_url: fake.responseUrl() }) });
+    const help = await fake.socket.sendEnvelope({
+      type: 'slash_commands',
+      payload: slashCommand({ text: 'help', response_url: fake.responseUrl() }),
+    });
     expect(help.payload).toEqual({ text: 'usage: /vibe <prompt>' });
 
     const ack = await fake.socket.sendEnvelope({
@@ -161,7 +187,9 @@ describe('Bolt over Socket Mode', () => {
     fake.socket.disconnect();
     await fake.socket.waitForConnections(2, 5000);
     const root = card.ts!;
-    const event = eventCallback({ event: { channel: 'C0FAKE', user: 'U0USER', text: 'again', thread_ts: root, ts: fake.nextTs() } });
+    const event = eventCallback({
+      event: { channel: 'C0FAKE', user: 'U0USER', text: 'again', thread_ts: root, ts: fake.nextTs() },
+    });
     await fake.socket.sendEnvelope({ type: 'events_api', payload: event });
     const echo = await fake.waitForCall('chat.postMessage', (c) => c.args.text === 'echo again');
     expect(echo.args.thread_ts).toBe(root);

@@ -14,8 +14,17 @@ let fake: FakeSlack;
 let client: WebClient;
 
 beforeEach(async () => {
-  fake = await startFakeSlack({ users: [{ id: 'U0ADMIN', name: 'ada', is_admin: true }, { id: 'U0USER', name: 'alice' }] });
-  client = new WebClient(BOT_TOKEN, { slackApiUrl: fake.url, logLevel: LogLevel.ERROR, retryConfig: retryPolicies.rapidRetryPolicy });
+  fake = await startFakeSlack({
+    users: [
+      { id: 'U0ADMIN', name: 'ada', is_admin: true },
+      { id: 'U0USER', name: 'alice' },
+    ],
+  });
+  client = new WebClient(BOT_TOKEN, {
+    slackApiUrl: fake.url,
+    logLevel: LogLevel.ERROR,
+    retryConfig: retryPolicies.rapidRetryPolicy,
+  });
 });
 afterEach(async () => {
   await fake.close();
@@ -33,7 +42,13 @@ async function platformError(promise: Promise<unknown>): Promise<string> {
 describe('fake Slack Web API with the real WebClient', () => {
   it('answers auth.test with the bot identity and records the bearer token', async () => {
     const res = await client.auth.test();
-    expect(res).toMatchObject({ ok: true, team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT', url: 'https://fake-team.slack.com/' });
+    expect(res).toMatchObject({
+      ok: true,
+      team_id: 'T0FAKE',
+      user_id: 'U0BOT',
+      bot_id: 'B0BOT',
+      url: 'https://fake-team.slack.com/',
+    });
     expect(fake.callsTo('auth.test')[0]?.token).toBe(BOT_TOKEN);
   });
 
@@ -45,7 +60,12 @@ describe('fake Slack Web API with the real WebClient', () => {
     expect(root.message).toMatchObject({ text: 'Building…', user: 'U0BOT', bot_id: 'B0BOT', blocks });
     expect(fake.callsTo('chat.postMessage')[0]?.args.blocks).toEqual(blocks);
 
-    const reply = await client.chat.postMessage({ channel: 'C1', text: 'in thread', thread_ts: root.ts!, unfurl_links: false });
+    const reply = await client.chat.postMessage({
+      channel: 'C1',
+      text: 'in thread',
+      thread_ts: root.ts!,
+      unfurl_links: false,
+    });
     expect(fake.callsTo('chat.postMessage')[1]?.args).toMatchObject({ thread_ts: root.ts, unfurl_links: false });
     await client.chat.update({ channel: 'C1', ts: root.ts!, text: 'Live', blocks: [] });
     await client.chat.update({ channel: 'C1', ts: root.ts!, text: 'Live!' });
@@ -67,12 +87,18 @@ describe('fake Slack Web API with the real WebClient', () => {
   });
 
   it("answers Slack's error codes", async () => {
-    expect(await platformError(client.chat.update({ channel: 'C1', ts: '1700000000.000100', text: 'x' }))).toBe('message_not_found');
+    expect(await platformError(client.chat.update({ channel: 'C1', ts: '1700000000.000100', text: 'x' }))).toBe(
+      'message_not_found',
+    );
     expect(await platformError(client.chat.postMessage({ channel: 'C1', text: '' }))).toBe('no_text');
     expect(await platformError(client.users.info({ user: 'U0NOBODY' }))).toBe('user_not_found');
-    expect(await platformError(client.apiCall('chat.scheduleMessage', { channel: 'C1', text: 'x', post_at: 1 }))).toBe('unknown_method');
+    expect(await platformError(client.apiCall('chat.scheduleMessage', { channel: 'C1', text: 'x', post_at: 1 }))).toBe(
+      'unknown_method',
+    );
     const header = [{ type: 'header', text: { type: 'plain_text', text: 'x'.repeat(151) } }];
-    expect(await platformError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: header }))).toBe('invalid_blocks');
+    expect(await platformError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: header }))).toBe(
+      'invalid_blocks',
+    );
     const bad = new WebClient('xoxq-nope', { slackApiUrl: fake.url, logLevel: LogLevel.ERROR });
     expect(await platformError(bad.auth.test())).toBe('invalid_auth');
     expect(await platformError(client.apps.connections.open({}))).toBe('not_allowed_token_type');
@@ -92,7 +118,11 @@ describe('fake Slack Web API with the real WebClient', () => {
     const strict = await startFakeSlack({ channels: [{ id: 'C1', name: 'general' }] });
     try {
       const c = new WebClient(BOT_TOKEN, { slackApiUrl: strict.url, logLevel: LogLevel.ERROR });
-      expect((await c.conversations.info({ channel: 'C1' })).channel).toMatchObject({ id: 'C1', name: 'general', is_member: true });
+      expect((await c.conversations.info({ channel: 'C1' })).channel).toMatchObject({
+        id: 'C1',
+        name: 'general',
+        is_member: true,
+      });
       expect(await platformError(c.chat.postMessage({ channel: 'C9', text: 'x' }))).toBe('channel_not_found');
     } finally {
       await strict.close();
@@ -101,12 +131,26 @@ describe('fake Slack Web API with the real WebClient', () => {
 
   it('posts ephemeral messages, looks up users and builds permalinks', async () => {
     const root = await client.chat.postMessage({ channel: 'C1', text: 'root' });
-    const eph = await client.chat.postEphemeral({ channel: 'C1', user: 'U0USER', text: 'only you', thread_ts: root.ts! });
+    const eph = await client.chat.postEphemeral({
+      channel: 'C1',
+      user: 'U0USER',
+      text: 'only you',
+      thread_ts: root.ts!,
+    });
     expect(eph.message_ts).toMatch(TS);
-    expect(fake.messages('C1')[1]).toMatchObject({ ts: eph.message_ts, ephemeralFor: 'U0USER', thread_ts: root.ts, text: 'only you' });
-    expect(await platformError(client.chat.postEphemeral({ channel: 'C1', user: 'U0STRANGER', text: 'x' }))).toBe('user_not_in_channel');
+    expect(fake.messages('C1')[1]).toMatchObject({
+      ts: eph.message_ts,
+      ephemeralFor: 'U0USER',
+      thread_ts: root.ts,
+      text: 'only you',
+    });
+    expect(await platformError(client.chat.postEphemeral({ channel: 'C1', user: 'U0STRANGER', text: 'x' }))).toBe(
+      'user_not_in_channel',
+    );
     // Slack cannot edit an ephemeral message through chat.update.
-    expect(await platformError(client.chat.update({ channel: 'C1', ts: eph.message_ts!, text: 'x' }))).toBe('message_not_found');
+    expect(await platformError(client.chat.update({ channel: 'C1', ts: eph.message_ts!, text: 'x' }))).toBe(
+      'message_not_found',
+    );
 
     const admin = await client.users.info({ user: 'U0ADMIN' });
     expect(admin.user).toMatchObject({ id: 'U0ADMIN', name: 'ada', is_admin: true, is_owner: false, is_bot: false });
@@ -138,7 +182,9 @@ describe('fake Slack Web API with the real WebClient', () => {
     await client.chat.postMessage({ channel: 'C1', text: 'first' });
     await client.chat.postMessage({ channel: 'C1', text: 'second' });
     expect((await waiting).args.channel).toBe('C1');
-    await expect(fake.waitForCall('chat.delete', undefined, 50)).rejects.toThrow(/no matching chat.delete call within 50 ms/);
+    await expect(fake.waitForCall('chat.delete', undefined, 50)).rejects.toThrow(
+      /no matching chat.delete call within 50 ms/,
+    );
   });
 
   it('records response_url posts and applies them to the target message', async () => {
@@ -149,7 +195,9 @@ describe('fake Slack Web API with the real WebClient', () => {
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
     expect((await post(plain, { text: 'hello', response_type: 'ephemeral' })).status).toBe(200);
-    expect((await post(onCard, { replace_original: true, text: 'replaced', blocks: [{ type: 'divider' }] })).status).toBe(200);
+    expect(
+      (await post(onCard, { replace_original: true, text: 'replaced', blocks: [{ type: 'divider' }] })).status,
+    ).toBe(200);
     expect((await post(onCard, { text: 'just for alice' })).status).toBe(200);
     expect((await post(`${fake.origin}/respond/unknown`, { text: 'x' })).status).toBe(404);
 
@@ -171,7 +219,10 @@ describe('fake Slack Web API with the real WebClient', () => {
       verifySlackRequest({
         signingSecret: secret,
         body: raw,
-        headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']) },
+        headers: {
+          'x-slack-signature': headers['x-slack-signature'],
+          'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']),
+        },
       });
     expect(() => verify('s3cret', body)).not.toThrow();
     expect(() => verify('other', body)).toThrow(/signature mismatch/);
@@ -181,7 +232,10 @@ describe('fake Slack Web API with the real WebClient', () => {
       verifySlackRequest({
         signingSecret: 's3cret',
         body,
-        headers: { 'x-slack-signature': stale['x-slack-signature'], 'x-slack-request-timestamp': Number(stale['x-slack-request-timestamp']) },
+        headers: {
+          'x-slack-signature': stale['x-slack-signature'],
+          'x-slack-request-timestamp': Number(stale['x-slack-request-timestamp']),
+        },
       }),
     ).toThrow(/stale/);
   });
@@ -226,7 +280,10 @@ describe('fake Socket Mode with the real SocketModeClient', () => {
     expect(ack.payload).toEqual({ text: 'on it' });
     expect(commands).toEqual([payload]);
 
-    const event = { type: 'event_callback', event: { type: 'message', channel: 'C1', user: 'U0USER', text: 'hi', ts: fake.nextTs() } };
+    const event = {
+      type: 'event_callback',
+      event: { type: 'message', channel: 'C1', user: 'U0USER', text: 'hi', ts: fake.nextTs() },
+    };
     const eventAck = await fake.socket.sendEnvelope({ type: 'events_api', payload: event });
     expect(eventAck.payload).toEqual({});
     expect(messages).toEqual([event.event]);
@@ -237,7 +294,9 @@ describe('fake Socket Mode with the real SocketModeClient', () => {
     const sm = connect();
     await sm.start();
     const started = Date.now();
-    await expect(fake.socket.sendEnvelope({ type: 'interactive', payload: { type: 'block_actions' } }, 150)).rejects.toThrow(/no ack/);
+    await expect(
+      fake.socket.sendEnvelope({ type: 'interactive', payload: { type: 'block_actions' } }, 150),
+    ).rejects.toThrow(/no ack/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 

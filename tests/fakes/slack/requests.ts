@@ -12,7 +12,11 @@ export interface SlackSignatureHeaders {
 }
 
 /** Slack's request signature: `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<raw body>`. */
-export function signSlackRequest(signingSecret: string, rawBody: string, timestamp = Math.floor(Date.now() / 1000)): SlackSignatureHeaders {
+export function signSlackRequest(
+  signingSecret: string,
+  rawBody: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): SlackSignatureHeaders {
   const digest = createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex');
   return { 'x-slack-signature': `v0=${digest}`, 'x-slack-request-timestamp': String(timestamp) };
 }
@@ -40,7 +44,11 @@ export async function postToBolt(url: string, signingSecret: string, request: Bo
   const raw = encodeBody(request);
   // Bolt compares content-type exactly: a `; charset=…` suffix would make it parse a form as JSON.
   const contentType = request.kind === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
-  const headers = { 'content-type': contentType, ...signSlackRequest(signingSecret, raw, request.timestamp), ...request.headers };
+  const headers = {
+    'content-type': contentType,
+    ...signSlackRequest(signingSecret, raw, request.timestamp),
+    ...request.headers,
+  };
   const started = performance.now();
   const res = await fetch(url, { method: 'POST', headers, body: raw });
   const text = await res.text();
@@ -144,10 +152,21 @@ export function blockActions(input: BlockActionsInput): Record<string, unknown> 
   const message = input.message ?? {};
   return {
     type: 'block_actions',
-    user: { id: input.user_id ?? DEFAULTS.user_id, username: input.user_name ?? DEFAULTS.user_name, name: input.user_name ?? DEFAULTS.user_name, team_id },
+    user: {
+      id: input.user_id ?? DEFAULTS.user_id,
+      username: input.user_name ?? DEFAULTS.user_name,
+      name: input.user_name ?? DEFAULTS.user_name,
+      team_id,
+    },
     api_app_id: input.api_app_id ?? DEFAULTS.api_app_id,
     token: DEFAULTS.token,
-    container: { type: 'message', message_ts: input.message_ts, channel_id, is_ephemeral: isEphemeral, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+    container: {
+      type: 'message',
+      message_ts: input.message_ts,
+      channel_id,
+      is_ephemeral: isEphemeral,
+      ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+    },
     trigger_id: input.trigger_id ?? fakeTriggerId(),
     team: { id: team_id, domain: input.team_domain ?? DEFAULTS.team_domain },
     enterprise: null,
@@ -207,7 +226,10 @@ export interface EventCallbackInput {
 /** An Events API `event_callback` envelope (Bolt's `EnvelopedEvent`), as Slack POSTs it as JSON. */
 export function eventCallback(input: EventCallbackInput): Record<string, unknown> {
   const team_id = input.team_id ?? DEFAULTS.team_id;
-  const event = 'type' in input.event && input.event.type !== 'message' ? { ...input.event } : messageEvent(input.event as MessageEventInput, team_id);
+  const event =
+    'type' in input.event && input.event.type !== 'message'
+      ? { ...input.event }
+      : messageEvent(input.event as MessageEventInput, team_id);
   const serial = randomUUID().replace(/-/g, '').slice(0, 9).toUpperCase();
   return {
     token: DEFAULTS.token,
@@ -219,7 +241,15 @@ export function eventCallback(input: EventCallbackInput): Record<string, unknown
     type: 'event_callback',
     event_id: input.event_id ?? `Ev0${serial}`,
     event_time: input.event_time ?? Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id, user_id: input.authorized_user_id ?? 'U0BOT', is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id,
+        user_id: input.authorized_user_id ?? 'U0BOT',
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
     is_ext_shared_channel: false,
     event_context: `4-${serial}`,
   };
@@ -248,16 +278,25 @@ export function urlVerification(challenge: string): Record<string, unknown> {
 // ------------------------------------------------------------------ HTTP bodies
 
 /** Slash commands are form posts of the payload's fields. */
-export function commandRequest(payload: Record<string, string>, extra: Omit<BoltRequest, 'kind' | 'body'> = {}): BoltRequest {
+export function commandRequest(
+  payload: Record<string, string>,
+  extra: Omit<BoltRequest, 'kind' | 'body'> = {},
+): BoltRequest {
   return { kind: 'form', body: payload, ...extra };
 }
 
 /** Interactivity payloads are a single form field `payload=<json>`. */
-export function interactiveRequest(payload: Record<string, unknown>, extra: Omit<BoltRequest, 'kind' | 'body'> = {}): BoltRequest {
+export function interactiveRequest(
+  payload: Record<string, unknown>,
+  extra: Omit<BoltRequest, 'kind' | 'body'> = {},
+): BoltRequest {
   return { kind: 'form', body: { payload: JSON.stringify(payload) }, ...extra };
 }
 
 /** Events API callbacks and url_verification are JSON. */
-export function eventRequest(payload: Record<string, unknown>, extra: Omit<BoltRequest, 'kind' | 'body'> = {}): BoltRequest {
+export function eventRequest(
+  payload: Record<string, unknown>,
+  extra: Omit<BoltRequest, 'kind' | 'body'> = {},
+): BoltRequest {
   return { kind: 'json', body: payload, ...extra };
 }

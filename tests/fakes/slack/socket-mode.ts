@@ -49,7 +49,10 @@ export class FakeSocketMode {
   /** Connections whose client answered the ping sent after `hello`, so it has read the hello. */
   private readonly ready = new WeakSet<WebSocket>();
   private readonly tickets = new Set<string>();
-  private readonly pendingAcks = new Map<string, { resolve: (ack: SocketAck) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pendingAcks = new Map<
+    string,
+    { resolve: (ack: SocketAck) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }
+  >();
   private readonly connectionWaiters = new Set<() => void>();
 
   constructor(private readonly options: FakeSocketModeOptions) {}
@@ -114,7 +117,10 @@ export class FakeSocketMode {
     const ws = this.current();
     if (!ws) throw new Error('fake socket mode: no open connection to disconnect');
     if (how === 'close') ws.close(1001, 'going away');
-    else ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'applink-fake' } }));
+    else
+      ws.send(
+        JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'applink-fake' } }),
+      );
   }
 
   /**
@@ -137,7 +143,9 @@ export class FakeSocketMode {
       };
       const timer = setTimeout(() => {
         this.connectionWaiters.delete(check);
-        reject(new Error(`fake socket mode: ${this.totalConnections} connection(s) after ${timeoutMs} ms, wanted ${count}`));
+        reject(
+          new Error(`fake socket mode: ${this.totalConnections} connection(s) after ${timeoutMs} ms, wanted ${count}`),
+        );
       }, timeoutMs);
       this.connectionWaiters.add(check);
     });

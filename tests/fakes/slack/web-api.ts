@@ -12,7 +12,6 @@ import { FakeSlackWorkspace, type FakeSlackChannel, type FakeSlackMessage, type 
  */
 
 export type { FakeSlackChannel, FakeSlackMessage, FakeSlackUser } from './workspace.ts';
-export type { EnvelopeInput, EnvelopeType, SocketAck } from './socket-mode.ts';
 
 export interface FakeSlackOptions {
   teamId?: string; // default T0FAKE
@@ -93,7 +92,16 @@ export interface FakeSlack {
 const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
 /** Form fields the SDK JSON-stringifies (any non-primitive) and that we decode back. */
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'unfurls', 'user_auth_blocks', 'view']);
-const BOOLEAN_FIELDS = new Set(['unfurl_links', 'unfurl_media', 'mrkdwn', 'reply_broadcast', 'as_user', 'link_names', 'include_locale', 'include_num_members']);
+const BOOLEAN_FIELDS = new Set([
+  'unfurl_links',
+  'unfurl_media',
+  'mrkdwn',
+  'reply_broadcast',
+  'as_user',
+  'link_names',
+  'include_locale',
+  'include_num_members',
+]);
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const workspace = new FakeSlackWorkspace(
@@ -146,7 +154,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const raw = await readBody(req);
-    if (req.method === 'POST' && path.startsWith('/respond/')) return handleResponseUrl(path.slice('/respond/'.length), raw, res);
+    if (req.method === 'POST' && path.startsWith('/respond/'))
+      return handleResponseUrl(path.slice('/respond/'.length), raw, res);
     if (!path.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'not_found' });
     const method = path.slice('/api/'.length);
     const args = parseArgs(raw, req.headers['content-type'] ?? '', new URL(req.url ?? '/', 'http://x').searchParams);
@@ -319,6 +328,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }

@@ -242,7 +242,10 @@ export class FakeSlackWorkspace {
   private conversationInfo(args: Args): ApiResult {
     const channelProblem = this.channelProblem(args.channel);
     if (channelProblem) return channelProblem;
-    const c = this.channels?.get(args.channel) ?? { id: String(args.channel), name: String(args.channel).toLowerCase() };
+    const c = this.channels?.get(args.channel) ?? {
+      id: String(args.channel),
+      name: String(args.channel).toLowerCase(),
+    };
     return {
       ok: true,
       channel: {

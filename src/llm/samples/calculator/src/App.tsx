@@ -13,7 +13,20 @@ interface State {
 
 const START: State = { display: '0', stored: null, op: null, fresh: true, expression: '' };
 
-const KEY_MAP: Record<string, string> = { '*': '×', '/': '÷', '-': '−', '+': '+', Enter: '=', '=': '=', Escape: 'C', Backspace: '⌫', Delete: 'C', c: 'C', '%': '%', ',': '.' };
+const KEY_MAP: Record<string, string> = {
+  '*': '×',
+  '/': '÷',
+  '-': '−',
+  '+': '+',
+  Enter: '=',
+  '=': '=',
+  Escape: 'C',
+  Backspace: '⌫',
+  Delete: 'C',
+  c: 'C',
+  '%': '%',
+  ',': '.',
+};
 
 const ROWS = [
   ['C', '±', '%', '÷'],
@@ -45,7 +58,13 @@ function press(s: State, key: string): State {
     case '=': {
       if (s.op === null || s.stored === null) return s;
       const result = format(apply(s.stored, value, s.op));
-      return { display: result, stored: null, op: null, fresh: true, expression: `${format(s.stored)} ${s.op} ${format(value)} =` };
+      return {
+        display: result,
+        stored: null,
+        op: null,
+        fresh: true,
+        expression: `${format(s.stored)} ${s.op} ${format(value)} =`,
+      };
     }
     default: {
       const op = key as Operator;

@@ -79,7 +79,10 @@ export default function App() {
       </div>
 
       <div className="flex gap-3">
-        <button onClick={newRound} className="flex items-center gap-2 rounded-xl bg-white/20 px-4 py-2 font-medium hover:bg-white/30">
+        <button
+          onClick={newRound}
+          className="flex items-center gap-2 rounded-xl bg-white/20 px-4 py-2 font-medium hover:bg-white/30"
+        >
           <RotateCcw className="h-4 w-4" /> New round
         </button>
         <button

@@ -1,5 +1,15 @@
 import { useMemo, useState } from 'react';
-import { Cloud, CloudLightning, CloudRain, Droplets, MapPin, Snowflake, Sun, Wind, type LucideIcon } from 'lucide-react';
+import {
+  Cloud,
+  CloudLightning,
+  CloudRain,
+  Droplets,
+  MapPin,
+  Snowflake,
+  Sun,
+  Wind,
+  type LucideIcon,
+} from 'lucide-react';
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CITY_NAMES, weatherFor, type Condition } from './forecast';
 
@@ -11,7 +21,13 @@ const ICON: Record<Condition, LucideIcon> = {
   snow: Snowflake,
 };
 
-const LABEL: Record<Condition, string> = { sunny: 'Sunny', cloudy: 'Cloudy', rain: 'Rain', storm: 'Thunderstorms', snow: 'Snow' };
+const LABEL: Record<Condition, string> = {
+  sunny: 'Sunny',
+  cloudy: 'Cloudy',
+  rain: 'Rain',
+  storm: 'Thunderstorms',
+  snow: 'Snow',
+};
 
 export default function App() {
   const [city, setCity] = useState(CITY_NAMES[0] ?? 'Lisbon');
@@ -42,7 +58,10 @@ export default function App() {
                 ))}
               </select>
             </label>
-            <button onClick={() => setFahrenheit(!fahrenheit)} className="rounded-xl bg-white/15 px-3 py-2 font-medium hover:bg-white/25">
+            <button
+              onClick={() => setFahrenheit(!fahrenheit)}
+              className="rounded-xl bg-white/15 px-3 py-2 font-medium hover:bg-white/25"
+            >
               {fahrenheit ? '°C' : '°F'}
             </button>
           </div>
@@ -83,7 +102,10 @@ export default function App() {
                 <CartesianGrid strokeDasharray="3 3" stroke="rgba(255,255,255,0.15)" />
                 <XAxis dataKey="hour" stroke="rgba(255,255,255,0.7)" interval={3} fontSize={12} />
                 <YAxis stroke="rgba(255,255,255,0.7)" fontSize={12} width={32} />
-                <Tooltip contentStyle={{ background: '#1e1b4b', border: 'none', borderRadius: 12 }} formatter={(v) => `${v}${unit}`} />
+                <Tooltip
+                  contentStyle={{ background: '#1e1b4b', border: 'none', borderRadius: 12 }}
+                  formatter={(v) => `${v}${unit}`}
+                />
                 <Area type="monotone" dataKey="temp" stroke="#fde68a" strokeWidth={2} fill="url(#temp)" />
               </AreaChart>
             </ResponsiveContainer>

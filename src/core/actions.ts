@@ -1,0 +1,12 @@
+// The button protocol, in one place: what each button's `value` carries. Cards build values
+// here, and the bot and the adapters (the terminal chat's text twins) read them back here.
+
+/** "k3j9x0q2ab:3": a restore button's app and version. */
+export function restoreValue(appId: string, version: number): string {
+  return `${appId}:${version}`;
+}
+
+export function parseRestoreValue(value: string): { appId: string; version: number } {
+  const [appId = '', n = ''] = value.split(':');
+  return { appId, version: Number(n) };
+}
