@@ -1,19 +1,13 @@
-// Platform-qualified ids for Discord: channels and threads (a thread is a channel)
-// "discord:G:C", messages "discord:G:C:M", people "discord:G:U" (G = guild id, or "dm").
+// Discord's ids (see ../platform-ids.ts): channels and threads (a thread is a channel) "discord:G:C",
+// messages "discord:G:C:M", people "discord:G:U" (G = guild id, or "dm").
+import { platformIds } from '../platform-ids.ts';
 
-export const channelKey = (guild: string, channel: string) => `discord:${guild}:${channel}`;
-export const messageKey = (guild: string, channel: string, message: string) => `discord:${guild}:${channel}:${message}`;
-export const userKey = (guild: string, user: string) => `discord:${guild}:${user}`;
+const ids = platformIds('discord', 'Discord');
+export const { channelKey, messageKey, userKey } = ids;
+export const discordUserId = ids.userOf;
 
 /** "discord:G:C[:M]" -> its parts; throws on anything else (a bug, not user input). */
 export function parseKey(id: string): { guild: string; channel: string; message?: string } {
-  const [platform, guild, channel, message] = id.split(':');
-  if (platform !== 'discord' || !guild || !channel) throw new Error(`not a Discord id: ${id}`);
-  return { guild, channel, message };
-}
-
-/** The Discord user id inside "discord:G:U", or undefined for other platforms' ids. */
-export function discordUserId(key: string): string | undefined {
-  const [platform, , user] = key.split(':');
-  return platform === 'discord' && user ? user : undefined;
+  const { workspace, channel, message } = ids.parse(id);
+  return { guild: workspace, channel, ...(message ? { message } : {}) };
 }

@@ -22,6 +22,7 @@ import { UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type {
+  ButtonAction,
   Actor,
   Logger,
   Page,
@@ -141,7 +142,7 @@ export class VibeBot {
     return this.track(ctx, async (c) => {
       await this.admit(
         c,
-        ACTION_KINDS[action] ?? 'help',
+        ACTION_KINDS[action as ButtonAction] ?? 'help',
         ['gallery', 'mine'].includes(action) ? undefined : value.split(':')[0],
       );
       if (action === 'gallery') return this.gallery(c, value || undefined);
@@ -524,7 +525,7 @@ export class VibeBot {
 }
 
 /** The request kind of each button. */
-const ACTION_KINDS: Record<string, RequestKind> = {
+const ACTION_KINDS: Record<ButtonAction, RequestKind> = {
   gallery: 'gallery',
   mine: 'mine',
   restore: 'restore',

@@ -166,6 +166,9 @@ export interface AppStore {
 
 // ---------------------------------------------------------------- chat
 
+/** What a button does (its value: an app id, a gallery cursor, or an app and version). */
+export type ButtonAction = 'undo' | 'versions' | 'delete' | 'delete-confirm' | 'restore' | 'gallery' | 'mine';
+
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {
   title?: string;
@@ -178,12 +181,12 @@ export interface Card {
    */
   links?: { label: string; url: string; kind?: 'app' | 'creator' | 'thread' }[];
   /**
-   * Buttons that call back into the bot: `action` is "undo", "versions", "delete", "gallery" ...
-   * and `value` what it acts on (see core/actions.ts). `confirm`: the platform asks first, where it can.
+   * Buttons that call back into the bot: `action` says what it does and `value` what it acts on
+   * (built and read in core/actions.ts). `confirm`: the platform asks first, where it can.
    */
   actions?: {
     label: string;
-    action: string;
+    action: ButtonAction;
     value: string;
     style?: 'primary' | 'danger';
     confirm?: { title: string; text: string; yes: string; no: string };

@@ -35,7 +35,7 @@ describe('the card model', () => {
     const card = confirmDeleteCard(app);
     const renamed: Card = {
       ...card,
-      actions: card.actions!.map((a) => ({ ...a, label: 'Ja, löschen', action: 'other' })),
+      actions: card.actions!.map((a) => ({ ...a, label: 'Ja, löschen', action: 'delete' as const })),
     };
     const slack = JSON.stringify(renderSlackMessage(renamed).blocks);
     expect(slack).toContain('"confirm":{"type":"plain_text","text":"Delete"}');
