@@ -1,5 +1,5 @@
 import type { Card } from '../../src/core/ports.ts';
-import { parseRestoreValue } from '../../src/core/actions.ts';
+import { commandFor } from '../../src/core/actions.ts';
 
 /** A card as terminal lines. Buttons become the text command that does the same thing. */
 export function renderCardText(card: Card): string[] {
@@ -17,22 +17,4 @@ export function renderCardText(card: Card): string[] {
     lines.push(card.actions.map((a) => `[${a.label}: ${commandFor(a.action, a.value)}]`).join(' '));
   if (card.footer) lines.push(`(${card.footer})`);
   return lines;
-}
-
-/** The `/vibe …` text that does what a button does. */
-export function commandFor(action: string, value: string): string {
-  switch (action) {
-    case 'gallery':
-      return `/vibe gallery ${value}`;
-    case 'mine':
-      return `/vibe mine ${value}`;
-    case 'restore': {
-      const { appId, version } = parseRestoreValue(value);
-      return `/vibe restore ${version} ${appId}`;
-    }
-    case 'delete-confirm':
-      return `/vibe delete ${value} confirm`;
-    default:
-      return `/vibe ${action} ${value}`;
-  }
 }

@@ -10,3 +10,21 @@ export function parseRestoreValue(value: string): { appId: string; version: numb
   const [appId = '', n = ''] = value.split(':');
   return { appId, version: Number(n) };
 }
+
+/** The `/vibe …` text that does what a button does (where there are no buttons: the terminal chat). */
+export function commandFor(action: string, value: string): string {
+  switch (action) {
+    case 'gallery':
+      return `/vibe gallery ${value}`;
+    case 'mine':
+      return `/vibe mine ${value}`;
+    case 'restore': {
+      const { appId, version } = parseRestoreValue(value);
+      return `/vibe restore ${version} ${appId}`;
+    }
+    case 'delete-confirm':
+      return `/vibe delete ${value} confirm`;
+    default:
+      return `/vibe ${action} ${value}`;
+  }
+}

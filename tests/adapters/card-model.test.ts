@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderDiscordMessage } from '../../adapters/discord/render-discord.ts';
-import { commandFor, renderCardText } from '../../adapters/shell/render-text.ts';
+import { renderCardText } from '../../adapters/shell/render-text.ts';
+import { commandFor } from '../../src/core/actions.ts';
 import { renderSlackMessage } from '../../adapters/slack/render-blocks.ts';
 import { confirmDeleteCard, galleryCard, versionsCard } from '../../src/core/cards.ts';
 import type { AppRecord, Card, VersionRecord } from '../../src/core/ports.ts';

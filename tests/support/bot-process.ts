@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -53,25 +54,30 @@ export class BotProcess {
     this.child.stdin.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
   }
 
-  /** Waits for an event matching `pred` that arrived after index `from`. */
+  /** Waits for an event matching `pred` that arrived after index `from`; fails at once if the bot exits. */
   async waitFor(pred: (e: JsonEvent) => boolean, opts: { from?: number; timeoutMs?: number } = {}): Promise<JsonEvent> {
-    const end = Date.now() + (opts.timeoutMs ?? 60_000);
-    for (;;) {
-      const hit = this.events.slice(opts.from ?? 0).find(pred);
-      if (hit) return hit;
-      if (this.child.exitCode !== null)
-        throw new Error(
+    const ms = opts.timeoutMs ?? 60_000;
+    let exited: Error | undefined;
+    const hit = await eventually(() => {
+      const found = this.events.slice(opts.from ?? 0).find(pred);
+      if (found) return found;
+      if (this.child.exitCode !== null) {
+        exited = new Error(
           `bot exited (${this.child.exitCode}) while waiting.\nstderr:\n${this.stderr.slice(-30).join('\n')}`,
         );
-      if (Date.now() > end)
-        throw new Error(
-          `timed out waiting for an event.\nlast events:\n${this.events
-            .slice(-5)
-            .map((e) => JSON.stringify(e))
-            .join('\n')}\nstderr:\n${this.stderr.slice(-30).join('\n')}`,
-        );
-      await new Promise((r) => setTimeout(r, 25));
-    }
+        return exited;
+      }
+      return undefined;
+    }, ms).catch(() => {
+      throw new Error(
+        `timed out waiting for an event.\nlast events:\n${this.events
+          .slice(-5)
+          .map((e) => JSON.stringify(e))
+          .join('\n')}\nstderr:\n${this.stderr.slice(-30).join('\n')}`,
+      );
+    });
+    if (hit === exited) throw exited;
+    return hit as JsonEvent;
   }
 
   /** Ends stdin (the bot finishes its work and exits); SIGTERM then SIGKILL if it lingers. */

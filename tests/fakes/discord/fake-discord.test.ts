@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ActionRowBuilder,
   ButtonBuilder,
@@ -19,6 +19,7 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { startFakeDiscord, type FakeDiscord } from './server.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 
@@ -102,7 +103,7 @@ describe('fake Discord with the real discord.js Client', () => {
 
   it('acks heartbeats', async () => {
     await login();
-    await vi.waitFor(() => expect(fake.gateway.heartbeatAcks).toBeGreaterThanOrEqual(2), { timeout: 3000 });
+    await eventually(() => fake.gateway.heartbeatAcks >= 2, 3000);
     expect(fake.gateway.heartbeats).toBe(fake.gateway.heartbeatAcks);
     expect(client.ws.ping).toBeGreaterThanOrEqual(0);
   });
@@ -271,7 +272,8 @@ describe('fake Discord with the real discord.js Client', () => {
     await textChannel().send('from the bot');
     fake.messageCreate({ channelId: fake.fixture.textChannel.id, content: 'secret' });
     fake.messageCreate({ channelId: fake.fixture.textChannel.id, content: `<@${fake.fixture.bot.id}> hi` });
-    await vi.waitFor(() => expect(seen).toHaveLength(3));
+    await eventually(() => seen.length === 3, 5000);
+    expect(seen).toHaveLength(3);
     expect(seen.map((m) => [m.author.bot, m.content])).toEqual([
       [true, 'from the bot'],
       [false, ''],
@@ -368,7 +370,8 @@ describe('fake Discord with the real discord.js Client', () => {
     // discord.js counts RESUMED's own sequence number too: 1 missed event + RESUMED.
     expect(replayed).toBe(2);
     fake.messageCreate({ channelId: fake.fixture.textChannel.id, content: 'after resume' });
-    await vi.waitFor(() => expect(seen).toEqual(['while away', 'after resume']));
+    await eventually(() => seen.length >= 2, 5000);
+    expect(seen).toEqual(['while away', 'after resume']);
     expect(fake.gateway.identifies).toBe(1);
     expect(fake.gateway.resumes).toBe(1);
     expect(fake.gateway.received.find((f) => f.op === 6)?.d).toMatchObject({
