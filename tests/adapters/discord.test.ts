@@ -108,6 +108,7 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
       (r) => body(r).includes('v2'),
       10_000,
     );
+    await discord!.idle(); // the adapter's own work (its own messages echoed back included), then the bot's
     await bot.idle();
     const posts = fake.requests
       .slice(before)
