@@ -48,13 +48,12 @@ export async function startDiscord(opts: {
     ...(settings.apiUrl ? { rest: { api: settings.apiUrl } } : {}),
   });
   const work = new BackgroundWork(logger, 'discord');
-  const background = (what: string, fn: () => Promise<void>) => work.run(what, fn);
 
   client.on(Events.InteractionCreate, (it: Interaction) => {
-    if (it.isChatInputCommand() && it.commandName === 'vibe') background('/vibe', () => onCommand(it));
-    else if (it.isButton() && parseCustomId(it.customId)) background('button', () => onButton(it));
+    if (it.isChatInputCommand() && it.commandName === 'vibe') work.run('/vibe', () => onCommand(it));
+    else if (it.isButton() && parseCustomId(it.customId)) work.run('button', () => onButton(it));
   });
-  client.on(Events.MessageCreate, (m: Message) => background('thread message', () => onMessage(m)));
+  client.on(Events.MessageCreate, (m: Message) => work.run('thread message', () => onMessage(m)));
   client.on(Events.Error, (err) => logger.error({ err }, 'discord: client error'));
   client.on(Events.ShardResume, () => logger.info({}, 'discord: gateway resumed'));
 

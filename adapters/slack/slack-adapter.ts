@@ -7,7 +7,7 @@ import type { MessageRef } from '../../src/core/ports.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { actionFromId } from './render-blocks.ts';
 import { SlackConversation } from './slack-conversation.ts';
-import { channelKey, messageKey } from './slack-ids.ts';
+import { channelKey, messageKey, userKey } from './slack-ids.ts';
 import { SlackPeople } from './slack-people.ts';
 
 export interface SlackSettings {
@@ -70,14 +70,13 @@ export async function startSlack(opts: {
   const workspaceUrl = typeof auth.url === 'string' ? auth.url : undefined;
   const people = new SlackPeople(app.client, logger);
   const work = new BackgroundWork(logger, 'slack');
-  const background = (what: string, fn: () => Promise<void>) => work.run(what, fn);
   // Bolt acknowledges events before its listeners run: tracked from the first middleware on,
   // `idle()` also covers an event whose listener has not started yet.
   app.use(({ next }) => new Promise<void>((resolve, reject) => work.run('event', () => next().then(resolve, reject))));
 
   app.command('/vibe', async ({ command, ack, client, respond }) => {
     await ack();
-    background('/vibe', async () => {
+    work.run('/vibe', async () => {
       const team = command.team_id;
       const conv = new SlackConversation({
         client,
@@ -97,7 +96,7 @@ export async function startSlack(opts: {
     if (body.type !== 'block_actions' || action.type !== 'button' || !('action_id' in action)) return;
     const name = actionFromId(action.action_id);
     if (!name) return; // a link button: the browser opens the link, nothing to do here
-    background(`button ${name}`, async () => {
+    work.run(`button ${name}`, async () => {
       const team = body.team?.id ?? body.user.team_id ?? '';
       const container = body.container as {
         message_ts?: string;
@@ -144,9 +143,10 @@ export async function startSlack(opts: {
     const eventId = (body as { event_id?: unknown }).event_id;
     const user = e.user;
     const threadTs = e.thread_ts;
-    background('thread reply', async () => {
+    work.run('thread reply', async () => {
       const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl });
-      const actor = await people.actor(team, user);
+      // A bot's message is dropped by the core: no users.info call for it (our own replies included).
+      const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
       await bot.threadMessage(
         {
           conv,

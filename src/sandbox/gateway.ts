@@ -30,6 +30,8 @@ export interface GatewayDeps {
 }
 
 const APP_PATH = new RegExp(`^/apps/(${APP_ID_PATTERN})(/|$)`);
+/** An app path without its trailing slash: redirected to the one with it. */
+const APP_ROOT_NO_SLASH = new RegExp(`^/apps/${APP_ID_PATTERN}$`);
 /** Vite's dev-only endpoints that are no business of a viewer (the editor launcher runs a program). */
 const BLOCKED = /\/__open-in-editor(\/|\?|$)|\/__inspect(\/|\?|$)/;
 /** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded. */
@@ -105,8 +107,7 @@ export class AppGateway {
       const url = req.url ?? '/';
       if (!this.hostAllowed(req))
         return void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
-      if (new RegExp(`^/apps/${APP_ID_PATTERN}$`).test(url))
-        return void res.writeHead(302, { location: `${url}/` }).end();
+      if (APP_ROOT_NO_SLASH.test(url)) return void res.writeHead(302, { location: `${url}/` }).end();
       const m = APP_PATH.exec(url);
       if (!m)
         return void page(res, 404, 'vibe-bot', 'Apps live under /apps/&lt;id&gt;/. Ask the bot for a link with /vibe.');

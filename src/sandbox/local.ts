@@ -43,7 +43,7 @@ interface LocalSandbox {
   url: string;
   server: DevServerProcess;
   agent: AgentChannel;
-  /** The files last written (what check() vets): nothing is ever read back from the sandbox. */
+  /** The files last written (vetted on the way in): nothing is ever read back from the sandbox. */
   files: FileMap;
   cgroup?: SandboxCgroup;
   stopping?: Promise<void>;
@@ -164,7 +164,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     const tscErrors = tsc.code === 0 ? [] : parseTscOutput(`${tsc.stdout}\n${tsc.stderr}`, root);
     if (tsc.code !== 0 && tscErrors.length === 0)
       throw new Error(`tsc failed without diagnostics (exit ${tsc.code}): ${tsc.stderr.slice(0, 300)}`);
-    const errors = await combineCheck(sandbox.files, tscErrors, this.vetter());
+    const errors = combineCheck(sandbox.files, tscErrors);
     this.opts.logger.debug({ sandboxId: id, errors: errors.length, checkMs: Date.now() - started }, 'sandbox checked');
     return errors;
   }

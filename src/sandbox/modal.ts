@@ -122,7 +122,7 @@ export class ModalSandboxProvider implements SandboxProvider {
       workdir: WORKDIR,
     });
     const [out, err] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
-    return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR), this.vetter);
+    return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR));
   }
 
   async status(id: string): Promise<SandboxStatus> {

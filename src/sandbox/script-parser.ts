@@ -84,7 +84,14 @@ export class ScriptParser {
           ],
         }
       : { execArgv: [`--max-old-space-size=${heap}`] };
-    const child = fork(CHILD, [], { ...wrap, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json' });
+    // No secret of the bot's in its environment: it is the one process that reads hostile text natively.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const child = fork(CHILD, [], {
+      ...wrap,
+      env,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      serialization: 'json',
+    });
     child.on('message', (m: { id: number; ok: boolean; result?: ParsedScript; error?: string }) => {
       this.answered.add(child);
       const p = this.pending.get(m.id);

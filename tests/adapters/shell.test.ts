@@ -1,17 +1,14 @@
 import { PassThrough } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderCardText } from '../../adapters/shell/render-text.ts';
 import { runShell } from '../../adapters/shell/run-shell.ts';
-import { AppRuntime } from '../../src/core/app-runtime.ts';
-import { VibeBot } from '../../src/core/bot.ts';
+import type { AppRuntime } from '../../src/core/app-runtime.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { testBot, testRuntime } from '../support/test-bot.ts';
 
-const logger = pino({ level: 'silent' });
 const APP = (t: string) => ({ 'src/App.tsx': `export default function App() { return <h1>${t}</h1>; }\n` });
 
 let store: AppStore | undefined;

@@ -1,13 +1,11 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppRuntime, RuntimeBusyError } from '../../src/core/app-runtime.ts';
+import { RuntimeBusyError } from '../../src/core/app-runtime.ts';
 import { zeroUsage } from '../../src/core/usage.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
-import { testBot, testRuntime } from '../support/test-bot.ts';
+import { testRuntime } from '../support/test-bot.ts';
 
-const logger = pino({ level: 'silent' });
 let store: AppStore;
 let sandbox: MemorySandbox;
 let clock = 0;

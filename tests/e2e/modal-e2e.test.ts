@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModalClient } from 'modal';
@@ -13,7 +13,7 @@ import { TAG_APP, TAG_BOT } from '../../src/sandbox/modal.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/server.ts';
 import { startFakeModal, type FakeModal } from '../fakes/modal/server.ts';
 import { BotProcess, runScript } from '../support/bot-process.ts';
-import { browserAvailable, collectPageErrors, launchChromium } from '../support/browser.ts';
+import { collectPageErrors, launchChromium } from '../support/browser.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { needs } from '../support/needs.ts';

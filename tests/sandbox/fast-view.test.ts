@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
-import { ci, eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
 import { needs } from '../support/needs.ts';
 
 const STARTING = 'Starting your app';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
-import { ci, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
 import { needs } from '../support/needs.ts';
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppGateway } from '../../src/sandbox/gateway.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
-import { ci, eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
 import { needs } from '../support/needs.ts';
 
 /** A TCP listener on the host's loopback that records every connection made to it. */
@@ -60,6 +60,14 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
     await apps.remove();
   });
 
+  /** Writes files through the sandbox's agent directly, skipping the bot's source check. */
+  async function writePastTheCheck(id: string, files: Record<string, string>): Promise<void> {
+    const inner = provider as unknown as {
+      get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } };
+    };
+    await inner.get(id).agent.request('write', { files });
+  }
+
   async function sh(id: string, script: string, timeoutMs = 20_000) {
     return provider.run(id, ['/bin/sh', '-c', script], timeoutMs);
   }
@@ -92,16 +100,11 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
     const { id, url } = await provider.boot('plugin2');
     cleanups.push(() => provider.stop(id));
     // Defence in depth: written straight through the agent, as if the source check had a hole.
-    const agent = (
-      provider as unknown as { get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } } }
-    ).get(id).agent;
-    await agent.request('write', {
-      files: {
-        ...templateFiles(),
-        'src/App.tsx': 'export default function App() { return <p className="p-1">x</p>; }\n',
-        'src/index.css': '@import "tailwindcss";\n@plugin "./x.ts";\n',
-        'src/x.ts': PLUGIN(bait.port),
-      },
+    await writePastTheCheck(id, {
+      ...templateFiles(),
+      'src/App.tsx': 'export default function App() { return <p className="p-1">x</p>; }\n',
+      'src/index.css': '@import "tailwindcss";\n@plugin "./x.ts";\n',
+      'src/x.ts': PLUGIN(bait.port),
     });
     await fetch(`${url}dev/src/index.css?direct`)
       .then((r) => r.arrayBuffer())
@@ -115,15 +118,10 @@ describe.runIf(needs('bwrap'))('a local sandbox under bubblewrap', () => {
   it('Vite refuses a ?raw load of a file outside src/ even when it is written', async () => {
     const { id, url } = await provider.boot('raw1');
     cleanups.push(() => provider.stop(id));
-    const agent = (
-      provider as unknown as { get(id: string): { agent: { request(op: string, body: object): Promise<unknown> } } }
-    ).get(id).agent;
-    await agent.request('write', {
-      files: {
-        ...templateFiles(),
-        'src/App.tsx':
-          "import cfg from '../vite.config.ts?raw';\nexport default function App() { return <pre>{cfg}</pre>; }\n",
-      },
+    await writePastTheCheck(id, {
+      ...templateFiles(),
+      'src/App.tsx':
+        "import cfg from '../vite.config.ts?raw';\nexport default function App() { return <pre>{cfg}</pre>; }\n",
     });
     const res = await fetch(`${url}dev/src/App.tsx`);
     const body = await res.text();

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { isAlive } from '../../src/sandbox/process-tree.ts';
 import {
-  ci,
   eventually,
   processesUnder,
   recordingLogger,

@@ -1,5 +1,5 @@
 // Shared set-up for the local sandbox tests: a recording logger, temp dirs, the template path.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,7 +8,6 @@ import type { Logger } from '../../src/core/ports.ts';
 import { processTree } from '../../src/sandbox/process-tree.ts';
 
 export const templateDir = resolve(fileURLToPath(new URL('../../sandbox-template', import.meta.url)));
-export { ci } from '../support/needs.ts';
 export { eventually } from '../support/eventually.ts';
 
 export interface LogEntry {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import type { AppRecord, Page, TokenUsage } from '../../src/core/ports.ts';
 import { newId as newAppId } from '../../src/core/ids.ts';
