@@ -1,5 +1,5 @@
 import { ConfigError, type Config } from './config.ts';
-import { AppLinks } from './core/app-links.ts';
+import { AppLinks, isPublicOrigin } from './core/app-links.ts';
 import { AppRuntime } from './core/app-runtime.ts';
 import { VibeBot } from './core/bot.ts';
 import type { AppStore, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
@@ -115,8 +115,10 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     await store.close();
     throw err;
   }
-  // Local: the gateway is the link. Modal: the live tunnel; the gateway link (which wakes the app) when there is none.
-  const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal });
+  // Local: the gateway is the link. Modal: the gateway's stable link when people can reach it
+  // (a public VIBE_PUBLIC_URL: it wakes the app and redirects to the current tunnel); otherwise
+  // the live tunnel itself, which changes when the app sleeps (the card says so).
+  const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal && !isPublicOrigin(publicUrl) });
   runtime = new AppRuntime({
     provider: sandbox,
     store,
@@ -151,7 +153,12 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
 }
 
 function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
-  const client = new ModalClient({ tokenId: config.MODAL_TOKEN_ID, tokenSecret: config.MODAL_TOKEN_SECRET });
+  const client = new ModalClient({
+    tokenId: config.MODAL_TOKEN_ID,
+    tokenSecret: config.MODAL_TOKEN_SECRET,
+    // A throttled call waits as long as a boot may, not forever (the SDK's default).
+    maxThrottleWaitSecs: Math.ceil(config.VIBE_SANDBOX_BOOT_TIMEOUT / 1000),
+  });
   return new ModalSandboxProvider({
     client,
     templateDir: TEMPLATE_DIR,
@@ -163,6 +170,7 @@ function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
       idleTimeoutMs: config.VIBE_IDLE_TIMEOUT,
       cpu: config.VIBE_SANDBOX_CPU,
       memoryMiB: config.VIBE_SANDBOX_MEMORY,
+      bootTimeoutMs: config.VIBE_SANDBOX_BOOT_TIMEOUT,
     },
   });
 }

@@ -14,7 +14,7 @@ export function parseDuration(raw: string): number | undefined {
   return Math.round(n * factor);
 }
 
-const duration = (fallback: string) =>
+const duration = (fallback: string, max?: { ms: number; label: string }) =>
   z
     .string()
     .default(fallback)
@@ -22,6 +22,10 @@ const duration = (fallback: string) =>
       const ms = parseDuration(s);
       if (ms === undefined || ms <= 0) {
         ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration (examples: 90s, 10m, 1h)` });
+        return z.NEVER;
+      }
+      if (max && ms > max.ms) {
+        ctx.addIssue({ code: 'custom', message: `"${s}" is longer than ${max.label}` });
         return z.NEVER;
       }
       return ms;
@@ -82,7 +86,9 @@ export const configSchema = z
     MODAL_TOKEN_SECRET: optionalText,
     VIBE_MODAL_APP: z.string().min(1).default('vibe-bot'),
     VIBE_MODAL_IMAGE: z.string().min(1).default('vibe-sandbox-template'),
-    VIBE_SANDBOX_TIMEOUT: duration('1h'),
+    // Modal's own ceiling for a sandbox's lifetime.
+    VIBE_SANDBOX_TIMEOUT: duration('1h', { ms: 24 * 3_600_000, label: "24h, Modal's limit" }),
+    VIBE_SANDBOX_BOOT_TIMEOUT: duration('3m', { ms: 30 * 60_000, label: '30m' }),
     VIBE_SANDBOX_CPU: z.coerce.number().positive().max(64).default(1),
     VIBE_SANDBOX_MEMORY: int(1024, 128, 65536),
     VIBE_SANDBOX_PIDS: int(256, 32, 65536),
@@ -213,7 +219,12 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   },
   VIBE_SANDBOX_TIMEOUT: {
     default: '`1h`',
-    meaning: 'Modal: hard lifetime of a sandbox; a later change or visit starts a new one.',
+    meaning: 'Modal: hard lifetime of a sandbox (at most `24h`); a later change or visit starts a new one.',
+  },
+  VIBE_SANDBOX_BOOT_TIMEOUT: {
+    default: '`3m`',
+    meaning:
+      'Modal: longest wait for a new sandbox, throttled creates included; past it the user is told Modal has no room and nothing is left running.',
   },
   VIBE_SANDBOX_CPU: { default: '`1`', meaning: 'Modal: CPU cores reserved per sandbox.' },
   VIBE_SANDBOX_MEMORY: {

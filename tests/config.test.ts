@@ -123,4 +123,11 @@ describe('sandbox host', () => {
     expect(() => loadConfig({ MODAL_TOKEN_ID: 'ak-1' })).toThrow(/MODAL_TOKEN_SECRET.*set both/);
     expect(() => loadConfig({ VIBE_SANDBOX: 'modal' })).toThrow(/VIBE_SANDBOX="modal": modal needs MODAL_TOKEN_ID/);
   });
+
+  it("caps a sandbox's lifetime at Modal's 24 h and bounds the wait for one", () => {
+    expect(loadConfig({ VIBE_SANDBOX_TIMEOUT: '24h' }).VIBE_SANDBOX_TIMEOUT).toBe(86_400_000);
+    expect(() => loadConfig({ VIBE_SANDBOX_TIMEOUT: '25h' })).toThrow(/VIBE_SANDBOX_TIMEOUT.*longer than 24h/);
+    expect(loadConfig({}).VIBE_SANDBOX_BOOT_TIMEOUT).toBe(180_000);
+    expect(() => loadConfig({ VIBE_SANDBOX_BOOT_TIMEOUT: '2h' })).toThrow(/VIBE_SANDBOX_BOOT_TIMEOUT/);
+  });
 });

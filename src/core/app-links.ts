@@ -2,13 +2,16 @@
 export interface AppLink {
   open: string;
   creator: string;
+  /** False for a sandbox's own URL (a Modal tunnel): it dies when the sandbox stops, and a wake gets a new one. */
+  stable: boolean;
 }
 
 /**
  * Which URL a user gets for an app: the one place that decides. Through the bot's gateway
- * (`<base>/apps/<id>/`, stable, wakes a stopped app), or, where sandboxes have public URLs of
- * their own (Modal tunnels), the running sandbox's URL, falling back to the gateway link
- * (which redirects to the tunnel once the app is awake). The creator's view is `dev/` under it.
+ * (`<base>/apps/<id>/`, stable, wakes a stopped app and, on Modal, redirects to its current
+ * tunnel), or, where the gateway is not reachable by the people in the channel but sandboxes
+ * have public URLs of their own (Modal tunnels without a public VIBE_PUBLIC_URL), the running
+ * sandbox's URL, falling back to the gateway link. The creator's view is `dev/` under it.
  */
 export class AppLinks {
   private readonly base: string;
@@ -20,7 +23,34 @@ export class AppLinks {
   }
 
   forApp(appId: string, sandboxUrl?: string): AppLink {
-    const open = this.preferSandboxUrl && sandboxUrl ? sandboxUrl.replace(/\/?$/, '/') : `${this.base}/apps/${appId}/`;
-    return { open, creator: `${open}dev/` };
+    const tunnel = this.preferSandboxUrl && sandboxUrl ? sandboxUrl.replace(/\/?$/, '/') : undefined;
+    const open = tunnel ?? `${this.base}/apps/${appId}/`;
+    return { open, creator: `${open}dev/`, stable: tunnel === undefined };
   }
+}
+
+/**
+ * Whether people outside this machine's network can open `url`: not a loopback, private,
+ * link-local or single-label host (`http://127.0.0.1:8787`, `http://10.0.0.5`, `http://devbox`,
+ * `http://app.localhost` are not; `https://vibe.example.com` is).
+ */
+export function isPublicOrigin(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal'))
+    return false;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host)?.slice(1).map(Number);
+  if (v4) {
+    const [a = 0, b = 0] = v4;
+    return !(
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b < 128) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b < 32) ||
+      (a === 192 && b === 168)
+    );
+  }
+  if (host.includes(':')) return !(host === '::' || host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host));
+  return host.includes('.');
 }

@@ -169,6 +169,8 @@ export class AppRuntime {
         this.running.set(appId, { handle: attached, lastActive: this.now() });
         return attached;
       }
+      // Gone: the store stops pointing at it now, so a wake that fails below is not retried on it.
+      if (app.sandboxId) await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
       const version = await this.deps.store.getVersion(appId, app.latestVersion);
       if (!version) throw new Error(`app ${appId} has no version ${app.latestVersion}`);
       this.deps.logger.info({ appId, version: version.number }, 'waking app from the store');
@@ -206,7 +208,12 @@ export class AppRuntime {
       await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
   }
 
+  /**
+   * Stops the apps idle for `idleMs` (none held by a request). Where the provider idles its
+   * sandboxes itself (Modal), stops nothing: forgets the ones that are no longer running.
+   */
   async stopIdle(): Promise<string[]> {
+    if (this.deps.provider.idlesItself) return this.forgetStopped();
     const cutoff = this.now() - this.deps.idleMs;
     const idle = [...this.running].filter(([id, r]) => !this.holds.has(id) && r.lastActive <= cutoff).map(([id]) => id);
     for (const appId of idle) {
@@ -214,6 +221,18 @@ export class AppRuntime {
       await this.stop(appId);
     }
     return idle;
+  }
+
+  private async forgetStopped(): Promise<string[]> {
+    const gone: string[] = [];
+    for (const [appId, r] of [...this.running]) {
+      if (this.holds.has(appId) || (await this.deps.provider.status(r.handle.id)) === 'running') continue;
+      if (this.running.get(appId) !== r) continue; // replaced meanwhile
+      this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'the sandbox host stopped this idle app');
+      await this.stopRunning(appId); // releases the slot and clears the store's pointer
+      gone.push(appId);
+    }
+    return gone;
   }
 
   /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */

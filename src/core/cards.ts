@@ -63,10 +63,14 @@ export function progressCard(what: string, s: Stage): Card {
   return { title: what, text, meta: { state: 'progress' } };
 }
 
+/** Said under a link that is the sandbox's own (see AppLinks): it does not outlive the sandbox. */
+export const UNSTABLE_LINK =
+  'This link changes when the app goes to sleep after a while unused: a reply in this thread wakes it with a new link, and `/vibe gallery` shows the current one.';
+
 export function liveCard(app: AppRecord, version: VersionRecord, link: AppLink, note?: string): Card {
   return {
     title: app.title,
-    text: [app.summary, note].filter(Boolean).join('\n'),
+    text: [app.summary, note, link.stable ? undefined : UNSTABLE_LINK].filter(Boolean).join('\n'),
     fields: [
       { label: 'Version', value: `v${version.number}` },
       { label: 'Owner', value: app.ownerName ?? app.ownerId },

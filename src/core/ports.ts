@@ -83,6 +83,12 @@ export interface SandboxProvider {
   check(id: string): Promise<CheckError[]>;
   status(id: string): Promise<SandboxStatus>;
   stop(id: string): Promise<void>;
+  /**
+   * The host stops idle sandboxes itself and sees traffic the bot does not (Modal: viewers reach
+   * the tunnel directly). The runtime's sweeper then stops nothing; it only forgets the sandboxes
+   * the host has stopped.
+   */
+  readonly idlesItself?: boolean;
   /** Stops every sandbox this provider started (shutdown). */
   stopAll(): Promise<void>;
   /**

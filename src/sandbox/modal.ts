@@ -1,8 +1,11 @@
 import {
+  InvalidError,
   NotFoundError,
   Probe,
   ResourceExhaustedError,
+  TimeoutError,
   type App,
+  type ContainerProcess,
   type Image,
   type ModalClient,
   type Sandbox,
@@ -34,9 +37,20 @@ export interface ModalSettings {
   idleTimeoutMs: number;
   cpu: number;
   memoryMiB: number;
+  /** Longest wait for a new sandbox to serve, throttled create included (also the client's maxThrottleWaitSecs). */
+  bootTimeoutMs: number;
 }
 
 const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000)) * 1000;
+
+/** What a user reads when Modal cannot give the app a sandbox in time. */
+export const NO_ROOM =
+  'Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.';
+/** Each stdin message stays well under gRPC's 4 MiB default message limit. */
+export const STDIN_SLICE = 1024 * 1024;
+/** Every exec has a deadline: a hung tar or tsc must not hold a build forever. */
+const WRITE_TIMEOUT_MS = 60_000;
+const CHECK_TIMEOUT_MS = 120_000;
 
 /**
  * Each app in its own Modal Sandbox (gVisor), served over Modal's https tunnel. The sandbox is
@@ -47,6 +61,8 @@ export class ModalSandboxProvider implements SandboxProvider {
   private image?: Promise<Image>;
   private readonly sandboxes = new Map<string, { sb: Sandbox; appId: string; files?: FileMap }>();
   private readonly vetter: SourceVetter;
+  /** Modal's idleTimeoutMs stops idle sandboxes, and it sees the tunnel traffic the bot never does. */
+  readonly idlesItself = true;
 
   constructor(
     private readonly deps: { client: ModalClient; settings: ModalSettings; templateDir: string; logger: Logger },
@@ -57,42 +73,51 @@ export class ModalSandboxProvider implements SandboxProvider {
   async boot(appId: string, files?: FileMap, labels: Record<string, string> = {}): Promise<SandboxHandle> {
     const { client, settings } = this.deps;
     const [app, image] = await Promise.all([this.modalApp(), this.templateImage()]);
+    // The image is looked up (or built, once) before the clock starts: the wait bounded here is Modal's.
+    const deadline = Date.now() + settings.bootTimeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const creating = client.sandboxes.create(app, image, {
+      command: ['node', 'node_modules/vite/bin/vite.js', '--configLoader', 'runner'],
+      workdir: WORKDIR,
+      // Only what Vite needs: no secret of the bot's ever enters a sandbox. Vite listens on every
+      // interface inside the sandbox, because Modal's tunnel reaches the container's own address.
+      env: { VIBE_HOST: '0.0.0.0', VIBE_PORT: String(APP_PORT), VIBE_BASE: '/' },
+      encryptedPorts: [APP_PORT],
+      readinessProbe: Probe.withTcp(APP_PORT),
+      timeoutMs: seconds(settings.timeoutMs),
+      idleTimeoutMs: seconds(settings.idleTimeoutMs),
+      cpu: settings.cpu,
+      memoryMiB: settings.memoryMiB,
+      // No egress: an allow-list with no CIDRs and no domains. (blockNetwork cannot be combined
+      // with open ports on Modal, and the tunnel does go through the sandbox's network.)
+      outboundCidrAllowlist: [],
+      tags: { ...labels, [TAG_BOT]: settings.appName, [TAG_APP]: appId },
+    });
     let sb: Sandbox;
     try {
-      sb = await client.sandboxes.create(app, image, {
-        command: ['node', 'node_modules/vite/bin/vite.js', '--configLoader', 'runner'],
-        workdir: WORKDIR,
-        // Only what Vite needs: no secret of the bot's ever enters a sandbox.
-        env: { VIBE_HOST: '0.0.0.0', VIBE_PORT: String(APP_PORT), VIBE_BASE: '/' },
-        encryptedPorts: [APP_PORT],
-        readinessProbe: Probe.withTcp(APP_PORT),
-        timeoutMs: seconds(settings.timeoutMs),
-        idleTimeoutMs: seconds(settings.idleTimeoutMs),
-        cpu: settings.cpu,
-        memoryMiB: settings.memoryMiB,
-        // A dev server with its packages baked into the image needs no outbound network at all;
-        // the tunnel, exec and file traffic go through Modal, not the sandbox's network.
-        blockNetwork: true,
-        tags: { ...labels, [TAG_BOT]: settings.appName, [TAG_APP]: appId },
-      });
+      sb = await withDeadline(creating, left(), 'creating the sandbox');
     } catch (err) {
-      if (isResourceExhausted(err))
-        throw new UserError(
-          'Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.',
-        );
+      // A create that answers after the deadline must not leave a sandbox nothing tracks.
+      creating.then((late) => late.terminate()).catch(() => undefined);
+      if (isResourceExhausted(err) || err instanceof DeadlineError) throw new UserError(NO_ROOM);
       throw err;
     }
     this.sandboxes.set(sb.sandboxId, { sb, appId });
     try {
+      // Create answers before the container runs: nothing can be written until it serves
+      // (Vite serves the template baked into the image meanwhile).
+      await sb.waitUntilReady(left()).catch((err: unknown) => {
+        throw err instanceof TimeoutError || isDeadlineExceeded(err) ? new DeadlineError('starting the sandbox') : err;
+      });
       const refused = files ? await this.write(sb.sandboxId, files) : [];
       if (refused.length > 0)
         throw new Error(
           `refusing to boot ${appId}: ${refused.map((e) => `${e.file}:${e.line} ${e.message}`).join('; ')}`,
         );
-      await sb.waitUntilReady(120_000);
-      return { id: sb.sandboxId, url: await tunnelUrl(sb) };
+      return { id: sb.sandboxId, url: await tunnelUrl(sb, left()) };
     } catch (err) {
       await this.stop(sb.sandboxId).catch(() => undefined); // never leave a sandbox nothing tracks
+      if (err instanceof DeadlineError) throw new UserError(NO_ROOM);
       throw err;
     }
   }
@@ -103,15 +128,21 @@ export class ModalSandboxProvider implements SandboxProvider {
     const refused = await this.vetter.vet(files);
     if (refused.length > 0) return refused;
     const entry = this.get(id);
-    const proc = await entry.sb.exec(['sh', '-c', SYNC_SCRIPT], { mode: 'binary', workdir: WORKDIR });
-    const writer = proc.stdin.getWriter();
-    await writer.write(new Uint8Array(tarFiles(files)));
-    await writer.close();
-    const [code, stderr] = await Promise.all([proc.wait(), proc.stderr.readBytes()]);
-    if (code !== 0)
+    const proc = await entry.sb.exec(['sh', '-c', SYNC_SCRIPT], {
+      mode: 'binary',
+      workdir: WORKDIR,
+      timeoutMs: WRITE_TIMEOUT_MS,
+    });
+    const stderr = proc.stderr.readBytes();
+    const sent = await sendStdin(proc, tarFiles(files));
+    const [code, err] = await Promise.all([proc.wait(), stderr]);
+    // A failed write with exit 0 is a close that came after tar had read the whole archive.
+    if (code !== 0) {
+      const why = Buffer.from(err).toString('utf8').trim().slice(0, 500);
       throw new Error(
-        `writing files into sandbox ${id} failed (exit ${code}): ${Buffer.from(stderr).toString('utf8').slice(0, 500)}`,
+        `writing files into sandbox ${id} failed (exit ${code})${why ? `: ${why}` : sent ? `: ${errorText(sent)}` : ''}`,
       );
+    }
     entry.files = { ...files };
     return [];
   }
@@ -120,22 +151,32 @@ export class ModalSandboxProvider implements SandboxProvider {
     const entry = this.get(id);
     const proc = await entry.sb.exec(['node', 'node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], {
       workdir: WORKDIR,
+      timeoutMs: CHECK_TIMEOUT_MS,
     });
-    const [out, err] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    // tsc exits 0 (clean) or 1/2 (errors reported); anything else (a timeout, a kill) is no verdict.
+    if (code > 2) throw new Error(`the type check in sandbox ${id} did not finish (exit ${code})`);
     return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR));
   }
 
   async status(id: string): Promise<SandboxStatus> {
     const entry = this.sandboxes.get(id);
     if (!entry) return 'stopped';
-    return (await entry.sb.poll()) === null ? 'running' : 'stopped';
+    try {
+      return (await entry.sb.poll()) === null ? 'running' : 'stopped';
+    } catch (err) {
+      if (isGone(err)) return 'stopped'; // Modal already forgot it
+      throw err;
+    }
   }
 
   async stop(id: string): Promise<void> {
     const entry = this.sandboxes.get(id);
     if (!entry) return;
     this.sandboxes.delete(id);
-    await entry.sb.terminate();
+    await entry.sb.terminate().catch((err: unknown) => {
+      if (!isGone(err)) throw err;
+    });
     this.deps.logger.info({ sandboxId: id, appId: entry.appId }, 'modal sandbox terminated');
   }
 
@@ -154,9 +195,15 @@ export class ModalSandboxProvider implements SandboxProvider {
       if (tags[TAG_APP] !== appId) return undefined;
       this.sandboxes.set(sandboxId, { sb, appId });
       // The files are the store's newest version; the runtime writes them again on the next change.
-      return { id: sandboxId, url: await tunnelUrl(sb) };
+      return { id: sandboxId, url: await tunnelUrl(sb, 60_000) };
     } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
+      // fromId does not check the id: the first call says whether the sandbox is still there
+      // (NOT_FOUND once Modal forgot it; PERMISSION_DENIED or INVALID_ARGUMENT for an id of
+      // another workspace or token, or a malformed one). All mean "gone": the caller boots anew.
+      if (isGone(err)) {
+        this.deps.logger.info({ appId, sandboxId, err: errorText(err) }, 'the stored sandbox is gone');
+        return undefined;
+      }
       throw err;
     }
   }
@@ -211,14 +258,66 @@ export class ModalSandboxProvider implements SandboxProvider {
   }
 }
 
+/** gRPC status codes (nice-grpc's ClientError.code) this provider tells apart. */
+const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8 };
+const grpcCode = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
+
 /** The SDK raises its own ResourceExhaustedError for some calls and a gRPC status for others. */
 function isResourceExhausted(err: unknown): boolean {
-  return err instanceof ResourceExhaustedError || (err as { code?: unknown }).code === GRPC_RESOURCE_EXHAUSTED;
+  return err instanceof ResourceExhaustedError || grpcCode(err) === GRPC.RESOURCE_EXHAUSTED;
 }
-const GRPC_RESOURCE_EXHAUSTED = 8;
 
-async function tunnelUrl(sb: Sandbox): Promise<string> {
-  const tunnel = (await sb.tunnels(60_000))[APP_PORT];
+function isDeadlineExceeded(err: unknown): boolean {
+  return grpcCode(err) === GRPC.DEADLINE_EXCEEDED;
+}
+
+/** The sandbox no longer exists for this client (see attach). */
+function isGone(err: unknown): boolean {
+  const code = grpcCode(err);
+  return (
+    err instanceof NotFoundError ||
+    err instanceof InvalidError ||
+    code === GRPC.NOT_FOUND ||
+    code === GRPC.PERMISSION_DENIED ||
+    code === GRPC.INVALID_ARGUMENT
+  );
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+class DeadlineError extends Error {
+  constructor(what: string) {
+    super(`${what} took too long`);
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(what)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Writes `data` to the process's stdin in slices of at most STDIN_SLICE (each is one gRPC
+ * message) and closes it. A write fails once the process has exited (FAILED_PRECONDITION):
+ * then stdin is closed and the error returned, so the caller reports the exit code and stderr.
+ */
+async function sendStdin(proc: ContainerProcess, data: Uint8Array): Promise<unknown> {
+  const writer = proc.stdin.getWriter();
+  try {
+    for (let at = 0; at < data.length; at += STDIN_SLICE) await writer.write(data.subarray(at, at + STDIN_SLICE));
+    await writer.close();
+    return undefined;
+  } catch (err) {
+    await proc.closeStdin().catch(() => undefined);
+    return err ?? new Error('stdin write failed');
+  }
+}
+
+async function tunnelUrl(sb: Sandbox, timeoutMs: number): Promise<string> {
+  const tunnel = (await sb.tunnels(timeoutMs))[APP_PORT];
   if (!tunnel) throw new Error(`sandbox ${sb.sandboxId} has no tunnel for port ${APP_PORT}`);
   return tunnel.url.replace(/\/?$/, '/');
 }

@@ -5,17 +5,21 @@ import type { FileMap } from '../core/ports.ts';
 
 const BLOCK = 512;
 
-export function tarFiles(files: FileMap): Buffer {
+/**
+ * The files as one archive, entries sorted by path. `mtime` (epoch seconds, default now) is
+ * fixed by the image build, so the same files always give the same bytes.
+ */
+export function tarFiles(files: FileMap, mtime = Math.floor(Date.now() / 1000)): Buffer {
   const parts: Buffer[] = [];
-  for (const [path, text] of Object.entries(files)) {
+  for (const [path, text] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const body = Buffer.from(text, 'utf8');
-    parts.push(header(path, body.length), body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK));
+    parts.push(header(path, body.length, mtime), body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK));
   }
   parts.push(Buffer.alloc(BLOCK * 2)); // end of archive
   return Buffer.concat(parts);
 }
 
-function header(path: string, size: number): Buffer {
+function header(path: string, size: number, mtime: number): Buffer {
   if (Buffer.byteLength(path) > 99) throw new Error(`path too long for tar: ${path}`);
   const h = Buffer.alloc(BLOCK);
   const put = (value: string, offset: number, length: number) => h.write(value, offset, length, 'utf8');
@@ -25,7 +29,7 @@ function header(path: string, size: number): Buffer {
   put(octal(0, 8), 108, 8); // uid
   put(octal(0, 8), 116, 8); // gid
   put(octal(size, 12), 124, 12);
-  put(octal(Math.floor(Date.now() / 1000), 12), 136, 12); // mtime
+  put(octal(mtime, 12), 136, 12);
   put('        ', 148, 8); // checksum placeholder: spaces while summing
   put('0', 156, 1); // regular file
   put('ustar\0', 257, 6);

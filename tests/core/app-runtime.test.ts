@@ -101,6 +101,32 @@ describe('AppRuntime', () => {
     expect(sandbox.running()).toEqual([]);
   });
 
+  it('where the host idles sandboxes itself (Modal), stops none and forgets those it stopped', async () => {
+    sandbox.idlesItself = true;
+    await storedApp('viewed1', 'a');
+    await storedApp('slept1', 'b');
+    const rt = runtime({ idleMs: 1000 });
+    await rt.ensure('viewed1');
+    const slept = await rt.ensure('slept1');
+    await store.updateApp('slept1', { sandboxId: slept.id, sandboxUrl: slept.url });
+    clock = 60_000; // long past the bot's idle timeout: viewers may still be on the tunnel
+    expect(await rt.stopIdle()).toEqual([]);
+    expect(sandbox.running()).toHaveLength(2);
+    await sandbox.stop(slept.id); // Modal's idleTimeoutMs stopped it
+    expect(await rt.stopIdle()).toEqual(['slept1']);
+    expect(rt.isRunning('slept1')).toBe(false);
+    expect(rt.isRunning('viewed1')).toBe(true);
+    expect((await store.getApp('slept1'))?.sandboxId).toBeUndefined();
+  });
+
+  it('a stored sandbox that is gone is cleared from the store before a new one boots', async () => {
+    await storedApp('gone01', 'v1');
+    await store.updateApp('gone01', { sandboxId: 'sb-forgotten', sandboxUrl: 'https://old.example/' });
+    sandbox.bootError = new Error('no capacity');
+    await expect(runtime().ensure('gone01')).rejects.toThrow('no capacity');
+    expect((await store.getApp('gone01'))?.sandboxUrl).toBeUndefined();
+  });
+
   it('keeps under the cap by stopping the longest-idle app', async () => {
     for (const id of ['capaaa', 'capbbb', 'capccc']) await storedApp(id, id);
     const rt = runtime({ maxRunning: 2 });

@@ -2,11 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEMPLATE_DIR } from '../../src/template.ts';
 import { templateImageCommands, templateSourceFiles } from '../../src/sandbox/modal-image.ts';
 
 describe('the Modal sandbox image', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('is the same Dockerfile text every time (Modal caches its build), and keeps nothing in /tmp', () => {
+    const first = templateImageCommands(TEMPLATE_DIR);
+    vi.useFakeTimers({ now: Date.now() + 3_600_000 }); // an hour later, as on the next deploy
+    expect(templateImageCommands(TEMPLATE_DIR)).toEqual(first);
+    expect(first.filter((c) => c.includes('/tmp'))).toEqual([]);
+  });
+
   it("bakes in the template (not node_modules), installs it with npm ci and pre-builds Vite's cache", () => {
     const files = templateSourceFiles(TEMPLATE_DIR);
     expect(Object.keys(files)).toEqual(
@@ -34,8 +43,8 @@ describe('the Modal sandbox image', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vibe-image-'));
     try {
       const script = templateImageCommands(TEMPLATE_DIR)
-        .filter((c) => c.startsWith('RUN printf') || c.startsWith('RUN mkdir'))
-        .map((c) => c.slice(4).replaceAll('/tmp/template.b64', join(dir, 't.b64')).replaceAll('/app', join(dir, 'app')))
+        .filter((c) => /^RUN (printf|mkdir|base64) /.test(c))
+        .map((c) => c.slice(4).replaceAll('/app', join(dir, 'app')))
         .join('\n');
       execFileSync('sh', ['-c', script]);
       for (const [path, text] of Object.entries(templateSourceFiles(TEMPLATE_DIR)))

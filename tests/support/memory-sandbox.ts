@@ -9,6 +9,8 @@ export class MemorySandbox implements SandboxProvider {
   readonly sandboxes = new Map<string, { appId: string; files: FileMap; running: boolean }>();
   bootError?: Error;
   bootDelayMs = 0;
+  /** Like Modal: the host stops idle sandboxes itself (tests stop them with `stop`). */
+  idlesItself?: boolean;
   /** Sandboxes booting or running right now, and the most there ever were at once. */
   alive = 0;
   maxAlive = 0;
