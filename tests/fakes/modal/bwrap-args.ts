@@ -1,5 +1,6 @@
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { isBuiltImage } from './sandbox-root.ts';
 
 export interface SandboxMounts {
   /** Host folder bound read-write at `workdir`. */
@@ -34,6 +35,10 @@ export function bwrapArgs(m: SandboxMounts): string[] {
   // After the tmpfs, so an image directory under /tmp stays visible.
   args.push('--ro-bind', m.imageDir, m.imageDir);
   args.push('--bind', m.rootDir, m.workdir, '--bind', m.controlDir, m.controlMount);
+  // A built image's node_modules at its place, as on Modal (see sandbox-root.ts).
+  const modules = path.join(m.imageDir, 'node_modules');
+  if (isBuiltImage(m.imageDir) && existsSync(modules))
+    args.push('--ro-bind', modules, path.posix.join(m.workdir, 'node_modules'));
   args.push(
     '--unshare-net',
     '--unshare-pid',

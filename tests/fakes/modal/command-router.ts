@@ -17,11 +17,11 @@ export class CommandRouter {
   authenticate(ctx: CallContext, request: unknown): void {
     const auth = ctx.metadata.get('authorization') ?? '';
     const jwt = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    const sandboxId = [...this.cp.routerJwts.entries()].find(([, j]) => j === jwt)?.[0];
+    const sandboxId = [...this.cp.routerJwts.entries()].find(([, t]) => t.jwt === jwt)?.[0];
     if (!sandboxId) throw new ServerError(Status.UNAUTHENTICATED, 'invalid command router token');
     const taskId = Array.isArray(request) ? (request[0] as Req | undefined)?.start?.taskId : (request as Req).taskId;
-    const sb = this.cp.sandboxes.get(sandboxId);
-    if (taskId !== undefined && taskId !== sb?.spec.taskId)
+    // The JWT's task, even once its sandbox is forgotten: the handler then answers NOT_FOUND.
+    if (taskId !== undefined && taskId !== this.cp.routerJwts.get(sandboxId)?.taskId)
       throw new ServerError(Status.PERMISSION_DENIED, `token is not valid for task ${taskId}`);
   }
 
@@ -37,6 +37,13 @@ export class CommandRouter {
     return exec;
   }
 
+  /** An exec whose stdin may still be written: refused once the process has exited. */
+  #liveExec(taskId: string, execId: string): FakeExec {
+    const exec = this.#exec(taskId, execId);
+    if (!exec.running) throw new ServerError(Status.FAILED_PRECONDITION, `exec ${execId} has already exited`);
+    return exec;
+  }
+
   handlers(): Record<string, RpcHandler> {
     const self = this; // the streaming handlers are generator functions
     const exitOf = (exec: FakeExec): object =>
@@ -48,7 +55,10 @@ export class CommandRouter {
     return {
       TaskExecStart: async (req: Req) => {
         const sb = this.#task(req.taskId);
-        if (!sb.running) throw new ServerError(Status.FAILED_PRECONDITION, `Sandbox ${sb.id} has finished`);
+        if (sb.finished) throw new ServerError(Status.FAILED_PRECONDITION, `Sandbox ${sb.id} has finished`);
+        // We could not confirm what Modal answers before the container runs; FAILED_PRECONDITION
+        // because the SDK does not retry it, so a caller that does not wait fails, as it may there.
+        if (!sb.running) throw new ServerError(Status.FAILED_PRECONDITION, `Task ${req.taskId} is not running yet`);
         if (sb.execs.has(req.execId)) return {}; // a retried start
         const env: Record<string, string> = { ...(req.env ?? {}) };
         for (const source of (req.secretSources ?? []) as Req[]) Object.assign(env, source.env?.contents ?? {});
@@ -70,14 +80,18 @@ export class CommandRouter {
       },
 
       TaskExecStdinWrite: async (req: Req) => {
-        this.#exec(req.taskId, req.execId).writeStdin(req.offset ?? 0, req.data ?? new Uint8Array(), req.eof ?? false);
+        this.#liveExec(req.taskId, req.execId).writeStdin(
+          req.offset ?? 0,
+          req.data ?? new Uint8Array(),
+          req.eof ?? false,
+        );
         return {};
       },
 
       TaskExecStdinWriteStream: async (messages: Req[]) => {
         const start = messages[0]?.start as Req | undefined;
         if (!start) throw new ServerError(Status.INVALID_ARGUMENT, 'the first message must be `start`');
-        const exec = this.#exec(start.taskId, start.execId);
+        const exec = this.#liveExec(start.taskId, start.execId);
         let offset = start.offset ?? 0;
         for (const m of messages.slice(1)) {
           if (m.data) {
@@ -108,15 +122,17 @@ export class CommandRouter {
         if (!probe) throw new ServerError(Status.FAILED_PRECONDITION, 'Sandbox has no readiness probe');
         const deadline = Date.now() + (req.timeout ? req.timeout * 1000 : 300_000);
         const interval = probe.intervalMs || 100;
+        // While the container is scheduled, this waits for it, then for the probe.
         while (Date.now() < deadline && !ctx.signal.aborted) {
-          if (!sb.running) {
+          if (sb.finished) {
             const tail = `${sb.stdout.text()}\n${sb.stderr.text()}`.trim().split('\n').slice(-15).join('\n');
             throw new ServerError(
               Status.FAILED_PRECONDITION,
               `Sandbox ${sb.id} has finished (${sb.status}); its output ends:\n${tail}`,
             );
           }
-          if (await probeOnce(sb, probe, `probe-${randomUUID()}`)) return { readyAt: Date.now() / 1000 };
+          if (sb.running && (await probeOnce(sb, probe, `probe-${randomUUID()}`)))
+            return { readyAt: Date.now() / 1000 };
           await new Promise((r) => setTimeout(r, interval));
         }
         throw new ServerError(Status.DEADLINE_EXCEEDED, 'Sandbox is not ready');

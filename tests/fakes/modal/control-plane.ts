@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rm } from 'node:fs';
 import path from 'node:path';
 import { ServerError, Status, type CallContext } from 'nice-grpc';
 import { describeImage, type FakeImage } from './fake-image.ts';
-import { FakeSandbox, type FakeSandboxSpec } from './fake-sandbox.ts';
+import { FakeSandbox, type FakeNetworkAccess, type FakeSandboxSpec } from './fake-sandbox.ts';
 import { fakeJwt, newAppId, newEnvironmentId, newImageId, newSandboxId, newTaskId } from './ids.ts';
 import type { RpcHandler } from './grpc-service.ts';
+import type { ImageBuilder } from './image-builder.ts';
 
 export interface ControlPlaneDeps {
   /** Host directory an image runs from (copied per sandbox). */
@@ -15,6 +16,12 @@ export interface ControlPlaneDeps {
   /** `https://127.0.0.1:<port>` of the command router. */
   routerUrl: () => string;
   imageBuilderVersion: string;
+  /** Runs images' Dockerfile commands; without it images are only recorded, built at once. */
+  imageBuilder?: ImageBuilder;
+  /** How long after SandboxCreateV2's reply a sandbox's container starts. */
+  schedulingDelayMs: number;
+  /** How long a finished sandbox stays known; then every RPC about it answers NOT_FOUND. */
+  forgetAfterMs: number;
 }
 
 interface Req {
@@ -28,8 +35,10 @@ export class ControlPlane {
   /** `${environmentName}\0${name:tag}` -> image id. */
   readonly published = new Map<string, string>();
   readonly sandboxes = new Map<string, FakeSandbox>();
-  /** Sandbox id -> router JWT. */
-  readonly routerJwts = new Map<string, string>();
+  /** Sandbox id -> router JWT and its task; kept when the sandbox is forgotten (the JWT stays valid). */
+  readonly routerJwts = new Map<string, { jwt: string; taskId: string }>();
+  readonly #forgetTimers = new Set<NodeJS.Timeout>();
+  #closed = false;
   readonly #environments = new Map<string, string>();
   #lastCreatedAt = 0;
 
@@ -46,12 +55,27 @@ export class ControlPlane {
   }
 
   #routerAccess(sb: FakeSandbox): { jwt: string; url: string } {
-    let jwt = this.routerJwts.get(sb.id);
+    let jwt = this.routerJwts.get(sb.id)?.jwt;
     if (!jwt) {
       jwt = fakeJwt({ sub: sb.spec.taskId, sandbox_id: sb.id, exp: Math.floor(Date.now() / 1000) + 3600 });
-      this.routerJwts.set(sb.id, jwt);
+      this.routerJwts.set(sb.id, { jwt, taskId: sb.spec.taskId });
     }
     return { jwt, url: this.deps.routerUrl() };
+  }
+
+  /** Once finished and gone, a sandbox is dropped after `forgetAfterMs`, as Modal forgets it. */
+  #forgetLater(sb: FakeSandbox): void {
+    void sb.released.then(() => {
+      if (this.#closed) return;
+      const timer = setTimeout(() => {
+        this.#forgetTimers.delete(timer);
+        if (this.sandboxes.get(sb.id) !== sb) return;
+        this.sandboxes.delete(sb.id);
+        rm(sb.dir, { recursive: true, force: true }, () => {});
+      }, this.deps.forgetAfterMs);
+      timer.unref();
+      this.#forgetTimers.add(timer);
+    });
   }
 
   #tunnelData(sb: FakeSandbox): object[] {
@@ -92,6 +116,16 @@ export class ControlPlane {
       port: p.port as number,
       encrypted: !p.unencrypted,
     }));
+    // NetworkAccessType: 1 OPEN, 2 BLOCKED, 3 ALLOWLIST (0, unset, taken as OPEN).
+    const access = def.networkAccess as Req | undefined;
+    const networkAccess: FakeNetworkAccess = {
+      type: access?.networkAccessType === 2 ? 'BLOCKED' : access?.networkAccessType === 3 ? 'ALLOWLIST' : 'OPEN',
+      allowedCidrs: [...((access?.allowedCidrs ?? []) as string[])],
+      allowedDomains: [...((access?.allowedDomains ?? []) as string[])],
+    };
+    // The JS SDK does not check this; Modal does (the Python SDK's wording).
+    if (networkAccess.type === 'BLOCKED' && ports.length > 0)
+      throw new ServerError(Status.INVALID_ARGUMENT, 'Cannot specify open ports when block_network is enabled');
     const probe = def.readinessProbe as Req | undefined;
     const id = newSandboxId();
     const spec: FakeSandboxSpec = {
@@ -110,6 +144,7 @@ export class ControlPlane {
       readinessProbe: probe
         ? { tcpPort: probe.tcpPort, execArgv: probe.execCommand?.argv, intervalMs: probe.intervalMs }
         : undefined,
+      networkAccess,
       definition: def,
       name: def.name || undefined,
     };
@@ -117,8 +152,10 @@ export class ControlPlane {
     const createdAt = Math.max(Date.now() / 1000, this.#lastCreatedAt + 0.001);
     this.#lastCreatedAt = createdAt;
     const dir = mkdtempSync(path.join(this.deps.workDir, 'sb-'));
-    const sb = await FakeSandbox.start(spec, dir, createdAt, this.deps.cert);
+    // Answers before the container runs, as Modal does: it starts after the scheduling delay.
+    const sb = await FakeSandbox.create(spec, dir, createdAt, this.deps.cert, this.deps.schedulingDelayMs);
     this.sandboxes.set(id, sb);
+    this.#forgetLater(sb);
     return {
       sandboxId: id,
       taskId: spec.taskId,
@@ -160,9 +197,13 @@ export class ControlPlane {
         const baseImageId = ((req.image?.baseImages ?? []) as Req[])[0]?.imageId as string | undefined;
         const base = baseImageId ? this.images.get(baseImageId) : undefined;
         if (baseImageId && !base) throw new ServerError(Status.NOT_FOUND, `Image ${baseImageId} not found`);
-        // Same layer on the same base: the same image, as Modal's build cache does.
+        // Same layer on the same base: the same image, as Modal's build cache does (not a failed build).
+        const builder = this.deps.imageBuilder;
         const existing = [...this.images.values()].find(
-          (i) => i.baseImageId === baseImageId && JSON.stringify(i.dockerfileCommands) === JSON.stringify(commands),
+          (i) =>
+            i.baseImageId === baseImageId &&
+            JSON.stringify(i.dockerfileCommands) === JSON.stringify(commands) &&
+            !builder?.failed(i.imageId),
         );
         const image =
           existing && !req.forceBuild
@@ -173,11 +214,18 @@ export class ControlPlane {
                 base,
               );
         this.images.set(image.imageId, image);
-        return { imageId: image.imageId, result: { status: 1 } };
+        if (!builder) return { imageId: image.imageId, result: { status: 1 } };
+        // Building in the background (once per image, whoever asks): the SDK joins the stream.
+        const result = builder.start(image);
+        return result ? { imageId: image.imageId, result } : { imageId: image.imageId };
       },
 
-      ImageJoinStreaming: async function* (req: Req) {
-        yield { result: { status: 1 }, entryId: '1', eof: true, taskLogs: [], imageId: req.imageId };
+      ImageJoinStreaming: (req: Req, ctx: CallContext) => {
+        const builder = this.deps.imageBuilder;
+        if (builder) return builder.join(req.imageId, req.lastEntryId ?? '', req.timeout ?? 0, ctx.signal);
+        return (async function* () {
+          yield { result: { status: 1 }, entryId: '1', eof: true, taskLogs: [], imageId: req.imageId };
+        })();
       },
 
       ImageFromId: async (req: Req) => {
@@ -201,14 +249,14 @@ export class ControlPlane {
 
       SandboxGetTaskIdV2: async (req: Req) => {
         const sb = this.#sandbox(req.sandboxId);
-        return sb.running ? { taskId: sb.spec.taskId } : { taskResult: sb.result };
+        return sb.finished ? { taskResult: sb.result } : { taskId: sb.spec.taskId };
       },
 
       SandboxGetTunnelsV2: async (req: Req) => ({ tunnels: this.#tunnelData(this.#sandbox(req.sandboxId)) }),
 
       SandboxGetCommandRouterAccess: async (req: Req) => {
         const sb = this.#sandbox(req.sandboxId);
-        if (!sb.running) throw new ServerError(Status.FAILED_PRECONDITION, `Sandbox ${sb.id} has finished`);
+        if (sb.finished) throw new ServerError(Status.FAILED_PRECONDITION, `Sandbox ${sb.id} has finished`);
         return this.#routerAccess(sb);
       },
 
@@ -226,7 +274,7 @@ export class ControlPlane {
       SandboxListV2: async (req: Req) => {
         const wanted = (req.tags ?? []) as Req[];
         const sandboxes = [...this.sandboxes.values()]
-          .filter((sb) => req.includeFinished || sb.running)
+          .filter((sb) => req.includeFinished || !sb.finished)
           .filter((sb) => !req.appId || sb.spec.appId === req.appId)
           .filter((sb) => !req.beforeTimestamp || sb.createdAt < req.beforeTimestamp)
           .filter((sb) => wanted.every((t) => sb.tags[t.tagName] === t.tagValue))
@@ -243,7 +291,7 @@ export class ControlPlane {
 
       SandboxTerminateV2: async (req: Req) => {
         const sb = this.#sandbox(req.sandboxId);
-        if (!sb.running) return { existingResult: sb.result };
+        if (sb.finished) return { existingResult: sb.result };
         await sb.stop('terminated');
         return {};
       },
@@ -252,6 +300,9 @@ export class ControlPlane {
 
   /** Stops every sandbox (fake shutdown). */
   async closeAll(): Promise<void> {
+    this.#closed = true;
+    for (const t of this.#forgetTimers) clearTimeout(t);
+    this.#forgetTimers.clear();
     await Promise.all([...this.sandboxes.values()].map((sb) => sb.stop('terminated')));
   }
 }

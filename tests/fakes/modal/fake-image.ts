@@ -1,4 +1,7 @@
-/** An image as the fake knows it: Dockerfile commands recorded, never executed. */
+/**
+ * An image as the fake knows it: its Dockerfile commands as recorded. They are run by
+ * image-builder.ts, unless the fake was started with an `imageDir` (then they never are).
+ */
 export interface FakeImage {
   imageId: string;
   /** This layer's commands as the SDK sent them, e.g. `FROM node:20-slim`, `RUN …` (or `FROM base`). */

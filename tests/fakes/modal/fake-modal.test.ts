@@ -3,10 +3,19 @@ import https from 'node:https';
 import tls from 'node:tls';
 import path from 'node:path';
 import { ClientError, Status } from 'nice-grpc';
-import { ModalClient, NotFoundError, Probe, type App, type Image, type Sandbox } from 'modal';
+import {
+  ModalClient,
+  NotFoundError,
+  Probe,
+  TimeoutError,
+  type App,
+  type Image,
+  type ModalClientParams,
+  type Sandbox,
+} from 'modal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '../../support/needs.ts';
-import { startFakeModal, type FakeModal } from './server.ts';
+import { startFakeModal, type FakeModal, type FakeModalOptions } from './server.ts';
 
 const TEMPLATE = path.resolve(import.meta.dirname, '../../../sandbox-template');
 
@@ -72,6 +81,71 @@ function hmrHandshake(url: string, ca: string, path = '/'): Promise<{ statusLine
       reject(new Error('no HMR handshake'));
     }, 10_000);
   });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What a promise rejected with (fails the test if it resolved). */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    (v) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+    },
+    (err: unknown) => err,
+  );
+}
+
+function expectGrpcError(err: unknown, code: Status, details?: string | RegExp): void {
+  expect(err).toBeInstanceOf(ClientError);
+  expect(Status[(err as ClientError).code]).toBe(Status[code]);
+  if (typeof details === 'string') expect((err as ClientError).details).toBe(details);
+  else if (details) expect((err as ClientError).details).toMatch(details);
+}
+
+/** A client of `fake` (the SDK reads MODAL_SERVER_URL when a client is made), the variable kept as it was. */
+function clientOf(fake: FakeModal, params: ModalClientParams = {}): ModalClient {
+  const saved = process.env.MODAL_SERVER_URL;
+  process.env.MODAL_SERVER_URL = fake.url;
+  try {
+    return new ModalClient({ tokenId: fake.tokenId, tokenSecret: fake.tokenSecret, ...params });
+  } finally {
+    if (saved === undefined) delete process.env.MODAL_SERVER_URL;
+    else process.env.MODAL_SERVER_URL = saved;
+  }
+}
+
+interface OwnFake {
+  fake: FakeModal;
+  modal: ModalClient;
+  app: App;
+  image: Image;
+  /** Sandboxes to terminate at the end. */
+  started: Sandbox[];
+}
+
+/**
+ * Runs `body` against a fake of its own (for options the shared one does not have), with a
+ * client, an app and an image on it; terminates and closes everything afterwards, even on failure.
+ */
+async function withOwnFake(
+  opts: FakeModalOptions,
+  clientParams: Omit<ModalClientParams, 'tokenId' | 'tokenSecret'>,
+  body: (own: OwnFake) => Promise<void>,
+): Promise<void> {
+  const fake = await startFakeModal(opts);
+  const started: Sandbox[] = [];
+  let modal: ModalClient | undefined;
+  try {
+    modal = clientOf(fake, clientParams);
+    const app = await modal.apps.fromName('own-fake', { createIfMissing: true });
+    const image = modal.images.fromRegistry('node:20-slim');
+    await image.build(app);
+    await body({ fake, modal, app, image, started });
+  } finally {
+    for (const sb of started) await sb.terminate().catch(() => {});
+    modal?.close();
+    await fake.close();
+  }
 }
 
 const pidAlive = (pid: number): boolean =>
@@ -235,13 +309,13 @@ describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK
 
   it('ends a sandbox at its timeout, and on kill()', async () => {
     const short = await create({ timeoutMs: 2000, idleTimeoutMs: undefined });
-    const pid = fake.sandboxes.get(short.sandboxId)!.pid;
+    const { pid } = await fake.waitRunning(short.sandboxId); // create answers before it runs
     expect(pidAlive(pid)).toBe(true);
     expect(await short.wait()).toBe(124); // GENERIC_STATUS_TIMEOUT
     expect(pidAlive(pid)).toBe(false);
 
     const victim = await create();
-    const victimPid = fake.sandboxes.get(victim.sandboxId)!.pid;
+    const { pid: victimPid } = await fake.waitRunning(victim.sandboxId);
     await fake.kill(victim.sandboxId);
     expect(pidAlive(victimPid)).toBe(false);
     expect(await victim.wait()).toBe(124);
@@ -263,6 +337,247 @@ describe.runIf(needs('bwrap'))('fake Modal control plane with the real modal SDK
     expect(err).toBeInstanceOf(ClientError);
     expect((err as ClientError).code).toBe(Status.UNIMPLEMENTED);
     expect(fake.log.of('SecretGetOrCreate')[0]?.error).toBe('UNIMPLEMENTED');
+  });
+
+  it('refuses open ports with blockNetwork, and records the network policy it was given', async () => {
+    const err = await rejection(create({ blockNetwork: true, encryptedPorts: [5173] }));
+    expectGrpcError(err, Status.INVALID_ARGUMENT, 'Cannot specify open ports when block_network is enabled');
+    expect(fake.log.of('SandboxCreateV2').at(-1)?.error).toBe('INVALID_ARGUMENT');
+
+    const [blocked, allowlist, domains, open] = await Promise.all([
+      create({ blockNetwork: true, encryptedPorts: [] }),
+      create({ outboundCidrAllowlist: [] }),
+      create({ outboundDomainAllowlist: ['registry.npmjs.org'] }),
+      create(),
+    ]);
+    expect(fake.sandboxes.get(blocked.sandboxId)!.networkAccess).toEqual({
+      type: 'BLOCKED',
+      allowedCidrs: [],
+      allowedDomains: [],
+    });
+    expect(fake.sandboxes.get(allowlist.sandboxId)!.networkAccess).toEqual({
+      type: 'ALLOWLIST',
+      allowedCidrs: [],
+      allowedDomains: [],
+    });
+    expect(fake.sandboxes.get(domains.sandboxId)!.networkAccess).toEqual({
+      type: 'ALLOWLIST',
+      allowedCidrs: [],
+      allowedDomains: ['registry.npmjs.org'],
+    });
+    expect(fake.sandboxes.get(open.sandboxId)!.networkAccess.type).toBe('OPEN');
+
+    // Whatever the policy, a fake sandbox has no way out.
+    await fake.waitRunning(open.sandboxId);
+    const dial = await open.exec([
+      'node',
+      '-e',
+      "require('net').connect(443,'1.1.1.1').on('connect',()=>console.log('connected')).on('error',e=>console.log(e.code))",
+    ]);
+    expect((await dial.stdout.readText()).trim()).toBe('ENETUNREACH');
+    await Promise.all([blocked, allowlist, domains, open].map((sb) => sb.terminate()));
+  });
+
+  it('answers create before the container runs: exec fails until then, waitUntilReady waits for it', async () => {
+    const sb = await create({ readinessProbe: Probe.withTcp(5173) });
+    const view = fake.sandboxes.get(sb.sandboxId)!;
+    expect(view.status).toBe('scheduling');
+    expect(view.pid).toBe(0);
+    expect((await sb.tunnels())[5173]!.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/); // tunnels come with the reply
+
+    const early = await rejection(sb.exec(['true']));
+    expectGrpcError(early, Status.FAILED_PRECONDITION, /^Task ta-\w+ is not running yet$/);
+    expect(fake.log.of('TaskExecStart').at(-1)?.error).toBe('FAILED_PRECONDITION');
+    expect(await sb.poll()).toBeNull(); // not finished
+
+    await sb.waitUntilReady(10_000);
+    expect(fake.sandboxes.get(sb.sandboxId)!.status).toBe('running');
+    const ok = await sb.exec(['true']);
+    expect(await ok.wait()).toBe(0);
+    await sb.terminate();
+  });
+
+  it('terminates a sandbox still scheduling: nothing of it ever runs', async () => {
+    const sb = await create();
+    const { rootDir } = fake.sandboxes.get(sb.sandboxId)!;
+    await sb.terminate();
+    expect(await sb.wait()).toBe(137);
+    await sleep(600); // past the scheduling delay
+    const view = fake.sandboxes.get(sb.sandboxId)!;
+    expect(view.status).toBe('terminated');
+    expect(view.pid).toBe(0);
+    expect(existsSync(rootDir)).toBe(false); // its files were never even copied
+  });
+
+  it('reports a container that fails to start as a failed result (INIT_FAILURE)', async () => {
+    // bwrap cannot mount a workdir inside /proc: the container never starts.
+    const sb = await create({ workdir: '/proc/app', readinessProbe: Probe.withTcp(5173) });
+    const ready = await rejection(sb.waitUntilReady(10_000));
+    expectGrpcError(ready, Status.FAILED_PRECONDITION, /has finished \(failed\)/);
+    expect(await sb.wait()).toBe(1);
+    const view = fake.sandboxes.get(sb.sandboxId)!;
+    expect(view.status).toBe('failed');
+    expect(view.stderr()).toContain("Can't mkdir /proc/app");
+    await expect(fake.waitRunning(sb.sandboxId)).rejects.toThrow(/is failed/);
+    expectGrpcError(await rejection(sb.exec(['true'])), Status.FAILED_PRECONDITION, /has finished/);
+  });
+
+  it('answers NOT_FOUND for an id it does not know, on every sandbox RPC', async () => {
+    const ghost = await modal.sandboxes.fromId('sb-doesnotexist');
+    expectGrpcError(await rejection(ghost.poll()), Status.NOT_FOUND);
+    await rejection(ghost.wait());
+    await rejection(ghost.getTags());
+    await rejection(ghost.setTags({ a: 'b' }));
+    await rejection(ghost.tunnels());
+    await rejection(ghost.terminate());
+    await rejection(ghost.exec(['true']));
+    const ghostCalls = fake.calls.filter((c) => (c.request as { sandboxId?: string }).sandboxId === 'sb-doesnotexist');
+    const methods = new Set(ghostCalls.map((c) => c.method));
+    for (const m of [
+      'SandboxWaitV2',
+      'SandboxTagsGetV2',
+      'SandboxTagsSetV2',
+      'SandboxGetTunnelsV2',
+      'SandboxTerminateV2',
+      'SandboxGetTaskIdV2',
+    ])
+      expect(methods, m).toContain(m);
+    expect(ghostCalls.filter((c) => c.error !== 'NOT_FOUND')).toEqual([]);
+  });
+
+  it('forgets a finished sandbox after forgetAfterMs: then it is NOT_FOUND like any unknown id', async () => {
+    await withOwnFake(
+      { forgetAfterMs: 300, schedulingDelayMs: 50 },
+      {},
+      async ({ fake, modal, app, image, started }) => {
+        const sb = await modal.sandboxes.create(app, image, { command: ['sleep', '60'], workdir: '/app' });
+        started.push(sb);
+        await fake.waitRunning(sb.sandboxId);
+        await sb.terminate();
+        expect(await sb.wait()).toBe(137);
+        expect(await sb.poll()).toBe(137); // still known for now
+        const { rootDir } = fake.sandboxes.get(sb.sandboxId)!;
+
+        await sleep(600);
+        expect(fake.sandboxes.has(sb.sandboxId)).toBe(false);
+        expect(existsSync(rootDir)).toBe(false);
+        expectGrpcError(await rejection(sb.poll()), Status.NOT_FOUND);
+        expectGrpcError(await rejection(sb.getTags()), Status.NOT_FOUND);
+        // The handle still has its task and router token: the router no longer knows the task.
+        expectGrpcError(await rejection(sb.exec(['true'])), Status.NOT_FOUND);
+        const again = await modal.sandboxes.fromId(sb.sandboxId);
+        await rejection(again.exec(['true']));
+        expect(fake.log.of('SandboxGetTaskIdV2').at(-1)?.error).toBe('NOT_FOUND');
+      },
+    );
+  });
+
+  it('refuses the old token once rotated (UNAUTHENTICATED)', async () => {
+    await withOwnFake({}, {}, async ({ fake, modal }) => {
+      const next = fake.rotateToken();
+      expect([fake.tokenId, fake.tokenSecret]).toEqual([next.tokenId, next.tokenSecret]);
+      expectGrpcError(await rejection(modal.apps.fromName('other', { createIfMissing: true })), Status.UNAUTHENTICATED);
+      const renewed = clientOf(fake); // with the new token
+      try {
+        expect((await renewed.apps.fromName('other', { createIfMissing: true })).appId).toMatch(/^ap-/);
+      } finally {
+        renewed.close();
+      }
+    });
+  });
+
+  it('refuses a single stdin message over 4 MiB (RESOURCE_EXHAUSTED); 1 MiB slices pass', async () => {
+    const sb = await create({ readinessProbe: Probe.withTcp(5173) });
+    await sb.waitUntilReady(10_000);
+    const MiB = 1024 * 1024;
+    const whole = await sb.exec(['wc', '-c']);
+    const tooBig = await rejection(whole.stdin.writeBytes(new Uint8Array(5 * MiB)));
+    expectGrpcError(tooBig, Status.RESOURCE_EXHAUSTED, /larger than max/);
+
+    const sliced = await sb.exec(['wc', '-c']);
+    for (let i = 0; i < 5; i++) await sliced.stdin.writeBytes(new Uint8Array(MiB).fill(i));
+    await sliced.stdin.close();
+    expect((await sliced.stdout.readText()).trim()).toBe(String(5 * MiB));
+    expect(await sliced.wait()).toBe(0);
+    await sb.terminate();
+  });
+
+  it('refuses stdin to an exec that has exited (FAILED_PRECONDITION)', async () => {
+    const sb = await create({ readinessProbe: Probe.withTcp(5173) });
+    await sb.waitUntilReady(10_000);
+    const done = await sb.exec(['true']);
+    expect(await done.wait()).toBe(0);
+    const late = await rejection(done.stdin.writeText('too late\n'));
+    expectGrpcError(late, Status.FAILED_PRECONDITION, /has already exited/);
+    expect(fake.log.of('TaskExecStdinWrite').at(-1)?.error).toBe('FAILED_PRECONDITION');
+    await sb.terminate();
+  });
+
+  it('gives the container its own address: a server on 127.0.0.1 only is neither ready nor reachable', async () => {
+    const sb = await create({
+      command: ['node', '-e', SERVER_JS.replace("'0.0.0.0'", "'127.0.0.1'")],
+      readinessProbe: Probe.withTcp(5173),
+    });
+    const view = await fake.waitRunning(sb.sandboxId);
+    expect(view.address).toBe('10.88.0.2');
+    const notReady = await rejection(sb.waitUntilReady(1500));
+    expect(notReady).toBeInstanceOf(TimeoutError);
+    // It does listen, on loopback inside the sandbox...
+    const inside = await sb.exec([
+      'node',
+      '-e',
+      "require('http').get('http://127.0.0.1:5173/in',r=>{r.resume();console.log(r.statusCode)})",
+    ]);
+    expect((await inside.stdout.readText()).trim()).toBe('200');
+    const addr = await sb.exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'lo']);
+    expect(await addr.stdout.readText()).toContain('inet 10.88.0.2/32');
+    // ...but its tunnel, like the probe, goes to the container's address.
+    const tunnel = (await sb.tunnels())[5173]!;
+    await expect(httpsGet(tunnel.url, fake.tlsCert)).rejects.toThrow();
+    await sb.terminate();
+  });
+
+  it('throttles as Modal does: the SDK waits the retry-after it is told, then retries', async () => {
+    fake.throttleNext('AppGetOrCreate', 0.4, 2);
+    const before = fake.log.of('AppGetOrCreate').length;
+    const t0 = Date.now();
+    const again = await modal.apps.fromName('vibe-test');
+    expect(again.appId).toBe(app.appId);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(750);
+    const calls = fake.log.of('AppGetOrCreate').slice(before);
+    expect(calls.map((c) => c.error)).toEqual(['RESOURCE_EXHAUSTED', 'RESOURCE_EXHAUSTED', undefined]);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]!.at - calls[i - 1]!.at).toBeGreaterThanOrEqual(380);
+  });
+
+  it('gives up with the RESOURCE_EXHAUSTED error once maxThrottleWaitSecs would be passed', async () => {
+    await withOwnFake({}, { maxThrottleWaitSecs: 2 }, async ({ fake, modal }) => {
+      fake.throttleNext('AppGetOrCreate', 0.5, 100, 'slow down');
+      const t0 = Date.now();
+      const err = await rejection(modal.apps.fromName('own-fake'));
+      const elapsed = Date.now() - t0;
+      expectGrpcError(err, Status.RESOURCE_EXHAUSTED, 'slow down');
+      // Retried at 0.5 s intervals; at 1.5 s the next wait would reach 2 s, so it gives up.
+      expect(elapsed).toBeGreaterThanOrEqual(1400);
+      expect(elapsed).toBeLessThan(2100);
+      expect(fake.log.of('AppGetOrCreate').filter((c) => c.error === 'RESOURCE_EXHAUSTED')).toHaveLength(4);
+    });
+  });
+
+  it('kills an exec at its timeout; wait() reports 137 (SIGKILL), as the SDK maps a signal', async () => {
+    const sb = await create({ readinessProbe: Probe.withTcp(5173) });
+    await sb.waitUntilReady(10_000);
+    // The shell's child too: the whole process group goes.
+    const slow = await sb.exec(['sh', '-c', 'sleep 30; echo never'], {
+      timeoutMs: 1000,
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    const t0 = Date.now();
+    expect(await slow.wait()).toBe(137);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const check = await sb.exec(['sh', '-c', 'pgrep -x sleep || echo none']);
+    expect((await check.stdout.readText()).trim()).toBe('none');
+    await sb.terminate();
   });
 
   it('records the RPCs the SDK made', () => {

@@ -17,8 +17,15 @@ const CONTROL_MOUNT = '/.fake-modal';
 /** Added to every sandbox's env; nothing else comes from the host. */
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/tmp' };
 
-/** Modal's GenericResult statuses the SDK distinguishes. */
-export const GenericStatus = { SUCCESS: 1, FAILURE: 2, TERMINATED: 3, TIMEOUT: 4 } as const;
+/** Modal's GenericResult statuses the fake reports. */
+export const GenericStatus = { SUCCESS: 1, FAILURE: 2, TERMINATED: 3, TIMEOUT: 4, INIT_FAILURE: 5 } as const;
+
+/**
+ * The address the container has inside its network namespace (each sandbox has its own, so
+ * every one gets the same). Tunnels and the TCP readiness probe connect to it, as Modal's do to
+ * the container's interface: a server bound to 127.0.0.1 only is not reachable from outside.
+ */
+export const SANDBOX_ADDRESS = '10.88.0.2';
 
 export interface SandboxResult {
   status: number;
@@ -26,7 +33,19 @@ export interface SandboxResult {
   exception: string;
 }
 
-export type FakeSandboxStatus = 'running' | 'exited' | 'terminated' | 'timeout' | 'idle-timeout' | 'killed';
+/**
+ * `scheduling`: created, its container not running yet (execs are refused); `failed`: the
+ * container never started (GENERIC_STATUS_INIT_FAILURE); the others are ends.
+ */
+export type FakeSandboxStatus =
+  'scheduling' | 'running' | 'exited' | 'failed' | 'terminated' | 'timeout' | 'idle-timeout' | 'killed';
+
+/** `definition.networkAccess` as received (NetworkAccessType 1 OPEN, 2 BLOCKED, 3 ALLOWLIST). */
+export interface FakeNetworkAccess {
+  type: 'OPEN' | 'BLOCKED' | 'ALLOWLIST';
+  allowedCidrs: string[];
+  allowedDomains: string[];
+}
 
 export interface FakeSandboxSpec {
   id: string;
@@ -43,6 +62,8 @@ export interface FakeSandboxSpec {
   ports: { port: number; encrypted: boolean }[];
   tags: Record<string, string>;
   readinessProbe?: { tcpPort?: number; execArgv?: string[]; intervalMs?: number };
+  /** Recorded only: a fake sandbox has no egress whatever the policy (its own network namespace). */
+  networkAccess: FakeNetworkAccess;
   /** The SandboxCreateV2 `definition` as received. */
   definition: unknown;
   name?: string;
@@ -51,11 +72,15 @@ export interface FakeSandboxSpec {
 /**
  * One sandbox: bwrap around the agent (sandbox-agent.mjs), which runs the command and execs in
  * the sandbox's namespaces; tunnels from host loopback ports to its ports; its lifetime.
+ *
+ * As on Modal, creating one returns before its container runs: the tunnels exist at once, the
+ * container starts after a scheduling delay (its files copied, then bwrap), and until then it is
+ * `scheduling`.
  */
 export class FakeSandbox {
-  status: FakeSandboxStatus = 'running';
+  status: FakeSandboxStatus = 'scheduling';
   result?: SandboxResult;
-  /** Host pid of the sandbox's command (of the agent when there is no command). */
+  /** Host pid of the sandbox's command (of the agent when there is no command); 0 until it runs. */
   pid = 0;
   /** Host pid of bwrap. */
   bwrapPid = 0;
@@ -73,6 +98,16 @@ export class FakeSandbox {
   #timers: NodeJS.Timeout[] = [];
   #openConnections = 0;
   #lastActive = Date.now();
+  #scheduleTimer?: NodeJS.Timeout;
+  /** The container's start, once scheduled; never rejects. */
+  #booting: Promise<void> = Promise.resolve();
+  #agentReady = false;
+  readonly #left = deferred();
+  readonly #released = deferred();
+  /** Resolves once the sandbox is no longer `scheduling` (running, or finished without running). */
+  readonly leftScheduling = this.#left.promise;
+  /** Resolves once the sandbox has finished and everything in it is gone. */
+  readonly released = this.#released.promise;
 
   private constructor(
     readonly spec: FakeSandboxSpec,
@@ -88,31 +123,57 @@ export class FakeSandbox {
     return this.spec.id;
   }
 
+  /** Its container runs (execs and connections are possible). */
   get running(): boolean {
     return this.status === 'running';
   }
 
-  /** Starts the sandbox; resolves once its agent listens and its command has started. */
-  static async start(
+  /** It has a result: exited, failed to start, terminated or timed out. */
+  get finished(): boolean {
+    return this.result !== undefined;
+  }
+
+  get address(): string {
+    return SANDBOX_ADDRESS;
+  }
+
+  /**
+   * Opens its tunnels and schedules its container to start `schedulingDelayMs` later; resolves
+   * at once, with the sandbox `scheduling`. A container that fails to start ends `failed`.
+   */
+  static async create(
     spec: FakeSandboxSpec,
     dir: string,
     createdAt: number,
     cert: { key: string; cert: string },
+    schedulingDelayMs: number,
   ): Promise<FakeSandbox> {
     const sb = new FakeSandbox(spec, dir, createdAt);
     try {
-      await sb.#boot(cert);
+      for (const { port, encrypted } of spec.ports) {
+        const tunnel = await startTunnel(
+          () => sb.connect(port),
+          encrypted ? cert : undefined,
+          (delta) => sb.#activity(delta),
+        );
+        sb.tunnels.set(port, { ...tunnel, encrypted });
+      }
     } catch (err) {
-      await sb.stop('killed');
+      sb.#release();
       throw err;
     }
+    sb.#scheduleTimer = setTimeout(() => {
+      sb.#booting = sb.#boot().catch((err: unknown) => sb.#failStart(err));
+    }, schedulingDelayMs);
     return sb;
   }
 
-  async #boot(cert: { key: string; cert: string }): Promise<void> {
+  async #boot(): Promise<void> {
     const rootDir = path.join(this.dir, 'root');
     const controlDir = path.join(this.dir, 'control');
-    prepareSandboxRoot(this.spec.imageDir, rootDir);
+    // prepareSandboxRoot may be synchronous or not: either way it runs after the create's reply.
+    await Promise.resolve().then(() => prepareSandboxRoot(this.spec.imageDir, rootDir));
+    if (this.finished) return; // terminated while its files were copied
     mkdirSync(controlDir, { recursive: true });
     copyFileSync(AGENT_SCRIPT, path.join(controlDir, 'agent.mjs'));
     const env = { ...BASE_ENV, ...this.spec.env };
@@ -123,6 +184,7 @@ export class FakeSandbox {
         command: this.spec.command,
         env,
         cwd: this.spec.workdir,
+        address: SANDBOX_ADDRESS,
       }),
     );
     const args = bwrapArgs({
@@ -141,6 +203,8 @@ export class FakeSandbox {
     this.bwrapPid = proc.pid ?? 0;
     proc.stdout?.on('data', (d: Buffer) => this.stdout.append(d));
     proc.stderr?.on('data', (d: Buffer) => this.stderr.append(d));
+    // No bwrap: 'close' follows, and the sandbox fails to start with this as its reason.
+    proc.once('error', (err) => this.stderr.append(Buffer.from(`${err.message}\n`)));
     this.#exited = new Promise((resolve) => proc.once('close', () => resolve()));
     void this.#exited.then(() => this.#onExit(proc.exitCode));
 
@@ -157,6 +221,7 @@ export class FakeSandbox {
         };
         if (e.event === 'ready') {
           agentReady = true;
+          this.#agentReady = true;
           if (this.spec.command.length === 0) {
             this.pid = this.bwrapPid;
             resolve();
@@ -180,15 +245,11 @@ export class FakeSandbox {
       });
     });
     await started;
+    if (this.finished) return; // terminated while starting, or its command ended already
+    this.status = 'running';
+    this.#lastActive = Date.now();
+    this.#left.resolve();
 
-    for (const { port, encrypted } of this.spec.ports) {
-      const tunnel = await startTunnel(
-        () => this.connect(port),
-        encrypted ? cert : undefined,
-        (delta) => this.#activity(delta),
-      );
-      this.tunnels.set(port, { ...tunnel, encrypted });
-    }
     if (this.spec.timeoutSecs > 0)
       this.#timers.push(setTimeout(() => void this.stop('timeout'), this.spec.timeoutSecs * 1000));
     if (this.spec.idleTimeoutSecs) {
@@ -235,11 +296,33 @@ export class FakeSandbox {
   }
 
   /** Ends the sandbox (every process in it) as `reason`; resolves once bwrap is gone. */
-  async stop(reason: Exclude<FakeSandboxStatus, 'running' | 'exited'>): Promise<void> {
-    if (this.running) {
-      this.status = reason;
-      this.result = resultFor(reason);
-    }
+  async stop(reason: 'terminated' | 'timeout' | 'idle-timeout' | 'killed'): Promise<void> {
+    this.#finish(reason, resultFor(reason));
+    clearTimeout(this.#scheduleTimer);
+    await this.#killProc();
+    await this.#booting; // a start under way sees the result and stops short of bwrap
+    await this.#killProc();
+    await waitGone(this.pid, 2000);
+    this.#release();
+  }
+
+  /** The container could not start: its sandbox ends with GENERIC_STATUS_INIT_FAILURE. */
+  async #failStart(err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    this.#finish('failed', { status: GenericStatus.INIT_FAILURE, exitcode: 1, exception: message });
+    await this.#killProc();
+    this.#release();
+  }
+
+  /** Records how it ended, unless it has ended already. */
+  #finish(status: FakeSandboxStatus, result: SandboxResult): void {
+    if (this.finished) return;
+    this.status = status;
+    this.result = result;
+    this.#left.resolve();
+  }
+
+  async #killProc(): Promise<void> {
     const proc = this.#proc;
     if (proc?.pid && proc.exitCode === null && proc.signalCode === null) {
       // Killing the pid namespace's init ends every process in it, and bwrap, still alive, reaps
@@ -252,8 +335,6 @@ export class FakeSandbox {
       if (!gone) kill(-proc.pid);
     }
     await this.#exited;
-    await waitGone(this.pid, 2000);
-    this.#release();
   }
 
   /** The result once finished, or undefined if still running after `timeoutMs`. */
@@ -278,27 +359,41 @@ export class FakeSandbox {
   }
 
   #onExit(bwrapCode: number | null): void {
-    if (this.running) {
-      this.status = 'exited';
+    if (!this.#agentReady) {
+      const why = this.stderr.text().trim() || `bwrap exited ${bwrapCode}`;
+      this.#finish('failed', {
+        status: GenericStatus.INIT_FAILURE,
+        exitcode: 1,
+        exception: `sandbox ${this.id} did not start: ${why}`,
+      });
+    } else {
       const main = this.#mainExit;
       const code = main ? (main.code ?? 128 + 9) : (bwrapCode ?? 1);
-      this.result = {
+      this.#finish('exited', {
         status: code === 0 ? GenericStatus.SUCCESS : GenericStatus.FAILURE,
         exitcode: code,
         exception: main?.error ?? '',
-      };
+      });
     }
     this.#release();
   }
 
   #release(): void {
+    clearTimeout(this.#scheduleTimer);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers = [];
     for (const t of this.tunnels.values()) t.close();
     this.stdout.close();
     this.stderr.close();
     for (const w of [...this.#finishWaiters]) w();
+    if (this.finished) this.#released.resolve();
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 function kill(pid: number): void {
@@ -324,7 +419,7 @@ async function waitGone(pid: number, timeoutMs: number): Promise<void> {
   }
 }
 
-function resultFor(reason: FakeSandboxStatus): SandboxResult {
+function resultFor(reason: 'terminated' | 'timeout' | 'idle-timeout' | 'killed'): SandboxResult {
   switch (reason) {
     case 'terminated':
       return { status: GenericStatus.TERMINATED, exitcode: 0, exception: 'Sandbox terminated' };
@@ -336,7 +431,5 @@ function resultFor(reason: FakeSandboxStatus): SandboxResult {
         exitcode: 0,
         exception: `Sandbox ${reason === 'idle-timeout' ? 'idle timeout' : 'timed out'}`,
       };
-    default:
-      return { status: GenericStatus.FAILURE, exitcode: 1, exception: '' };
   }
 }

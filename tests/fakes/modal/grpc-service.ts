@@ -1,5 +1,5 @@
 import { ServerError, Status, type CallContext } from 'nice-grpc';
-import type { CallLog } from './call-log.ts';
+import type { CallLog, RecordedCall } from './call-log.ts';
 import type { FaultQueue } from './faults.ts';
 import type { ServiceDefinition } from './service-definitions.ts';
 
@@ -17,6 +17,7 @@ export interface ServiceWiring {
 /**
  * A nice-grpc implementation of every method in `def`: each call is recorded, may fail with an
  * injected fault, is authenticated, then handled; methods without a handler answer UNIMPLEMENTED.
+ * A call that fails, here or in its handler, is recorded with its status.
  */
 export function implementService(
   def: ServiceDefinition,
@@ -27,14 +28,18 @@ export function implementService(
   for (const [key, method] of Object.entries(def.methods)) {
     const name = method.name;
     const handler = handlers[name];
-    const begin = (request: unknown, ctx: CallContext): void => {
-      const call = { method: name, service: w.service, request, at: Date.now() } as const;
+    const begin = (request: unknown, ctx: CallContext): RecordedCall => {
+      const call: RecordedCall = { method: name, service: w.service, request, at: Date.now() };
       const fail = (err: ServerError): never => {
         w.log.record({ ...call, error: Status[err.code] });
         throw err;
       };
       const fault = w.faults.take(name);
-      if (fault) fail(fault);
+      if (fault) {
+        // nice-grpc sends the context's trailer with the error status.
+        for (const [key, value] of Object.entries(fault.trailer ?? {})) ctx.trailer.set(key, value);
+        fail(fault.error);
+      }
       if (!handler) fail(new ServerError(Status.UNIMPLEMENTED, `fake Modal does not implement ${name}`));
       try {
         w.authenticate(name, ctx, request);
@@ -43,18 +48,32 @@ export function implementService(
         throw err;
       }
       w.log.record(call);
+      return call;
+    };
+    const noteError = (call: RecordedCall, err: unknown): void => {
+      if (err instanceof ServerError) call.error = Status[err.code];
     };
     if (method.responseStream) {
       impl[key] = async function* (request: unknown, ctx: CallContext) {
         const req = method.requestStream ? await collect(request as AsyncIterable<unknown>) : request;
-        begin(req, ctx);
-        yield* handler!(req, ctx) as AsyncIterable<unknown>;
+        const call = begin(req, ctx);
+        try {
+          yield* handler!(req, ctx) as AsyncIterable<unknown>;
+        } catch (err) {
+          noteError(call, err);
+          throw err;
+        }
       };
     } else {
       impl[key] = async (request: unknown, ctx: CallContext) => {
         const req = method.requestStream ? await collect(request as AsyncIterable<unknown>) : request;
-        begin(req, ctx);
-        return await (handler!(req, ctx) as Promise<unknown>);
+        const call = begin(req, ctx);
+        try {
+          return await (handler!(req, ctx) as Promise<unknown>);
+        } catch (err) {
+          noteError(call, err);
+          throw err;
+        }
       };
     }
   }

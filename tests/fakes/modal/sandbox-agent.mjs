@@ -4,21 +4,34 @@
 // connections to ports inside the namespace, all on request of the fake control plane, which
 // reaches it through a unix socket in a folder bound into the sandbox.
 //
-// argv[2]: config JSON { socketPath, command: string[], env: {}, cwd }
+// argv[2]: config JSON { socketPath, command: string[], env: {}, cwd, address }
+//   address: added to the namespace's loopback device before anything runs: the container's own
+//   address, which the fake's tunnels and TCP probe connect to (a server bound to 127.0.0.1 only
+//   is not reachable there, as on Modal). bwrap runs as root and keeps its capabilities, so this
+//   first process may configure its network namespace.
 // fd 3:    event lines to the fake: {"event":"ready"}, {"event":"main","pid":N},
 //          {"event":"exit","code":N|null,"signal":S|null,"error"?:msg}
 // Socket protocol: one JSON header line per connection, then
-//   {"type":"connect","port":N}: one status byte ("1" connected, "0" refused), then raw bytes.
+//   {"type":"connect","port":N}: to address:N; one status byte ("1" connected, "0" refused),
+//     then raw bytes.
 //   {"type":"exec","argv":[],"env":{},"cwd":""}: frames [type u8][length u32 BE][payload].
 //     agent -> fake: 1 stdout, 2 stderr, 3 exit JSON {code, signal}, 4 started JSON {pid}
 //     fake -> agent: 1 stdin data, 2 stdin EOF, 3 kill (payload: signal name)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const events = createWriteStream('', { fd: 3 });
 const emit = (event) => events.write(JSON.stringify(event) + '\n');
+
+try {
+  execFileSync('ip', ['addr', 'add', `${config.address}/32`, 'dev', 'lo'], { stdio: ['ignore', 'ignore', 'pipe'] });
+} catch (err) {
+  // Before "ready": the fake reports a container that failed to start, with this line.
+  process.stderr.write(`cannot add ${config.address} to the sandbox's network: ${err.stderr ?? err.message}\n`);
+  process.exit(1);
+}
 
 function frame(type, payload) {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -29,7 +42,7 @@ function frame(type, payload) {
 }
 
 function relay(sock, header, rest) {
-  const target = net.connect({ host: '127.0.0.1', port: header.port });
+  const target = net.connect({ host: config.address, port: header.port });
   target.once('connect', () => {
     sock.write('1');
     if (rest.length > 0) target.write(rest);
@@ -59,7 +72,15 @@ function exec(sock, header, onFrame) {
     cwd: header.cwd,
     env: header.env,
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // its own process group: a kill (its timeout) ends what it started too
   });
+  const killAll = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
   child.stdin.on('error', () => {}); // the process may exit before reading its stdin
   child.stdout.on('data', (d) => send(1, d));
   child.stderr.on('data', (d) => send(2, d));
@@ -70,12 +91,12 @@ function exec(sock, header, onFrame) {
   });
   child.once('close', (code, signal) => finish(code, signal));
   sock.once('close', () => {
-    if (!finished) child.kill('SIGKILL');
+    if (!finished) killAll('SIGKILL');
   });
   onFrame((type, payload) => {
     if (type === 1) child.stdin.write(payload);
     else if (type === 2) child.stdin.end();
-    else if (type === 3) child.kill(payload.toString() || 'SIGKILL');
+    else if (type === 3) killAll(payload.toString() || 'SIGKILL');
   });
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,9 +7,10 @@ import { CallLog, type RecordedCall } from './call-log.ts';
 import { CommandRouter } from './command-router.ts';
 import { ControlPlane } from './control-plane.ts';
 import type { FakeImage } from './fake-image.ts';
-import type { FakeSandbox, FakeSandboxStatus } from './fake-sandbox.ts';
+import type { FakeNetworkAccess, FakeSandbox, FakeSandboxStatus } from './fake-sandbox.ts';
 import { FaultQueue, type GrpcStatusName } from './faults.ts';
 import { implementService } from './grpc-service.ts';
+import { ImageBuilder } from './image-builder.ts';
 import { loadModalServiceDefinitions } from './service-definitions.ts';
 import { createSelfSignedCert } from './tls-cert.ts';
 
@@ -20,15 +22,29 @@ import { createSelfSignedCert } from './tls-cert.ts';
 
 export type { FakeImage } from './fake-image.ts';
 export type { RecordedCall } from './call-log.ts';
-export type { FakeSandboxStatus } from './fake-sandbox.ts';
+export type { FakeNetworkAccess, FakeSandboxStatus } from './fake-sandbox.ts';
 
 export interface FakeModalOptions {
-  /** Host directory an image runs from; copied per sandbox (node_modules symlinked). Default: an empty folder. */
+  /**
+   * Host directory an image runs from; copied per sandbox (node_modules symlinked). Given, images
+   * are only recorded (their commands never run). Default: images are really built
+   * (image-builder.ts) and run from their built workdir (/app), or an empty folder without RUN.
+   */
   imageDir?: (image: FakeImage) => string;
   tokenId?: string;
   tokenSecret?: string;
   /** What EnvironmentGetOrCreate reports. Default `2025.06`. */
   imageBuilderVersion?: string;
+  /**
+   * How long after SandboxCreateV2 answers the sandbox's container starts (it is `scheduling`
+   * until then: execs fail with FAILED_PRECONDITION). Default 300.
+   */
+  schedulingDelayMs?: number;
+  /**
+   * How long a finished sandbox stays known; after that every RPC about it answers NOT_FOUND and
+   * it leaves `sandboxes`. Default 60 000.
+   */
+  forgetAfterMs?: number;
 }
 
 export interface FakeSandboxView {
@@ -39,6 +55,7 @@ export interface FakeSandboxView {
   env: Record<string, string>;
   command: string[];
   workdir: string;
+  /** `scheduling` from create until its container runs, then `running` until it ends. */
   status: FakeSandboxStatus;
   /** Host folder mounted at `workdir`. */
   rootDir: string;
@@ -46,6 +63,13 @@ export interface FakeSandboxView {
   tunnelUrls: Record<number, string>;
   appId: string;
   imageId: string;
+  /** The network policy it was created with. Recorded only: no sandbox here has any egress. */
+  networkAccess: FakeNetworkAccess;
+  /**
+   * The container's address in its network namespace (`10.88.0.2`); tunnels and the TCP probe
+   * connect there, so a server must listen on it or on 0.0.0.0, not on 127.0.0.1 only.
+   */
+  address: string;
   /** Output of the sandbox's command so far. */
   stdout(): string;
   stderr(): string;
@@ -65,8 +89,25 @@ export interface FakeModal {
   /** A snapshot, taken when read. */
   readonly sandboxes: ReadonlyMap<string, FakeSandboxView>;
   images: Map<string, FakeImage>;
+  /** What builds the images (their layers, `runSteps`); undefined with an `imageDir` option. */
+  imageBuilder?: ImageBuilder;
   /** The next `times` calls to `method` (proto name, e.g. `SandboxCreateV2`) fail with `status`. */
   failNext(method: string, status: Status | GrpcStatusName, message?: string, times?: number): void;
+  /**
+   * The next `times` (default 1) calls to `method` are throttled: RESOURCE_EXHAUSTED with a
+   * `modal.client.RPCRetryPolicy` of `retryAfterSecs` in the `grpc-status-details-bin` trailer.
+   * The SDK retries unary calls after that long, until its `maxThrottleWaitSecs` would be passed.
+   */
+  throttleNext(method: string, retryAfterSecs: number, times?: number, message?: string): void;
+  /** Drops the faults and throttles still queued. */
+  clearFaults(): void;
+  /** Resolves once the sandbox's container runs (it is `scheduling` before); rejects if it ended instead. */
+  waitRunning(sandboxId: string, timeoutMs?: number): Promise<FakeSandboxView>;
+  /**
+   * Replaces the token (new random values unless given): calls with the old one then fail with
+   * UNAUTHENTICATED. Returns the new one; `tokenId` and `tokenSecret` follow.
+   */
+  rotateToken(next?: { tokenId: string; tokenSecret: string }): { tokenId: string; tokenSecret: string };
   /** The sandbox dies at once, every process in it, and reports a timeout (exit 124 from `wait()`). */
   kill(sandboxId: string): Promise<void>;
   close(): Promise<void>;
@@ -78,23 +119,28 @@ export async function startFakeModal(opts: FakeModalOptions = {}): Promise<FakeM
   const emptyImageDir = path.join(workDir, 'empty-image');
   mkdirSync(emptyImageDir);
   const cert = createSelfSignedCert(workDir);
-  const tokenId = opts.tokenId ?? 'ak-fake-token-id';
-  const tokenSecret = opts.tokenSecret ?? 'as-fake-token-secret';
+  let tokenId = opts.tokenId ?? 'ak-fake-token-id';
+  let tokenSecret = opts.tokenSecret ?? 'as-fake-token-secret';
   const log = new CallLog();
   const faults = new FaultQueue();
 
   let routerPort = 0;
+  const imageBuilder = opts.imageDir ? undefined : new ImageBuilder(path.join(workDir, 'images'));
   const cp = new ControlPlane({
-    imageDir: opts.imageDir ?? (() => emptyImageDir),
+    imageDir: opts.imageDir ?? ((image) => imageBuilder?.imageDir(image) ?? emptyImageDir),
+    imageBuilder,
     workDir,
     cert,
     // https because the SDK insists; it dials it in plaintext when MODAL_SERVER_URL is loopback.
     routerUrl: () => `https://127.0.0.1:${routerPort}`,
     imageBuilderVersion: opts.imageBuilderVersion ?? '2025.06',
+    schedulingDelayMs: opts.schedulingDelayMs ?? 300,
+    forgetAfterMs: opts.forgetAfterMs ?? 60_000,
   });
   const router = new CommandRouter(cp);
 
-  const controlServer = createServer();
+  // The SDK sends up to 100 MiB to the control plane (its own channel limit), so that is taken.
+  const controlServer = createServer({ 'grpc.max_receive_message_length': 100 * 1024 * 1024 });
   controlServer.add(
     defs.modalClient as never,
     implementService(defs.modalClient, cp.handlers(), {
@@ -111,7 +157,9 @@ export async function startFakeModal(opts: FakeModalOptions = {}): Promise<FakeM
       },
     }) as never,
   );
-  const routerServer = createServer();
+  // gRPC's default receive limit, as the command router keeps: a bigger single message (a 5 MiB
+  // stdin write) is refused with RESOURCE_EXHAUSTED before any handler sees it.
+  const routerServer = createServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   routerServer.add(
     defs.taskCommandRouter as never,
     implementService(defs.taskCommandRouter, router.handlers(), {
@@ -136,14 +184,20 @@ export async function startFakeModal(opts: FakeModalOptions = {}): Promise<FakeM
     tunnelUrls: Object.fromEntries([...sb.tunnels.entries()].map(([p, t]) => [p, `https://${t.host}:${t.port}`])),
     appId: sb.spec.appId,
     imageId: sb.spec.imageId,
+    networkAccess: sb.spec.networkAccess,
+    address: sb.address,
     stdout: () => sb.stdout.text(),
     stderr: () => sb.stderr.text(),
   });
   let closed = false;
   return {
     url: `http://127.0.0.1:${controlPort}`,
-    tokenId,
-    tokenSecret,
+    get tokenId() {
+      return tokenId;
+    },
+    get tokenSecret() {
+      return tokenSecret;
+    },
     tlsCert: cert.cert,
     tlsCertPath: cert.certPath,
     calls: log.calls,
@@ -153,7 +207,26 @@ export async function startFakeModal(opts: FakeModalOptions = {}): Promise<FakeM
       return new Map([...cp.sandboxes.entries()].map(([id, sb]) => [id, view(sb)]));
     },
     images: cp.images,
+    imageBuilder,
     failNext: (method, status, message, times) => faults.failNext(method, status, message, times),
+    throttleNext: (method, retryAfterSecs, times, message) =>
+      faults.throttleNext(method, retryAfterSecs, times, message),
+    clearFaults: () => faults.clear(),
+    waitRunning: async (sandboxId, timeoutMs = 10_000) => {
+      const sb = cp.sandboxes.get(sandboxId);
+      if (!sb) throw new Error(`no sandbox ${sandboxId}`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([sb.leftScheduling, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      if (!sb.running)
+        throw new Error(`sandbox ${sandboxId} is ${sb.status}: ${sb.result?.exception ?? 'not started'}`);
+      return view(sb);
+    },
+    rotateToken: (next) => {
+      tokenId = next?.tokenId ?? `ak-${randomUUID()}`;
+      tokenSecret = next?.tokenSecret ?? `as-${randomUUID()}`;
+      return { tokenId, tokenSecret };
+    },
     kill: async (sandboxId) => {
       const sb = cp.sandboxes.get(sandboxId);
       if (!sb) throw new Error(`no sandbox ${sandboxId}`);
@@ -162,6 +235,7 @@ export async function startFakeModal(opts: FakeModalOptions = {}): Promise<FakeM
     close: async () => {
       if (closed) return;
       closed = true;
+      await imageBuilder?.close();
       await cp.closeAll();
       controlServer.forceShutdown();
       routerServer.forceShutdown();
