@@ -200,7 +200,7 @@ export class ModalSandboxProvider implements SandboxProvider {
       // fromId does not check the id: the first call says whether the sandbox is still there
       // (NOT_FOUND once Modal forgot it; PERMISSION_DENIED or INVALID_ARGUMENT for an id of
       // another workspace or token, or a malformed one). All mean "gone": the caller boots anew.
-      if (isGone(err)) {
+      if (isGone(err) || err instanceof InvalidError) {
         this.deps.logger.info({ appId, sandboxId, err: errorText(err) }, 'the stored sandbox is gone');
         return undefined;
       }
@@ -217,8 +217,12 @@ export class ModalSandboxProvider implements SandboxProvider {
     })) {
       const appId = (await sb.getTags())[TAG_APP] ?? '';
       if (await owns(appId, sb.sandboxId)) continue;
-      await sb.terminate();
-      stopped.push(sb.sandboxId);
+      try {
+        await sb.terminate();
+        stopped.push(sb.sandboxId);
+      } catch (err) {
+        if (!isGone(err)) throw err; // it ended between the list and now
+      }
     }
     if (stopped.length) this.deps.logger.info({ stopped }, 'terminated sandboxes no app owns');
     return stopped;
@@ -276,7 +280,6 @@ function isGone(err: unknown): boolean {
   const code = grpcCode(err);
   return (
     err instanceof NotFoundError ||
-    err instanceof InvalidError ||
     code === GRPC.NOT_FOUND ||
     code === GRPC.PERMISSION_DENIED ||
     code === GRPC.INVALID_ARGUMENT

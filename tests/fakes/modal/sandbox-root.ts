@@ -37,6 +37,7 @@ export function prepareSandboxRoot(imageDir: string, dest: string): void {
   cpSync(imageDir, dest, {
     recursive: true,
     verbatimSymlinks: true,
+    preserveTimestamps: true, // as an image's files keep the build's times on Modal
     filter: (src) => src !== sourceModules && (path.basename(src) !== '.vite-cache' || src === viteCache),
   });
   if (!existsSync(sourceModules)) return;
