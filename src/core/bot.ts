@@ -533,6 +533,7 @@ const ACTION_KINDS: Record<ButtonAction, RequestKind> = {
   versions: 'versions',
   delete: 'delete',
   'delete-confirm': 'delete',
+  fix: 'refine',
 };
 
 /** Where each Conversation method that sends a card takes it. */

@@ -173,7 +173,16 @@ export interface AppStore {
 // ---------------------------------------------------------------- chat
 
 /** What a button does (its value: an app id, a gallery cursor, or an app and version). */
-export type ButtonAction = 'undo' | 'versions' | 'delete' | 'delete-confirm' | 'restore' | 'gallery' | 'mine';
+export type ButtonAction =
+  | 'undo'
+  | 'versions'
+  | 'delete'
+  | 'delete-confirm'
+  | 'restore'
+  | 'gallery'
+  | 'mine'
+  /** Runs a refinement that fixes the error a viewer of the app hit (value: the app id). */
+  | 'fix';
 
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {
@@ -197,8 +206,14 @@ export interface Card {
     style?: 'primary' | 'danger';
     confirm?: { title: string; text: string; yes: string; no: string };
   }[];
-  /** A picture of what the card is about (an app's screenshot): a public `url`, or a local `path` the adapter uploads or shows. */
-  image?: { url?: string; path?: string; alt: string };
+  /**
+   * A picture of what the card is about (an app's screenshot): the PNG's bytes (`png`), which
+   * each adapter delivers its own way (Slack uploads it into the card's thread, Discord attaches
+   * it to the message and its embed shows it, the terminal saves it and prints the path), or a
+   * public `url`, or a local `path`. A picture that cannot be delivered is logged and dropped:
+   * it never fails the message.
+   */
+  image?: { png?: Uint8Array; url?: string; path?: string; alt: string };
   /** Cards listed under this one (gallery entries). */
   items?: Card[];
   /** Muted footnote, e.g. "offline sample model". */
