@@ -15,6 +15,7 @@ import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { RecordingConversation } from '../tests/support/recording-conversation.ts';
 import { measureFastView } from './fast-view.ts';
+import { browserTreePssMb, chromiumPids } from './process-memory.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TOKEN_DELAY_MS = Number(process.env.BENCH_TOKEN_MS ?? 4); // 250 tokens/s
@@ -73,12 +74,16 @@ async function main(): Promise<void> {
   );
   const app = await buildVibeApp(config, logger, { model });
   const browser = await launchChromium();
+  const viewerBrowsers = chromiumPids(); // the bench's own browser; the bot's check browser starts later
   const overhead: number[] = [];
+  const renderMs: number[] = [];
+  const pngKb: number[] = [];
   const firstStatus: number[] = [];
   const total: number[] = [];
   const refineToPage: number[] = [];
   const refineToLight: number[] = [];
   const checkMs: number[] = [];
+  let checkBrowserMb = NaN;
   try {
     for (let i = 0; i < RUNS; i++) {
       fake.script(
@@ -114,6 +119,12 @@ async function main(): Promise<void> {
       const errors = await app.sandbox.check(sandboxId);
       checkMs.push(performance.now() - c0);
       if (errors.length) throw new Error(`bench app has errors: ${JSON.stringify(errors)}`);
+      // The runtime check again, with the browser warm: what it adds to every build.
+      const rendered = await app.runtime.render(live.meta!.appId!);
+      if (!rendered || rendered.errors.length) throw new Error(`runtime check failed: ${JSON.stringify(rendered)}`);
+      renderMs.push(rendered.ms);
+      pngKb.push((rendered.screenshot?.length ?? 0) / 1024);
+      if (!live.image?.png) throw new Error('the live card has no screenshot');
 
       // Open both links, then refine; time from the model's last token to each page showing it:
       // the creator's live view (hot reload, in place) and the light view (rebuild, then reload).
@@ -159,6 +170,7 @@ async function main(): Promise<void> {
         `run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms\n`,
       );
     }
+    checkBrowserMb = browserTreePssMb(viewerBrowsers);
   } finally {
     await browser.close();
     await app.close();
@@ -178,6 +190,9 @@ async function main(): Promise<void> {
   );
   console.log(`(c) command -> first status message:                                median ${ms(median(firstStatus))}`);
   console.log(`(d) check (tsc --noEmit + import check) of one app:                 median ${ms(median(checkMs))}`);
+  console.log(
+    `(e) runtime check in headless Chromium (warm browser, load + settle + screenshot): median ${ms(median(renderMs))}; screenshot ${median(pngKb).toFixed(0)} KB; check browser ${checkBrowserMb.toFixed(0)} MB (PSS) after ${RUNS} runs`,
+  );
   console.log('first view of an app (offline pomodoro sample; cold cache; second load after a warm-up):');
   for (const line of await measureFastView()) console.log(`  ${line}`);
 }

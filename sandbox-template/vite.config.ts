@@ -13,6 +13,10 @@ const host = process.env.VIBE_HOST || '127.0.0.1';
 const hmrClientPort = process.env.VIBE_HMR_CLIENT_PORT ? Number(process.env.VIBE_HMR_CLIENT_PORT) : undefined;
 // Vite's own cache: a tmpfs outside the (read-only) app root in a local sandbox, else in the app dir.
 const cacheDir = process.env.VIBE_CACHE_DIR || '.vite-cache';
+// Where viewers' uncaught errors are reported: the bot's gateway. Behind the local gateway that
+// is this app's own path on the page's origin; a sandbox served from elsewhere (a Modal tunnel)
+// is given the gateway's public URL for this app.
+const errorUrl = process.env.VIBE_ERROR_URL || `${base}__vibe/errors`;
 
 // The plugins live beside the real template: a local app dir copies only the template's
 // top-level files and links its node_modules, so they are found through that link (on Modal
@@ -36,6 +40,8 @@ export default defineConfig(({ command }) => {
       react(),
       tailwindcss(),
       vibe.lucideIcons(root),
+      // Both views, dev and build: index.html is the template's, out of the model's reach.
+      vibe.errorReporter({ url: errorUrl, base }),
       ...(command === 'serve' ? [vibe.lightView({ base, root })] : []),
       ...(child ? [child.plugin] : []),
     ],

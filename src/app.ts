@@ -6,6 +6,8 @@ import type { AppStore, CodeModel, Logger, SandboxProvider } from './core/ports.
 import { createClaudeModel } from './llm/create-claude.ts';
 import { OfflineSampleModel } from './llm/offline.ts';
 import { loadTemplate } from './llm/system-prompt.ts';
+import { BrowserCheck } from './browser/browser-check.ts';
+import { findBrowser } from './browser/find-browser.ts';
 import { AppGateway } from './sandbox/gateway.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
 import { ModalSandboxProvider } from './sandbox/modal.ts';
@@ -67,6 +69,8 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   }
   // Made once the gateway's address (the links' base) is known; the gateway only calls it after that.
   let runtime!: AppRuntime;
+  // Set once the bot exists: a viewer's error report before that is dropped.
+  let viewerError: VibeBot['viewerError'] | undefined;
   if (sandbox.stopOrphans) {
     // Sandboxes that outlived the bot are kept only if the store still says they are the app's.
     await sandbox
@@ -90,6 +94,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     ],
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
+    onViewerError: (appId, report) => void viewerError?.(appId, report),
     resolve: async (appId) => {
       if (!runtime) return undefined; // not serving yet
       // Every asset request comes through here: a running app answers from memory, and the
@@ -119,6 +124,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   // (a public VIBE_PUBLIC_URL: it wakes the app and redirects to the current tunnel); otherwise
   // the live tunnel itself, which changes when the app sleeps (the card says so).
   const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal && !isPublicOrigin(publicUrl) });
+  const browser = checkBrowser(config, logger);
   runtime = new AppRuntime({
     provider: sandbox,
     store,
@@ -126,9 +132,11 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     idleMs: config.VIBE_IDLE_TIMEOUT,
     maxRunning: config.VIBE_MAX_RUNNING,
     links,
+    browser,
   });
   runtime.startSweeper();
   const bot = new VibeBot({ store, model, runtime, logger, statusIntervalMs: overrides.statusIntervalMs });
+  viewerError = (appId, report) => bot.viewerError(appId, report);
   logger.info(
     { model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl },
     model.offline
@@ -147,9 +155,29 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await bot.idle();
       await gateway.close();
       await runtime.stopAll();
+      await browser?.close();
       await store.close();
     },
   };
+}
+
+/** The browser every new version is opened in before its link is posted (VIBE_BROWSER). */
+function checkBrowser(config: Config, logger: Logger): BrowserCheck | undefined {
+  const executablePath = findBrowser(config.VIBE_BROWSER);
+  if (!executablePath) {
+    if (config.VIBE_BROWSER === 'auto')
+      logger.warn(
+        {},
+        'no Chromium or Chrome found (VIBE_BROWSER=auto): apps are not opened in a browser before their link is posted, and cards say so. Install one (Debian/Ubuntu: apt-get install chromium) or set VIBE_BROWSER to its path.',
+      );
+    return undefined;
+  }
+  logger.info({ browser: executablePath }, 'new versions are opened in a browser before their link is posted');
+  return new BrowserCheck({
+    executablePath,
+    logger,
+    extraArgs: config.VIBE_BROWSER_ARGS?.split(/\s+/).filter(Boolean),
+  });
 }
 
 function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
@@ -171,6 +199,10 @@ function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
       cpu: config.VIBE_SANDBOX_CPU,
       memoryMiB: config.VIBE_SANDBOX_MEMORY,
       bootTimeoutMs: config.VIBE_SANDBOX_BOOT_TIMEOUT,
+      reportOrigin:
+        config.VIBE_PUBLIC_URL && isPublicOrigin(config.VIBE_PUBLIC_URL)
+          ? config.VIBE_PUBLIC_URL.replace(/\/+$/, '')
+          : undefined,
     },
   });
 }

@@ -54,12 +54,15 @@ export const configSchema = z
       }),
     VIBE_SANDBOX: z.enum(['local', 'modal']).optional(),
     VIBE_APPS_DIR: z.string().min(1).default('./data/apps'),
+    VIBE_DATA_DIR: z.string().min(1).default('./data'),
     VIBE_ISOLATION: z.enum(['auto', 'bwrap', 'none']).default('auto'),
     VIBE_IDLE_TIMEOUT: duration('10m'),
     VIBE_MAX_RUNNING: int(8, 1, 1000),
     VIBE_HOST: z.string().min(1).default('127.0.0.1'),
     VIBE_PORT: int(8787, 0, 65535),
     VIBE_PUBLIC_URL: z.url().optional(),
+    VIBE_BROWSER: z.string().min(1).default('auto'),
+    VIBE_BROWSER_ARGS: optionalText,
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     SLACK_BOT_TOKEN: optionalText.refine(
       (s) => s === undefined || s.startsWith('xoxb-'),
@@ -95,6 +98,12 @@ export const configSchema = z
     VIBE_SANDBOX_CPU_SECONDS: int(1800, 10, 10_000_000),
   })
   .superRefine((c, ctx) => {
+    if (c.VIBE_BROWSER !== 'auto' && c.VIBE_BROWSER !== 'off' && !existsSync(c.VIBE_BROWSER))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VIBE_BROWSER'],
+        message: 'no such file: give the path of a Chromium or Chrome executable, `auto` or `off`',
+      });
     if (Boolean(c.MODAL_TOKEN_ID) !== Boolean(c.MODAL_TOKEN_SECRET))
       ctx.addIssue({
         code: 'custom',
@@ -150,6 +159,10 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
     meaning:
       'Working folders of unisolated local sandboxes (`VIBE_ISOLATION=none`; a cache, the store is the truth). Isolated sandboxes write nothing to disk.',
   },
+  VIBE_DATA_DIR: {
+    default: '`./data`',
+    meaning: "The terminal chat's files: its log (`vibe.log`) and the apps' screenshots (`screenshots/`).",
+  },
   VIBE_ISOLATION: {
     default: '`auto`',
     meaning:
@@ -173,6 +186,16 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   VIBE_PUBLIC_URL: {
     default: '`http://VIBE_HOST:VIBE_PORT`',
     meaning: 'Base of the links the bot posts (set it when a tunnel or proxy fronts the gateway).',
+  },
+  VIBE_BROWSER: {
+    default: '`auto`',
+    meaning:
+      "Chromium for the check before a link is posted: `auto` (`/usr/bin/chromium`, Chrome, or playwright's browser, whichever is installed; none = no browser check, with a warning and a card footer), `off`, or the path of a Chromium or Chrome executable.",
+  },
+  VIBE_BROWSER_ARGS: {
+    default: '(none)',
+    meaning:
+      'Extra Chromium flags for that browser, space-separated (tests pass `--ignore-certificate-errors` for their self-signed tunnels).',
   },
   LOG_LEVEL: {
     default: '`info`',

@@ -1,11 +1,10 @@
+import { join } from 'node:path';
 import pino from 'pino';
 import { runShell } from '../adapters/shell/run-shell.ts';
 import { startDiscord } from '../adapters/discord/discord-adapter.ts';
 import { startSlack } from '../adapters/slack/slack-adapter.ts';
 import { buildVibeApp } from './app.ts';
 import { ConfigError, configOrReport, type Config } from './config.ts';
-
-const LOG_FILE = './data/vibe.log';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -75,13 +74,23 @@ async function main(): Promise<number> {
     app.model.offline
       ? 'Model: offline sample model (no ANTHROPIC_API_KEY): /vibe answers with built-in sample apps, which cannot be edited.'
       : `Model: ${app.model.label} (Claude).`,
-    `App links are served at ${app.publicUrl}/apps/<id>/. Logs: ${json ? 'stderr' : LOG_FILE}.`,
+    `App links are served at ${app.publicUrl}/apps/<id>/. Logs: ${json ? 'stderr' : logFile(config)}.`,
   ];
   logger.info('no Slack or Discord credentials: starting the shell adapter');
-  await runShell({ bot: app.bot, input: process.stdin, output: process.stdout, json, banner });
+  await runShell({
+    bot: app.bot,
+    input: process.stdin,
+    output: process.stdout,
+    json,
+    banner,
+    dataDir: config.VIBE_DATA_DIR,
+    logger,
+  });
   await app.close();
   return 0;
 }
+
+const logFile = (config: Config) => join(config.VIBE_DATA_DIR, 'vibe.log');
 
 /** Logs go to stderr, except in the interactive terminal chat, where the screen is the chat. */
 function makeLogger(config: Config, toStderr: boolean): pino.Logger {
@@ -93,7 +102,7 @@ function makeLogger(config: Config, toStderr: boolean): pino.Logger {
       { level: 'warn', stream: pino.destination(2) },
       {
         level: config.LOG_LEVEL === 'silent' ? 'fatal' : config.LOG_LEVEL,
-        stream: pino.destination({ dest: LOG_FILE, mkdir: true, sync: true }),
+        stream: pino.destination({ dest: logFile(config), mkdir: true, sync: true }),
       },
     ]),
   );

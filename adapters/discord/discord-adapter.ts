@@ -15,7 +15,7 @@ import type { Actor, MessageRef } from '../../src/core/ports.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';
-import { channelKey, messageKey, userKey } from './discord-ids.ts';
+import { channelKey, messageKey, parseKey, userKey } from './discord-ids.ts';
 import { parseCustomId } from './render-discord.ts';
 
 export interface DiscordSettings {
@@ -48,6 +48,12 @@ export async function startDiscord(opts: {
     ...(settings.apiUrl ? { rest: { api: settings.apiUrl } } : {}),
   });
   const work = new BackgroundWork(logger, 'discord');
+  // Posts outside any event (a note about an error a viewer of an app hit): plain REST.
+  const disconnect = bot.connect((channelId) => {
+    if (!channelId.startsWith('discord:')) return undefined;
+    const { guild, channel } = parseKey(channelId);
+    return new DiscordConversation({ rest: client.rest, guild, channel, logger });
+  });
 
   client.on(Events.InteractionCreate, (it: Interaction) => {
     if (it.isChatInputCommand() && it.commandName === 'vibe') work.run('/vibe', () => onCommand(it));
@@ -66,6 +72,7 @@ export async function startDiscord(opts: {
       guild: it.guildId ?? 'dm',
       channel: it.channelId,
       interaction: { it, deferred },
+      logger,
     });
     await bot.dispatch(context(it, conv), cmd);
     await conv.finish();
@@ -87,6 +94,7 @@ export async function startDiscord(opts: {
       guild,
       channel: it.channelId,
       interaction: { it, deferred, source },
+      logger,
     });
     await bot.action({ ...context(it, conv), source }, action, value);
     await conv.finish();
@@ -97,7 +105,7 @@ export async function startDiscord(opts: {
     // re-deliveries after a gateway RESUME are the core's to drop.
     if (!m.inGuild() || !m.channel.isThread()) return;
     const guild = m.guildId;
-    const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId });
+    const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId, logger });
     const actor: Actor = {
       id: userKey(guild, m.author.id),
       name: m.member?.displayName ?? m.author.username,
@@ -139,5 +147,5 @@ export async function startDiscord(opts: {
   await client.login(settings.token);
   await ready;
   logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: connected to the gateway');
-  return { client, idle: () => work.idle(), stop: () => client.destroy() };
+  return { client, idle: () => work.idle(), stop: () => (disconnect(), client.destroy()) };
 }

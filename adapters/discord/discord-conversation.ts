@@ -5,10 +5,16 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type REST,
+  type RequestData,
 } from 'discord.js';
-import type { Card, Conversation, MessageRef } from '../../src/core/ports.ts';
+import type { Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
 import { channelKey, messageKey, parseKey } from './discord-ids.ts';
-import { renderDiscordMessage } from './render-discord.ts';
+import {
+  discordImageFile,
+  renderDiscordMessage,
+  type DiscordImageFile,
+  type DiscordMessageBody,
+} from './render-discord.ts';
 
 /** Interaction tokens live 15 minutes; past this age the bot edits its own message instead. */
 export const INTERACTION_TOKEN_MS = 14 * 60_000;
@@ -28,7 +34,11 @@ export interface DiscordPlace {
     source?: MessageRef;
   };
   now?: () => number;
+  /** Where a screenshot that could not be delivered is reported. */
+  logger: Pick<Logger, 'warn'>;
 }
+
+type Deliver<T> = (body: DiscordMessageBody, file?: DiscordImageFile) => Promise<T>;
 
 /** The core's Conversation for one Discord event: interaction responses and REST calls. */
 export class DiscordConversation implements Conversation {
@@ -41,13 +51,13 @@ export class DiscordConversation implements Conversation {
     const { interaction, guild, channel } = this.place;
     if (interaction?.deferred === 'public' && !this.originalUsed) {
       this.originalUsed = true;
-      const msg = await interaction.it.editReply(renderDiscordMessage(card));
+      const msg = await this.send(card, (body, file) => interaction.it.editReply(asEdit(body, file)));
       this.original = { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel) };
       return this.original;
     }
-    const msg = (await this.place.rest.post(Routes.channelMessages(channel), {
-      body: renderDiscordMessage(card),
-    })) as APIMessage;
+    const msg = (await this.send(card, (body, file) =>
+      this.place.rest.post(Routes.channelMessages(channel), restRequest(body, file, 'create')),
+    )) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel) };
   }
 
@@ -57,7 +67,7 @@ export class DiscordConversation implements Conversation {
       ref.id === this.original?.id || (interaction?.deferred === 'update' && ref.id === interaction.source?.id);
     if (interaction && isOriginal && this.tokenFresh()) {
       try {
-        await interaction.it.editReply(renderDiscordMessage(card));
+        await this.send(card, (body, file) => interaction.it.editReply(asEdit(body, file)));
         return;
       } catch (err) {
         if ((err as { code?: number }).code !== INVALID_WEBHOOK_TOKEN) throw err;
@@ -65,14 +75,16 @@ export class DiscordConversation implements Conversation {
     }
     // The interaction token expired (15 minutes): edit the bot's own message directly.
     const { channel, message } = parseKey(ref.id);
-    await this.place.rest.patch(Routes.channelMessage(channel, message!), { body: renderDiscordMessage(card) });
+    await this.send(card, (body, file) =>
+      this.place.rest.patch(Routes.channelMessage(channel, message!), restRequest(body, file, 'edit')),
+    );
   }
 
   async reply(threadId: string, card: Card): Promise<MessageRef> {
     const { guild, channel } = parseKey(threadId);
-    const msg = (await this.place.rest.post(Routes.channelMessages(channel), {
-      body: renderDiscordMessage(card),
-    })) as APIMessage;
+    const msg = (await this.send(card, (body, file) =>
+      this.place.rest.post(Routes.channelMessages(channel), restRequest(body, file, 'create')),
+    )) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel), threadId };
   }
 
@@ -88,17 +100,20 @@ export class DiscordConversation implements Conversation {
   /** Private to the asker where Discord allows it (interactions); in a plain thread message, a normal reply. */
   async ephemeral(card: Card): Promise<void> {
     const { interaction } = this.place;
-    const body = renderDiscordMessage(card);
     if (interaction?.deferred === 'ephemeral' && !this.originalUsed) {
       this.originalUsed = true;
-      await interaction.it.editReply(body);
+      await this.send(card, (body, file) => interaction.it.editReply(asEdit(body, file)));
       return;
     }
     if (interaction && this.tokenFresh()) {
-      await interaction.it.followUp({ ...body, flags: MessageFlags.Ephemeral });
+      await this.send(card, (body, file) =>
+        interaction.it.followUp({ ...body, ...jsFiles(file), flags: MessageFlags.Ephemeral }),
+      );
       return;
     }
-    await this.place.rest.post(Routes.channelMessages(this.place.channel), { body });
+    await this.send(card, (body, file) =>
+      this.place.rest.post(Routes.channelMessages(this.place.channel), restRequest(body, file, 'create')),
+    );
   }
 
   threadLink(threadId: string): string | undefined {
@@ -113,8 +128,52 @@ export class DiscordConversation implements Conversation {
     await interaction.it.deleteReply();
   }
 
+  /**
+   * Sends a card, its PNG as a file of the message when it has one. A send with the file that fails
+   * is logged and tried once more without it, so the text always arrives. An expired interaction
+   * token is the caller's to handle (it edits through the channel instead).
+   */
+  private async send<T>(card: Card, deliver: Deliver<T>): Promise<T> {
+    const file = discordImageFile(card);
+    if (!file) return deliver(renderDiscordMessage(card));
+    try {
+      return await deliver(renderDiscordMessage(card), file);
+    } catch (err) {
+      if ((err as { code?: number }).code === INVALID_WEBHOOK_TOKEN) throw err;
+      this.place.logger.warn({ err }, 'discord: sending the screenshot failed; sending the message without it');
+      return deliver(renderDiscordMessage({ ...card, image: { ...card.image!, png: undefined } }));
+    }
+  }
+
   private tokenFresh(): boolean {
     const it = this.place.interaction?.it;
     return Boolean(it) && (this.place.now ?? Date.now)() - it!.createdTimestamp < INTERACTION_TOKEN_MS;
   }
+}
+
+/** discord.js's own file option: it uploads `files[0]` and lists it in `attachments` as discord.js does. */
+function jsFiles(file: DiscordImageFile | undefined) {
+  return file ? { files: [{ attachment: file.data, name: file.name, description: file.description }] } : {};
+}
+
+/** An edit through discord.js: `attachments: []` drops the message's earlier files, `files` adds the new one. */
+function asEdit(body: DiscordMessageBody, file: DiscordImageFile | undefined) {
+  return { ...body, attachments: [], ...jsFiles(file) };
+}
+
+/**
+ * A REST request in the shape discord.js sends: `payload_json` listing the upload as attachment `0`
+ * (its alt text as `description`) and the bytes as `files[0]`. An edit always sends `attachments`,
+ * so the message keeps exactly the card's picture (or none).
+ */
+function restRequest(
+  body: DiscordMessageBody,
+  file: DiscordImageFile | undefined,
+  kind: 'create' | 'edit',
+): RequestData {
+  const attachments = file ? [{ id: '0', description: file.description }] : [];
+  return {
+    body: { ...body, ...(file || kind === 'edit' ? { attachments } : {}) },
+    ...(file ? { files: [{ name: file.name, data: file.data, contentType: 'image/png' }] } : {}),
+  };
 }

@@ -17,7 +17,19 @@ export const LIMITS = {
   buttonsPerRow: 5,
   buttonLabel: 80,
   customId: 100,
+  attachmentDescription: 1024,
 } as const;
+
+/** The name a card's PNG is uploaded under; its embed shows it as `attachment://screenshot.png`. */
+export const SCREENSHOT_NAME = 'screenshot.png';
+
+/** A card's PNG as a file to upload with the message. */
+export interface DiscordImageFile {
+  name: string;
+  data: Buffer;
+  /** Alt text (Discord: the attachment's description). */
+  description: string;
+}
 
 /** Prefix of every button custom_id: "vibe:<action>:<value>". */
 export const CUSTOM_ID_PREFIX = 'vibe:';
@@ -43,7 +55,9 @@ export function renderDiscordMessage(card: Card): DiscordMessageBody {
   const appLink = card.meta?.state === 'live' ? card.meta.url : undefined;
   if (appLink) main.url = appLink;
   if (card.footer) main.footer = { text: clip(card.footer, LIMITS.footer) };
-  if (card.image?.url) main.image = { url: card.image.url };
+  // The uploaded PNG when there is one (the message carries it as a file), else a public URL.
+  if (card.image?.png) main.image = { url: `attachment://${SCREENSHOT_NAME}` };
+  else if (card.image?.url) main.image = { url: card.image.url };
   if (Object.keys(main).length > 0) embeds.push(main);
   const buttons: APIButtonComponent[] = [...linkButtons(card.links)];
   for (const item of card.items ?? []) {
@@ -58,6 +72,17 @@ export function renderDiscordMessage(card: Card): DiscordMessageBody {
   }
   buttons.push(...actionButtons(card.actions));
   return { content: '', embeds: capEmbeds(embeds), components: rows(buttons), allowed_mentions: { parse: [] } };
+}
+
+/** The card's PNG to upload with the message, if it has one. */
+export function discordImageFile(card: Card): DiscordImageFile | undefined {
+  const png = card.image?.png;
+  if (!png) return undefined;
+  return {
+    name: SCREENSHOT_NAME,
+    data: Buffer.from(png.buffer, png.byteOffset, png.byteLength),
+    description: clip(card.image!.alt, LIMITS.attachmentDescription),
+  };
 }
 
 function renderFields(fields: NonNullable<Card['fields']>): NonNullable<APIEmbed['fields']> {

@@ -8,7 +8,9 @@ export function renderCardText(card: Card): string[] {
   if (card.text) lines.push(...card.text.split('\n'));
   if (card.fields?.length) lines.push(card.fields.map((f) => `${f.label}: ${f.value}`).join(' · '));
   for (const l of card.links ?? []) lines.push(`${l.label}: ${l.url}`);
-  if (card.image) lines.push(`Image (${card.image.alt}): ${card.image.path ?? card.image.url}`);
+  // A saved screenshot by its path (the shell saves a card's PNG); else a public picture's URL.
+  if (card.image?.path) lines.push(`Screenshot: ${card.image.path}`);
+  else if (card.image?.url) lines.push(`Image (${card.image.alt}): ${card.image.url}`);
   for (const item of card.items ?? []) {
     const [first = '', ...rest] = renderCardText(item);
     lines.push(`  • ${first.replace(/^\*\*(.*)\*\*$/, '$1')}`, ...rest.map((r) => `    ${r}`));

@@ -1,6 +1,7 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { VibeBot } from '../../src/core/bot.ts';
+import type { Logger } from '../../src/core/ports.ts';
 import { renderCardText } from './render-text.ts';
 import { SHELL_HELP, ShellChat, type ShellEvent, type ShellInput } from './shell-chat.ts';
 
@@ -11,6 +12,10 @@ export interface ShellOptions {
   /** One JSON object per line out, commands (text or JSON objects) in. */
   json: boolean;
   banner?: string[];
+  /** Screenshots go to `<dataDir>/screenshots/` (default `./data`, where the bot keeps its log). */
+  dataDir?: string;
+  /** Where a screenshot that could not be saved is reported. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -39,9 +44,9 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     rl.prompt(true);
   };
   const sink = opts.json
-    ? (e: ShellEvent) => write(JSON.stringify(toJson(e)))
+    ? (e: ShellEvent) => write(JSON.stringify(toJson(e), noBytes))
     : (e: ShellEvent) => show(formatEvent(e));
-  const chat = new ShellChat(opts.bot, sink);
+  const chat = new ShellChat(opts.bot, sink, { dataDir: opts.dataDir, logger: opts.logger });
   if (!opts.json) {
     for (const line of opts.banner ?? []) write(line);
     write(SHELL_HELP);
@@ -76,6 +81,11 @@ function parseJsonLine(line: string, write: (s: string) => void): ShellInput | u
 function toJson(e: ShellEvent): Record<string, unknown> {
   const meta = e.card?.meta ?? {};
   return { ...e, app: meta.appId, version: meta.version, url: meta.url, state: meta.state };
+}
+
+/** Bytes never reach the JSON output (a card's picture is saved and shown by its path). */
+function noBytes(key: string, value: unknown): unknown {
+  return key === 'png' || value instanceof Uint8Array ? undefined : value;
 }
 
 function formatEvent(e: ShellEvent): string {

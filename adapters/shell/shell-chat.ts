@@ -1,5 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { Actor, Card, Conversation, MessageRef } from '../../src/core/ports.ts';
+import type { Actor, Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
 
 /** Everything the terminal chat shows: one event per post, edit, reply, thread and private note. */
 export interface ShellEvent {
@@ -17,6 +19,13 @@ export interface ShellEvent {
 
 export type ShellSink = (e: ShellEvent) => void;
 
+export interface ShellChatOptions {
+  /** Where screenshots are saved, under `screenshots/` (default `./data`, beside the bot's log). */
+  dataDir?: string;
+  /** Where a screenshot that could not be saved is reported (besides an info line). */
+  logger?: Pick<Logger, 'warn'>;
+}
+
 /** A line of input, already parsed (JSON mode may set every field; typed text sets `text`). */
 export interface ShellInput {
   text?: string;
@@ -31,7 +40,7 @@ export interface ShellInput {
 export const SHELL_HELP = [
   'Terminal chat commands:',
   '  /vibe <what to build>   build an app (its thread opens automatically)',
-  '  /vibe gallery | mine | help | versions | undo | restore N | delete',
+  '  /vibe gallery | mine | help | versions | undo | restore N | delete | fix',
   '  /thread N               enter the thread of message N (then type to change its app)',
   '  /back                   leave the thread',
   '  /channel NAME           switch channel',
@@ -53,7 +62,13 @@ export class ShellChat {
   constructor(
     private readonly bot: VibeBot,
     private readonly emit: ShellSink,
-  ) {}
+    private readonly options: ShellChatOptions = {},
+  ) {
+    // Posts outside any input (a note about an error a viewer of an app hit) go to the app's channel.
+    bot.connect((channelId) =>
+      channelId.startsWith('shell:') ? this.conversation(channelId.slice('shell:'.length), this.user) : undefined,
+    );
+  }
 
   /** Handles one line; resolves when the shell has dispatched it (not when the bot is done). */
   handle(input: ShellInput): Promise<void> | void {
@@ -109,15 +124,15 @@ export class ShellChat {
     return {
       post: async (card) => {
         const ref = next();
-        this.emit({ type: 'post', id: ref.id, channel, card });
+        this.emit({ type: 'post', id: ref.id, channel, card: this.saveImage(card) });
         return ref;
       },
       update: async (ref, card) => {
-        this.emit({ type: 'update', id: ref.id, channel, thread: ref.threadId, card });
+        this.emit({ type: 'update', id: ref.id, channel, thread: ref.threadId, card: this.saveImage(card) });
       },
       reply: async (thread, card) => {
         const ref = next(thread);
-        this.emit({ type: 'reply', id: ref.id, channel, thread, card });
+        this.emit({ type: 'reply', id: ref.id, channel, thread, card: this.saveImage(card) });
         return ref;
       },
       startThread: async (ref) => {
@@ -127,9 +142,36 @@ export class ShellChat {
         return ref.id;
       },
       ephemeral: async (card) => {
-        this.emit({ type: 'ephemeral', channel, user, card });
+        this.emit({ type: 'ephemeral', channel, user, card: this.saveImage(card) });
       },
     };
+  }
+
+  /**
+   * A terminal cannot show a picture: the card's PNG is saved to
+   * `<data dir>/screenshots/<appId>-v<version>.png` and the card carries its path instead of the
+   * bytes. Written synchronously, so messages keep their order. A file that cannot be written is
+   * reported and the card goes out without it.
+   */
+  private saveImage(card: Card): Card {
+    const { png, ...image } = card.image ?? { alt: '' };
+    if (!png) return card;
+    const { appId, version } = card.meta ?? {};
+    const name =
+      appId && /^[a-z0-9]{1,64}$/.test(appId) && Number.isInteger(version)
+        ? `${appId}-v${version}.png`
+        : `screenshot-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
+    const path = resolve(join(this.options.dataDir ?? './data', 'screenshots', name));
+    const { image: _image, ...rest } = card;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, png);
+      return { ...rest, image: { ...image, path } };
+    } catch (err) {
+      this.options.logger?.warn({ err, path }, 'shell: could not save the screenshot');
+      this.info(`Could not save the screenshot to ${path}: ${(err as Error).message}`);
+      return image.url || image.path ? { ...rest, image } : rest;
+    }
   }
 
   private messageId(n: string | undefined): string | undefined {

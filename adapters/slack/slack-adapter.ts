@@ -69,6 +69,12 @@ export async function startSlack(opts: {
   const auth = await app.client.auth.test();
   const workspaceUrl = typeof auth.url === 'string' ? auth.url : undefined;
   const people = new SlackPeople(app.client, logger);
+  // Posts outside any event (a note about an error a viewer of an app hit): the bot's own client.
+  const disconnect = bot.connect((channelId) => {
+    if (!channelId.startsWith('slack:')) return undefined;
+    const [, team = '', channel = ''] = channelId.split(':');
+    return new SlackConversation({ client: app.client, team, channel, user: '', workspaceUrl, logger });
+  });
   const work = new BackgroundWork(logger, 'slack');
   // Bolt acknowledges events before its listeners run: tracked from the first middleware on,
   // `idle()` also covers an event whose listener has not started yet.
@@ -85,6 +91,7 @@ export async function startSlack(opts: {
         user: command.user_id,
         workspaceUrl,
         respond,
+        logger,
       });
       const actor = await people.actor(team, command.user_id, command.user_name);
       await bot.command({ conv, actor, channelId: channelKey(team, command.channel_id) }, command.text ?? '');
@@ -119,6 +126,7 @@ export async function startSlack(opts: {
         threadTs,
         workspaceUrl,
         ephemeralSource: container.is_ephemeral ? { ref: source, respond } : undefined,
+        logger,
       });
       const actor = await people.actor(team, body.user.id, body.user.name);
       const ctx: ChatContext = { conv, actor, channelId: source.channelId, threadId: source.threadId, source };
@@ -144,7 +152,7 @@ export async function startSlack(opts: {
     const user = e.user;
     const threadTs = e.thread_ts;
     work.run('thread reply', async () => {
-      const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl });
+      const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl, logger });
       // A bot's message is dropped by the core: no users.info call for it (our own replies included).
       const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
       await bot.threadMessage(
@@ -173,7 +181,7 @@ export async function startSlack(opts: {
     mode: socket ? 'socket' : 'http',
     port,
     idle: () => work.idle(),
-    stop: () => app.stop().then(() => undefined),
+    stop: () => (disconnect(), app.stop().then(() => undefined)),
   };
 }
 

@@ -5,3 +5,4 @@ export { devCompression } from './dev-compression.ts';
 export { LightSite } from './light-site.ts';
 export type { BuildMessage } from './build-message.ts';
 export { sourceGuard } from './source-guard.ts';
+export { errorReporter } from './error-reporter.ts';

@@ -1,5 +1,15 @@
 import type { AppLink, AppLinks } from './app-links.ts';
-import type { AppRecord, AppStore, CheckError, FileMap, Logger, SandboxHandle, SandboxProvider } from './ports.ts';
+import type {
+  AppRecord,
+  AppStore,
+  CheckError,
+  FileMap,
+  Logger,
+  RenderChecker,
+  RenderResult,
+  SandboxHandle,
+  SandboxProvider,
+} from './ports.ts';
 
 interface Running {
   handle: SandboxHandle;
@@ -47,6 +57,8 @@ export class AppRuntime {
       idleMs: number;
       maxRunning: number;
       links: AppLinks;
+      /** Opens apps the way viewers do (VIBE_BROWSER); none = no runtime check. */
+      browser?: RenderChecker;
       now?: () => number;
     },
   ) {}
@@ -59,6 +71,16 @@ export class AppRuntime {
   /** Type and import errors of the files in the app's running sandbox. */
   async check(appId: string): Promise<CheckError[]> {
     return this.deps.provider.check(this.handleOf(appId).id);
+  }
+
+  /**
+   * Loads the app's creator view (the dev server: it serves the files the moment they are
+   * written, with React's development errors and source maps) in the browser, straight from its
+   * sandbox; undefined when the bot has no browser.
+   */
+  async render(appId: string): Promise<RenderResult | undefined> {
+    if (!this.deps.browser) return undefined;
+    return this.deps.browser.render(`${this.handleOf(appId).url.replace(/\/?$/, '/')}dev/`);
   }
 
   /** The links users get for the app (see AppLinks), from its running sandbox or, when it sleeps, the stored record. */

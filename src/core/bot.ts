@@ -14,6 +14,7 @@ import {
   queuedCard,
   truncate,
   versionsCard,
+  viewerErrorCard,
   type GalleryEntry,
   type Stage,
 } from './cards.ts';
@@ -29,16 +30,19 @@ import type {
   AppRecord,
   AppStore,
   Card,
+  CheckError,
   CodeModel,
   CodeTurn,
   Conversation,
   MessageRef,
   ModelProgress,
+  RenderResult,
   VersionRecord,
 } from './ports.ts';
 import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
 import { parseRestoreValue } from './actions.ts';
+import { fixInstruction, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -80,8 +84,36 @@ export class VibeBot {
   private readonly queue = new KeyedQueue();
   private readonly building = new Set<string>(); // threads whose first version is being made
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Viewers' errors per app version: what was noted, and the latest one (what "Fix it" fixes). In memory. */
+  private readonly viewerErrors = new ViewerErrorNotes();
+  /** How to speak in a channel outside a request (see `connect`). */
+  private readonly outbound = new Set<(channelId: string) => Conversation | undefined>();
 
   constructor(private readonly deps: BotDeps) {}
+
+  /**
+   * For an adapter: how the bot posts in one of its channels when no event brought a
+   * Conversation (a viewer-error note). `conversationFor` answers undefined for channel ids
+   * that are not its platform's. Returns the unregister function.
+   */
+  connect(conversationFor: (channelId: string) => Conversation | undefined): () => void {
+    this.outbound.add(conversationFor);
+    return () => void this.outbound.delete(conversationFor);
+  }
+
+  /**
+   * An uncaught error a viewer's browser hit in the app (from the gateway: bounded, but anyone's
+   * words). One note per distinct error per app version, in the app's thread, with "Fix it";
+   * nothing for unknown or deleted apps, or while a change to the app is under way (its own
+   * checks see its errors, and a creator's live view may show a half-written state).
+   */
+  viewerError(appId: string, report: ViewerErrorReport): Promise<void> {
+    const p = this.noteViewerError(appId, report).catch((err: unknown) =>
+      this.deps.logger.warn({ err, appId }, 'a viewer error could not be noted'),
+    );
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
 
   /** `/vibe <text>`. */
   command(ctx: ChatContext, text: string): Promise<void> {
@@ -94,7 +126,8 @@ export class VibeBot {
   }
 
   private async runCommand(c: ChatContext, cmd: Command): Promise<void> {
-    if (cmd.kind !== 'invalid') await this.admit(c, cmd.kind, 'appId' in cmd ? cmd.appId : undefined);
+    if (cmd.kind !== 'invalid')
+      await this.admit(c, cmd.kind === 'fix' ? 'refine' : cmd.kind, 'appId' in cmd ? cmd.appId : undefined);
     switch (cmd.kind) {
       case 'help':
         return void (await c.conv.ephemeral(helpCard(cmd.reason, c.usage)));
@@ -110,6 +143,8 @@ export class VibeBot {
         return this.versions(c, await this.resolveApp(c, cmd.appId, 'versions'));
       case 'undo':
         return this.undo(c, await this.resolveApp(c, cmd.appId, 'undo'));
+      case 'fix':
+        return this.fix(c, await this.resolveApp(c, cmd.appId, 'fix'));
       case 'restore':
         return this.restore(c, await this.resolveApp(c, cmd.appId, `restore ${cmd.version}`), cmd.version);
       case 'delete':
@@ -161,6 +196,8 @@ export class VibeBot {
           return this.delete(c, app, false);
         case 'delete-confirm':
           return this.delete(c, app, true);
+        case 'fix':
+          return this.fix(c, app);
         default:
           throw new UserError(`Unknown button "${action}".`);
       }
@@ -197,7 +234,7 @@ export class VibeBot {
         await status.finish(
           failureCard(
             what,
-            `The code still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`,
+            `${stillFailing(built.errors)}, so there is no link. Nothing was saved; try rephrasing the prompt. Last errors:`,
             built.errors,
           ),
         );
@@ -228,7 +265,7 @@ export class VibeBot {
           { appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
           'app created',
         );
-        await status.finish(this.announceVersion(app, version, built.turn.message ?? first.message));
+        await status.finish(this.announceVersion(app, version, built.turn.message ?? first.message, built));
       } catch (err) {
         await store
           .deleteApp(appId)
@@ -274,7 +311,7 @@ export class VibeBot {
           await status.finish(
             failureCard(
               what,
-              `The change still had errors after ${MAX_REPAIR_ROUNDS} repair rounds, so it was not applied; the app is unchanged at v${current.number}. Last errors:`,
+              `${stillFailing(built.errors, 'The change')}, so it was not applied; the app is unchanged at v${current.number}. Last errors:`,
               built.errors,
             ),
           );
@@ -294,7 +331,7 @@ export class VibeBot {
           { appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
           'app refined',
         );
-        await status.finish(this.announceVersion(updated, version, built.turn.message));
+        await status.finish(this.announceVersion(updated, version, built.turn.message, built));
       } catch (err) {
         await status.finish(this.failure(what, err));
       } finally {
@@ -332,7 +369,11 @@ export class VibeBot {
       await starting;
       const built = await writeCheckRepair({
         first,
-        target: { write: (files) => runtime.write(appId, files), check: () => runtime.check(appId) },
+        target: {
+          write: (files) => runtime.write(appId, files),
+          check: () => runtime.check(appId),
+          render: () => runtime.render(appId),
+        },
         onStage: (s) => status.set(progressCard(what, s)),
         onProgress: this.onModelProgress(status, what),
       });
@@ -343,13 +384,25 @@ export class VibeBot {
     }
   }
 
-  /** The tail shared by create, refine, undo and restore: the card of a version that just went live. */
-  private announceVersion(app: AppRecord, version: VersionRecord, note?: string): Card {
+  /**
+   * The tail shared by create, refine, undo and restore: the card of a version that just went
+   * live, with the browser check's screenshot (or a footer when no browser checked it).
+   */
+  private announceVersion(
+    app: AppRecord,
+    version: VersionRecord,
+    note: string | undefined,
+    checked: { rendered?: RenderResult },
+  ): Card {
     return liveCard(
       { ...app, latestVersion: version.number },
       version,
       this.deps.runtime.link(app),
       note ? truncate(note, 300) : undefined,
+      {
+        screenshot: checked.rendered?.screenshot,
+        browserChecked: checked.rendered !== undefined,
+      },
     );
   }
 
@@ -360,12 +413,15 @@ export class VibeBot {
       const version = await store.getVersion(app.id, target);
       if (!version)
         throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
-      const refused = await runtime.pinned(app.id, async () => {
+      const { refused, rendered } = await runtime.pinned(app.id, async () => {
         await runtime.ensure(app.id);
-        return runtime.write(app.id, version.files);
+        const refused = await runtime.write(app.id, version.files);
+        return { refused, rendered: refused.length > 0 ? undefined : await runtime.render(app.id) };
       });
       if (refused.length > 0)
         throw new UserError(`Version ${target} cannot be restored: ${formatCheckError(refused[0]!)}`);
+      // An old version that fails in the browser is still restored (it was asked for), with a warning.
+      const broken = rendered?.errors[0];
       const saved = await store.addVersion(app.id, {
         files: version.files,
         instruction,
@@ -375,10 +431,10 @@ export class VibeBot {
         basedOn: target,
       });
       const fresh = (await store.getApp(app.id)) ?? app;
-      await ctx.conv.reply(
-        app.threadId,
-        this.announceVersion(fresh, saved, `Restored v${target} as v${saved.number}.`),
-      );
+      const note = broken
+        ? `Restored v${target} as v${saved.number}, but it fails when opened in a browser: ${formatCheckError(broken)}`
+        : `Restored v${target} as v${saved.number}.`;
+      await ctx.conv.reply(app.threadId, this.announceVersion(fresh, saved, note, { rendered }));
     });
   }
 
@@ -394,6 +450,38 @@ export class VibeBot {
     if (n > app.latestVersion)
       throw new UserError(`Version ${n} does not exist; this app has versions 1 to ${app.latestVersion}.`);
     await this.restoreVersion(ctx, app, n, `restore v${n}`);
+  }
+
+  /** "Fix it" (or `/vibe fix`): a refinement, open to anyone a thread reply is, from the latest viewer error. */
+  private async fix(ctx: ChatContext, app: AppRecord): Promise<void> {
+    const error = this.viewerErrors.take(app.id, app.latestVersion);
+    if (!error)
+      throw new UserError(
+        `No error from a viewer of v${app.latestVersion} is waiting to be fixed (a fix may already be under way, or the bot restarted since). If it happens again, a new note comes with its own Fix it.`,
+      );
+    await this.refine(ctx, app, fixInstruction(error));
+  }
+
+  private async noteViewerError(appId: string, report: ViewerErrorReport): Promise<void> {
+    const error = readViewerError(report);
+    if (!error || this.queue.depth(appId) > 0) return;
+    const app = await this.deps.store.getApp(appId);
+    if (!app || app.deleted || app.latestVersion === 0) return;
+    if (!this.viewerErrors.record(app.id, app.latestVersion, error)) return;
+    const conv = [...this.outbound].map((f) => f(app.channelId)).find(Boolean);
+    if (!conv) {
+      // Said once per error and version: the chats connected do not change while the bot runs.
+      this.deps.logger.warn({ appId, channelId: app.channelId }, 'no chat connected for the channel of a viewer error');
+      return;
+    }
+    const out = this.deps.model.offline ? withFooter(conv, OFFLINE_NOTE) : conv;
+    try {
+      await out.reply(app.threadId, viewerErrorCard(app, error));
+    } catch (err) {
+      this.viewerErrors.unnote(app.id, error);
+      throw err;
+    }
+    this.deps.logger.info({ appId, version: app.latestVersion }, 'viewer error noted');
   }
 
   private async versions(ctx: ChatContext, app: AppRecord): Promise<void> {
@@ -561,4 +649,11 @@ function withFooter(conv: Conversation, footer: string): Conversation {
 /** "slack:T1:C9" -> "slack:T1", "shell:general" -> "shell": the workspace (or Discord server) a channel id belongs to. */
 function workspaceOf(channelId: string): string {
   return channelId.split(':').slice(0, -1).join(':');
+}
+
+/** How a build that kept failing is described: in the browser, or in the type check. */
+function stillFailing(errors: CheckError[], what = 'The code'): string {
+  return errors.every((e) => e.source === 'browser')
+    ? `${what} still failed when opened in a browser after ${MAX_REPAIR_ROUNDS} repair rounds`
+    : `${what} still had errors after ${MAX_REPAIR_ROUNDS} repair rounds`;
 }

@@ -1,7 +1,7 @@
 import type { Stage } from './cards.ts';
 import { formatCheckError } from './check-errors.ts';
 import { addUsage } from './usage.ts';
-import type { CheckError, CodeTurn, FileMap, ProgressListener, TokenUsage } from './ports.ts';
+import type { CheckError, CodeTurn, FileMap, ProgressListener, RenderResult, TokenUsage } from './ports.ts';
 
 export const MAX_REPAIR_ROUNDS = 2;
 
@@ -11,16 +11,24 @@ export interface BuildResult {
   errors: CheckError[];
   usage: TokenUsage;
   repairRounds: number;
+  /** The clean page load (its screenshot goes with the card); undefined when no browser checked it. */
+  rendered?: RenderResult;
 }
 
 /**
- * Writes the model's files into the sandbox, checks them, and sends errors back to the model
- * for at most MAX_REPAIR_ROUNDS rounds. Returns the last turn and its remaining errors.
+ * Writes the model's files into the sandbox, checks them (types and imports, then a page load
+ * in a browser when there is one), and sends errors back to the model for at most
+ * MAX_REPAIR_ROUNDS rounds. Returns the last turn and its remaining errors.
  */
 export async function writeCheckRepair(opts: {
   first: CodeTurn;
   /** The app's sandbox, by app (the runtime's write and check). */
-  target: { write(files: FileMap): Promise<CheckError[]>; check(): Promise<CheckError[]> };
+  target: {
+    write(files: FileMap): Promise<CheckError[]>;
+    check(): Promise<CheckError[]>;
+    /** Loads the app in a browser; undefined when the bot has none. */
+    render(): Promise<RenderResult | undefined>;
+  };
   onStage: (s: Stage) => void;
   onProgress: ProgressListener;
 }): Promise<BuildResult> {
@@ -30,8 +38,15 @@ export async function writeCheckRepair(opts: {
     opts.onStage({ stage: 'checking' });
     // Files a build tool would follow outside src/ are refused before they are written.
     const refused = await opts.target.write(turn.files);
-    const errors = refused.length > 0 ? refused : await opts.target.check();
-    if (errors.length === 0 || round === MAX_REPAIR_ROUNDS) return { turn, errors, usage, repairRounds: round };
+    let errors = refused.length > 0 ? refused : await opts.target.check();
+    let rendered: RenderResult | undefined;
+    if (errors.length === 0) {
+      opts.onStage({ stage: 'rendering' });
+      rendered = await opts.target.render();
+      errors = rendered?.errors ?? [];
+    }
+    if (errors.length === 0 || round === MAX_REPAIR_ROUNDS)
+      return { turn, errors, usage, repairRounds: round, ...(errors.length === 0 && rendered ? { rendered } : {}) };
     opts.onStage({
       stage: 'repairing',
       round: round + 1,

@@ -16,6 +16,7 @@ export const DEFAULT_USAGE = [
   '`/vibe mine`: your own apps, in every channel of this workspace.',
   "`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app's thread, or add the app id).",
   '`/vibe delete`: delete an app (its owner).',
+  "`/vibe fix`: fix the error a viewer of the app hit, as the bot's note says (in the app's thread, or add the app id).",
   '`/vibe help`: this message.',
 ];
 
@@ -43,6 +44,7 @@ export type Stage =
   | { stage: 'starting' }
   | { stage: 'waiting' }
   | { stage: 'checking' }
+  | { stage: 'rendering' }
   | { stage: 'repairing'; round: number; of: number; firstError: string };
 
 export function progressCard(what: string, s: Stage): Card {
@@ -56,6 +58,8 @@ export function progressCard(what: string, s: Stage): Card {
         return 'Waiting for a free sandbox: every one is busy with another build. It starts as soon as one is free…';
       case 'checking':
         return 'Checking the code…';
+      case 'rendering':
+        return 'Opening it in a browser…';
       case 'repairing':
         return `Repairing (round ${s.round} of ${s.of}): ${s.firstError}`;
     }
@@ -67,8 +71,25 @@ export function progressCard(what: string, s: Stage): Card {
 export const UNSTABLE_LINK =
   'This link changes when the app goes to sleep after a while unused: a reply in this thread wakes it with a new link, and `/vibe gallery` shows the current one.';
 
-export function liveCard(app: AppRecord, version: VersionRecord, link: AppLink, note?: string): Card {
+/** Under a live card when the bot has no browser to open the app in (VIBE_BROWSER). */
+export const NOT_BROWSER_CHECKED = 'not checked in a browser';
+
+/**
+ * The card of a version that went live. `screenshot`: the browser check's picture of it;
+ * `browserChecked` false adds the footer saying nobody opened it before the link was posted.
+ */
+export function liveCard(
+  app: AppRecord,
+  version: VersionRecord,
+  link: AppLink,
+  note?: string,
+  shown: { screenshot?: Uint8Array; browserChecked?: boolean } = {},
+): Card {
   return {
+    ...(shown.screenshot
+      ? { image: { png: shown.screenshot, alt: `Screenshot of ${app.title}, v${version.number}` } }
+      : {}),
+    ...(shown.browserChecked === false ? { footer: NOT_BROWSER_CHECKED } : {}),
     title: app.title,
     text: [app.summary, note, link.stable ? undefined : UNSTABLE_LINK].filter(Boolean).join('\n'),
     fields: [
@@ -130,6 +151,18 @@ export function confirmDeleteCard(app: AppRecord): Card {
         confirm: { title: 'Delete this app?', text: 'Its link stops working.', yes: 'Delete', no: 'Keep it' },
       },
     ],
+  };
+}
+
+/**
+ * A note in the app's thread: a viewer's browser hit an uncaught error. `message` and `frame`
+ * come cleaned from viewer-errors.ts (one line, no backticks), so they stay inside inline code.
+ */
+export function viewerErrorCard(app: AppRecord, error: { message: string; frame?: string }): Card {
+  return {
+    text: `Someone who opened the app hit: \`${error.message}\`${error.frame ? ` at \`${error.frame}\`` : ''}`,
+    actions: [{ label: 'Fix it', action: 'fix', value: app.id, style: 'primary' }],
+    meta: { appId: app.id, version: app.latestVersion },
   };
 }
 

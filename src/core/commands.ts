@@ -11,10 +11,13 @@ export type Command =
   | { kind: 'mine'; cursor?: string }
   | { kind: 'versions'; appId?: string }
   | { kind: 'undo'; appId?: string }
+  /** The text twin of a viewer-error note's "Fix it" button. */
+  | { kind: 'fix'; appId?: string }
   | { kind: 'restore'; version: number; appId?: string }
   | { kind: 'delete'; appId?: string; confirmed: boolean }
   | { kind: 'invalid'; message: string };
 
+// Typos of these get help instead of an app. ('fix' is not among them: too many short words are two edits from it.)
 const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'versions', 'undo', 'restore', 'delete'] as const;
 
 export function parseCommand(input: string): Command {
@@ -39,6 +42,7 @@ export function parseCommand(input: string): Command {
       return { kind: 'mine', cursor: args[0] };
     case 'versions':
     case 'undo':
+    case 'fix':
       if (args.length > 1 || (args[0] !== undefined && !isAppId(args[0]))) return createOrRefuse(text);
       return { kind: word, appId: args[0] };
     case 'restore': {

@@ -57,6 +57,22 @@ export interface CheckError {
   line: number; // 1-based; 0 when unknown
   column: number; // 1-based; 0 when unknown
   message: string; // e.g. "TS2307: Cannot find module './Timer' ..."
+  /** Found by loading the app in a browser (it type-checked, then failed when it ran). */
+  source?: 'browser';
+}
+
+/** What loading an app in a real browser found: errors (empty = it rendered) and a picture of it. */
+export interface RenderResult {
+  errors: CheckError[];
+  /** PNG of the page as it settled; absent when the page never loaded or the capture failed. */
+  screenshot?: Uint8Array;
+  ms: number;
+}
+
+/** Opens a URL the way a viewer would (headless Chromium in production; see src/browser/). */
+export interface RenderChecker {
+  render(url: string): Promise<RenderResult>;
+  close(): Promise<void>;
 }
 
 export interface SandboxHandle {

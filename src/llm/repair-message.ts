@@ -8,7 +8,10 @@ const SHOWN = 20;
 export function repairMessage(errors: CheckError[]): string {
   const shown = errors.slice(0, SHOWN).map(formatCheckError);
   const more = errors.length > shown.length ? `\n(and ${errors.length - shown.length} more)` : '';
-  return `The app does not build. The checks reported:
+  const what = errors.every((e) => e.source === 'browser')
+    ? 'The app compiles, but it fails when it is opened in a browser. The browser reported:'
+    : 'The app does not build. The checks reported:';
+  return `${what}
 ${shown.join('\n')}${more}
 
 Fix these errors with minimal edits (\`str_replace\`), changing nothing else.`;

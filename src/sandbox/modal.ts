@@ -39,6 +39,11 @@ export interface ModalSettings {
   memoryMiB: number;
   /** Longest wait for a new sandbox to serve, throttled create included (also the client's maxThrottleWaitSecs). */
   bootTimeoutMs: number;
+  /**
+   * The gateway's public origin, when it has one: viewers' error reports go there (the page is on
+   * the tunnel's origin, which is not the bot's). Without it reports stay in the sandbox.
+   */
+  reportOrigin?: string;
 }
 
 const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000)) * 1000;
@@ -81,7 +86,12 @@ export class ModalSandboxProvider implements SandboxProvider {
       workdir: WORKDIR,
       // Only what Vite needs: no secret of the bot's ever enters a sandbox. Vite listens on every
       // interface inside the sandbox, because Modal's tunnel reaches the container's own address.
-      env: { VIBE_HOST: '0.0.0.0', VIBE_PORT: String(APP_PORT), VIBE_BASE: '/' },
+      env: {
+        VIBE_HOST: '0.0.0.0',
+        VIBE_PORT: String(APP_PORT),
+        VIBE_BASE: '/',
+        ...(settings.reportOrigin ? { VIBE_ERROR_URL: `${settings.reportOrigin}/apps/${appId}/__vibe/errors` } : {}),
+      },
       encryptedPorts: [APP_PORT],
       readinessProbe: Probe.withTcp(APP_PORT),
       timeoutMs: seconds(settings.timeoutMs),

@@ -77,6 +77,9 @@ describe('the card model', () => {
       alt_text: 'The timer app',
     });
     expect(renderDiscordMessage(card).embeds[0]?.image).toEqual({ url: 'https://x.test/shot.png' });
-    expect(renderCardText(card)).toContain('Image (The timer app): data/screenshots/k3j9x0q2ab-v3.png');
+    expect(renderCardText(card)).toContain('Screenshot: data/screenshots/k3j9x0q2ab-v3.png');
+    expect(renderCardText({ ...card, image: { url: 'https://x.test/shot.png', alt: 'The timer app' } })).toContain(
+      'Image (The timer app): https://x.test/shot.png',
+    );
   });
 });

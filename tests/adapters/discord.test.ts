@@ -9,6 +9,8 @@ import { openAppStore } from '../../src/store/open.ts';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/server.ts';
 import { runScript } from '../support/bot-process.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { PictureBot } from '../support/picture-bot.ts';
+import { makePng, readPng } from '../support/png.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { testBot, testRuntime } from '../support/test-bot.ts';
 
@@ -250,6 +252,131 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     const h = await fake.waitForRequest('PATCH', /messages\/@original$/, (r) => r.path.includes(help.token), 10_000);
     expect(body(h)).toContain('/vibe create prompt:');
     expect(fake.interaction(help.id)?.callback?.data).toMatchObject({ flags: 64 });
+  });
+});
+
+describe('Discord screenshots (a card with a PNG)', () => {
+  const png = makePng();
+  let pictures: PictureBot;
+  let warnings: string[];
+
+  /** The adapter around a stand-in core whose live cards carry `png` (replacing the one beforeEach started). */
+  async function startPictures(): Promise<void> {
+    await discord?.stop();
+    pictures = new PictureBot(png);
+    warnings = [];
+    const recording = { ...logger, warn: (_obj: object, msg?: string) => void warnings.push(msg ?? '') };
+    discord = await startDiscord({
+      bot: pictures.asBot(),
+      logger: recording,
+      settings: { token: fake.token, apiUrl: fake.apiUrl },
+    });
+  }
+
+  const isMultipart = (r: { headers: Record<string, string> }) =>
+    r.headers['content-type']?.startsWith('multipart/form-data');
+
+  it('attaches the PNG to the message itself, and its embed shows attachment://screenshot.png', async () => {
+    await startPictures();
+    const sent = fake.sendCommand({ subcommand: 'create', options: { prompt: 'a pomodoro timer' } });
+    const live = await fake.waitForRequest(
+      'PATCH',
+      /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
+      (r) => r.path.includes(sent.token) && r.files.length > 0,
+      10_000,
+    );
+    await discord!.idle();
+    expect(pictures.errors).toEqual([]);
+    expect(isMultipart(live)).toBe(true);
+    expect(live.body.embeds[0].image).toEqual({ url: 'attachment://screenshot.png' });
+    expect(live.body.attachments).toEqual([{ id: '0', description: 'Screenshot of Focus Timer, v1' }]);
+    expect(live.files.map((f) => [f.field, f.filename, f.contentType])).toEqual([
+      ['files[0]', 'screenshot.png', 'image/png'],
+    ]);
+    const messageId = fake.interaction(sent.id)!.originalMessageId!;
+    const stored = fake.message(general(), messageId);
+    expect(stored.attachments).toMatchObject([{ filename: 'screenshot.png', width: 1280, height: 800 }]);
+    expect(stored.embeds[0]?.image?.url).toBe(stored.attachments[0]!.url);
+    expect(readPng(stored.files[0]!.data)).toEqual({ width: 1280, height: 800 });
+    expect(stored.files[0]!.data.equals(Buffer.from(png))).toBe(true);
+
+    // A refinement: its reply is edited through REST with the new picture, replacing any earlier one.
+    const thread = fake.threads().find((t) => t.id === messageId)!;
+    fake.messageCreate({ channelId: thread.id, content: 'make it blue', userId: bob });
+    const edit = await fake.waitForRequest(
+      'PATCH',
+      new RegExp(`/channels/${thread.id}/messages/\\d+$`),
+      (r) => r.files.length > 0,
+      10_000,
+    );
+    expect(edit.body).toMatchObject({
+      attachments: [{ id: '0', description: 'Screenshot of Focus Timer, v2' }],
+      embeds: [{ image: { url: 'attachment://screenshot.png' } }],
+    });
+    // Undo: one reply created with the picture.
+    fake.messageCreate({ channelId: thread.id, content: 'undo', userId: bob });
+    const post = await fake.waitForRequest(
+      'POST',
+      new RegExp(`/channels/${thread.id}/messages$`),
+      (r) => r.files.length > 0,
+      10_000,
+    );
+    await discord!.idle();
+    expect(pictures.errors).toEqual([]);
+    expect(post.body.attachments).toEqual([{ id: '0', description: 'Screenshot of Focus Timer, v3' }]);
+    const replies = fake.messages(thread.id).filter((m) => m.author.bot);
+    expect(replies.map((m) => m.attachments.length)).toEqual([1, 1]);
+    for (const m of replies) {
+      expect(readPng(m.files[0]!.data)).toEqual({ width: 1280, height: 800 });
+      expect(m.embeds[0]?.image?.url).toBe(m.attachments[0]!.url);
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('a send whose upload fails is sent again without the file, and logged: the text always arrives', async () => {
+    await discord?.stop();
+    discord = undefined;
+    await fake.close();
+    fake = await startFakeDiscord({ interactionCallbackDeadlineMs: 10_000, uploadLimit: 10_000 });
+    bob = fake.addMember('bob');
+    await startPictures();
+    const sent = fake.sendCommand({ subcommand: 'create', options: { prompt: 'a pomodoro timer' } });
+    await fake.waitForRequest(
+      'PATCH',
+      /messages\/@original$/,
+      (r) => r.path.includes(sent.token) && r.status === 413,
+      10_000,
+    );
+    const retry = await fake.waitForRequest(
+      'PATCH',
+      /messages\/@original$/,
+      (r) => r.path.includes(sent.token) && body(r).includes('Focus Timer') && r.status === 200,
+      10_000,
+    );
+    await discord!.idle();
+    expect(pictures.errors).toEqual([]);
+    expect(retry.files).toEqual([]);
+    expect(retry.body.embeds[0].image).toBeUndefined();
+    const stored = fake.message(general(), fake.interaction(sent.id)!.originalMessageId!);
+    expect(stored.embeds[0]?.title).toBe('Focus Timer');
+    expect(stored.attachments).toEqual([]);
+    expect(warnings).toEqual(['discord: sending the screenshot failed; sending the message without it']);
+
+    // The same through REST: a refinement's reply edited with a file too big, then without it.
+    const thread = fake.threads()[0]!;
+    fake.messageCreate({ channelId: thread.id, content: 'make it blue', userId: bob });
+    await fake.waitForRequest(
+      'PATCH',
+      new RegExp(`/channels/${thread.id}/messages/\\d+$`),
+      (r) => r.status === 200 && body(r).includes('Focus Timer'),
+      10_000,
+    );
+    await discord!.idle();
+    expect(fake.requestsTo('PATCH', new RegExp(`/channels/${thread.id}/messages/\\d+$`)).map((r) => r.status)).toEqual([
+      413, 200,
+    ]);
+    expect(fake.messages(thread.id).filter((m) => m.author.bot)[0]?.embeds[0]?.title).toBe('Focus Timer');
+    expect(warnings).toHaveLength(2);
   });
 });
 

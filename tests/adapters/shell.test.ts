@@ -1,11 +1,17 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderCardText } from '../../adapters/shell/render-text.ts';
 import { runShell } from '../../adapters/shell/run-shell.ts';
 import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import type { AppStore } from '../../src/core/ports.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { AppStore, Card } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { PictureBot } from '../support/picture-bot.ts';
+import { makePng, readPng } from '../support/png.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { testBot, testRuntime } from '../support/test-bot.ts';
 
@@ -13,9 +19,15 @@ const APP = (t: string) => ({ 'src/App.tsx': `export default function App() { re
 
 let store: AppStore | undefined;
 let runtime: AppRuntime | undefined;
+/** The shell's data dir: a fresh temp dir, never the repository's ./data. */
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'vibe-shell-'));
+});
 afterEach(async () => {
   await runtime?.stopAll();
   await store?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Runs the shell on `lines` and returns what it wrote. */
@@ -23,12 +35,15 @@ async function drive(lines: string[], json: boolean, model: ScriptedModel): Prom
   store = await openAppStore('memory://');
   const sandbox = new MemorySandbox();
   runtime = testRuntime({ store, sandbox, maxRunning: 5, linkBase: 'http://gw.test' });
-  const bot = testBot({ store, model, runtime });
+  return driveBot(testBot({ store, model, runtime }), lines, json);
+}
+
+async function driveBot(bot: VibeBot, lines: string[], json: boolean): Promise<string[]> {
   const input = new PassThrough();
   const output = new PassThrough();
   const chunks: string[] = [];
   output.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const done = runShell({ bot, input, output, json });
+  const done = runShell({ bot, input, output, json, dataDir });
   // One line at a time, waiting for the bot between lines, like a person who reads the answer.
   for (const line of lines) {
     input.write(line + '\n');
@@ -98,5 +113,52 @@ describe('shell adapter', () => {
       '[Next: /vibe gallery c2]',
       '(offline sample model)',
     ]);
+  });
+
+  describe('screenshots (a card with a PNG)', () => {
+    const png = makePng();
+    const shot = (n: number) => join(dataDir, 'screenshots', `k3j9x0q2ab-v${n}.png`);
+
+    it('--json: saves each version to <data dir>/screenshots/<app>-v<n>.png; the card carries the path, never the bytes', async () => {
+      const out = await driveBot(new PictureBot(png).asBot(), ['/vibe a timer', 'make it blue'], true);
+      for (const n of [1, 2]) {
+        expect(readPng(readFileSync(shot(n)))).toEqual({ width: 1280, height: 800 });
+        expect(readFileSync(shot(n)).equals(Buffer.from(png))).toBe(true);
+      }
+      const live = out.map((l) => JSON.parse(l) as { state?: string; card?: Card }).filter((e) => e.state === 'live');
+      expect(live.map((e) => e.card?.image)).toEqual([
+        { path: shot(1), alt: 'Screenshot of Focus Timer, v1' },
+        { path: shot(2), alt: 'Screenshot of Focus Timer, v2' },
+      ]);
+      expect(out.join('\n')).not.toContain('"png"');
+      expect(out.every((l) => l.length < 2000)).toBe(true);
+    });
+
+    it('text mode prints the path as "Screenshot: <path>"', async () => {
+      const out = (await driveBot(new PictureBot(png).asBot(), ['/vibe a timer'], false)).join('\n');
+      expect(out).toContain(`Screenshot: ${shot(1)}`);
+      expect(existsSync(shot(1))).toBe(true);
+    });
+
+    it('names a picture without an app and version by the time; one that cannot be saved is reported and dropped', async () => {
+      const card: Card = { title: 'A picture', image: { png, alt: 'just a picture' } };
+      const bot = {
+        command: async (ctx: { conv: { post(c: Card): Promise<unknown> } }) => void (await ctx.conv.post(card)),
+        connect: () => () => undefined,
+        idle: async () => undefined,
+      } as unknown as VibeBot;
+      const [posted] = (await driveBot(bot, ['/vibe x'], true)).map((l) => JSON.parse(l) as { card?: Card });
+      expect(posted!.card!.image!.path).toMatch(/\/screenshots\/screenshot-\d{4}-\d\d-\d\dT[\d-]+Z\.png$/);
+      expect(readPng(readFileSync(posted!.card!.image!.path!))).toEqual({ width: 1280, height: 800 });
+
+      // A data dir that is a file: nothing can be written under it.
+      rmSync(dataDir, { recursive: true });
+      writeFileSync(dataDir, 'not a directory');
+      const out = (await driveBot(bot, ['/vibe x'], true)).map(
+        (l) => JSON.parse(l) as { type: string; text?: string; card?: Card },
+      );
+      expect(out.find((e) => e.type === 'info')?.text).toMatch(/^Could not save the screenshot to .*: ENOTDIR/);
+      expect(out.find((e) => e.type === 'post')?.card).toEqual({ title: 'A picture' });
+    });
   });
 });

@@ -17,6 +17,8 @@ import {
 } from '../fakes/slack/requests.ts';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../fakes/slack/web-api.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { PictureBot } from '../support/picture-bot.ts';
+import { makePng, readPng } from '../support/png.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { testBot, testRuntime } from '../support/test-bot.ts';
 
@@ -27,6 +29,9 @@ const SECRET = 'test-signing-secret';
 const CHANNEL = 'C0FAKE';
 const logger = pino({ level: 'silent' });
 const APP = (t: string) => ({ 'src/App.tsx': `export default function App() { return <h1>${t}</h1>; }\n` });
+const MANIFEST = JSON.parse(readFileSync(new URL('../../adapters/slack/manifest.json', import.meta.url), 'utf8'));
+/** The fake grants exactly what the manifest asks for: a call needing more answers missing_scope. */
+const SCOPES: string[] = MANIFEST.oauth_config.scopes.bot;
 
 let fake: FakeSlack;
 let store: AppStore;
@@ -39,6 +44,7 @@ let events: string;
 
 beforeEach(async () => {
   fake = await startFakeSlack({
+    scopes: SCOPES,
     users: [
       { id: 'U0USER', name: 'alice' },
       { id: 'U0BOB', name: 'bob' },
@@ -351,13 +357,120 @@ describe('Slack in Socket Mode', () => {
   });
 });
 
+describe('Slack screenshots (a card with a PNG)', () => {
+  const png = makePng();
+  let pictures: PictureBot;
+  let warnings: { msg?: string; code?: string }[];
+
+  async function startPictures(): Promise<void> {
+    pictures = new PictureBot(png);
+    warnings = [];
+    const recording = {
+      ...logger,
+      info: () => undefined,
+      debug: () => undefined,
+      error: () => undefined,
+      warn: (obj: object, msg?: string) => void warnings.push({ ...(obj as { code?: string }), msg }),
+    };
+    slack = await startSlack({
+      bot: pictures.asBot(),
+      logger: recording,
+      settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url, port: 0 },
+    });
+    events = `http://127.0.0.1:${slack.port}/slack/events`;
+  }
+
+  const threadReply = (ts: string, text: string) =>
+    postToBolt(
+      events,
+      SECRET,
+      eventRequest(eventCallback({ event: { channel: CHANNEL, user: 'U0USER', text, thread_ts: ts } })),
+    );
+
+  it('uploads the PNG into the thread: getUploadURLExternal, the bytes, completeUploadExternal with the root ts', async () => {
+    await startPictures();
+    await vibe('a pomodoro timer');
+    await slack!.idle();
+    const [root] = fake.messages(CHANNEL);
+    const live = fake.callsTo('chat.update').at(-1)!;
+    expect(live.args.ts).toBe(root!.ts);
+    // Block Kit shows public URLs only: the card itself carries no image block.
+    expect(sent(live)).not.toContain('"type":"image"');
+    const [ask] = fake.callsTo('files.getUploadURLExternal');
+    expect(ask!.args).toMatchObject({ filename: 'screenshot.png', length: String(png.length) });
+    const [complete] = fake.callsTo('files.completeUploadExternal');
+    expect(complete!.args).toMatchObject({ channel_id: CHANNEL, thread_ts: root!.ts });
+    // After the card is finished, never before.
+    expect(fake.calls.indexOf(ask!)).toBeGreaterThan(fake.calls.indexOf(live));
+    const [file] = fake.files();
+    expect(file).toMatchObject({
+      filename: 'screenshot.png',
+      alt_text: 'Screenshot of Focus Timer, v1',
+      title: 'Focus Timer: screenshot',
+      channel: CHANNEL,
+      thread_ts: root!.ts,
+      completed: true,
+    });
+    expect(readPng(file!.bytes!)).toEqual({ width: 1280, height: 800 });
+    expect(file!.bytes!.equals(Buffer.from(png))).toBe(true);
+    expect(fake.messages(CHANNEL).filter((m) => m.files)).toMatchObject([{ thread_ts: root!.ts, files: [file!.id] }]);
+
+    // A refinement's card is a reply; its picture goes into the same thread (the root's ts, never the reply's).
+    await threadReply(root!.ts, 'make it blue');
+    await slack!.idle();
+    // Undo's card is one reply carrying the picture.
+    await threadReply(root!.ts, 'undo');
+    await slack!.idle();
+    expect(pictures.errors).toEqual([]);
+    expect(fake.files().map((f) => [f.alt_text, f.thread_ts])).toEqual([
+      ['Screenshot of Focus Timer, v1', root!.ts],
+      ['Screenshot of Focus Timer, v2', root!.ts],
+      ['Screenshot of Focus Timer, v3', root!.ts],
+    ]);
+    for (const f of fake.files()) expect(readPng(f.bytes!)).toEqual({ width: 1280, height: 800 });
+    expect(warnings).toEqual([]);
+  });
+
+  it('a failed upload is logged; the card stands', async () => {
+    await startPictures();
+    fake.failNext('files.completeUploadExternal', 'not_in_channel');
+    await vibe('a pomodoro timer');
+    await slack!.idle();
+    expect(pictures.errors).toEqual([]);
+    const [root] = fake.messages(CHANNEL);
+    expect(JSON.stringify(root!.blocks)).toContain('Focus Timer');
+    expect(fake.callsTo('files.completeUploadExternal')[0]?.error).toBe('not_in_channel');
+    expect(fake.messages(CHANNEL).filter((m) => m.files)).toEqual([]);
+    expect(warnings).toMatchObject([
+      { code: 'not_in_channel', msg: expect.stringMatching(/screenshot upload failed/) },
+    ]);
+  });
+
+  it('without files:write the upload is refused with missing_scope, and the card still arrives', async () => {
+    await fake.close();
+    fake = await startFakeSlack({
+      scopes: SCOPES.filter((s) => s !== 'files:write'),
+      users: [{ id: 'U0USER', name: 'alice' }],
+    });
+    await startPictures();
+    await vibe('a pomodoro timer');
+    await slack!.idle();
+    expect(pictures.errors).toEqual([]);
+    expect(fake.callsTo('files.getUploadURLExternal').map((c) => c.error)).toEqual(['missing_scope']);
+    expect(fake.callsTo('files.completeUploadExternal')).toEqual([]);
+    expect(JSON.stringify(fake.messages(CHANNEL)[0]!.blocks)).toContain('Focus Timer');
+    expect(warnings).toMatchObject([{ code: 'missing_scope' }]);
+  });
+});
+
 describe('manifest', () => {
   it('asks for exactly the scopes, events and command the bot uses', () => {
-    const manifest = JSON.parse(readFileSync(new URL('../../adapters/slack/manifest.json', import.meta.url), 'utf8'));
+    const manifest = MANIFEST;
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
       'channels:history',
       'chat:write',
       'commands',
+      'files:write',
       'groups:history',
       'users:read',
     ]);

@@ -63,6 +63,7 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
         MODAL_TOKEN_SECRET: modal.tokenSecret,
         VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
         VIBE_PORT: '0',
+        VIBE_BROWSER_ARGS: '--ignore-certificate-errors', // the fake's tunnels have a test's own certificate
         HOME: dir, // no ~/.modal.toml of the machine's
       });
       browser = await launchChromium(['--ignore-certificate-errors']);
@@ -195,6 +196,7 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
         MODAL_TOKEN_SECRET: modal.tokenSecret,
         VIBE_STORE_URL: `sqlite://${join(dir, store)}`,
         VIBE_PORT: '0',
+        VIBE_BROWSER_ARGS: '--ignore-certificate-errors', // the fake's tunnels have a test's own certificate
       });
       const app = await buildVibeApp(config, logger, { model, statusIntervalMs: 0 });
       apps.push(app);

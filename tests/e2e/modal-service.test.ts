@@ -70,6 +70,7 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', () => {
       MODAL_TOKEN_SECRET: modal.tokenSecret,
       VIBE_STORE_URL: `sqlite://${join(dir, store)}`,
       VIBE_PORT: '0',
+      VIBE_BROWSER_ARGS: '--ignore-certificate-errors', // the fake's tunnels have a test's own certificate
       ...env,
     });
     const vibe = await buildVibeApp(config, logger, { model, statusIntervalMs: 0 });
@@ -304,7 +305,10 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', () => {
       redirect: 'manual',
     });
     expect(res.status).toBe(302);
-    const tunnel = modal.sandboxes.get((await vibe.store.getApp(appId))!.sandboxId!)!.tunnelUrls[5173];
+    const sandbox = modal.sandboxes.get((await vibe.store.getApp(appId))!.sandboxId!)!;
+    const tunnel = sandbox.tunnelUrls[5173];
+    // Viewers' error reports leave the tunnel's origin for the public gateway.
+    expect(sandbox.env.VIBE_ERROR_URL).toBe(`https://vibe.example.com/apps/${appId}/__vibe/errors`);
     expect(res.headers.get('location')).toBe(`${tunnel}/dev/`);
   });
 });

@@ -246,3 +246,175 @@ describe('AppGateway in redirect mode (sandboxes with their own public URL)', ()
     expect((await fetch(`http://127.0.0.1:${port}/apps/nope123/`, { redirect: 'manual' })).status).toBe(404);
   });
 });
+
+describe('AppGateway: viewer error reports (POST /apps/<id>/__vibe/errors)', () => {
+  type Report = { message: string; stack?: string };
+
+  /** A gateway in front of an upstream that counts what reaches it; reports are recorded. */
+  async function reportGateway(extra: Partial<ConstructorParameters<typeof AppGateway>[0]> = {}) {
+    let proxied = 0;
+    const server = http.createServer((req, res) => {
+      proxied++;
+      res.end('upstream');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const reports: { appId: string; report: Report }[] = [];
+    const resolved: string[] = [];
+    const gw = new AppGateway({
+      resolve: async (id) => (resolved.push(id), `http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+      logger: quiet,
+      onViewerError: (appId, report) => void reports.push({ appId, report }),
+      ...extra,
+    });
+    const { port } = await gw.listen(0, '127.0.0.1');
+    cleanups.push(() => gw.close());
+    const base = `http://127.0.0.1:${port}`;
+    const post = (body: string, id = 'abc123', headers: Record<string, string> = {}) =>
+      fetch(`${base}/apps/${id}/__vibe/errors`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers },
+      });
+    return { gw, base, post, reports, resolved, proxied: () => proxied };
+  }
+
+  it('hands a report on and answers 204, never proxying it or waking the app', async () => {
+    const t = await reportGateway();
+    const res = await t.post(JSON.stringify({ message: 'boom', stack: 'Error: boom\n    at x (src/App.tsx:3:1)' }));
+    expect(res.status).toBe(204);
+    expect(t.reports).toEqual([
+      { appId: 'abc123', report: { message: 'boom', stack: 'Error: boom\n    at x (src/App.tsx:3:1)' } },
+    ]);
+    expect((await t.post(JSON.stringify({ message: 'no stack' }))).status).toBe(204);
+    expect(t.reports[1]!.report).toEqual({ message: 'no stack' });
+    // An id nobody has (or a deleted app's) is the bot's to ignore: the answer is the same.
+    expect((await t.post(JSON.stringify({ message: 'x' }), 'nosuchapp1')).status).toBe(204);
+    expect(t.proxied()).toBe(0);
+    expect(t.resolved).toEqual([]);
+    // Not the app-id grammar: no app path at all.
+    expect((await t.post(JSON.stringify({ message: 'x' }), 'NOT_AN_ID')).status).toBe(404);
+    expect(t.reports).toHaveLength(3);
+  });
+
+  it('refuses anything but POST of {message: string, stack?: string} as JSON', async () => {
+    const t = await reportGateway();
+    for (const body of [
+      'not json',
+      '',
+      '[]',
+      'null',
+      '"boom"',
+      '{}',
+      '{"message":""}',
+      '{"message":"   "}',
+      '{"message":42}',
+      '{"message":"x","stack":7}',
+      '{"message":"x","page":"<html>secret</html>"}',
+      '{"message":"x","stack":"s","url":"https://x/?token=1"}',
+    ])
+      expect((await t.post(body)).status, body).toBe(400);
+    const get = await fetch(`${t.base}/apps/abc123/__vibe/errors`);
+    expect(get.status).toBe(405);
+    expect(t.reports).toEqual([]);
+    expect(t.proxied()).toBe(0);
+  });
+
+  it('refuses bodies over 4 KB (413), declared or streamed, without reading the rest', async () => {
+    const t = await reportGateway();
+    const big = JSON.stringify({ message: 'x', stack: 'y'.repeat(5000) });
+    expect((await t.post(big)).status).toBe(413);
+    // Declared too big: answered from the headers alone, and the connection is closed.
+    const declared = await raw(
+      t.base,
+      'POST /apps/abc123/__vibe/errors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100000000\r\n\r\n{"message":',
+    );
+    expect(declared).toMatch(/^HTTP\/1\.1 413/);
+    // Chunked (no length): cut off once it passes 4 KB.
+    const chunk = 'z'.repeat(3000);
+    const streamed = await raw(
+      t.base,
+      `POST /apps/abc123/__vibe/errors HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${[1, 2, 3].map(() => `${(3000).toString(16)}\r\n${chunk}\r\n`).join('')}`,
+    );
+    expect(streamed).toMatch(/^HTTP\/1\.1 413/);
+    expect(t.reports).toEqual([]);
+    await eventually(() => t.gw.connectionCount() === 0, 3000);
+  });
+
+  it('cuts off a body that trickles in (slowloris) after its deadline', async () => {
+    const t = await reportGateway({ errorReportTimeoutMs: 300 });
+    const url = new URL(t.base);
+    const socket = net.connect(Number(url.port), url.hostname);
+    cleanups.push(async () => void socket.destroy());
+    const got: string[] = [];
+    socket.on('data', (d) => got.push(d.toString()));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('POST /apps/abc123/__vibe/errors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 40\r\n\r\n{"mes');
+    const drip = setInterval(() => !socket.destroyed && socket.write('s'), 100);
+    const started = Date.now();
+    await closed;
+    clearInterval(drip);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(got.join('')).toMatch(/^HTTP\/1\.1 408/);
+    expect(t.reports).toEqual([]);
+  });
+
+  it('limits reports per app and overall per minute (429), then lets them in again', async () => {
+    let now = 0;
+    const t = await reportGateway({ errorReportLimits: { perApp: 3, total: 5 }, now: () => now });
+    const body = JSON.stringify({ message: 'again' });
+    const statuses = async (id: string, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push((await t.post(body, id)).status);
+      return out;
+    };
+    expect(await statuses('app0001', 4)).toEqual([204, 204, 204, 429]);
+    const limited = await t.post(body, 'app0001');
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(await statuses('app0002', 3)).toEqual([204, 204, 429]); // the overall 5 are used up
+    expect(await statuses('app0003', 1)).toEqual([429]);
+    expect(t.reports).toHaveLength(5);
+    now += 60_000;
+    expect(await statuses('app0003', 1)).toEqual([204]);
+  });
+
+  it('stays responsive under a flood of reports, and its connections fall back', async () => {
+    const t = await reportGateway();
+    const body = JSON.stringify({ message: 'flood', stack: 's'.repeat(1500) });
+    const results = await Promise.all(Array.from({ length: 200 }, () => t.post(body).then((r) => r.status)));
+    expect(results.filter((s) => s === 204)).toHaveLength(20);
+    expect(results.filter((s) => s === 429)).toHaveLength(180);
+    expect(t.reports).toHaveLength(20);
+    expect((await fetch(`${t.base}/apps/abc123/`)).status).toBe(200); // the app itself is still served
+    await eventually(() => t.gw.connectionCount() <= 1, 8000);
+  });
+
+  it('passes hostile text on as it came (the bot cleans it for chat), within 4 KB', async () => {
+    const t = await reportGateway();
+    const message = '`<!channel>` *bold* \u0000\u202e\n```code``` <@U123>';
+    expect((await t.post(JSON.stringify({ message }))).status).toBe(204);
+    expect(t.reports[0]!.report.message).toBe(message);
+  });
+
+  it('answers reports itself in redirect mode too (Modal): no redirect, no wake', async () => {
+    const reports: string[] = [];
+    const resolved: string[] = [];
+    const gw = new AppGateway({
+      resolve: async (id) => (resolved.push(id), 'https://sb-1.modal.host/'),
+      logger: quiet,
+      redirect: true,
+      onViewerError: (_id, r) => void reports.push(r.message),
+    });
+    const { port } = await gw.listen(0, '127.0.0.1');
+    cleanups.push(() => gw.close());
+    const res = await fetch(`http://127.0.0.1:${port}/apps/abc123/__vibe/errors`, {
+      method: 'POST',
+      body: '{"message":"from a tunnel page"}',
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(204);
+    expect(reports).toEqual(['from a tunnel page']);
+    expect(resolved).toEqual([]);
+  });
+});

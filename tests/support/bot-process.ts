@@ -1,4 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.ts';
@@ -29,10 +32,19 @@ export class BotProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<number | null>;
 
+  /** The bot's data folder (log, screenshots): the test's own unless it gives VIBE_DATA_DIR, removed at stop. */
+  private readonly dataDir?: string;
+
   constructor(env: Record<string, string>, args: string[] = ['--json']) {
+    if (!env.VIBE_DATA_DIR) this.dataDir = mkdtempSync(join(tmpdir(), 'vibe-bot-data-'));
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        ...(this.dataDir ? { VIBE_DATA_DIR: this.dataDir } : {}),
+        ...env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
@@ -82,14 +94,16 @@ export class BotProcess {
 
   /** Ends stdin (the bot finishes its work and exits); SIGTERM then SIGKILL if it lingers. */
   async stop(timeoutMs = 15_000): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    this.child.stdin.end();
-    const timer = setTimeout(() => this.child.kill('SIGTERM'), timeoutMs);
-    const hard = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs + 5000);
-    const code = await this.exited;
-    clearTimeout(timer);
-    clearTimeout(hard);
-    return code;
+    if (this.child.exitCode === null) {
+      this.child.stdin.end();
+      const timer = setTimeout(() => this.child.kill('SIGTERM'), timeoutMs);
+      const hard = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs + 5000);
+      await this.exited;
+      clearTimeout(timer);
+      clearTimeout(hard);
+    }
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    return this.child.exitCode;
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from 'discord.js';
 import { startFakeDiscord, type FakeDiscord } from './server.ts';
 import { eventually } from '../../support/eventually.ts';
+import { makePng, readPng } from '../../support/png.ts';
 
 const INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 
@@ -317,9 +318,93 @@ describe('fake Discord with the real discord.js Client', () => {
     expect(request.headers['content-type']).toMatch(/^multipart\/form-data/);
     expect(request.body).toMatchObject({ content: 'screenshot', attachments: [{ id: '0' }] });
     expect(request.files).toEqual([
-      { field: 'files[0]', filename: 'shot.png', contentType: 'image/png', size: png.length },
+      { field: 'files[0]', filename: 'shot.png', contentType: 'image/png', size: png.length, data: png },
     ]);
     expect(sent.attachments.first()?.name).toBe('shot.png');
+  });
+
+  it('keeps uploads on the message: ids, names, sizes, bytes, served at their URL; attachment:// in embeds resolved', async () => {
+    await login();
+    const png = Buffer.from(makePng(640, 400));
+    const sent = await textChannel().send({
+      embeds: [{ title: 'Timer', image: { url: 'attachment://screenshot.png' } }],
+      files: [{ attachment: png, name: 'screenshot.png', description: 'Screenshot of Timer, v1' }],
+    });
+    const request = fake.requestsTo('POST', /\/channels\/\d+\/messages$/)[0]!;
+    expect(request.body.attachments).toEqual([{ id: '0', description: 'Screenshot of Timer, v1' }]);
+    const stored = fake.message(fake.fixture.textChannel.id, sent.id);
+    const [attachment] = stored.attachments;
+    expect(attachment).toMatchObject({
+      id: expect.stringMatching(/^\d{17,20}$/),
+      filename: 'screenshot.png',
+      size: png.length,
+      content_type: 'image/png',
+      description: 'Screenshot of Timer, v1',
+      width: 640,
+      height: 400,
+    });
+    // Discord shows the upload in the embed: attachment:// becomes the attachment's URL.
+    expect(stored.embeds[0]?.image).toMatchObject({ url: attachment!.url, width: 640, height: 400 });
+    expect(sent.embeds[0]?.image?.url).toBe(attachment!.url);
+    expect(stored.files).toMatchObject([{ id: attachment!.id, filename: 'screenshot.png', size: png.length }]);
+    expect(stored.files[0]!.data.equals(png)).toBe(true);
+    const served = await fetch(attachment!.url);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(readPng(new Uint8Array(await served.arrayBuffer()))).toEqual({ width: 640, height: 400 });
+    expect((await fetch(`${fake.url}/attachments/1/2/nothing.png`)).status).toBe(404);
+
+    // An edit with `attachments: []` and a new file replaces the picture; one without files keeps it.
+    const next = Buffer.from(makePng(320, 200));
+    const edited = await sent.edit({
+      embeds: [{ title: 'Timer v2', image: { url: 'attachment://screenshot.png' } }],
+      attachments: [],
+      files: [{ attachment: next, name: 'screenshot.png' }],
+    });
+    const after = fake.message(fake.fixture.textChannel.id, sent.id);
+    expect(after.attachments).toHaveLength(1);
+    expect(after.attachments[0]!.id).not.toBe(attachment!.id);
+    expect(after.files[0]!.data.equals(next)).toBe(true);
+    expect(edited.embeds[0]?.image?.url).toBe(after.attachments[0]!.url);
+    await edited.edit({ content: 'text only' });
+    expect(fake.message(fake.fixture.textChannel.id, sent.id).attachments.map((a) => a.id)).toEqual([
+      after.attachments[0]!.id,
+    ]);
+    await edited.edit({ attachments: [] });
+    expect(fake.message(fake.fixture.textChannel.id, sent.id).attachments).toEqual([]);
+  });
+
+  it("refuses uploads Discord's limits refuse, and an attachment:// that names no upload", async () => {
+    await fake.close();
+    fake = await startFakeDiscord({ heartbeatIntervalMs: 250, uploadLimit: 1000 });
+    await login();
+    const channel = textChannel();
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e as DiscordAPIError,
+      );
+    const big = await failure(channel.send({ files: [{ attachment: Buffer.alloc(1001), name: 'big.bin' }] }));
+    expect(big).toMatchObject({ status: 413, code: 40005 });
+    const many = Array.from({ length: 11 }, (_, i) => ({ attachment: Buffer.from('x'), name: `f${i}.txt` }));
+    expect(await failure(channel.send({ files: many }))).toMatchObject({
+      status: 400,
+      code: 50035,
+      rawError: { errors: { files: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } },
+    });
+    const orphan = await failure(
+      channel.send({
+        embeds: [{ title: 'x', image: { url: 'attachment://other.png' } }],
+        files: [{ attachment: Buffer.from('png'), name: 'screenshot.png' }],
+      }),
+    );
+    expect(orphan).toMatchObject({ status: 400, code: 50035 });
+    expect((orphan as DiscordAPIError).rawError).toMatchObject({
+      errors: { embeds: { '0': { image: { url: { _errors: [{ code: 'ATTACHMENT_NOT_FOUND' }] } } } } },
+    });
+    // Ten is fine; a file alone is a message.
+    const ten = await channel.send({ files: many.slice(0, 10) });
+    expect(fake.message(channel.id, ten.id).attachments).toHaveLength(10);
+    expect(fake.messages(channel.id)).toHaveLength(1);
   });
 
   it('registers commands with a bulk PUT through REST from discord.js', async () => {

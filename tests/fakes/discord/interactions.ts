@@ -8,7 +8,7 @@ import {
   unknownWebhook,
 } from './api-error.ts';
 import { checkMessageBody } from './message-limits.ts';
-import type { DiscordState } from './state.ts';
+import type { DiscordState, UploadedFile } from './state.ts';
 
 /**
  * Interactions the fake has sent and what the bot did with them: the callback (within
@@ -70,7 +70,7 @@ export class InteractionBook {
   }
 
   /** `POST /interactions/{id}/{token}/callback`; returns the `with_response` body. */
-  respond(id: string, token: string, body: Record<string, any>): Record<string, unknown> {
+  respond(id: string, token: string, body: Record<string, any>, files: UploadedFile[] = []): Record<string, unknown> {
     const interaction = this.byId.get(id);
     if (!interaction || interaction.token !== token) throw unknownInteraction();
     // Discord forgets an interaction that was not answered within 3 s.
@@ -84,8 +84,8 @@ export class InteractionBook {
     let message: APIMessage | undefined;
     switch (type) {
       case InteractionResponseType.ChannelMessageWithSource:
-        this.check(data, 'create');
-        message = this.createResponseMessage(interaction, data, data.flags ?? 0);
+        this.check(data, 'create', files.length);
+        message = this.createResponseMessage(interaction, data, data.flags ?? 0, true, files);
         break;
       case InteractionResponseType.DeferredChannelMessageWithSource:
         // A deferred reply is a real, empty message in LOADING state until @original is edited.
@@ -107,7 +107,7 @@ export class InteractionBook {
         interaction.originalMessageId = interaction.componentMessageId;
         if (type === InteractionResponseType.UpdateMessage) {
           this.check(data, 'edit');
-          message = this.state.editMessage(interaction.channelId, interaction.componentMessageId, data);
+          message = this.state.editMessage(interaction.channelId, interaction.componentMessageId, data, files);
         } else message = this.state.getMessage(interaction.channelId, interaction.componentMessageId);
         break;
       case InteractionResponseType.Modal:
@@ -159,9 +159,14 @@ export class InteractionBook {
     return this.state.getMessage(interaction.channelId, this.messageId(interaction, ref));
   }
 
-  editMessage(interaction: FakeInteraction, ref: string, body: Record<string, any>): APIMessage {
+  editMessage(
+    interaction: FakeInteraction,
+    ref: string,
+    body: Record<string, any>,
+    files: UploadedFile[] = [],
+  ): APIMessage {
     this.check(body, 'edit');
-    return this.state.editMessage(interaction.channelId, this.messageId(interaction, ref), body);
+    return this.state.editMessage(interaction.channelId, this.messageId(interaction, ref), body, files);
   }
 
   deleteMessage(interaction: FakeInteraction, ref: string): void {
@@ -169,16 +174,16 @@ export class InteractionBook {
   }
 
   /** `POST /webhooks/{app}/{token}`: a follow-up, allowed once the interaction was answered. */
-  followUp(interaction: FakeInteraction, body: Record<string, any>): APIMessage {
+  followUp(interaction: FakeInteraction, body: Record<string, any>, files: UploadedFile[] = []): APIMessage {
     if (!interaction.callback) throw unknownWebhook();
-    this.check(body, 'create');
-    const message = this.createResponseMessage(interaction, body, body.flags ?? 0, false);
+    this.check(body, 'create', files.length);
+    const message = this.createResponseMessage(interaction, body, body.flags ?? 0, false, files);
     interaction.followUpIds.push(message.id);
     return message;
   }
 
-  private check(body: Record<string, any>, kind: 'create' | 'edit'): void {
-    const error = checkMessageBody(body, kind);
+  private check(body: Record<string, any>, kind: 'create' | 'edit', uploads = 0): void {
+    const error = checkMessageBody(body, kind, uploads);
     if (error) throw error;
   }
 
@@ -187,6 +192,7 @@ export class InteractionBook {
     body: Record<string, any>,
     flags: number,
     original = true,
+    files: UploadedFile[] = [],
   ): APIMessage {
     const user = this.state.fixture.members.get(interaction.userId)?.user ?? this.state.fixture.user;
     const message = this.state.createMessage(
@@ -206,6 +212,7 @@ export class InteractionBook {
             ...(original ? {} : { original_response_message_id: interaction.originalMessageId }),
           } as APIMessage['interaction_metadata'],
         },
+        files,
       },
     );
     if (original) interaction.originalMessageId = message.id;

@@ -27,8 +27,16 @@ export const LIMITS = {
 
 const IS_COMPONENTS_V2 = 1 << 15;
 
-/** Returns the error Discord would answer with, or null when the body is acceptable. */
-export function checkMessageBody(body: Record<string, any>, kind: 'create' | 'edit'): DiscordApiError | null {
+/**
+ * Returns the error Discord would answer with, or null when the body is acceptable. `uploads`: how
+ * many files came with it (files alone make a message). An embed's image or thumbnail may be
+ * `attachment://<filename>`; whether it names an upload is checked where attachments are (state.ts).
+ */
+export function checkMessageBody(
+  body: Record<string, any>,
+  kind: 'create' | 'edit',
+  uploads = 0,
+): DiscordApiError | null {
   const errors: FieldError[] = [];
   const tooLong = (path: (string | number)[], value: unknown, max: number): void => {
     if (typeof value === 'string' && [...value].length > max) {
@@ -47,7 +55,7 @@ export function checkMessageBody(body: Record<string, any>, kind: 'create' | 'ed
   if (!((body.flags ?? 0) & IS_COMPONENTS_V2)) checkActionRows(body.components, errors, tooLong, badUrl);
 
   if (errors.length) return invalidFormBody(errors);
-  if (kind === 'create' && isEmpty(body)) return emptyMessage();
+  if (kind === 'create' && uploads === 0 && isEmpty(body)) return emptyMessage();
   return null;
 }
 
@@ -70,8 +78,11 @@ function checkEmbeds(embeds: unknown, errors: FieldError[], tooLong: Check, badU
     tooLong(['embeds', i, 'footer', 'text'], e.footer?.text, LIMITS.footer);
     tooLong(['embeds', i, 'author', 'name'], e.author?.name, LIMITS.authorName);
     badUrl(['embeds', i, 'url'], e.url);
-    badUrl(['embeds', i, 'image', 'url'], e.image?.url);
-    badUrl(['embeds', i, 'thumbnail', 'url'], e.thumbnail?.url);
+    for (const key of ['image', 'thumbnail'] as const) {
+      const url = e[key]?.url;
+      if (typeof url === 'string' && /^attachment:\/\/[^/\s]+$/.test(url)) continue;
+      badUrl(['embeds', i, key, 'url'], url);
+    }
     total += len(e.title) + len(e.description) + len(e.footer?.text) + len(e.author?.name);
     const fields: Record<string, any>[] = Array.isArray(e.fields) ? e.fields : [];
     if (fields.length > LIMITS.fields) {

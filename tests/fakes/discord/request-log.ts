@@ -1,3 +1,5 @@
+import type { UploadedFile } from './state.ts';
+
 /** One HTTP request the fake received, as the bot's SDK sent it. */
 export interface RecordedRequest {
   method: string;
@@ -6,8 +8,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   /** Parsed JSON body; for multipart/form-data, the decoded `payload_json` (or the plain fields). */
   body: any;
-  /** Files of a multipart body (name = form field, e.g. `files[0]`). */
-  files: { field: string; filename: string; contentType: string; size: number }[];
+  /** Files of a multipart body (`field` = form field, e.g. `files[0]`), with their bytes. */
+  files: UploadedFile[];
   /** Lower-case header names. */
   headers: Record<string, string>;
   /** Arrival time, ms since the Unix epoch. */

@@ -2,7 +2,7 @@ import { DiscordApiError } from './api-error.ts';
 import type { ApplicationCommands } from './commands.ts';
 import type { InteractionBook } from './interactions.ts';
 import { checkMessageBody } from './message-limits.ts';
-import type { DiscordState } from './state.ts';
+import type { DiscordState, UploadedFile } from './state.ts';
 
 /** What a route handler may touch. */
 export interface RouteContext {
@@ -14,9 +14,7 @@ export interface RouteContext {
   query: Record<string, string>;
   body: any;
   /** Files of a multipart request, in form order. */
-  files: { field: string; filename: string; contentType: string; size: number }[];
-  /** `http://127.0.0.1:PORT`, for attachment URLs. */
-  baseUrl: string;
+  files: UploadedFile[];
 }
 
 /** 204 No Content when `json` is undefined. */
@@ -43,8 +41,9 @@ const route = (method: string, path: string, auth: boolean, handle: Route['handl
   handle,
 });
 
-function checked(body: Record<string, any>, kind: 'create' | 'edit'): Record<string, any> {
-  const error = checkMessageBody(body ?? {}, kind);
+/** `uploads`: how many files came with the request (a message of files alone is not empty). */
+function checked(body: Record<string, any>, kind: 'create' | 'edit', uploads = 0): Record<string, any> {
+  const error = checkMessageBody(body ?? {}, kind, uploads);
   if (error) throw error;
   return body ?? {};
 }
@@ -71,7 +70,7 @@ export const ROUTES: Route[] = [
   // -------------------------------------------------------------- interactions
   route('POST', `/interactions/${ID}/${TOKEN}/callback`, false, (ctx) => {
     const [id, token] = ctx.params as [string, string];
-    const response = ctx.interactions.respond(id, token, ctx.body ?? {});
+    const response = ctx.interactions.respond(id, token, ctx.body ?? {}, ctx.files);
     // Without `with_response=true` Discord answers 204.
     return ctx.query.with_response === 'true' ? { json: response } : {};
   }),
@@ -83,7 +82,7 @@ export const ROUTES: Route[] = [
   route('PATCH', `/webhooks/${ID}/${TOKEN}/messages/(@original|\\d+)`, false, (ctx) => {
     const [app, token, ref] = ctx.params as [string, string, string];
     const interaction = ctx.interactions.byWebhook(app, token);
-    return { json: ctx.interactions.editMessage(interaction, ref, ctx.body ?? {}) };
+    return { json: ctx.interactions.editMessage(interaction, ref, ctx.body ?? {}, ctx.files) };
   }),
   route('DELETE', `/webhooks/${ID}/${TOKEN}/messages/(@original|\\d+)`, false, (ctx) => {
     const [app, token, ref] = ctx.params as [string, string, string];
@@ -92,7 +91,7 @@ export const ROUTES: Route[] = [
   }),
   route('POST', `/webhooks/${ID}/${TOKEN}`, false, (ctx) => {
     const [app, token] = ctx.params as [string, string];
-    const message = ctx.interactions.followUp(ctx.interactions.byWebhook(app, token), ctx.body ?? {});
+    const message = ctx.interactions.followUp(ctx.interactions.byWebhook(app, token), ctx.body ?? {}, ctx.files);
     return ctx.query.wait === 'true' ? { json: message } : {};
   }),
 
@@ -107,19 +106,18 @@ export const ROUTES: Route[] = [
     const limit = Math.min(Number(ctx.query.limit ?? 50), 100);
     // Newest first, as Discord lists them.
     const list = ctx.state.messages(ctx.params[0]!).reverse().slice(0, limit);
-    return { json: list.map(({ edits: _e, history: _h, ...m }) => m) };
+    return { json: list.map(({ edits: _e, history: _h, files: _f, ...m }) => m) };
   }),
-  route('POST', `/channels/${ID}/messages`, true, (ctx) => {
-    const body = checked({ ...ctx.body, ...(ctx.files.length ? { attachments: attachments(ctx) } : {}) }, 'create');
-    return { json: ctx.state.createMessage(ctx.params[0]!, body) };
-  }),
+  route('POST', `/channels/${ID}/messages`, true, (ctx) => ({
+    json: ctx.state.createMessage(ctx.params[0]!, checked(ctx.body, 'create', ctx.files.length), { files: ctx.files }),
+  })),
   route('GET', `/channels/${ID}/messages/${ID}`, true, (ctx) => ({
     json: ctx.state.getMessage(ctx.params[0]!, ctx.params[1]!),
   })),
   route('PATCH', `/channels/${ID}/messages/${ID}`, true, (ctx) => {
     const [channelId, messageId] = ctx.params as [string, string];
     ownMessage(ctx, channelId, messageId);
-    return { json: ctx.state.editMessage(channelId, messageId, checked(ctx.body, 'edit')) };
+    return { json: ctx.state.editMessage(channelId, messageId, checked(ctx.body, 'edit'), ctx.files) };
   }),
   route('DELETE', `/channels/${ID}/messages/${ID}`, true, (ctx) => {
     ctx.state.deleteMessage(ctx.params[0]!, ctx.params[1]!);
@@ -180,13 +178,4 @@ function application(ctx: RouteContext): Record<string, unknown> {
     install_params: { scopes: ['bot', 'applications.commands'], permissions: '0' },
     integration_types_config: { '0': {} },
   };
-}
-
-/** Uploaded files become attachment objects with a URL on the fake, as Discord hosts them on its CDN. */
-function attachments(ctx: RouteContext): Record<string, unknown>[] {
-  return ctx.files.map((file, i) => {
-    const id = `${ctx.params[0]}${i}`;
-    const url = `${ctx.baseUrl}/attachments/${ctx.params[0]}/${id}/${encodeURIComponent(file.filename)}`;
-    return { id, filename: file.filename, size: file.size, url, proxy_url: url, content_type: file.contentType };
-  });
 }

@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DiscordApiError, notFound, unauthorized } from './api-error.ts';
+import { DiscordApiError, invalidFormBody, notFound, unauthorized } from './api-error.ts';
 import type { RecordedRequest, RequestLog } from './request-log.ts';
 import { ROUTES, type RouteContext } from './rest-routes.ts';
+import { MAX_ATTACHMENTS, type DiscordState } from './state.ts';
 
 /**
  * The HTTP side of the fake: `/api/v10/...` as @discordjs/rest calls it. Checks the bot token,
- * decodes JSON and multipart (`payload_json`) bodies, answers with Discord's rate-limit headers,
- * records every request, and can be told to fail the next matching requests.
+ * decodes JSON and multipart (`payload_json` + `files[n]`) bodies within Discord's upload limits,
+ * answers with Discord's rate-limit headers, serves uploaded attachments (its CDN), records every
+ * request, and can be told to fail the next matching requests.
  */
+
+/** Discord's default upload limit per request for bots (boosted servers allow more). */
+export const DEFAULT_UPLOAD_LIMIT = 25 * 1024 * 1024;
 
 export const API_PREFIX = '/api/v10';
 
@@ -29,6 +34,10 @@ export interface RestDeps {
   context: () => Omit<RouteContext, 'params' | 'query' | 'body' | 'files'>;
   /** Requests per bucket per window (Discord's common per-route figure is in this range). */
   rateLimit?: { limit: number; windowMs: number };
+  /** Bytes of files one request may carry (default DEFAULT_UPLOAD_LIMIT): beyond, 413 `40005`. */
+  uploadLimit?: number;
+  /** Where attachment bytes are looked up for `GET /attachments/…`. */
+  state: () => DiscordState;
 }
 
 interface Bucket {
@@ -54,6 +63,7 @@ export class FakeDiscordRest {
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
     );
     const raw = await readBody(req);
+    if (method === 'GET' && url.pathname.startsWith('/attachments/')) return this.serveAttachment(url.pathname, res);
     const { body, files } = await decodeBody(raw, headers['content-type'] ?? '');
     // @discordjs/rest percent-encodes `@original`; routes and tests see the decoded path.
     const record: RecordedRequest = {
@@ -95,6 +105,7 @@ export class FakeDiscordRest {
       return { status: failure.status, json: failure.body, extraHeaders: failure.headers ?? {} };
     }
     if (!r.path.startsWith(`${API_PREFIX}/`)) throw notFound();
+    this.checkUploads(r);
     const path = r.path.slice(API_PREFIX.length);
     for (const route of ROUTES) {
       if (route.method !== r.method) continue;
@@ -112,6 +123,33 @@ export class FakeDiscordRest {
       return { status, json: result.json, extraHeaders: {} };
     }
     throw notFound();
+  }
+
+  /** Discord's limits on the files of one request: their total size, and at most 10 of them. */
+  private checkUploads(r: RecordedRequest): void {
+    const bytes = r.files.reduce((n, f) => n + f.size, 0);
+    if (bytes > (this.deps.uploadLimit ?? DEFAULT_UPLOAD_LIMIT))
+      throw new DiscordApiError(413, 40005, 'Request entity too large');
+    if (r.files.length > MAX_ATTACHMENTS)
+      throw invalidFormBody([
+        { path: ['files'], code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${MAX_ATTACHMENTS} or fewer in length.` },
+      ]);
+  }
+
+  /** `GET /attachments/<channel>/<id>/<filename>`: the bytes uploaded for an attachment. */
+  private serveAttachment(pathname: string, res: ServerResponse): void {
+    const [, , , id, name] = pathname.split('/');
+    const file = id && name ? this.deps.state().attachmentFile(id, decodeURIComponent(name)) : undefined;
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res
+      .writeHead(200, {
+        'content-type': file.contentType || 'application/octet-stream',
+        'content-length': file.data.length,
+      })
+      .end(file.data);
   }
 
   /**
@@ -155,7 +193,14 @@ async function decodeBody(raw: Buffer, contentType: string): Promise<Pick<Record
     const fields: Record<string, unknown> = {};
     for (const [field, value] of form.entries()) {
       if (typeof value === 'string') fields[field] = value;
-      else files.push({ field, filename: value.name, contentType: value.type, size: value.size });
+      else
+        files.push({
+          field,
+          filename: value.name,
+          contentType: value.type,
+          size: value.size,
+          data: Buffer.from(await value.arrayBuffer()),
+        });
     }
     const body = typeof fields.payload_json === 'string' ? JSON.parse(fields.payload_json) : fields;
     return { body, files };

@@ -39,6 +39,8 @@ export interface FakeDiscordOptions extends FixtureOptions {
   interactionCallbackDeadlineMs?: number;
   /** Per-bucket REST rate limit. Default 50 requests per 1000 ms window. */
   rateLimit?: { limit: number; windowMs: number };
+  /** Bytes of files one request may carry. Default 25 MiB (Discord's default for bots); beyond, 413. */
+  uploadLimit?: number;
 }
 
 /** An interaction the fake dispatched; find its callback with `fake.interaction(id)`. */
@@ -91,7 +93,12 @@ export class FakeDiscord {
 
   constructor(options: FakeDiscordOptions = {}) {
     this.fixture = createFixture(this.ids, options);
-    this.state = new DiscordState(this.fixture, this.ids, (t, d) => this.gateway.dispatch(t, d));
+    this.state = new DiscordState(
+      this.fixture,
+      this.ids,
+      (t, d) => this.gateway.dispatch(t, d),
+      () => this.url,
+    );
     this.interactions = new InteractionBook(this.state, {
       callbackDeadlineMs: options.interactionCallbackDeadlineMs ?? 3000,
       tokenTtlMs: options.interactionTokenTtlMs ?? 15 * 60_000,
@@ -119,12 +126,13 @@ export class FakeDiscord {
       token: this.fixture.token,
       log: this.log,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.uploadLimit !== undefined ? { uploadLimit: options.uploadLimit } : {}),
+      state: () => this.state,
       context: () => ({
         state: this.state,
         interactions: this.interactions,
         commands: this.commandStore,
         gatewayUrl: this.gatewayUrl,
-        baseUrl: this.url,
       }),
     });
     this.server = createServer((req, res) => {

@@ -2,21 +2,47 @@ import {
   ChannelType,
   MessageFlags,
   MessageType,
+  type APIAttachment,
   type APIChannel,
   type APIMessage,
   type APIThreadChannel,
   type APIUser,
   type GatewayMessageCreateDispatchData,
 } from 'discord.js';
-import { threadAlreadyCreated, unknownChannel, unknownMessage } from './api-error.ts';
+import { invalidFormBody, threadAlreadyCreated, unknownChannel, unknownMessage, type FieldError } from './api-error.ts';
 import type { DiscordFixture } from './fixture.ts';
 import type { SnowflakeGenerator } from './snowflakes.ts';
 
 /** Sends a dispatch (MESSAGE_CREATE, THREAD_CREATE, …) to the gateway's sessions. */
 export type Publish = (event: string, data: unknown) => void;
 
-/** A message as it stands now, with how many times it was edited and its earlier versions. */
-export type FakeMessage = APIMessage & { edits: number; history: APIMessage[] };
+/** A file of a multipart request (`files[n]`), as the REST layer decoded it. */
+export interface UploadedFile {
+  field: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  data: Buffer;
+}
+
+/** An attachment of a message with the bytes that were uploaded for it. */
+export interface FakeAttachmentFile {
+  id: string;
+  filename: string;
+  size: number;
+  content_type?: string;
+  description?: string;
+  data: Buffer;
+}
+
+/**
+ * A message as it stands now, with how many times it was edited, its earlier versions, and its
+ * attachments' bytes (`files`, in the order of `attachments`).
+ */
+export type FakeMessage = APIMessage & { edits: number; history: APIMessage[]; files: FakeAttachmentFile[] };
+
+/** Discord's limit of attachments on one message. */
+export const MAX_ATTACHMENTS = 10;
 
 interface StoredMessage {
   data: APIMessage;
@@ -29,6 +55,8 @@ export interface CreateMessageOptions {
   author?: APIUser;
   /** Extra fields Discord sets for some messages (webhook_id, interaction_metadata, …). */
   extra?: Partial<APIMessage>;
+  /** The files uploaded with the request (`files[n]`); `body.attachments` may describe them. */
+  files?: UploadedFile[];
 }
 
 /**
@@ -39,11 +67,15 @@ export interface CreateMessageOptions {
 export class DiscordState {
   private readonly channelsById = new Map<string, APIChannel>();
   private readonly messagesByChannel = new Map<string, StoredMessage[]>();
+  /** Uploaded bytes by attachment id (kept after an edit drops the attachment, as a CDN would). */
+  private readonly uploads = new Map<string, { data: Buffer; contentType: string; filename: string }>();
 
+  /** `cdnBase()`: the origin attachment URLs point at (the fake serves them, see `attachmentFile`). */
   constructor(
     readonly fixture: DiscordFixture,
     private readonly ids: SnowflakeGenerator,
     private readonly publish: Publish,
+    private readonly cdnBase: () => string,
   ) {
     this.channelsById.set(fixture.textChannel.id, fixture.textChannel);
   }
@@ -70,15 +102,23 @@ export class DiscordState {
 
   /** Messages in a channel, oldest first, as they stand after edits (deleted ones left out). */
   messages(channelId: string): FakeMessage[] {
-    return (this.messagesByChannel.get(channelId) ?? []).filter((m) => !m.deleted).map(view);
+    return (this.messagesByChannel.get(channelId) ?? []).filter((m) => !m.deleted).map((m) => this.view(m));
   }
 
   message(channelId: string, messageId: string): FakeMessage {
-    return view(this.stored(channelId, messageId));
+    return this.view(this.stored(channelId, messageId));
+  }
+
+  /** The bytes behind an attachment URL (`/attachments/<channel>/<id>/<filename>`), as the CDN serves them. */
+  attachmentFile(id: string, filename: string): { data: Buffer; contentType: string } | undefined {
+    const upload = this.uploads.get(id);
+    return upload && upload.filename === filename ? upload : undefined;
   }
 
   createMessage(channelId: string, body: Record<string, any>, options: CreateMessageOptions = {}): APIMessage {
     const channel = this.requireChannel(channelId);
+    const { attachments, embeds, commit } = this.attach(channelId, body, options.files ?? [], []);
+    commit();
     const now = new Date().toISOString();
     const reply = body.message_reference?.message_id !== undefined;
     const data: APIMessage = {
@@ -92,8 +132,8 @@ export class DiscordState {
       mention_everyone: false,
       mentions: this.mentionsIn(body.content),
       mention_roles: [],
-      attachments: Array.isArray(body.attachments) && body.attachments.every((a: any) => a.url) ? body.attachments : [],
-      embeds: normalizeEmbeds(body.embeds),
+      attachments,
+      embeds: normalizeEmbeds(embeds),
       pinned: false,
       type: reply ? MessageType.Reply : MessageType.Default,
       flags: (body.flags ?? 0) as MessageFlags,
@@ -123,22 +163,26 @@ export class DiscordState {
     return structuredClone(data);
   }
 
-  /** PATCH semantics: absent fields stay, `null` clears. */
-  editMessage(channelId: string, messageId: string, body: Record<string, any>): APIMessage {
+  /**
+   * PATCH semantics: absent fields stay, `null` clears. `attachments` lists what the message keeps:
+   * existing attachments by id, new uploads by their `files[n]` index; without it, existing ones
+   * stay and uploads are added.
+   */
+  editMessage(channelId: string, messageId: string, body: Record<string, any>, files: UploadedFile[] = []): APIMessage {
     const stored = this.stored(channelId, messageId);
     const before = structuredClone(stored.data);
     const data = stored.data;
+    const touchesFiles = 'attachments' in body || files.length > 0;
+    const attached =
+      touchesFiles || 'embeds' in body ? this.attach(channelId, body, files, data.attachments) : undefined;
+    attached?.commit();
     if ('content' in body) {
       data.content = body.content ?? '';
       data.mentions = this.mentionsIn(data.content);
     }
-    if ('embeds' in body) data.embeds = normalizeEmbeds(body.embeds);
+    if ('embeds' in body) data.embeds = normalizeEmbeds(attached!.embeds);
     if ('components' in body) data.components = body.components ?? [];
-    // An edit lists the attachments to keep (by id); the rest are removed.
-    if ('attachments' in body)
-      data.attachments = data.attachments.filter((a) =>
-        (body.attachments ?? []).some((k: { id?: unknown }) => String(k.id) === a.id),
-      );
+    if (touchesFiles) data.attachments = attached!.attachments;
     // Only SUPPRESS_EMBEDS can be changed by an edit; editing a deferred reply ends its loading state.
     const suppress = (body.flags ?? 0) & MessageFlags.SuppressEmbeds;
     data.flags = (((data.flags ?? 0) & ~MessageFlags.SuppressEmbeds & ~MessageFlags.Loading) |
@@ -224,6 +268,115 @@ export class DiscordState {
     } as GatewayMessageCreateDispatchData;
   }
 
+  /**
+   * The attachments a create or edit leaves on the message, and its embeds with every
+   * `attachment://<filename>` replaced by that attachment's URL (as Discord does). Refuses, before
+   * anything changes, what Discord refuses: more than 10 attachments. Stricter than Discord on two
+   * points, so a renderer bug fails its test: an `attachments` entry naming neither an upload nor an
+   * attachment of the message, and an `attachment://` name no attachment has (Discord would show
+   * no picture), are 50035 Invalid Form Body. `commit()` keeps the uploads' bytes.
+   */
+  private attach(
+    channelId: string,
+    body: Record<string, any>,
+    files: UploadedFile[],
+    existing: APIAttachment[],
+  ): { attachments: APIAttachment[]; embeds: unknown; commit: () => void } {
+    const errors: FieldError[] = [];
+    const uploads = files.map((file, i) => ({ index: /^files\[(\d+)\]$/.exec(file.field)?.[1] ?? String(i), file }));
+    const fresh: { file: UploadedFile; filename: string; description?: string }[] = [];
+    let attachments: APIAttachment[] = [];
+    if (Array.isArray(body.attachments)) {
+      body.attachments.forEach((a: Record<string, any>, i: number) => {
+        const upload = uploads.find((u) => u.index === String(a?.id));
+        const kept = existing.find((e) => e.id === String(a?.id));
+        if (upload) {
+          fresh.push({
+            file: upload.file,
+            filename: typeof a.filename === 'string' && a.filename ? a.filename : upload.file.filename,
+            ...(typeof a.description === 'string' ? { description: a.description } : {}),
+          });
+        } else if (kept) attachments.push(kept);
+        else
+          errors.push({
+            path: ['attachments', i, 'id'],
+            code: 'ATTACHMENT_NOT_FOUND',
+            message: `Attachment ${String(a?.id)} is neither an upload of this request nor on the message`,
+          });
+      });
+    } else {
+      attachments = [...existing];
+      fresh.push(...uploads.map((u) => ({ file: u.file, filename: u.file.filename })));
+    }
+    if (attachments.length + fresh.length > MAX_ATTACHMENTS)
+      errors.push({
+        path: ['attachments'],
+        code: 'BASE_TYPE_MAX_LENGTH',
+        message: `Must be ${MAX_ATTACHMENTS} or fewer in length.`,
+      });
+    const added = fresh.map(({ file, filename, description }) => {
+      const id = this.ids.next();
+      const url = `${this.cdnBase()}/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`;
+      const size = pngSize(file.data);
+      const attachment: APIAttachment = {
+        id,
+        filename,
+        size: file.data.length,
+        url,
+        proxy_url: url,
+        ...(file.contentType ? { content_type: file.contentType } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(size ? size : {}),
+      };
+      return { attachment, file, filename };
+    });
+    attachments.push(...added.map((a) => a.attachment));
+    const embeds = Array.isArray(body.embeds)
+      ? body.embeds.map((e: Record<string, any>, i: number) => {
+          const out = structuredClone(e);
+          for (const key of ['image', 'thumbnail'] as const) {
+            const url = out?.[key]?.url;
+            if (typeof url !== 'string' || !url.startsWith('attachment://')) continue;
+            const name = url.slice('attachment://'.length);
+            const target = attachments.find((a) => a.filename === name);
+            if (!target) {
+              errors.push({
+                path: ['embeds', i, key, 'url'],
+                code: 'ATTACHMENT_NOT_FOUND',
+                message: `No attachment named ${name} on this message`,
+              });
+              continue;
+            }
+            out[key] = {
+              url: target.url,
+              proxy_url: target.proxy_url,
+              ...(target.width ? { width: target.width, height: target.height } : {}),
+              ...(target.content_type ? { content_type: target.content_type } : {}),
+            };
+          }
+          return out;
+        })
+      : body.embeds;
+    if (errors.length) throw invalidFormBody(errors);
+    const commit = () => {
+      for (const a of added)
+        this.uploads.set(a.attachment.id, { data: a.file.data, contentType: a.file.contentType, filename: a.filename });
+    };
+    return { attachments, embeds, commit };
+  }
+
+  private view(stored: StoredMessage): FakeMessage {
+    const files = stored.data.attachments.map((a): FakeAttachmentFile => ({
+      id: a.id,
+      filename: a.filename,
+      size: a.size,
+      ...(a.content_type ? { content_type: a.content_type } : {}),
+      ...(a.description !== undefined ? { description: a.description } : {}),
+      data: Buffer.from(this.uploads.get(a.id)?.data ?? Buffer.alloc(0)),
+    }));
+    return { ...structuredClone(stored.data), edits: stored.edits, history: structuredClone(stored.history), files };
+  }
+
   private stored(channelId: string, messageId: string): StoredMessage {
     this.requireChannel(channelId);
     const stored = this.messagesByChannel.get(channelId)?.find((m) => m.data.id === messageId && !m.deleted);
@@ -252,6 +405,10 @@ function normalizeEmbeds(embeds: unknown): APIMessage['embeds'] {
   return embeds.map((e) => ({ type: 'rich', ...e }));
 }
 
-function view(stored: StoredMessage): FakeMessage {
-  return { ...structuredClone(stored.data), edits: stored.edits, history: structuredClone(stored.history) };
+/** A PNG's width and height from its IHDR chunk, as Discord reports them for images. */
+function pngSize(data: Buffer): { width: number; height: number } | undefined {
+  const signature = '89504e470d0a1a0a';
+  if (data.length < 24 || data.subarray(0, 8).toString('hex') !== signature) return undefined;
+  if (data.subarray(12, 16).toString('latin1') !== 'IHDR') return undefined;
+  return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
 }

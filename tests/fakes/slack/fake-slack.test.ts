@@ -3,6 +3,7 @@ import { LogLevel as SocketLogLevel, SocketModeClient } from '@slack/socket-mode
 import { LogLevel, WebClient, WebClientEvent, retryPolicies, type WebAPIPlatformError } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { makePng, readPng } from '../../support/png.ts';
 import { signSlackRequest } from './requests.ts';
 import { startFakeSlack, type FakeSlack } from './web-api.ts';
 
@@ -238,6 +239,134 @@ describe('fake Slack Web API with the real WebClient', () => {
         },
       }),
     ).toThrow(/stale/);
+  });
+});
+
+describe("fake Slack file uploads with the real WebClient's files.uploadV2", () => {
+  it('takes getUploadURLExternal, the bytes at the upload URL, then completeUploadExternal into a thread', async () => {
+    const png = Buffer.from(makePng(320, 200));
+    const root = await client.chat.postMessage({ channel: 'C1', text: 'the app' });
+    const res = await client.files.uploadV2({
+      channel_id: 'C1',
+      thread_ts: root.ts!,
+      file: png,
+      filename: 'screenshot.png',
+      title: 'Timer: screenshot',
+      alt_text: 'Screenshot of Timer, v1',
+    });
+    expect(res.ok).toBe(true);
+    expect(fake.calls.map((c) => c.method)).toEqual([
+      'chat.postMessage',
+      'files.getUploadURLExternal',
+      'upload_url',
+      'files.completeUploadExternal',
+    ]);
+    const [url] = fake.callsTo('files.getUploadURLExternal');
+    expect(url!.args).toMatchObject({ filename: 'screenshot.png', length: String(png.length) });
+    expect(url!.token).toBe(BOT_TOKEN);
+    expect(fake.callsTo('upload_url')[0]!.args.content_type).toMatch(/^multipart\/form-data/);
+    const [complete] = fake.callsTo('files.completeUploadExternal');
+    expect(complete!.args).toMatchObject({ channel_id: 'C1', thread_ts: root.ts });
+    const [file] = fake.files();
+    expect(complete!.args.files).toEqual([{ id: file!.id, title: 'Timer: screenshot' }]);
+    expect(file).toMatchObject({
+      filename: 'screenshot.png',
+      title: 'Timer: screenshot',
+      alt_text: 'Screenshot of Timer, v1',
+      length: png.length,
+      completed: true,
+      channel: 'C1',
+      thread_ts: root.ts,
+    });
+    expect(file!.bytes!.equals(png)).toBe(true);
+    expect(readPng(file!.bytes!)).toEqual({ width: 320, height: 200 });
+    // The share is a message in the thread that carries the file.
+    expect(fake.messages('C1').at(-1)).toMatchObject({ thread_ts: root.ts, files: [file!.id], ts: file!.message_ts });
+  });
+
+  it('refuses what Slack refuses: missing arguments, a zero length, unknown or unfinished or reused file ids', async () => {
+    const call = (method: string, args: Record<string, unknown>) => platformError(client.apiCall(method, args));
+    expect(await call('files.getUploadURLExternal', { length: 10 })).toBe('invalid_arguments');
+    expect(await call('files.getUploadURLExternal', { filename: 'a.png' })).toBe('invalid_arguments');
+    expect(await call('files.getUploadURLExternal', { filename: 'a.png', length: 0 })).toBe('missing_argument');
+    expect(await call('files.getUploadURLExternal', { filename: 'a.png', length: 1, alt_txt: 'x'.repeat(1001) })).toBe(
+      'alt_txt_too_large',
+    );
+    expect(await call('files.completeUploadExternal', {})).toBe('invalid_arguments');
+    expect(await call('files.completeUploadExternal', { files: [{ id: 'F0NOPE' }], channel_id: 'C1' })).toBe(
+      'file_not_found',
+    );
+
+    const { upload_url, file_id } = await client.files.getUploadURLExternal({ filename: 'a.png', length: 4 });
+    // Completing before the bytes arrived: the upload is not there yet.
+    expect(await call('files.completeUploadExternal', { files: [{ id: file_id }], channel_id: 'C1' })).toBe(
+      'file_not_found',
+    );
+    // The upload URL takes exactly the declared length, once.
+    const post = (url: string, body: Buffer) => fetch(url, { method: 'POST', body: new Uint8Array(body) });
+    expect((await post(upload_url!, Buffer.from('12345'))).status).toBe(400);
+    expect((await post(`${fake.origin}/upload/v1/forged`, Buffer.from('1234'))).status).toBe(404);
+    const ok = await post(upload_url!, Buffer.from('1234'));
+    expect([ok.status, await ok.text()]).toEqual([200, 'OK - 4']);
+    expect((await post(upload_url!, Buffer.from('1234'))).status).toBe(400);
+    expect(fake.callsTo('upload_url').map((c) => c.error ?? 'ok')).toEqual([
+      'length mismatch: declared 4, received 5',
+      'upload URL not found',
+      'ok',
+      'already uploaded',
+    ]);
+
+    // A thread_ts must be a message of that channel that is not itself a reply.
+    const root = await client.chat.postMessage({ channel: 'C1', text: 'root' });
+    const reply = await client.chat.postMessage({ channel: 'C1', text: 'reply', thread_ts: root.ts! });
+    expect(
+      await call('files.completeUploadExternal', { files: [{ id: file_id }], channel_id: 'C1', thread_ts: reply.ts }),
+    ).toBe('invalid_arguments');
+    expect(await call('files.completeUploadExternal', { files: [{ id: file_id }], thread_ts: root.ts })).toBe(
+      'invalid_arguments',
+    );
+    await client.files.completeUploadExternal({ files: [{ id: file_id! }], channel_id: 'C1', thread_ts: root.ts });
+    // "This method can only be called once."
+    expect(await call('files.completeUploadExternal', { files: [{ id: file_id }], channel_id: 'C1' })).toBe(
+      'file_not_found',
+    );
+    expect(fake.files()[0]!.bytes!.toString()).toBe('1234');
+  });
+
+  it('models scopes and membership: missing_scope without files:write, not_in_channel where the bot was not invited', async () => {
+    const strict = await startFakeSlack({
+      scopes: ['chat:write', 'commands'],
+      channels: [
+        { id: 'C1', name: 'general' },
+        { id: 'C2', name: 'elsewhere', is_member: false },
+      ],
+    });
+    try {
+      const c = new WebClient(BOT_TOKEN, { slackApiUrl: strict.url, logLevel: LogLevel.ERROR });
+      await c.chat.postMessage({ channel: 'C1', text: 'fine' });
+      const err = (await c.files
+        .uploadV2({ channel_id: 'C1', file: Buffer.from('1234'), filename: 'a.png' })
+        .catch((e: unknown) => e)) as WebAPIPlatformError;
+      expect(err.data).toMatchObject({ ok: false, error: 'missing_scope', needed: 'files:write' });
+      expect(err.data).toHaveProperty('provided', 'chat:write,commands');
+      expect(strict.files()).toEqual([]);
+      expect(await platformError(c.chat.postMessage({ channel: 'C2', text: 'x' }))).toBe('not_in_channel');
+      expect((await c.conversations.info({ channel: 'C2' }).catch((e: WebAPIPlatformError) => e.data)).error).toBe(
+        'missing_scope',
+      );
+    } finally {
+      await strict.close();
+    }
+    const uninvited = await startFakeSlack({ channels: [{ id: 'C2', name: 'elsewhere', is_member: false }] });
+    try {
+      const c = new WebClient(BOT_TOKEN, { slackApiUrl: uninvited.url, logLevel: LogLevel.ERROR });
+      expect(
+        await platformError(c.files.uploadV2({ channel_id: 'C2', file: Buffer.from('1234'), filename: 'a.png' })),
+      ).toBe('not_in_channel');
+      expect((await c.conversations.info({ channel: 'C2' })).channel).toMatchObject({ is_member: false });
+    } finally {
+      await uninvited.close();
+    }
   });
 });
 

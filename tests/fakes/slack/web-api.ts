@@ -2,16 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
+import { FakeSlackFiles, type FakeSlackFile } from './files.ts';
 import { FakeSocketMode } from './socket-mode.ts';
 import { FakeSlackWorkspace, type FakeSlackChannel, type FakeSlackMessage, type FakeSlackUser } from './workspace.ts';
 
 /**
  * A fake Slack on loopback for the real SDKs: the Web API as @slack/web-api@8 calls it
  * (`POST <slackApiUrl><method>`, form-encoded or JSON, `Authorization: Bearer …`), response URLs,
+ * file uploads (`files.uploadV2`: getUploadURLExternal, the upload URL, completeUploadExternal),
  * and Socket Mode on the same port. Point clients at it with `{ slackApiUrl: fake.url }`.
  */
 
 export type { FakeSlackChannel, FakeSlackMessage, FakeSlackUser } from './workspace.ts';
+export type { FakeSlackFile } from './files.ts';
 
 export interface FakeSlackOptions {
   teamId?: string; // default T0FAKE
@@ -29,6 +32,11 @@ export interface FakeSlackOptions {
   botToken?: string;
   /** When set, apps.connections.open accepts exactly this token; default any `xapp-` token. */
   appToken?: string;
+  /**
+   * The bot token's OAuth scopes. When set, a method whose scope is missing answers
+   * `missing_scope` with `needed` and `provided`, as Slack does; default: every scope.
+   */
+  scopes?: string[];
   /** See FakeSocketModeOptions. */
   ackTimeoutMs?: number;
   /** Socket Mode ping interval in ms (default 5000). */
@@ -36,7 +44,7 @@ export interface FakeSlackOptions {
 }
 
 export interface RecordedCall {
-  /** Web API method name, or 'response_url' for POSTs to a response URL. */
+  /** Web API method name, 'response_url' for POSTs to a response URL, 'upload_url' for file bytes. */
   method: string;
   /** The parsed body; JSON-encoded form fields (blocks, attachments, …) are decoded. */
   args: Record<string, any>;
@@ -46,7 +54,7 @@ export interface RecordedCall {
   at: number;
   /** The error code the fake answered with, if any. */
   error?: string;
-  /** The response URL id, for method 'response_url'. */
+  /** The response URL id, for method 'response_url'; the file id, for 'upload_url'. */
   id?: string;
 }
 
@@ -74,6 +82,8 @@ export interface FakeSlack {
   waitForCall(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** Messages in `channel` in posting order (copies); deleted ones are gone. */
   messages(channel: string): FakeSlackMessage[];
+  /** Every file an upload URL was handed out for, with its bytes once they arrived (copies). */
+  files(): FakeSlackFile[];
   /** A ts from the same clock as posted messages, for user messages a test injects. */
   nextTs(): string;
   /** A fresh response URL; with a target, its answers also change `messages(target.channel)`. */
@@ -90,8 +100,19 @@ export interface FakeSlack {
 
 /** Web API methods that take the app-level token; all others want a bot or user token. */
 const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
+/** The scopes a bot token needs per method (any one of them); methods not listed need none. */
+const METHOD_SCOPES: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.delete': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
+  'users.info': ['users:read'],
+  'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
+};
 /** Form fields the SDK JSON-stringifies (any non-primitive) and that we decode back. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'unfurls', 'user_auth_blocks', 'view']);
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'unfurls', 'user_auth_blocks', 'view', 'files']);
 const BOOLEAN_FIELDS = new Set([
   'unfurl_links',
   'unfurl_media',
@@ -122,6 +143,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
     ...(options.socketPingIntervalMs !== undefined ? { pingIntervalMs: options.socketPingIntervalMs } : {}),
   });
+  const files = new FakeSlackFiles(workspace, () => origin);
   const calls: RecordedCall[] = [];
   const waiters = new Set<(call: RecordedCall) => void>();
   const failures = new Map<string, { error: string; left: number }[]>();
@@ -153,7 +175,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    if (req.method === 'POST' && path.startsWith('/upload/v1/'))
+      return handleUpload(path.slice('/upload/v1/'.length), bytes, req.headers['content-type'] ?? '', res);
+    const raw = bytes.toString('utf8');
     if (req.method === 'POST' && path.startsWith('/respond/'))
       return handleResponseUrl(path.slice('/respond/'.length), raw, res);
     if (!path.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'not_found' });
@@ -168,7 +193,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       status = injected === 'ratelimited' ? 429 : 200;
       result = { ok: false, error: injected };
     } else {
-      result = tokenProblem(method, token) ?? answer(method, args);
+      result = tokenProblem(method, token) ?? scopeProblem(method, token) ?? answer(method, args);
     }
     const error = result.ok === false ? String(result.error) : undefined;
     record({ method, args, token, at: Date.now(), ...(error ? { error } : {}) });
@@ -178,7 +203,31 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   function answer(method: string, args: Record<string, any>): Record<string, unknown> {
     if (method === 'apps.connections.open') return { ok: true, url: socket.issueUrl(origin) };
+    if (method === 'files.getUploadURLExternal') return files.getUploadURL(args);
+    if (method === 'files.completeUploadExternal') return files.complete(args);
     return workspace.call(method, args) ?? { ok: false, error: 'unknown_method' };
+  }
+
+  function scopeProblem(method: string, token: string | undefined): Record<string, unknown> | undefined {
+    const needed = METHOD_SCOPES[method];
+    if (!options.scopes || !needed || token?.startsWith('xapp-')) return undefined;
+    if (needed.some((s) => options.scopes!.includes(s))) return undefined;
+    return { ok: false, error: 'missing_scope', needed: needed.join(','), provided: options.scopes.join(',') };
+  }
+
+  /** The upload URL handed out by files.getUploadURLExternal (pre-signed on Slack: no token needed). */
+  async function handleUpload(uploadId: string, raw: Buffer, contentType: string, res: ServerResponse): Promise<void> {
+    const { status, text, fileId } = await files.receive(uploadId, raw, contentType);
+    record({
+      method: 'upload_url',
+      args: { size: raw.length, content_type: contentType },
+      token: undefined,
+      at: Date.now(),
+      ...(fileId ? { id: fileId } : {}),
+      ...(status !== 200 ? { error: text } : {}),
+    });
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   function tokenProblem(method: string, token: string | undefined): Record<string, unknown> | undefined {
@@ -261,6 +310,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       });
     },
     messages: (channel) => workspace.messages(channel),
+    files: () => files.list(),
     nextTs: () => workspace.nextTs(),
     responseUrl(target) {
       const id = randomUUID();
@@ -317,11 +367,11 @@ function bearer(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -19,6 +19,8 @@ export interface FakeSlackChannel {
   id: string;
   name: string;
   is_private?: boolean;
+  /** false: the bot was never invited, so posting and sharing files there answer `not_in_channel`. */
+  is_member?: boolean;
 }
 
 export interface FakeSlackIdentity {
@@ -44,6 +46,8 @@ export interface FakeSlackMessage {
   ephemeralFor?: string;
   /** chat.update and replace_original count here. */
   edits: number;
+  /** Ids of the files this message shares (files.completeUploadExternal); see `fake.files()`. */
+  files?: string[];
 }
 
 export type ApiResult = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
@@ -147,8 +151,33 @@ export class FakeSlackWorkspace {
     };
   }
 
+  /**
+   * The message files.completeUploadExternal posts to share files: in the channel, or as a reply
+   * when `thread_ts` names a message there. Slack says never to use a reply's ts; what it answers
+   * then is not documented, so the fake refuses it (and unknown parents) with `invalid_arguments`.
+   */
+  shareFiles(args: { channel: string; thread_ts?: string; text: string; files: string[] }): ApiResult {
+    const channelProblem = this.channelProblem(args.channel) ?? this.membershipProblem(args.channel);
+    if (channelProblem) return channelProblem;
+    if (args.thread_ts) {
+      const parent = this.list(args.channel).find((m) => m.ts === args.thread_ts && !m.ephemeralFor);
+      if (!parent || (parent.thread_ts && parent.thread_ts !== parent.ts)) return fail('invalid_arguments');
+    }
+    const message: FakeSlackMessage = {
+      ts: this.nextTs(),
+      text: args.text,
+      blocks: [],
+      user: this.identity.botUserId,
+      edits: 0,
+      files: args.files,
+      ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}),
+    };
+    this.list(args.channel).push(message);
+    return { ok: true, ts: message.ts };
+  }
+
   private postMessage(args: Args): ApiResult {
-    const channelProblem = this.channelProblem(args.channel);
+    const channelProblem = this.channelProblem(args.channel) ?? this.membershipProblem(args.channel);
     if (channelProblem) return channelProblem;
     const problem = this.contentProblem(args, false);
     if (problem) return problem;
@@ -257,7 +286,7 @@ export class FakeSlackWorkspace {
         is_private: !!c.is_private,
         is_archived: false,
         is_general: c.name === 'general',
-        is_member: true,
+        is_member: c.is_member ?? true,
         context_team_id: this.identity.teamId,
         created: 1_700_000_000,
       },
@@ -268,6 +297,10 @@ export class FakeSlackWorkspace {
     if (typeof channel !== 'string' || !channel) return fail('channel_not_found');
     if (this.channels && !this.channels.has(channel)) return fail('channel_not_found');
     return undefined;
+  }
+
+  private membershipProblem(channel: string): ApiResult | undefined {
+    return this.channels?.get(channel)?.is_member === false ? fail('not_in_channel') : undefined;
   }
 
   /** Slack's checks on a message body; `partial` (updates) lets text and blocks be left out. */

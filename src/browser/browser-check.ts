@@ -1,0 +1,221 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { CheckError, Logger, RenderChecker, RenderResult } from '../core/ports.ts';
+import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
+
+/** Chromium's flags for a headless, quiet, offline-friendly browser on a server. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const VIEWPORT = { width: 1280, height: 800 };
+/** The whole page load, settle included, must fit in this. */
+const LOAD_TIMEOUT_MS = 20_000;
+/** The page is settled when no request has been in flight for this long... */
+const QUIET_MS = 300;
+/** ...or this long after `load`, whichever comes first. */
+const SETTLE_MAX_MS = 4000;
+/** Errors reported per check, at most (the repair message shows the first ones anyway). */
+const MAX_ERRORS = 10;
+/** Marks an error as found in the browser (repair wording, failure cards). */
+export const RUNTIME = 'Runtime error:';
+
+/**
+ * Opens an app in headless Chromium the way a viewer would and reports what went wrong: uncaught
+ * exceptions, console errors (React's error-boundary messages come this way), failed requests
+ * under the app's own path, Vite's error overlay, and a root that renders nothing visible.
+ * One browser for the bot process (started on first use, restarted if it dies), a fresh
+ * context per check; the same load takes the screenshot.
+ */
+export class BrowserCheck implements RenderChecker {
+  private browser?: Promise<Browser>;
+
+  constructor(
+    private readonly opts: {
+      executablePath: string;
+      logger: Logger;
+      /** Extra Chromium flags (VIBE_BROWSER_ARGS), e.g. --ignore-certificate-errors for a test's tunnels. */
+      extraArgs?: string[];
+    },
+  ) {}
+
+  async render(url: string): Promise<RenderResult> {
+    const started = Date.now();
+    const context = await (
+      await this.launch()
+    ).newContext({
+      viewport: VIEWPORT,
+      ignoreHTTPSErrors: this.opts.extraArgs?.includes('--ignore-certificate-errors') ?? false,
+      serviceWorkers: 'block',
+    });
+    try {
+      const page = await context.newPage();
+      const found = watch(page, new URL(url));
+      const loaded = await page
+        .goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS })
+        .then(() => true)
+        .catch((err: Error) => {
+          found.add({ message: `${RUNTIME} the page did not load: ${err.message.split('\n')[0]}` });
+          return false;
+        });
+      if (loaded) {
+        await found.settled(Math.min(SETTLE_MAX_MS, LOAD_TIMEOUT_MS - (Date.now() - started)));
+        for (const message of await pageProblems(page)) found.add({ message: `${RUNTIME} ${message}` });
+      }
+      const screenshot = loaded
+        ? await page.screenshot({ type: 'png', timeout: 5000 }).catch((err: Error) => {
+            this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
+            return undefined;
+          })
+        : undefined;
+      const errors = await found.errors(mapperFor(context));
+      return { errors, screenshot, ms: Date.now() - started };
+    } finally {
+      await context.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const browser = this.browser;
+    this.browser = undefined;
+    await (await browser?.catch(() => undefined))?.close().catch(() => undefined);
+  }
+
+  private launch(): Promise<Browser> {
+    this.browser ??= chromium
+      .launch({ executablePath: this.opts.executablePath, args: [...CHROMIUM_ARGS, ...(this.opts.extraArgs ?? [])] })
+      .then((browser) => {
+        browser.on('disconnected', () => {
+          this.opts.logger.warn({}, 'the check browser exited; the next check starts a new one');
+          this.browser = undefined;
+        });
+        return browser;
+      });
+    this.browser.catch(() => (this.browser = undefined));
+    return this.browser;
+  }
+}
+
+interface Found {
+  message: string;
+  /** The page's stack (uncaught errors) or the console call's place, for mapping to src/. */
+  stack?: string;
+  at?: { url: string; line: number; column: number };
+}
+
+/** Listens to the page; `settled` waits for quiet; `errors` maps what was seen to CheckErrors. */
+function watch(page: Page, origin: URL) {
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  const add = (f: Found): void => {
+    if (seen.has(f.message) || found.length >= MAX_ERRORS) return;
+    seen.add(f.message);
+    found.push(f);
+  };
+  // Only requests for the app itself count (its base path on its own origin), not the browser's own.
+  const base = origin.pathname.replace(/dev\/$/, '');
+  const ownRequest = (u: string): boolean => {
+    const url = new URL(u);
+    return url.origin === origin.origin && url.pathname.startsWith(base);
+  };
+  let inflight = 0;
+  let lastChange = Date.now();
+  const change = (d: number) => {
+    inflight += d;
+    lastChange = Date.now();
+  };
+  page.on('pageerror', (err) => add({ message: `${RUNTIME} ${err.name}: ${err.message}`, stack: err.stack }));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const loc = msg.location();
+    add({
+      message: `${RUNTIME} console.error: ${msg.text().split('\n')[0]!.slice(0, 500)}`,
+      at: loc.url ? { url: loc.url, line: loc.lineNumber + 1, column: loc.columnNumber + 1 } : undefined,
+    });
+  });
+  page.on('request', () => change(1));
+  page.on('requestfinished', () => change(-1));
+  page.on('requestfailed', (req) => {
+    change(-1);
+    if (ownRequest(req.url()))
+      add({
+        message: `${RUNTIME} request failed: ${pathOf(req.url(), base)} (${req.failure()?.errorText ?? 'failed'})`,
+      });
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400 && ownRequest(res.url()))
+      add({ message: `${RUNTIME} request failed: ${pathOf(res.url(), base)} answered ${res.status()}` });
+  });
+  return {
+    add,
+    async settled(maxMs: number): Promise<void> {
+      const deadline = Date.now() + Math.max(0, maxMs);
+      while (Date.now() < deadline && (inflight > 0 || Date.now() - lastChange < QUIET_MS))
+        await new Promise((r) => setTimeout(r, 50));
+    },
+    async errors(mapper: SourceMapper): Promise<CheckError[]> {
+      const out: CheckError[] = [];
+      for (const f of found) {
+        const place = await appFrame(f.at ? [f.at] : f.stack ? parseStack(f.stack) : [], mapper);
+        out.push({
+          file: place?.file ?? '(browser)',
+          line: place?.line ?? 0,
+          column: place?.column ?? 0,
+          message: f.message,
+          source: 'browser',
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * What the page itself shows when it is broken: Vite's error overlay, or nothing visible in
+ * #root. Plain JavaScript in a string: the bot runs under tsx, whose transform would add helpers
+ * (`__name`) to a function passed to the page, where they do not exist.
+ */
+const PAGE_PROBLEMS = `(() => {
+  const problems = [];
+  const overlay = document.querySelector('vite-error-overlay');
+  if (overlay) {
+    const text = (overlay.shadowRoot && overlay.shadowRoot.querySelector('.message')?.textContent) || 'an error';
+    problems.push("Vite's error overlay shows: " + text.trim().split('\\n')[0].slice(0, 500));
+  }
+  const shows = ['CANVAS', 'SVG', 'IMG', 'VIDEO', 'INPUT', 'BUTTON', 'TEXTAREA', 'SELECT', 'IFRAME'];
+  const visible = (el) => {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width <= 0 || box.height <= 0 || style.visibility === 'hidden' || style.opacity === '0') return false;
+    return (el.textContent || '').trim() !== '' || shows.includes(el.tagName.toUpperCase());
+  };
+  const root = document.getElementById('root');
+  if (!root) problems.push('the page has no #root element');
+  else if (![root, ...root.querySelectorAll('*')].some(visible))
+    problems.push('the page is blank: nothing visible was rendered in #root after it loaded');
+  return problems;
+})()`;
+
+async function pageProblems(page: Page): Promise<string[]> {
+  return page
+    .evaluate<string[]>(PAGE_PROBLEMS)
+    .catch((err: Error) => [`the page could not be inspected: ${err.message.split('\n')[0]}`]);
+}
+
+/** Fetches a module's source through the page's context (same TLS rules as the page). */
+function mapperFor(context: BrowserContext): SourceMapper {
+  return async (url) => {
+    const res = await context.request.get(url, { timeout: 5000 }).catch(() => undefined);
+    return res?.ok() ? res.text() : undefined;
+  };
+}
+
+function pathOf(u: string, base: string): string {
+  const p = new URL(u).pathname;
+  return p.startsWith(base) ? p.slice(base.length) || '/' : p;
+}

@@ -1,0 +1,108 @@
+// Errors viewers' browsers hit in an app (reported through the gateway by the template's
+// reporter script): cleaned for a chat note, deduplicated per app version, and kept until
+// someone presses "Fix it". Everything in a report is hostile input: anyone with the link can
+// send one, whatever they like, so only a cleaned one-line message and bare code locations
+// are ever shown or handed to the model.
+
+/** What the gateway hands on (bounded to 4 KB and shape-checked there). */
+export interface ViewerErrorReport {
+  message: string;
+  stack?: string;
+}
+
+/** A report as the bot uses it. */
+export interface ViewerError {
+  /** One line, no backticks, control or format characters, at most MESSAGE_CHARS: safe in inline code. */
+  message: string;
+  /** The first frame in the app's own source, e.g. `src/App.tsx:12`, when the stack has one. */
+  frame?: string;
+  /** Up to 5 code locations from the stack (`src/App.tsx:12:9`, `assets/index-x.js:1:2`), origins and queries cut. */
+  locations: string[];
+  /** Same error, same key: the normalised message and the top location. */
+  key: string;
+}
+
+const MESSAGE_CHARS = 300;
+/** Distinct errors noted per app version at most: a page throwing new messages cannot flood the thread. */
+export const MAX_NOTES_PER_VERSION = 5;
+/** Apps whose report state is kept (the oldest are forgotten first). */
+const MAX_APPS = 10_000;
+
+/** A location in a stack frame: a script path, a line and maybe a column (after its URL's origin). */
+const LOCATION = /([A-Za-z0-9_@~+.-]+(?:\/[A-Za-z0-9_@~+.-]+)*\.(?:[cm]?[jt]sx?|vue|svelte)):(\d{1,7})(?::(\d{1,7}))?/g;
+
+/** The report cleaned; undefined when nothing is left of its message. */
+export function readViewerError(report: ViewerErrorReport): ViewerError | undefined {
+  const message = oneLine(report.message, MESSAGE_CHARS);
+  if (!message) return undefined;
+  const locations: string[] = [];
+  let frame: string | undefined;
+  // Origins first (`http://host:8787/apps/x/dev/src/App.tsx?t=1:12:9` -> `/apps/x/dev/src/App.tsx?t=1:12:9`), then queries.
+  const stack = (report.stack ?? '')
+    .slice(0, 4000)
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s)]*/gi, '')
+    .replace(/\?[^\s:)]*/g, '')
+    .replace(/(^|\s)[^\s@/]*@(?=\/)/gm, '$1'); // Firefox and Safari: `name@url`
+  for (const m of stack.matchAll(LOCATION)) {
+    const path = m[1]!.replace(/^.*?\/(?=(?:src|assets|node_modules)\/)/, '');
+    locations.push(`${path}:${m[2]}${m[3] ? `:${m[3]}` : ''}`);
+    if (!frame && path.startsWith('src/')) frame = `${path}:${m[2]}`;
+    if (locations.length === 5) break;
+  }
+  const top = locations[0]?.replace(/:\d+$/, '') ?? '';
+  const key = `${message.toLowerCase().replace(/\d+/g, '0')}\n${top}`;
+  return { message, ...(frame ? { frame } : {}), locations, key };
+}
+
+/** The refinement "Fix it" runs: the message as the note showed it, and where it happened. */
+export function fixInstruction(e: ViewerError): string {
+  const where = e.locations.length > 0 ? `\n${e.locations.map((l) => `at ${l}`).join('\n')}` : '';
+  return `Fix this error a user hit when opening the app: ${e.message}${where}`;
+}
+
+/**
+ * Per app, in memory (a restart forgets it: a report after one notes again, and an older note's
+ * Fix it then finds nothing to fix): the version the reports are about, the errors already
+ * noted for it, and the latest report (what Fix it fixes). A new version starts afresh.
+ */
+export class ViewerErrorNotes {
+  private readonly apps = new Map<string, { version: number; noted: Set<string>; pending?: ViewerError }>();
+
+  /** Records a report on `version`; true when it should be noted (first of its kind there, under the cap). */
+  record(appId: string, version: number, error: ViewerError): boolean {
+    let state = this.apps.get(appId);
+    if (!state || state.version !== version) {
+      state = { version, noted: new Set() };
+      this.apps.delete(appId);
+      this.apps.set(appId, state);
+      if (this.apps.size > MAX_APPS) this.apps.delete(this.apps.keys().next().value!);
+    }
+    state.pending = error;
+    if (state.noted.has(error.key) || state.noted.size >= MAX_NOTES_PER_VERSION) return false;
+    state.noted.add(error.key);
+    return true;
+  }
+
+  /** The note could not be posted: the next report of it tries again. */
+  unnote(appId: string, error: ViewerError): void {
+    this.apps.get(appId)?.noted.delete(error.key);
+  }
+
+  /** The latest report on `version`, handed out once (a second press finds none until a viewer hits it again). */
+  take(appId: string, version: number): ViewerError | undefined {
+    const state = this.apps.get(appId);
+    if (!state || state.version !== version) return undefined;
+    const pending = state.pending;
+    state.pending = undefined;
+    return pending;
+  }
+}
+
+/** One line with nothing that could end inline code or reach a renderer as markup or a control. */
+function oneLine(text: string, max: number): string {
+  const one = text
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}`]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return one.length <= max ? one : `${one.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}

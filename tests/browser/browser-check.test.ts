@@ -1,0 +1,111 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserCheck } from '../../src/browser/browser-check.ts';
+import { parseStack } from '../../src/browser/stack-frames.ts';
+import { CHROMIUM } from '../support/browser.ts';
+import { needs } from '../support/needs.ts';
+
+// The runtime check against pages served on loopback: each page is broken in one way a
+// generated app can be, and the check must say how (or pass it, with a real screenshot).
+
+const page = (body: string, script = '') =>
+  `<!doctype html><html><head><link rel="icon" href="data:,"></head><body>${body}<script type="module">${script}</script></body></html>`;
+
+/** App.tsx as Vite would serve it: a line added on top, and an inline source map back to the original. */
+const moduleWithMap = (() => {
+  // Generated line 2 maps to original line 5 of src/App.tsx (mappings: ";AAIA" = line +0->4 , col 0).
+  const map = { version: 3, sources: ['App.tsx'], names: [], mappings: ';AAIA' };
+  const code = `const hot = 1;\nnull.reduce((a) => a, 0);\n`;
+  return `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+})();
+
+const PAGES: Record<string, string> = {
+  '/apps/ok/dev/': page('<div id="root"><h1>Hello</h1></div>'),
+  '/apps/throws/dev/': page('<div id="root"></div>', "import './src/App.tsx';"),
+  '/apps/throws/dev/src/App.tsx': moduleWithMap,
+  '/apps/blank/dev/': page('<div id="root"><div></div></div>'),
+  '/apps/console/dev/': page(
+    '<div id="root"><p>hi</p></div>',
+    "console.error('Each child in a list should have a unique key');",
+  ),
+  '/apps/missing/dev/': page('<div id="root"><p>hi</p><img src="/apps/missing/dev/logo.png"></div>'),
+  '/apps/overlay/dev/': page(
+    '<div id="root"><p>hi</p></div>',
+    "const o = document.createElement('vite-error-overlay'); o.attachShadow({mode:'open'}).innerHTML = '<pre class=\"message\">Transform failed: Unexpected token</pre>'; document.body.append(o);",
+  ),
+};
+
+describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () => {
+  let server: http.Server;
+  let base: string;
+  let check: BrowserCheck;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const body = PAGES[path];
+      if (body === undefined) return void res.writeHead(404).end('not found');
+      res.writeHead(200, { 'content-type': path.endsWith('.tsx') ? 'text/javascript' : 'text/html' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    check = new BrowserCheck({ executablePath: CHROMIUM, logger: pino({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await check?.close();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('passes a page that renders, with a real 1280x800 PNG of it', async () => {
+    const r = await check.render(`${base}/apps/ok/dev/`);
+    expect(r.errors).toEqual([]);
+    const png = Buffer.from(r.screenshot!);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1280, 800]);
+  });
+
+  it('reports an uncaught error at its place in src/, through the source map', async () => {
+    const r = await check.render(`${base}/apps/throws/dev/`);
+    const thrown = r.errors.find((e) => e.message.includes('TypeError'));
+    expect(thrown).toMatchObject({ file: 'src/App.tsx', line: 5, source: 'browser' });
+    expect(thrown?.message).toMatch(/^Runtime error: TypeError: Cannot read properties of null \(reading 'reduce'\)/);
+    // The same page renders nothing visible: that is said too.
+    expect(r.errors.some((e) => e.message.includes('the page is blank'))).toBe(true);
+  });
+
+  it('reports a blank root, console errors, failed requests of the app and Vite’s overlay', async () => {
+    expect((await check.render(`${base}/apps/blank/dev/`)).errors.map((e) => e.message)).toEqual([
+      'Runtime error: the page is blank: nothing visible was rendered in #root after it loaded',
+    ]);
+    expect((await check.render(`${base}/apps/console/dev/`)).errors[0]?.message).toBe(
+      'Runtime error: console.error: Each child in a list should have a unique key',
+    );
+    const missing = (await check.render(`${base}/apps/missing/dev/`)).errors.map((e) => e.message);
+    expect(missing).toContain('Runtime error: request failed: dev/logo.png answered 404');
+    expect((await check.render(`${base}/apps/overlay/dev/`)).errors.map((e) => e.message)).toContain(
+      "Runtime error: Vite's error overlay shows: Transform failed: Unexpected token",
+    );
+  });
+
+  it('a page that does not answer is an error, not a hang', async () => {
+    const r = await check.render('http://127.0.0.1:9/apps/nothing/dev/');
+    expect(r.errors.map((e) => e.message).join('\n')).toMatch(/^Runtime error: the page did not load/m);
+    expect(r.screenshot).toBeUndefined();
+  });
+});
+
+describe('stack frames', () => {
+  it('reads V8 frames, top first', () => {
+    const stack = `TypeError: x is null
+    at App (http://127.0.0.1:5173/apps/a/dev/src/App.tsx?t=17:12:9)
+    at renderWithHooks (http://127.0.0.1:5173/apps/a/dev/node_modules/.vite/deps/react-dom.js:100:2)
+    at http://127.0.0.1:5173/apps/a/dev/src/main.tsx:4:1`;
+    expect(parseStack(stack)).toEqual([
+      { url: 'http://127.0.0.1:5173/apps/a/dev/src/App.tsx?t=17', line: 12, column: 9 },
+      { url: 'http://127.0.0.1:5173/apps/a/dev/node_modules/.vite/deps/react-dom.js', line: 100, column: 2 },
+      { url: 'http://127.0.0.1:5173/apps/a/dev/src/main.tsx', line: 4, column: 1 },
+    ]);
+  });
+});

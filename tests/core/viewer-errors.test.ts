@@ -1,0 +1,205 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import { commandFor } from '../../src/core/actions.ts';
+import { parseCommand } from '../../src/core/commands.ts';
+import type { Actor, AppStore, Card } from '../../src/core/ports.ts';
+import { MAX_NOTES_PER_VERSION, readViewerError } from '../../src/core/viewer-errors.ts';
+import { openAppStore } from '../../src/store/open.ts';
+import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { RecordingConversation } from '../support/recording-conversation.ts';
+import { ScriptedModel } from '../support/scripted-model.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
+import { eventually } from '../support/eventually.ts';
+
+const alice: Actor = { id: 'u:alice', name: 'alice' };
+const bob: Actor = { id: 'u:bob', name: 'bob' };
+const APP = (text: string) => ({ 'src/App.tsx': `export default function App() { return <h1>${text}</h1>; }\n` });
+/** A stack as Chromium reports it from the creator's dev view (Vite's ?t= query included). */
+const STACK = [
+  "TypeError: Cannot read properties of undefined (reading 'map')",
+  '    at onClick (http://127.0.0.1:8787/apps/APPID/dev/src/components/List.tsx?t=1718000000000:12:9)',
+  '    at callCallback (http://127.0.0.1:8787/apps/APPID/dev/node_modules/.vite/deps/react-dom_client.js?v=1a2b:3674:22)',
+].join('\n');
+const MESSAGE = "Cannot read properties of undefined (reading 'map')";
+
+let store: AppStore;
+let runtime: AppRuntime;
+let model: ScriptedModel;
+let bot: VibeBot;
+let conv: RecordingConversation;
+
+const ctx = (actor = alice, threadId?: string): ChatContext => ({ conv, actor, channelId: conv.channelId, threadId });
+const notes = (): Card[] => conv.cards('reply').filter((c) => c.actions?.some((a) => a.action === 'fix'));
+
+async function createApp(): Promise<{ appId: string; thread: string }> {
+  model.script({ files: APP('v1'), title: 'List', summary: 'A list' });
+  await bot.command(ctx(), 'a list');
+  const live = conv.cards().find((c) => c.meta?.state === 'live')!;
+  return { appId: live.meta!.appId!, thread: conv.events.find((e) => e.type === 'thread')!.thread! };
+}
+
+beforeEach(async () => {
+  store = await openAppStore('memory://');
+  model = new ScriptedModel();
+  runtime = testRuntime({ store, sandbox: new MemorySandbox() });
+  bot = testBot({ store, model, runtime });
+  conv = new RecordingConversation();
+  // What the adapters do: the bot can speak in the app's channel without an incoming event.
+  bot.connect((channelId) => (channelId === conv.channelId ? conv : undefined));
+});
+afterEach(async () => {
+  await bot.idle();
+  await runtime.stopAll();
+  await store.close();
+});
+
+describe("viewers' errors", () => {
+  it('posts one note with a Fix it button per distinct error, and none for repeats', async () => {
+    const { appId, thread } = await createApp();
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK.replaceAll('APPID', appId) });
+    const [note, ...more] = notes();
+    expect(more).toEqual([]);
+    expect(note!.text).toBe(`Someone who opened the app hit: \`${MESSAGE}\` at \`src/components/List.tsx:12\``);
+    expect(note!.actions).toEqual([{ label: 'Fix it', action: 'fix', value: appId, style: 'primary' }]);
+    expect(note!.meta).toMatchObject({ appId, version: 1 });
+    expect(conv.events.filter((e) => e.type === 'reply').at(-1)!.thread).toBe(thread);
+
+    // The same error again (another viewer, another column, another Vite timestamp): no note.
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK.replace('?t=1718000000000:12:9', '?t=99:12:15') });
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK });
+    expect(notes()).toHaveLength(1);
+    // Another error is another note.
+    await bot.viewerError(appId, { message: 'ReferenceError: x is not defined' });
+    expect(notes()).toHaveLength(2);
+    expect(notes()[1]!.text).toBe('Someone who opened the app hit: `ReferenceError: x is not defined`');
+  });
+
+  it('notes an error again after a new version, and pressing Fix it runs a refinement with it', async () => {
+    const { appId } = await createApp();
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK.replaceAll('APPID', appId) });
+    const fix = notes()[0]!.actions![0]!;
+
+    // Anyone in the channel may press it (a refinement, like a thread reply): bob is not the owner.
+    model.script({ files: APP('v2'), message: 'Guarded the list.' });
+    await bot.action(ctx(bob), fix.action, fix.value);
+    const refine = model.calls.at(-1)!;
+    expect(refine.kind).toBe('refine');
+    expect(refine.input).toBe(
+      `Fix this error a user hit when opening the app: ${MESSAGE}\n` +
+        'at src/components/List.tsx:12:9\nat node_modules/.vite/deps/react-dom_client.js:3674:22',
+    );
+    expect(refine.files).toEqual(APP('v1'));
+    expect(await store.getApp(appId)).toMatchObject({ latestVersion: 2 });
+    expect((await store.getVersion(appId, 2))?.authorId).toBe('u:bob');
+    const status = conv.events.filter((e) => e.type === 'reply').at(-1)!;
+    expect(conv.latest(status.id!)?.meta).toMatchObject({ state: 'live', version: 2 });
+
+    // Pressed again: that error is on an older version, so nothing runs.
+    const calls = model.calls.length;
+    await bot.action(ctx(alice), fix.action, fix.value);
+    expect(model.calls).toHaveLength(calls);
+    expect(conv.cards('ephemeral').at(-1)?.text).toMatch(/No error from a viewer of v2/);
+
+    // v2 is a new version: the same error is noted afresh.
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK });
+    expect(notes()).toHaveLength(2);
+    expect(notes()[1]!.meta).toMatchObject({ version: 2 });
+  });
+
+  it('has a text twin, `/vibe fix [id]`, for the terminal (no buttons)', async () => {
+    const { appId, thread } = await createApp();
+    expect(commandFor('fix', appId)).toBe(`/vibe fix ${appId}`);
+    expect(parseCommand(`fix ${appId}`)).toEqual({ kind: 'fix', appId });
+    expect(parseCommand('fix')).toEqual({ kind: 'fix', appId: undefined });
+    expect(parseCommand('fix the header colour')).toMatchObject({ kind: 'create' }); // a prompt, not the command
+
+    await bot.command(ctx(), `fix ${appId}`);
+    expect(conv.cards('ephemeral').at(-1)?.text).toMatch(/No error from a viewer of v1/);
+
+    await bot.viewerError(appId, { message: 'boom' });
+    model.script({ files: APP('fixed') });
+    await bot.threadMessage(ctx(bob, thread), '/vibe fix');
+    expect(model.calls.at(-1)).toMatchObject({
+      kind: 'refine',
+      input: 'Fix this error a user hit when opening the app: boom',
+    });
+    expect(await store.getApp(appId)).toMatchObject({ latestVersion: 2 });
+  });
+
+  it('stays quiet for unknown and deleted apps, while a change is under way, and with no chat connected', async () => {
+    const { appId } = await createApp();
+    await bot.viewerError('nosuchapp1', { message: 'boom' });
+    await bot.viewerError('NOT AN ID', { message: 'boom' });
+
+    // A refinement under way: its own checks see its errors, and the live view may be half-written.
+    let open!: () => void;
+    model.gate = new Promise<void>((r) => (open = r));
+    model.script({ files: APP('v2') });
+    const refining = bot.threadMessage(ctx(alice, conv.events.find((e) => e.type === 'thread')!.thread), 'v2');
+    await eventually(() => model.calls.some((c) => c.kind === 'refine'));
+    await bot.viewerError(appId, { message: 'mid-change' });
+    open();
+    await refining;
+    model.gate = undefined;
+    expect(notes()).toEqual([]);
+
+    // Another platform's channel: nothing registered for it, so no note (the bot logs it).
+    const other = await store.createApp({
+      id: 'other0001',
+      channelId: 'elsewhere:c9',
+      threadId: 'elsewhere:c9:1',
+      ownerId: 'u:carol',
+      title: 'Other',
+      summary: '',
+      prompt: 'x',
+    });
+    await store.addVersion(other.id, {
+      files: APP('o'),
+      instruction: 'x',
+      authorId: 'u:carol',
+      usage: usage(),
+      model: 'm',
+    });
+    await bot.viewerError(other.id, { message: 'boom' });
+    expect(conv.events.filter((e) => e.thread === 'elsewhere:c9:1')).toEqual([]);
+
+    await bot.command(ctx(), `delete ${appId} confirm`);
+    await bot.viewerError(appId, { message: 'after delete' });
+    expect(notes()).toEqual([]);
+  });
+
+  it('shows hostile text only as one inert line of inline code, and caps notes per version', async () => {
+    const { appId } = await createApp();
+    const hostile = '`<!channel>` *pinged*\n```\n</code><@U123> \u0000\u202egnp.exe\u200b ' + 'x'.repeat(1000);
+    await bot.viewerError(appId, { message: hostile, stack: 'at evil (javascript:alert(1)) `rm -rf` \n' });
+    const text = notes()[0]!.text!;
+    expect(text).not.toMatch(/[\n\u0000\u202e\u200b]/);
+    expect(text.match(/`/g)).toHaveLength(2); // only the code span's own
+    expect(text.length).toBeLessThan(400);
+    expect(text).toContain('<!channel> *pinged* </code><@U123> gnp.exe x'); // the renderers escape < > for their platform
+
+    for (let i = 0; i < MAX_NOTES_PER_VERSION + 3; i++)
+      await bot.viewerError(appId, { message: `distinct error ${'abcdefgh'[i]}` });
+    expect(notes()).toHaveLength(MAX_NOTES_PER_VERSION);
+  });
+
+  it('keys an error by its message (numbers aside) and top frame; cuts origins and queries from locations', () => {
+    const a = readViewerError({
+      message: 'Failed at id 1234',
+      stack: 'at f (https://x.modal.host/assets/index-Ab1.js?q=secret:1:200)',
+    })!;
+    const b = readViewerError({
+      message: 'Failed at id 99',
+      stack: 'f@https://x.modal.host/assets/index-Ab1.js:1:999',
+    })!;
+    expect(a.key).toBe(b.key);
+    expect(a.locations).toEqual(['assets/index-Ab1.js:1:200']);
+    expect(a.frame).toBeUndefined(); // a built bundle has no src/ frame to show
+    expect(readViewerError({ message: ' \n\t ' })).toBeUndefined();
+  });
+});
+
+function usage() {
+  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
