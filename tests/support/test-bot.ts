@@ -2,7 +2,7 @@ import pino from 'pino';
 import { AppLinks } from '../../src/core/app-links.ts';
 import { AppRuntime } from '../../src/core/app-runtime.ts';
 import { VibeBot } from '../../src/core/bot.ts';
-import type { AppStore, CodeModel, SandboxProvider } from '../../src/core/ports.ts';
+import type { AppStore, CodeModel, RenderChecker, SandboxProvider } from '../../src/core/ports.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -14,6 +14,7 @@ export function testRuntime(opts: {
   idleMs?: number;
   now?: () => number;
   linkBase?: string;
+  browser?: RenderChecker;
 }): AppRuntime {
   return new AppRuntime({
     provider: opts.sandbox,
@@ -23,6 +24,7 @@ export function testRuntime(opts: {
     maxRunning: opts.maxRunning ?? 10,
     links: new AppLinks({ base: opts.linkBase ?? 'http://links.test', preferSandboxUrl: false }),
     now: opts.now,
+    browser: opts.browser,
   });
 }
 
