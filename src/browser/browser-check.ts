@@ -54,6 +54,16 @@ export class BrowserCheck implements RenderChecker {
       serviceWorkers: 'block',
     });
     try {
+      // The page is hostile code: it may reach nothing but its own app (no other host, not the
+      // bot's loopback services, not another app), so the bot's browser cannot be used to probe.
+      const own = ownPrefix(new URL(url));
+      const allowed = (u: string) => u.startsWith(own) || u.startsWith('data:') || u.startsWith('blob:');
+      await context.route('**/*', (route) =>
+        allowed(route.request().url()) ? route.continue() : route.abort('blockedbyclient'),
+      );
+      await context.routeWebSocket(/.*/, (ws) =>
+        allowed(ws.url().replace(/^ws/, 'http')) ? ws.connectToServer() : ws.close(),
+      );
       const page = await context.newPage();
       const found = watch(page, new URL(url));
       const loaded = await page
@@ -73,7 +83,7 @@ export class BrowserCheck implements RenderChecker {
             return undefined;
           })
         : undefined;
-      const errors = await found.errors(mapperFor(context));
+      const errors = await found.errors(mapperFor(context, allowed));
       return { errors, screenshot, ms: Date.now() - started };
     } finally {
       await context.close().catch(() => undefined);
@@ -202,17 +212,35 @@ const PAGE_PROBLEMS = `(() => {
 })()`;
 
 async function pageProblems(page: Page): Promise<string[]> {
-  return page
-    .evaluate<string[]>(PAGE_PROBLEMS)
-    .catch((err: Error) => [`the page could not be inspected: ${err.message.split('\n')[0]}`]);
+  // A page stuck in a loop never answers an evaluate: give up after a while, and say so.
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<string[]>((resolve) => {
+    timer = setTimeout(() => resolve(['the page stopped responding (its script may loop forever)']), 5000);
+  });
+  return Promise.race([
+    page
+      .evaluate<string[]>(PAGE_PROBLEMS)
+      .catch((err: Error) => [`the page could not be inspected: ${err.message.split('\n')[0]}`]),
+    stuck,
+  ]).finally(() => clearTimeout(timer));
 }
 
-/** Fetches a module's source through the page's context (same TLS rules as the page). */
-function mapperFor(context: BrowserContext): SourceMapper {
+/**
+ * Fetches a module's source through the page's context (same TLS rules as the page), only from
+ * the app itself: stack frames are the page's words, and a crafted one must not aim the bot at
+ * another host.
+ */
+function mapperFor(context: BrowserContext, allowed: (url: string) => boolean): SourceMapper {
   return async (url) => {
-    const res = await context.request.get(url, { timeout: 5000 }).catch(() => undefined);
+    if (!allowed(url)) return undefined;
+    const res = await context.request.get(url, { timeout: 5000, maxRedirects: 0 }).catch(() => undefined);
     return res?.ok() ? res.text() : undefined;
   };
+}
+
+/** `http://h:1/apps/x/dev/` -> `http://h:1/apps/x/`: the app's own origin and base path (both views). */
+function ownPrefix(url: URL): string {
+  return `${url.origin}${url.pathname.replace(/dev\/$/, '')}`;
 }
 
 function pathOf(u: string, base: string): string {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +32,11 @@ const PAGES: Record<string, string> = {
     "console.error('Each child in a list should have a unique key');",
   ),
   '/apps/missing/dev/': page('<div id="root"><p>hi</p><img src="/apps/missing/dev/logo.png"></div>'),
+  '/apps/probe/dev/': page(
+    '<div id="root"><p>hi</p></div>',
+    "const at = location.search.slice(1); fetch('http://' + at + '/steal').catch(() => {}); new Image().src = 'http://' + at + '/img'; try { new WebSocket('ws://' + at + '/ws'); } catch {} throw Object.assign(new Error('crafted'), { stack: 'Error: crafted\\n    at x (http://' + at + '/src/App.tsx:1:1)' });",
+  ),
+  '/apps/loops/dev/': page('<div id="root"><p>hi</p></div>', 'setTimeout(() => { for (;;) {} }, 0);'),
   '/apps/overlay/dev/': page(
     '<div id="root"><p>hi</p></div>',
     "const o = document.createElement('vite-error-overlay'); o.attachShadow({mode:'open'}).innerHTML = '<pre class=\"message\">Transform failed: Unexpected token</pre>'; document.body.append(o);",
@@ -87,6 +93,29 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     expect((await check.render(`${base}/apps/overlay/dev/`)).errors.map((e) => e.message)).toContain(
       "Runtime error: Vite's error overlay shows: Transform failed: Unexpected token",
     );
+  });
+
+  it("reaches nothing but the app itself: other hosts on the bot's loopback see no request", async () => {
+    const seen: string[] = [];
+    const canary = net.createServer((s) => {
+      seen.push('connection');
+      s.destroy();
+    });
+    await new Promise<void>((r) => canary.listen(0, '127.0.0.1', () => r()));
+    try {
+      const at = `127.0.0.1:${(canary.address() as AddressInfo).port}`;
+      const r = await check.render(`${base}/apps/probe/dev/?${at}`);
+      expect(r.errors.some((e) => e.message.includes('crafted'))).toBe(true);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(seen).toEqual([]); // not the page's fetch, image or WebSocket, nor the bot following its crafted stack
+    } finally {
+      await new Promise((res) => canary.close(res));
+    }
+  });
+
+  it('a page whose script never yields is reported, and the check still ends', { timeout: 60_000 }, async () => {
+    const r = await check.render(`${base}/apps/loops/dev/`);
+    expect(r.errors.map((e) => e.message).join('\n')).toContain('stopped responding');
   });
 
   it('a page that does not answer is an error, not a hang', async () => {
