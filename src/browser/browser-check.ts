@@ -97,17 +97,40 @@ export class BrowserCheck implements RenderChecker {
   }
 
   private launch(): Promise<Browser> {
-    this.browser ??= chromium
-      .launch({ executablePath: this.opts.executablePath, args: [...CHROMIUM_ARGS, ...(this.opts.extraArgs ?? [])] })
-      .then((browser) => {
-        browser.on('disconnected', () => {
-          this.opts.logger.warn({}, 'the check browser exited; the next check starts a new one');
-          this.browser = undefined;
-        });
-        return browser;
+    this.browser ??= this.start().then((browser) => {
+      browser.on('disconnected', () => {
+        this.opts.logger.warn({}, 'the check browser exited; the next check starts a new one');
+        this.browser = undefined;
       });
+      return browser;
+    });
     this.browser.catch(() => (this.browser = undefined));
     return this.browser;
+  }
+
+  /**
+   * Chromium with its own sandbox where it can have one (not as root, which it refuses), else
+   * without (--no-sandbox), said once in the log.
+   */
+  private async start(): Promise<Browser> {
+    const extra = this.opts.extraArgs ?? [];
+    // Playwright adds --no-sandbox itself unless chromiumSandbox is set.
+    const launch = (sandboxed: boolean) =>
+      chromium.launch({
+        executablePath: this.opts.executablePath,
+        args: [...CHROMIUM_ARGS.filter((a) => a !== '--no-sandbox'), ...extra],
+        chromiumSandbox: sandboxed,
+      });
+    if (process.getuid?.() === 0 || extra.includes('--no-sandbox')) return launch(false);
+    try {
+      return await launch(true);
+    } catch (err) {
+      this.opts.logger.warn(
+        { err: (err as Error).message.split('\n')[0] },
+        "Chromium's sandbox is not available here: the check browser runs without it",
+      );
+      return launch(false);
+    }
   }
 }
 
