@@ -43,7 +43,8 @@ export interface DiscordMessageBody {
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-const safe = (text: string) => escapeMarkdown(text);
+// Masked links too: text from a page or a viewer's report must not become a clickable link.
+const safe = (text: string) => escapeMarkdown(text, { maskedLink: true });
 
 /** A card as Discord embeds and buttons, within Discord's limits; user and model text escaped. */
 export function renderDiscordMessage(card: Card): DiscordMessageBody {

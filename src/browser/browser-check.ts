@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { CheckError, Logger, RenderChecker, RenderResult } from '../core/ports.ts';
 import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
@@ -22,6 +23,8 @@ const QUIET_MS = 300;
 const SETTLE_MAX_MS = 4000;
 /** Errors reported per check, at most (the repair message shows the first ones anyway). */
 const MAX_ERRORS = 10;
+/** Characters of one error's message, at most. */
+const MAX_MESSAGE = 500;
 /** Marks an error as found in the browser (repair wording, failure cards). */
 export const RUNTIME = 'Runtime error:';
 
@@ -44,15 +47,25 @@ export class BrowserCheck implements RenderChecker {
     },
   ) {}
 
-  async render(url: string): Promise<RenderResult> {
+  /**
+   * Undefined when the check could not be made (the browser would not start, or died during the
+   * check): that is the bot's problem, never blamed on the app.
+   */
+  async render(url: string): Promise<RenderResult | undefined> {
     const started = Date.now();
-    const context = await (
-      await this.launch()
-    ).newContext({
-      viewport: VIEWPORT,
-      ignoreHTTPSErrors: this.opts.extraArgs?.includes('--ignore-certificate-errors') ?? false,
-      serviceWorkers: 'block',
-    });
+    let browser: Browser;
+    let context: BrowserContext;
+    try {
+      browser = await this.launch();
+      context = await browser.newContext({
+        viewport: VIEWPORT,
+        ignoreHTTPSErrors: this.opts.extraArgs?.includes('--ignore-certificate-errors') ?? false,
+        serviceWorkers: 'block',
+      });
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message.split('\n')[0] }, 'the check browser is not available');
+      return undefined;
+    }
     try {
       // The page is hostile code: it may reach nothing but its own app (no other host, not the
       // bot's loopback services, not another app), so the bot's browser cannot be used to probe.
@@ -84,6 +97,10 @@ export class BrowserCheck implements RenderChecker {
           })
         : undefined;
       const errors = await found.errors(mapperFor(context, allowed));
+      if (!browser.isConnected()) {
+        this.opts.logger.warn({ url }, 'the check browser died during a check; the version is not checked');
+        return undefined;
+      }
       return { errors, screenshot, ms: Date.now() - started };
     } finally {
       await context.close().catch(() => undefined);
@@ -92,18 +109,19 @@ export class BrowserCheck implements RenderChecker {
 
   async close(): Promise<void> {
     const browser = this.browser;
-    this.browser = undefined;
+    this.browser = undefined; // before closing: its 'disconnected' is then not a surprise
     await (await browser?.catch(() => undefined))?.close().catch(() => undefined);
   }
 
   private launch(): Promise<Browser> {
-    this.browser ??= this.start().then((browser) => {
+    const starting = (this.browser ??= this.start().then((browser) => {
       browser.on('disconnected', () => {
+        if (this.browser !== starting) return; // closed on purpose, or already replaced
         this.opts.logger.warn({}, 'the check browser exited; the next check starts a new one');
         this.browser = undefined;
       });
       return browser;
-    });
+    }));
     this.browser.catch(() => (this.browser = undefined));
     return this.browser;
   }
@@ -120,6 +138,8 @@ export class BrowserCheck implements RenderChecker {
         executablePath: this.opts.executablePath,
         args: [...CHROMIUM_ARGS.filter((a) => a !== '--no-sandbox'), ...extra],
         chromiumSandbox: sandboxed,
+        // The pages it opens are hostile code: none of the bot's secrets in its environment.
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), TMPDIR: tmpdir() },
       });
     if (process.getuid?.() === 0 || extra.includes('--no-sandbox')) return launch(false);
     try {
@@ -136,6 +156,8 @@ export class BrowserCheck implements RenderChecker {
 
 interface Found {
   message: string;
+  /** A console.error: repaired if it can be, not a reason to withhold the link. */
+  warning?: boolean;
   /** The page's stack (uncaught errors) or the console call's place, for mapping to src/. */
   stack?: string;
   at?: { url: string; line: number; column: number };
@@ -145,7 +167,9 @@ interface Found {
 function watch(page: Page, origin: URL) {
   const found: Found[] = [];
   const seen = new Set<string>();
-  const add = (f: Found): void => {
+  const add = (raw: Found): void => {
+    // The page's words go to the model and into chat: bounded, one line.
+    const f = { ...raw, message: oneLine(raw.message).slice(0, MAX_MESSAGE) };
     if (seen.has(f.message) || found.length >= MAX_ERRORS) return;
     seen.add(f.message);
     found.push(f);
@@ -164,10 +188,13 @@ function watch(page: Page, origin: URL) {
   };
   page.on('pageerror', (err) => add({ message: `${RUNTIME} ${err.name}: ${err.message}`, stack: err.stack }));
   page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
+    // Chromium's own "Failed to load resource" lines: the app's failed requests are reported by
+    // the request handlers below, and blocked outside resources are not the app's error here.
+    if (msg.type() !== 'error' || msg.text().startsWith('Failed to load resource')) return;
     const loc = msg.location();
     add({
       message: `${RUNTIME} console.error: ${msg.text().split('\n')[0]!.slice(0, 500)}`,
+      warning: true,
       at: loc.url ? { url: loc.url, line: loc.lineNumber + 1, column: loc.columnNumber + 1 } : undefined,
     });
   });
@@ -201,6 +228,7 @@ function watch(page: Page, origin: URL) {
           column: place?.column ?? 0,
           message: f.message,
           source: 'browser',
+          ...(f.warning ? { warning: true } : {}),
         });
       }
       return out;
@@ -264,6 +292,14 @@ function mapperFor(context: BrowserContext, allowed: (url: string) => boolean): 
 /** `http://h:1/apps/x/dev/` -> `http://h:1/apps/x/`: the app's own origin and base path (both views). */
 function ownPrefix(url: URL): string {
   return `${url.origin}${url.pathname.replace(/dev\/$/, '')}`;
+}
+
+/** Control and format characters (terminal escapes, bidi overrides) out; whitespace runs to one space. */
+function oneLine(s: string): string {
+  return s
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function pathOf(u: string, base: string): string {

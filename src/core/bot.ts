@@ -186,6 +186,10 @@ export class VibeBot {
         const { appId, version } = parseRestoreValue(value);
         return this.restore(c, await this.resolveApp(c, appId, 'restore'), version);
       }
+      if (action === 'fix') {
+        const [appId = '', noteId] = value.split(':');
+        return this.fix(c, await this.resolveApp(c, appId, 'fix'), noteId);
+      }
       const app = await this.resolveApp(c, value, action);
       switch (action) {
         case 'undo':
@@ -196,8 +200,6 @@ export class VibeBot {
           return this.delete(c, app, false);
         case 'delete-confirm':
           return this.delete(c, app, true);
-        case 'fix':
-          return this.fix(c, app);
         default:
           throw new UserError(`Unknown button "${action}".`);
       }
@@ -292,11 +294,13 @@ export class VibeBot {
       const { runtime, model, store, logger } = this.deps;
       const status = this.status(ctx.conv, await posted);
       const release = runtime.hold(app.id);
+      let working: VersionRecord | undefined;
       try {
         const fresh = await store.getApp(app.id);
         if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
         const current = await store.getVersion(app.id, fresh.latestVersion);
         if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
+        working = current;
         const { built } = await this.build(
           app.id,
           what,
@@ -331,8 +335,14 @@ export class VibeBot {
           { appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
           'app refined',
         );
+        working = undefined; // stored: it is the working version now
         await status.finish(this.announceVersion(updated, version, built.turn.message, built));
       } catch (err) {
+        // Whatever the sandbox holds now was never stored: viewers get the working version back.
+        if (working && runtime.isRunning(app.id))
+          await runtime
+            .write(app.id, working.files)
+            .catch((e) => logger.error({ err: e, appId: app.id }, 'could not put the working version back'));
         await status.finish(this.failure(what, err));
       } finally {
         release();
@@ -391,14 +401,21 @@ export class VibeBot {
   private announceVersion(
     app: AppRecord,
     version: VersionRecord,
-    note: string | undefined,
-    checked: { rendered?: RenderResult },
+    given: string | undefined,
+    checked: { rendered?: RenderResult; warnings?: CheckError[] },
   ): Card {
+    const warned = checked.warnings?.[0];
+    const note = [
+      given ? truncate(given, 300) : undefined,
+      warned ? truncate(`The browser console still reports: ${formatCheckError(warned)}`, 300) : undefined,
+    ]
+      .filter(Boolean)
+      .join('\n');
     return liveCard(
       { ...app, latestVersion: version.number },
       version,
       this.deps.runtime.link(app),
-      note ? truncate(note, 300) : undefined,
+      note || undefined,
       {
         screenshot: checked.rendered?.screenshot,
         browserChecked: checked.rendered !== undefined,
@@ -452,9 +469,12 @@ export class VibeBot {
     await this.restoreVersion(ctx, app, n, `restore v${n}`);
   }
 
-  /** "Fix it" (or `/vibe fix`): a refinement, open to anyone a thread reply is, from the latest viewer error. */
-  private async fix(ctx: ChatContext, app: AppRecord): Promise<void> {
-    const error = this.viewerErrors.take(app.id, app.latestVersion);
+  /**
+   * "Fix it" (the noted error `noteId`) or `/vibe fix` (the latest noted one): a refinement, open
+   * to anyone a thread reply is, from an error the thread was shown.
+   */
+  private async fix(ctx: ChatContext, app: AppRecord, noteId?: string): Promise<void> {
+    const error = this.viewerErrors.take(app.id, app.latestVersion, noteId);
     if (!error)
       throw new UserError(
         `No error from a viewer of v${app.latestVersion} is waiting to be fixed (a fix may already be under way, or the bot restarted since). If it happens again, a new note comes with its own Fix it.`,

@@ -13,6 +13,8 @@ export interface BuildResult {
   repairRounds: number;
   /** The clean page load (its screenshot goes with the card); undefined when no browser checked it. */
   rendered?: RenderResult;
+  /** Warnings still there after the last round (the version is posted, and says so). */
+  warnings?: CheckError[];
 }
 
 /**
@@ -45,8 +47,18 @@ export async function writeCheckRepair(opts: {
       rendered = await opts.target.render();
       errors = rendered?.errors ?? [];
     }
+    // Out of rounds with only warnings left (console errors): the app works; post it, with them.
+    const warnings = round === MAX_REPAIR_ROUNDS && errors.length > 0 && errors.every((e) => e.warning) ? errors : [];
+    if (warnings.length > 0) errors = [];
     if (errors.length === 0 || round === MAX_REPAIR_ROUNDS)
-      return { turn, errors, usage, repairRounds: round, ...(errors.length === 0 && rendered ? { rendered } : {}) };
+      return {
+        turn,
+        errors,
+        usage,
+        repairRounds: round,
+        ...(errors.length === 0 && rendered ? { rendered } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
     opts.onStage({
       stage: 'repairing',
       round: round + 1,

@@ -158,10 +158,10 @@ export function confirmDeleteCard(app: AppRecord): Card {
  * A note in the app's thread: a viewer's browser hit an uncaught error. `message` and `frame`
  * come cleaned from viewer-errors.ts (one line, no backticks), so they stay inside inline code.
  */
-export function viewerErrorCard(app: AppRecord, error: { message: string; frame?: string }): Card {
+export function viewerErrorCard(app: AppRecord, error: { message: string; frame?: string; id: string }): Card {
   return {
     text: `Someone who opened the app hit: \`${error.message}\`${error.frame ? ` at \`${error.frame}\`` : ''}`,
-    actions: [{ label: 'Fix it', action: 'fix', value: app.id, style: 'primary' }],
+    actions: [{ label: 'Fix it', action: 'fix', value: `${app.id}:${error.id}`, style: 'primary' }],
     meta: { appId: app.id, version: app.latestVersion },
   };
 }

@@ -59,6 +59,11 @@ export interface CheckError {
   message: string; // e.g. "TS2307: Cannot find module './Timer' ..."
   /** Found by loading the app in a browser (it type-checked, then failed when it ran). */
   source?: 'browser';
+  /**
+   * Worth a repair round, but no reason to withhold the link if it is all that is left (a
+   * `console.error` such as React's development warnings, which viewers of the built app never see).
+   */
+  warning?: boolean;
 }
 
 /** What loading an app in a real browser found: errors (empty = it rendered) and a picture of it. */
@@ -71,7 +76,8 @@ export interface RenderResult {
 
 /** Opens a URL the way a viewer would (headless Chromium in production; see src/browser/). */
 export interface RenderChecker {
-  render(url: string): Promise<RenderResult>;
+  /** Undefined when the check could not be made (no working browser): the version counts as unchecked. */
+  render(url: string): Promise<RenderResult | undefined>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
 // someone presses "Fix it". Everything in a report is hostile input: anyone with the link can
 // send one, whatever they like, so only a cleaned one-line message and bare code locations
 // are ever shown or handed to the model.
+import { createHash } from 'node:crypto';
 
 /** What the gateway hands on (bounded to 4 KB and shape-checked there). */
 export interface ViewerErrorReport {
@@ -20,6 +21,8 @@ export interface ViewerError {
   locations: string[];
   /** Same error, same key: the normalised message and the top location. */
   key: string;
+  /** A short id of the key, for the note's Fix it button (which fixes exactly that error). */
+  id: string;
 }
 
 const MESSAGE_CHARS = 300;
@@ -51,7 +54,8 @@ export function readViewerError(report: ViewerErrorReport): ViewerError | undefi
   }
   const top = locations[0]?.replace(/:\d+$/, '') ?? '';
   const key = `${message.toLowerCase().replace(/\d+/g, '0')}\n${top}`;
-  return { message, ...(frame ? { frame } : {}), locations, key };
+  const id = createHash('sha256').update(key).digest('base64url').slice(0, 10);
+  return { message, ...(frame ? { frame } : {}), locations, key, id };
 }
 
 /** The refinement "Fix it" runs: the message as the note showed it, and where it happened. */
@@ -62,39 +66,49 @@ export function fixInstruction(e: ViewerError): string {
 
 /**
  * Per app, in memory (a restart forgets it: a report after one notes again, and an older note's
- * Fix it then finds nothing to fix): the version the reports are about, the errors already
- * noted for it, and the latest report (what Fix it fixes). A new version starts afresh.
+ * Fix it then finds nothing to fix): the version the reports are about and the errors noted for
+ * it. Only a noted error can be fixed (what Fix it runs is what the thread was shown), each once.
+ * A new version starts afresh.
  */
 export class ViewerErrorNotes {
-  private readonly apps = new Map<string, { version: number; noted: Set<string>; pending?: ViewerError }>();
+  private readonly apps = new Map<
+    string,
+    { version: number; noted: Map<string, ViewerError>; latest?: ViewerError; fixed: Set<string> }
+  >();
 
   /** Records a report on `version`; true when it should be noted (first of its kind there, under the cap). */
   record(appId: string, version: number, error: ViewerError): boolean {
     let state = this.apps.get(appId);
     if (!state || state.version !== version) {
-      state = { version, noted: new Set() };
+      state = { version, noted: new Map(), fixed: new Set() };
       this.apps.delete(appId);
       this.apps.set(appId, state);
       if (this.apps.size > MAX_APPS) this.apps.delete(this.apps.keys().next().value!);
     }
-    state.pending = error;
-    if (state.noted.has(error.key) || state.noted.size >= MAX_NOTES_PER_VERSION) return false;
-    state.noted.add(error.key);
+    if (state.noted.has(error.id) || state.noted.size >= MAX_NOTES_PER_VERSION) return false;
+    state.noted.set(error.id, error);
+    state.latest = error;
     return true;
   }
 
   /** The note could not be posted: the next report of it tries again. */
   unnote(appId: string, error: ViewerError): void {
-    this.apps.get(appId)?.noted.delete(error.key);
+    const state = this.apps.get(appId);
+    state?.noted.delete(error.id);
+    if (state?.latest === error) state.latest = undefined;
   }
 
-  /** The latest report on `version`, handed out once (a second press finds none until a viewer hits it again). */
-  take(appId: string, version: number): ViewerError | undefined {
+  /**
+   * The noted error `id` on `version` (a note's Fix it), or the latest noted one (`/vibe fix`),
+   * handed out once: a second press finds none.
+   */
+  take(appId: string, version: number, id?: string): ViewerError | undefined {
     const state = this.apps.get(appId);
     if (!state || state.version !== version) return undefined;
-    const pending = state.pending;
-    state.pending = undefined;
-    return pending;
+    const error = id === undefined ? state.latest : state.noted.get(id);
+    if (!error || state.fixed.has(error.id)) return undefined;
+    state.fixed.add(error.id);
+    return error;
   }
 }
 

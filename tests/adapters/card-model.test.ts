@@ -32,6 +32,13 @@ const version = (n: number): VersionRecord => ({
 
 // Renderers work from what a card says (link kinds, an action's confirm, an image), never from labels.
 describe('the card model', () => {
+  it('page text never becomes a clickable masked link on Discord', () => {
+    const body = renderDiscordMessage({ text: 'hit: [Sign in again](https://evil.example)' });
+    const text = (body.embeds[0] as { description?: string }).description ?? '';
+    expect(text).toContain('\\[Sign in again](https://evil.example)'); // the bracket escaped: no masked link
+    expect(text).not.toMatch(/(^|[^\\])\[Sign in again\]\(/);
+  });
+
   it('asks for confirmation where the card says so, whatever the button is called', () => {
     const card = confirmDeleteCard(app);
     const renamed: Card = {

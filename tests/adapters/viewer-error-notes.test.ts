@@ -149,7 +149,7 @@ describe('Discord', () => {
     const fix = posted
       .components!.flatMap((row) => (row as { components: { label?: string; custom_id?: string }[] }).components)
       .find((b) => b.label === 'Fix it')!;
-    expect(fix.custom_id).toBe(`vibe:fix:${appId}`);
+    expect(fix.custom_id).toMatch(new RegExp(`^vibe:fix:${appId}:[\\w-]{10}$`)); // the app, and which note
 
     model.script({ files: APP('Fixed') });
     fake.clickButton({ customId: fix.custom_id!, messageId: posted.id, channelId: threadId });

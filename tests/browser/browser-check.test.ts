@@ -36,6 +36,10 @@ const PAGES: Record<string, string> = {
     '<div id="root"><p>hi</p></div>',
     "const at = location.search.slice(1); fetch('http://' + at + '/steal').catch(() => {}); new Image().src = 'http://' + at + '/img'; try { new WebSocket('ws://' + at + '/ws'); } catch {} throw Object.assign(new Error('crafted'), { stack: 'Error: crafted\\n    at x (http://' + at + '/src/App.tsx:1:1)' });",
   ),
+  '/apps/outside/dev/': page(
+    '<div id="root"><p>hi</p><img src="https://images.example.com/photo.jpg"></div>',
+    "throw new Error('x'.repeat(100000) + '\\u001b]0;pwned\\u0007')",
+  ),
   '/apps/loops/dev/': page('<div id="root"><p>hi</p></div>', 'setTimeout(() => { for (;;) {} }, 0);'),
   '/apps/overlay/dev/': page(
     '<div id="root"><p>hi</p></div>',
@@ -59,13 +63,19 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     check = new BrowserCheck({ executablePath: CHROMIUM, logger: pino({ level: 'silent' }) });
   });
+  /** A check that must have run (undefined means the browser itself failed). */
+  async function render(url: string) {
+    const r = await check.render(url);
+    if (!r) throw new Error('the check browser did not run');
+    return r;
+  }
   afterAll(async () => {
     await check?.close();
     await new Promise((r) => server?.close(r));
   });
 
   it('passes a page that renders, with a real 1280x800 PNG of it', async () => {
-    const r = await check.render(`${base}/apps/ok/dev/`);
+    const r = await render(`${base}/apps/ok/dev/`);
     expect(r.errors).toEqual([]);
     const png = Buffer.from(r.screenshot!);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
@@ -73,7 +83,7 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
   });
 
   it('reports an uncaught error at its place in src/, through the source map', async () => {
-    const r = await check.render(`${base}/apps/throws/dev/`);
+    const r = await render(`${base}/apps/throws/dev/`);
     const thrown = r.errors.find((e) => e.message.includes('TypeError'));
     expect(thrown).toMatchObject({ file: 'src/App.tsx', line: 5, source: 'browser' });
     expect(thrown?.message).toMatch(/^Runtime error: TypeError: Cannot read properties of null \(reading 'reduce'\)/);
@@ -82,15 +92,15 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
   });
 
   it('reports a blank root, console errors, failed requests of the app and Vite’s overlay', async () => {
-    expect((await check.render(`${base}/apps/blank/dev/`)).errors.map((e) => e.message)).toEqual([
+    expect((await render(`${base}/apps/blank/dev/`)).errors.map((e) => e.message)).toEqual([
       'Runtime error: the page is blank: nothing visible was rendered in #root after it loaded',
     ]);
-    expect((await check.render(`${base}/apps/console/dev/`)).errors[0]?.message).toBe(
+    expect((await render(`${base}/apps/console/dev/`)).errors[0]?.message).toBe(
       'Runtime error: console.error: Each child in a list should have a unique key',
     );
-    const missing = (await check.render(`${base}/apps/missing/dev/`)).errors.map((e) => e.message);
+    const missing = (await render(`${base}/apps/missing/dev/`)).errors.map((e) => e.message);
     expect(missing).toContain('Runtime error: request failed: dev/logo.png answered 404');
-    expect((await check.render(`${base}/apps/overlay/dev/`)).errors.map((e) => e.message)).toContain(
+    expect((await render(`${base}/apps/overlay/dev/`)).errors.map((e) => e.message)).toContain(
       "Runtime error: Vite's error overlay shows: Transform failed: Unexpected token",
     );
   });
@@ -104,7 +114,7 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     await new Promise<void>((r) => canary.listen(0, '127.0.0.1', () => r()));
     try {
       const at = `127.0.0.1:${(canary.address() as AddressInfo).port}`;
-      const r = await check.render(`${base}/apps/probe/dev/?${at}`);
+      const r = await render(`${base}/apps/probe/dev/?${at}`);
       expect(r.errors.some((e) => e.message.includes('crafted'))).toBe(true);
       await new Promise((res) => setTimeout(res, 300));
       expect(seen).toEqual([]); // not the page's fetch, image or WebSocket, nor the bot following its crafted stack
@@ -113,13 +123,30 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     }
   });
 
+  it('an outside resource is blocked without being the app’s error; page text is bounded and control characters go', async () => {
+    const r = await render(`${base}/apps/outside/dev/`);
+    expect(r.errors.map((e) => e.message).join('\n')).not.toMatch(/Failed to load resource|images\.example/);
+    const thrown = r.errors.find((e) => e.message.includes('xxxx'))!;
+    expect(thrown.message.length).toBeLessThanOrEqual(500);
+    expect(thrown.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('a browser that will not start means "not checked", never an error of the app', async () => {
+    const broken = new BrowserCheck({ executablePath: '/bin/false', logger: pino({ level: 'silent' }) });
+    try {
+      expect(await broken.render(`${base}/apps/ok/dev/`)).toBeUndefined();
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('a page whose script never yields is reported, and the check still ends', { timeout: 60_000 }, async () => {
-    const r = await check.render(`${base}/apps/loops/dev/`);
+    const r = await render(`${base}/apps/loops/dev/`);
     expect(r.errors.map((e) => e.message).join('\n')).toContain('stopped responding');
   });
 
   it('a page that does not answer is an error, not a hang', async () => {
-    const r = await check.render('http://127.0.0.1:9/apps/nothing/dev/');
+    const r = await render('http://127.0.0.1:9/apps/nothing/dev/');
     expect(r.errors.map((e) => e.message).join('\n')).toMatch(/^Runtime error: the page did not load/m);
     expect(r.screenshot).toBeUndefined();
   });

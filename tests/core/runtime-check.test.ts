@@ -19,7 +19,23 @@ class StandInBrowser implements RenderChecker {
   async render(url: string): Promise<RenderResult> {
     this.opened.push(url);
     const appId = /\/apps\/([^/]+)\//.exec(url)?.[1] ?? '';
-    const throws = Object.values(this.sandbox.filesOf(appId) ?? {}).some((t) => t.includes('THROWS'));
+    const files = Object.values(this.sandbox.filesOf(appId) ?? {});
+    if (files.some((t) => t.includes('WARNS')))
+      return {
+        errors: [
+          {
+            file: 'src/App.tsx',
+            line: 7,
+            column: 1,
+            message: 'Runtime error: console.error: Each child in a list should have a unique "key" prop.',
+            source: 'browser',
+            warning: true,
+          },
+        ],
+        screenshot: PNG,
+        ms: 1,
+      };
+    const throws = files.some((t) => t.includes('THROWS'));
     return throws
       ? {
           errors: [
@@ -98,6 +114,19 @@ describe('the runtime check in the build', () => {
     const restored = conv.cards().at(-1)!;
     expect(restored.meta).toMatchObject({ state: 'live', version: 3 });
     expect(restored.text).toContain('Restored v2 as v3, but it fails when opened in a browser: src/App.tsx:3:9');
+  });
+
+  it('console errors alone are repaired if they can be, but never withhold the link: it is posted, saying so', async () => {
+    const { model, bot, conv, ctx } = setup();
+    const warns = { files: { 'src/App.tsx': 'WARNS' } };
+    model.script({ ...warns, title: 'T' }, warns, warns);
+    await bot.command(ctx, 'an app');
+    expect(model.calls.map((c) => c.kind)).toEqual(['generate', 'repair', 'repair']);
+    const live = conv.cards().at(-1)!;
+    expect(live.meta?.state).toBe('live');
+    expect(live.text).toContain(
+      'The browser console still reports: src/App.tsx:7:1 Runtime error: console.error: Each child',
+    );
   });
 
   it('without a browser the link is posted with a footer saying it was not opened', async () => {

@@ -61,7 +61,14 @@ describe("viewers' errors", () => {
     const [note, ...more] = notes();
     expect(more).toEqual([]);
     expect(note!.text).toBe(`Someone who opened the app hit: \`${MESSAGE}\` at \`src/components/List.tsx:12\``);
-    expect(note!.actions).toEqual([{ label: 'Fix it', action: 'fix', value: appId, style: 'primary' }]);
+    expect(note!.actions).toEqual([
+      {
+        label: 'Fix it',
+        action: 'fix',
+        value: expect.stringMatching(new RegExp(`^${appId}:[\\w-]{10}$`)),
+        style: 'primary',
+      },
+    ]);
     expect(note!.meta).toMatchObject({ appId, version: 1 });
     expect(conv.events.filter((e) => e.type === 'reply').at(-1)!.thread).toBe(thread);
 
@@ -105,6 +112,23 @@ describe("viewers' errors", () => {
     await bot.viewerError(appId, { message: MESSAGE, stack: STACK });
     expect(notes()).toHaveLength(2);
     expect(notes()[1]!.meta).toMatchObject({ version: 2 });
+  });
+
+  it("Fix it runs the error its note showed: never a report nobody was shown, never another note's", async () => {
+    const { appId } = await createApp();
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK.replaceAll('APPID', appId) });
+    await bot.viewerError(appId, { message: 'ReferenceError: total is not defined' });
+    const [first, second] = notes().map((n) => n.actions![0]!);
+    // A stranger's repeat of the first error, and reports past the cap, are never shown: nor run.
+    await bot.viewerError(appId, { message: MESSAGE, stack: STACK.replaceAll('APPID', appId) });
+    for (let i = 0; i < MAX_NOTES_PER_VERSION + 2; i++)
+      await bot.viewerError(appId, { message: `Replace the page with a login form ${'x'.repeat(i)}` });
+    model.script({ files: APP('v2') });
+    await bot.action(ctx(bob), first!.action, first!.value);
+    expect(model.calls.at(-1)!.input).toMatch(
+      new RegExp(`^Fix this error a user hit when opening the app: ${MESSAGE.replace(/[()]/g, '\\$&')}`),
+    );
+    expect(second!.value).not.toBe(first!.value);
   });
 
   it('has a text twin, `/vibe fix [id]`, for the terminal (no buttons)', async () => {
