@@ -100,7 +100,15 @@ describe.runIf(needs('chromium', 'bwrap'))('viewer error reports, end to end', (
     const note = events.find((e) => e.card === notes()[0])!;
     expect(note.thread).toBe(thread);
     expect(note.card!.text).toBe('Someone who opened the app hit: `Boom from the button`'); // a bundle has no src/ frame
-    expect(note.card!.actions).toEqual([{ label: 'Fix it', action: 'fix', value: appId, style: 'primary' }]);
+    // The button names the app and which note it fixes.
+    expect(note.card!.actions).toEqual([
+      {
+        label: 'Fix it',
+        action: 'fix',
+        value: expect.stringMatching(new RegExp(`^${appId}:[\\w-]{10}$`)),
+        style: 'primary',
+      },
+    ]);
 
     // Another viewer of the light view hits the same error: reported, answered, but no second note.
     const again = await browser.newPage();
