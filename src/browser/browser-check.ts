@@ -55,13 +55,10 @@ export class BrowserCheck implements RenderChecker {
     const started = Date.now();
     let browser: Browser;
     let context: BrowserContext;
+    let page: Page;
     try {
       browser = await this.launch();
-      context = await browser.newContext({
-        viewport: VIEWPORT,
-        ignoreHTTPSErrors: this.opts.extraArgs?.includes('--ignore-certificate-errors') ?? false,
-        serviceWorkers: 'block',
-      });
+      ({ context, page } = await this.takeFresh(browser));
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message.split('\n')[0] }, 'the check browser is not available');
       return undefined;
@@ -77,7 +74,6 @@ export class BrowserCheck implements RenderChecker {
       await context.routeWebSocket(/.*/, (ws) =>
         allowed(ws.url().replace(/^ws/, 'http')) ? ws.connectToServer() : ws.close(),
       );
-      const page = await context.newPage();
       const found = watch(page, new URL(url));
       const loaded = await page
         .goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS })
@@ -107,7 +103,32 @@ export class BrowserCheck implements RenderChecker {
     }
   }
 
+  /**
+   * A context and page nobody has used, made ahead of time (a new page costs about half a second
+   * here, mostly its renderer process), then the next one is started for the next check.
+   */
+  private spare?: Promise<{ context: BrowserContext; page: Page }>;
+
+  private async takeFresh(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+    const fresh = (await this.spare?.catch(() => undefined)) ?? (await this.makeFresh(browser));
+    this.spare = this.makeFresh(browser);
+    this.spare.catch(() => undefined);
+    return fresh;
+  }
+
+  private async makeFresh(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport: VIEWPORT,
+      ignoreHTTPSErrors: this.opts.extraArgs?.includes('--ignore-certificate-errors') ?? false,
+      serviceWorkers: 'block',
+    });
+    return { context, page: await context.newPage() };
+  }
+
   async close(): Promise<void> {
+    const spare = this.spare;
+    this.spare = undefined;
+    await (await spare?.catch(() => undefined))?.context.close().catch(() => undefined);
     const browser = this.browser;
     this.browser = undefined; // before closing: its 'disconnected' is then not a surprise
     await (await browser?.catch(() => undefined))?.close().catch(() => undefined);
