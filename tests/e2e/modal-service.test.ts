@@ -267,12 +267,14 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', () => {
 
   it(
     "leaves idleness to Modal: an open tunnel keeps the app up past the bot's idle time; once Modal stops it the bot forgets it",
-    { timeout: 90_000 },
+    { timeout: 150_000 },
     async () => {
       const vibe = await start('idle.sqlite', new ScriptedModel().script({ files: app('Watched'), title: 'Watched' }), {
-        VIBE_IDLE_TIMEOUT: '3s',
-        // A cold browser takes longer to start than this short idle timeout allows between the
-        // type check and the page load; the browser check has its own tests.
+        // Short, but longer than a loaded machine may take from the container's start to the
+        // first write (the fake counts from the start, as Modal may).
+        VIBE_IDLE_TIMEOUT: '10s',
+        // A cold browser may take longer to start than this idle timeout allows between the type
+        // check and the page load; the browser check has its own tests.
         VIBE_BROWSER: 'off',
       });
       const { live, appId } = await create(vibe, 'Watched');
@@ -282,13 +284,13 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', () => {
       expect(live.text).toContain(UNSTABLE_LINK);
       const viewer = await openTunnel(live.meta!.url!);
       try {
-        await new Promise((r) => setTimeout(r, 8000)); // well past 3 s, with the sweeper running every second
+        await new Promise((r) => setTimeout(r, 16_000)); // well past 10 s, with the sweeper running every 2.5 s
         expect(modal.sandboxes.get(sandboxId)?.status).toBe('running');
         expect(vibe.runtime.isRunning(appId)).toBe(true);
       } finally {
         viewer.destroy();
       }
-      await eventually(() => modal.sandboxes.get(sandboxId)?.status !== 'running', 20_000, 200);
+      await eventually(() => modal.sandboxes.get(sandboxId)?.status !== 'running', 40_000, 200);
       await eventually(() => !vibe.runtime.isRunning(appId), 10_000, 200);
       expect((await vibe.store.getApp(appId))?.sandboxId).toBeUndefined();
     },
