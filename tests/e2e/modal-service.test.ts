@@ -31,7 +31,8 @@ const app = (title: string) => ({
   'src/App.tsx': `export default function App() {\n  return <h1>${title}</h1>;\n}\n`,
 });
 
-describe.runIf(needs('bwrap'))('Modal, as the real service behaves', () => {
+// Each test boots real (bubblewrap) sandboxes: a loaded CI machine needs more than the default minute.
+describe.runIf(needs('bwrap'))('Modal, as the real service behaves', { timeout: 180_000 }, () => {
   let modal: FakeModal;
   let dir: string;
   let savedEnv: string | undefined;
@@ -211,38 +212,44 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', () => {
     }
   });
 
-  it('a stored sandbox Modal forgot is gone: attach says so, and the next change boots a new one', async () => {
-    const { p, client, close } = provider();
-    try {
-      expect(await p.attach('nosuch01', 'sb-000000000000000000000000')).toBeUndefined();
-      const handle = await p.boot('forgot01');
-      await (await client.sandboxes.fromId(handle.id)).terminate();
-      await eventually(() => !modal.sandboxes.has(handle.id), 10_000);
-      expect(await p.attach('forgot01', handle.id)).toBeUndefined();
-    } finally {
-      await close();
-    }
-    const vibe = await start(
-      'forgot.sqlite',
-      new ScriptedModel().script({ files: app('Kept'), title: 'Kept' }, { files: app('Changed') }),
-    );
-    const { conv, appId } = await create(vibe, 'Kept');
-    const first = (await vibe.store.getApp(appId))!.sandboxId!;
-    await vibe.close(); // the bot goes away; its sandbox is left running
-    apps.splice(apps.indexOf(vibe), 1);
-    await (await sdk().sandboxes.fromId(first)).terminate();
-    await eventually(() => !modal.sandboxes.has(first), 10_000);
-    const again = await start('forgot.sqlite', new ScriptedModel().script({ files: app('Changed') }));
-    const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
-    await again.bot.threadMessage(
-      { conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread },
-      'change it',
-    );
-    expect(conv.cards().at(-1)?.meta).toMatchObject({ state: 'live', version: 2 });
-    const second = (await again.store.getApp(appId))!.sandboxId!;
-    expect(second).not.toBe(first);
-    expect(modal.sandboxes.get(second)?.status).toBe('running');
-  });
+  it(
+    'a stored sandbox Modal forgot is gone: attach says so, and the next change boots a new one',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const { p, client, close } = provider();
+      try {
+        expect(await p.attach('nosuch01', 'sb-000000000000000000000000')).toBeUndefined();
+        const handle = await p.boot('forgot01');
+        await (await client.sandboxes.fromId(handle.id)).terminate();
+        await eventually(() => !modal.sandboxes.has(handle.id), 10_000);
+        expect(await p.attach('forgot01', handle.id)).toBeUndefined();
+      } finally {
+        await close();
+      }
+      const vibe = await start(
+        'forgot.sqlite',
+        new ScriptedModel().script({ files: app('Kept'), title: 'Kept' }, { files: app('Changed') }),
+      );
+      const { conv, appId } = await create(vibe, 'Kept');
+      const first = (await vibe.store.getApp(appId))!.sandboxId!;
+      await vibe.close(); // the bot goes away; its sandbox is left running
+      apps.splice(apps.indexOf(vibe), 1);
+      await (await sdk().sandboxes.fromId(first)).terminate();
+      await eventually(() => !modal.sandboxes.has(first), 10_000);
+      const again = await start('forgot.sqlite', new ScriptedModel().script({ files: app('Changed') }));
+      const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
+      await again.bot.threadMessage(
+        { conv, actor: { id: 'u1' }, channelId: conv.channelId, threadId: thread },
+        'change it',
+      );
+      expect(conv.cards().at(-1)?.meta).toMatchObject({ state: 'live', version: 2 });
+      const second = (await again.store.getApp(appId))!.sandboxId!;
+      expect(second).not.toBe(first);
+      expect(modal.sandboxes.get(second)?.status).toBe('running');
+    },
+  );
 
   it(
     'a throttled create gives up at the boot timeout with "no room", nothing stored or running',
