@@ -123,7 +123,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   // Local: the gateway is the link. Modal: the gateway's stable link when people can reach it
   // (a public VIBE_PUBLIC_URL: it wakes the app and redirects to the current tunnel); otherwise
   // the live tunnel itself, which changes when the app sleeps (the card says so).
-  const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal && !isPublicOrigin(publicUrl) });
+  const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal && !publicGateway(config) });
   const browser = checkBrowser(config, logger);
   runtime = new AppRuntime({
     provider: sandbox,
@@ -159,6 +159,12 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await store.close();
     },
   };
+}
+
+/** The gateway's origin when people outside this machine's network can open it (a public VIBE_PUBLIC_URL). */
+function publicGateway(config: Config): string | undefined {
+  const url = config.VIBE_PUBLIC_URL;
+  return url && isPublicOrigin(url) ? url.replace(/\/+$/, '') : undefined;
 }
 
 /** The browser every new version is opened in before its link is posted (VIBE_BROWSER). */
@@ -199,10 +205,7 @@ function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
       cpu: config.VIBE_SANDBOX_CPU,
       memoryMiB: config.VIBE_SANDBOX_MEMORY,
       bootTimeoutMs: config.VIBE_SANDBOX_BOOT_TIMEOUT,
-      reportOrigin:
-        config.VIBE_PUBLIC_URL && isPublicOrigin(config.VIBE_PUBLIC_URL)
-          ? config.VIBE_PUBLIC_URL.replace(/\/+$/, '')
-          : undefined,
+      reportOrigin: publicGateway(config),
     },
   });
 }

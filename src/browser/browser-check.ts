@@ -74,7 +74,7 @@ export class BrowserCheck implements RenderChecker {
       await context.routeWebSocket(/.*/, (ws) =>
         allowed(ws.url().replace(/^ws/, 'http')) ? ws.connectToServer() : ws.close(),
       );
-      const found = watch(page, new URL(url));
+      const found = watch(page, own);
       const loaded = await page
         .goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS })
         .then(() => true)
@@ -185,7 +185,7 @@ interface Found {
 }
 
 /** Listens to the page; `settled` waits for quiet; `errors` maps what was seen to CheckErrors. */
-function watch(page: Page, origin: URL) {
+function watch(page: Page, own: string) {
   const found: Found[] = [];
   const seen = new Set<string>();
   const add = (raw: Found): void => {
@@ -196,11 +196,8 @@ function watch(page: Page, origin: URL) {
     found.push(f);
   };
   // Only requests for the app itself count (its base path on its own origin), not the browser's own.
-  const base = origin.pathname.replace(/dev\/$/, '');
-  const ownRequest = (u: string): boolean => {
-    const url = new URL(u);
-    return url.origin === origin.origin && url.pathname.startsWith(base);
-  };
+  const ownRequest = (u: string): boolean => u.startsWith(own);
+  const base = new URL(own).pathname;
   let inflight = 0;
   let lastChange = Date.now();
   const change = (d: number) => {
@@ -214,7 +211,7 @@ function watch(page: Page, origin: URL) {
     if (msg.type() !== 'error' || msg.text().startsWith('Failed to load resource')) return;
     const loc = msg.location();
     add({
-      message: `${RUNTIME} console.error: ${msg.text().split('\n')[0]!.slice(0, 500)}`,
+      message: `${RUNTIME} console.error: ${msg.text().split('\n')[0]}`,
       warning: true,
       at: loc.url ? { url: loc.url, line: loc.lineNumber + 1, column: loc.columnNumber + 1 } : undefined,
     });
@@ -303,10 +300,16 @@ async function pageProblems(page: Page): Promise<string[]> {
  * another host.
  */
 function mapperFor(context: BrowserContext, allowed: (url: string) => boolean): SourceMapper {
-  return async (url) => {
-    if (!allowed(url)) return undefined;
+  const fetched = new Map<string, Promise<string | undefined>>(); // several errors, one module: fetched once
+  const fetchOnce = async (url: string) => {
     const res = await context.request.get(url, { timeout: 5000, maxRedirects: 0 }).catch(() => undefined);
     return res?.ok() ? res.text() : undefined;
+  };
+  return (url) => {
+    if (!allowed(url)) return Promise.resolve(undefined);
+    let text = fetched.get(url);
+    if (!text) fetched.set(url, (text = fetchOnce(url)));
+    return text;
   };
 }
 
