@@ -220,7 +220,9 @@ function watch(page: Page, own: string) {
   page.on('requestfinished', () => change(-1));
   page.on('requestfailed', (req) => {
     change(-1);
-    if (ownRequest(req.url()))
+    // ERR_ABORTED: the page navigated or reloaded under it (Vite reloads a page once after it
+    // optimises a newly found dependency), not a request that failed.
+    if (ownRequest(req.url()) && req.failure()?.errorText !== 'net::ERR_ABORTED')
       add({
         message: `${RUNTIME} request failed: ${pathOf(req.url(), base)} (${req.failure()?.errorText ?? 'failed'})`,
       });
