@@ -27,6 +27,8 @@ const MAX_ERRORS = 10;
 const MAX_MESSAGE = 500;
 /** Marks an error as found in the browser (repair wording, failure cards). */
 export const RUNTIME = 'Runtime error:';
+/** An attempt the bot spoiled (its browser or page died): made again, never blamed on the app. */
+const BOT_FAILED = Symbol('bot failed');
 
 /**
  * Opens an app in headless Chromium the way a viewer would and reports what went wrong: uncaught
@@ -49,20 +51,31 @@ export class BrowserCheck implements RenderChecker {
 
   /**
    * Undefined when the check could not be made (the browser would not start, or died during the
-   * check): that is the bot's problem, never blamed on the app.
+   * check, twice): that is the bot's problem, never blamed on the app. A check the bot spoiled is
+   * made once more on a fresh page before giving up.
    */
   async render(url: string): Promise<RenderResult | undefined> {
+    const first = await this.attempt(url, true);
+    if (first !== BOT_FAILED) return first;
+    this.opts.logger.warn({ url }, 'the check browser failed during a check; trying once more');
+    const second = await this.attempt(url, false);
+    return second === BOT_FAILED ? undefined : second;
+  }
+
+  private async attempt(url: string, firstTry: boolean): Promise<RenderResult | typeof BOT_FAILED> {
     const started = Date.now();
     let browser: Browser;
     let context: BrowserContext;
     let page: Page;
     try {
       browser = await this.launch();
-      ({ context, page } = await this.takeFresh(browser));
+      ({ context, page } = firstTry ? await this.takeFresh(browser) : await this.makeFresh(browser));
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message.split('\n')[0] }, 'the check browser is not available');
-      return undefined;
+      return BOT_FAILED;
     }
+    let crashed = false;
+    page.on('crash', () => (crashed = true));
     try {
       // The page is hostile code: it may reach nothing but its own app (no other host, not the
       // bot's loopback services, not another app), so the bot's browser cannot be used to probe.
@@ -92,12 +105,21 @@ export class BrowserCheck implements RenderChecker {
             return undefined;
           })
         : undefined;
-      const errors = await found.errors(mapperFor(context, allowed));
-      if (!browser.isConnected()) {
-        this.opts.logger.warn({ url }, 'the check browser died during a check; the version is not checked');
-        return undefined;
+      // The browser went away under the check: what was found says nothing about the app. A page
+      // that crashed or closed may be the bot's bad luck once; twice in a row it is the app's doing
+      // (a renderer out of memory, say).
+      if (!browser.isConnected() || ((page.isClosed() || crashed) && firstTry)) {
+        this.opts.logger.warn({ url, crashed }, 'the check browser or its page died during a check');
+        return BOT_FAILED;
       }
+      if (page.isClosed() || crashed)
+        found.add({ message: `${RUNTIME} the page crashed or closed itself while it was checked (too much memory?)` });
+      const errors = await found.errors(mapperFor(context, allowed));
       return { errors, screenshot, ms: Date.now() - started };
+    } catch (err) {
+      // Only the route set-up can throw here (the context closed under it): the bot's problem.
+      this.opts.logger.warn({ err: (err as Error).message.split('\n')[0], url }, 'the check could not be set up');
+      return BOT_FAILED;
     } finally {
       await context.close().catch(() => undefined);
     }
@@ -110,7 +132,11 @@ export class BrowserCheck implements RenderChecker {
   private spare?: Promise<{ context: BrowserContext; page: Page }>;
 
   private async takeFresh(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-    const fresh = (await this.spare?.catch(() => undefined)) ?? (await this.makeFresh(browser));
+    const spare = await this.spare?.catch(() => undefined);
+    // A spare made by a browser that has since exited is no use (its page would not load).
+    const usable = spare && spare.context.browser() === browser && !spare.page.isClosed() ? spare : undefined;
+    if (spare && !usable) await spare.context.close().catch(() => undefined);
+    const fresh = usable ?? (await this.makeFresh(browser));
     this.spare = this.makeFresh(browser);
     this.spare.catch(() => undefined);
     return fresh;
@@ -128,7 +154,9 @@ export class BrowserCheck implements RenderChecker {
   async close(): Promise<void> {
     const spare = this.spare;
     this.spare = undefined;
-    await (await spare?.catch(() => undefined))?.context.close().catch(() => undefined);
+    const left = await spare?.catch(() => undefined);
+    // Closing a context of a browser that has exited would wait for an answer that never comes.
+    if (left?.context.browser()?.isConnected()) await left.context.close().catch(() => undefined);
     const browser = this.browser;
     this.browser = undefined; // before closing: its 'disconnected' is then not a surprise
     await (await browser?.catch(() => undefined))?.close().catch(() => undefined);

@@ -105,7 +105,12 @@ export class LocalSandboxProvider implements SandboxProvider {
     try {
       server = await this.spawnAgent(id, appId, base, isolated, cgroup);
       const agent = new AgentChannel(server.child);
-      await agent.ready;
+      const proc = server;
+      await agent.ready.catch((err: Error) => {
+        throw new Error(
+          `${err.message} (exit ${proc.exitSignal ?? proc.exitCode}): ${proc.output.slice(-8).join('\n')}`,
+        );
+      });
       await agent.request('write', { files: source });
       await agent.request('serve', {}, { handle: listener });
       listener.close(); // the sandbox holds its own copy of the socket now
@@ -242,7 +247,7 @@ export class LocalSandboxProvider implements SandboxProvider {
         );
     }
     try {
-      return this.cgroups?.create(`vibe-${id}`, this.limits);
+      return this.cgroups?.create(CgroupLimiter.nameFor(id), this.limits);
     } catch (err) {
       this.opts.logger.warn({ err, sandboxId: id }, 'could not make a cgroup for the sandbox; rlimits only');
       return undefined;

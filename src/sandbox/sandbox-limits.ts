@@ -47,13 +47,20 @@ export interface SandboxCgroup {
 export class CgroupLimiter {
   private constructor(private readonly parents: { dir: string; kind: 'v2' | 'memory' | 'pids' }[]) {
     // Left by a bot that was killed: empty ones go (a live sandbox's cgroup is busy and stays).
+    // Another bot process on this host may have just made one its sandbox has not joined yet
+    // (empty, and removing it would kill that boot): only a dead owner's cgroups are stale.
     for (const p of parents) {
-      const stale = readdirSync(p.dir).filter((n) => n.startsWith('vibe-'));
+      const stale = readdirSync(p.dir).filter((n) => n.startsWith('vibe-') && !ownerAlive(n));
       removeDirs(
         stale.map((n) => join(p.dir, n)),
         1,
       );
     }
+  }
+
+  /** The cgroup name for a sandbox of this process: its pid in it says whose it is. */
+  static nameFor(sandboxId: string): string {
+    return `vibe-p${process.pid}-${sandboxId}`;
   }
 
   static detect(cgroupFile = '/proc/self/cgroup', mountRoot = '/sys/fs/cgroup'): CgroupLimiter | undefined {
@@ -113,6 +120,18 @@ export class CgroupLimiter {
       throw err;
     }
     return { procs: made.map((d) => join(d, 'cgroup.procs')), remove: () => removeDirs(made) };
+  }
+}
+
+/** Whether the bot process that made cgroup `name` still runs (names without an owner are an older bot's). */
+function ownerAlive(name: string): boolean {
+  const pid = /^vibe-p(\d+)-/.exec(name)?.[1];
+  if (!pid) return name.startsWith('vibe-probe-');
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

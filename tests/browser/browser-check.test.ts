@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +56,8 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/apps/slow/dev/')
+        return void setTimeout(() => res.writeHead(200).end(PAGES['/apps/ok/dev/']), 1500);
       const body = PAGES[path];
       if (body === undefined) return void res.writeHead(404).end('not found');
       res.writeHead(200, { 'content-type': path.endsWith('.tsx') ? 'text/javascript' : 'text/html' }).end(body);
@@ -140,6 +143,25 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     }
   });
 
+  it('a browser killed during a check is started again and the check made again, not blamed on the app', async () => {
+    const own = new BrowserCheck({ executablePath: CHROMIUM, logger: pino({ level: 'silent' }) });
+    await render(`${base}/apps/ok/dev/`); // the shared check's browser is up: not ours
+    const before = new Set(childPids());
+    try {
+      expect((await own.render(`${base}/apps/ok/dev/`))?.errors).toEqual([]);
+      const ours = childPids().filter((pid) => !before.has(pid));
+      expect(ours).toHaveLength(1);
+      const pending = own.render(`${base}/apps/slow/dev/`);
+      await new Promise((r) => setTimeout(r, 500)); // the page is loading
+      process.kill(ours[0]!, 'SIGKILL');
+      const r = await pending;
+      expect(r, 'checked by a new browser').toBeDefined();
+      expect(r!.errors).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a page whose script never yields is reported, and the check still ends', { timeout: 60_000 }, async () => {
     const r = await render(`${base}/apps/loops/dev/`);
     expect(r.errors.map((e) => e.message).join('\n')).toContain('stopped responding');
@@ -151,6 +173,14 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     expect(r.screenshot).toBeUndefined();
   });
 });
+
+/** This process's child processes (Chromium's browser process is one per BrowserCheck). */
+function childPids(): number[] {
+  return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => /chrom/i.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
 
 describe('stack frames', () => {
   it('reads V8 frames, top first', () => {

@@ -127,6 +127,10 @@ describe.runIf(needs('chromium', 'bwrap'))('every version is opened in a browser
     );
     const live = await build('/vibe a blank slate');
     expect(live.state, JSON.stringify(live)).toBe('live');
+    // The blank page was seen and repaired (a reply left over would be the next test's first).
+    expect(fake.pending(), bot.stderr.slice(-40).join('\n')).toBe(0);
+    expect(fake.responderErrors).toEqual([]);
+    expect(live.card?.footer ?? '').not.toContain('not checked in a browser');
   });
 
   it(
@@ -148,6 +152,7 @@ describe.runIf(needs('chromium', 'bwrap'))('every version is opened in a browser
       );
       const failed = await build('/vibe an app that never works');
       expect(failed.state).toBe('failed');
+      expect(fake.responderErrors).toEqual([]);
       expect(failed.card?.text).toContain('still failed when opened in a browser after 2 repair rounds');
       expect(failed.card?.text).toContain('Runtime error: TypeError');
       expect(failed.url).toBeUndefined();
