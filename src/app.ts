@@ -15,6 +15,9 @@ import { ModalClient } from 'modal';
 import { TEMPLATE_DIR } from './template.ts';
 import { redactUrl } from './redact-url.ts';
 import { openAppStore } from './store/open.ts';
+import { BuildSlots } from './core/build-slots.ts';
+import { fairUsePolicies, type FairUseLimits } from './core/fair-use.ts';
+import { UsageMeter } from './core/usage-meter.ts';
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
@@ -135,7 +138,23 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     browser,
   });
   runtime.startSweeper();
-  const bot = new VibeBot({ store, model, runtime, logger, statusIntervalMs: overrides.statusIntervalMs });
+  const limits = fairUseLimits(config);
+  const meter = new UsageMeter(store, config.VIBE_PRICES);
+  const bot = new VibeBot({
+    store,
+    model,
+    runtime,
+    logger,
+    statusIntervalMs: overrides.statusIntervalMs,
+    policies: fairUsePolicies({ store, meter, limits }),
+    slots: new BuildSlots(config.VIBE_MAX_CONCURRENT_BUILDS),
+    meter,
+    limits: {
+      ...limits,
+      maxConcurrentBuilds: config.VIBE_MAX_CONCURRENT_BUILDS,
+      ...(model.offline ? {} : { turnMaxOutputTokens: config.VIBE_TURN_MAX_OUTPUT_TOKENS }),
+    },
+  });
   viewerError = (appId, report) => bot.viewerError(appId, report);
   logger.info(
     { model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl },
@@ -219,5 +238,18 @@ async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {
     model: config.VIBE_MODEL,
     templateDir: TEMPLATE_DIR,
     logger,
+    turnMaxOutputTokens: config.VIBE_TURN_MAX_OUTPUT_TOKENS,
   });
+}
+
+/** The fair-use settings as the policies take them. */
+function fairUseLimits(config: Config): FairUseLimits {
+  return {
+    userBuildsPerHour: config.VIBE_USER_BUILDS_PER_HOUR,
+    userDailyTokens: config.VIBE_USER_DAILY_TOKENS,
+    channelDailyTokens: config.VIBE_CHANNEL_DAILY_TOKENS,
+    teamDailyTokens: config.VIBE_TEAM_DAILY_TOKENS,
+    channelMaxApps: config.VIBE_CHANNEL_MAX_APPS,
+    allowedTeams: config.VIBE_ALLOWED_TEAMS,
+  };
 }

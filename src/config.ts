@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_PRICES, parsePrices } from './core/prices.ts';
 import { DEFAULT_MODEL } from './llm/default-model.ts';
 import { redactUrl } from './redact-url.ts';
 
@@ -32,6 +33,13 @@ const duration = (fallback: string, max?: { ms: number; label: string }) =>
     });
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+/** A whole number, or unset (empty counts as unset): limits that are off unless a team sets them. */
+const optionalInt = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s && s.trim() !== '' ? Number(s) : undefined))
+    .pipe(z.number().int().min(min).max(max).optional());
 const optionalText = z
   .string()
   .optional()
@@ -63,6 +71,28 @@ export const configSchema = z
     VIBE_PUBLIC_URL: z.url().optional(),
     VIBE_BROWSER: z.string().min(1).default('auto'),
     VIBE_BROWSER_ARGS: optionalText,
+    VIBE_USER_BUILDS_PER_HOUR: int(20, 0, 1_000_000),
+    VIBE_USER_DAILY_TOKENS: int(300_000, 0, 1e12),
+    VIBE_CHANNEL_DAILY_TOKENS: optionalInt(0, 1e12),
+    VIBE_TEAM_DAILY_TOKENS: optionalInt(0, 1e12),
+    VIBE_CHANNEL_MAX_APPS: optionalInt(0, 1_000_000),
+    VIBE_MAX_CONCURRENT_BUILDS: int(4, 1, 1000),
+    VIBE_TURN_MAX_OUTPUT_TOKENS: int(60_000, 2048, 10_000_000),
+    VIBE_ALLOWED_TEAMS: optionalText.transform((s) => s?.split(/[\s,]+/).filter(Boolean)),
+    VIBE_PRICES: z
+      .string()
+      .default(DEFAULT_PRICES)
+      .transform((s, ctx) => {
+        const table = parsePrices(s);
+        if (!table) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'use model=input/output dollars per million tokens, comma-separated',
+          });
+          return z.NEVER;
+        }
+        return table;
+      }),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     SLACK_BOT_TOKEN: optionalText.refine(
       (s) => s === undefined || s.startsWith('xoxb-'),
@@ -179,6 +209,48 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
       'At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a "busy, retry" page.',
   },
   VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
+  VIBE_USER_BUILDS_PER_HOUR: {
+    default: '`20`',
+    meaning:
+      'Builds (new apps and changes) one person may start per clock hour; more are refused, privately, with the reset time. `0` = no limit.',
+  },
+  VIBE_USER_DAILY_TOKENS: {
+    default: '`300000`',
+    meaning:
+      "Output tokens one person's builds may use per UTC day; once spent, their next build is refused until midnight UTC. `0` = no limit.",
+  },
+  VIBE_CHANNEL_DAILY_TOKENS: {
+    default: '(unset: no limit)',
+    meaning: 'Output tokens all builds in one channel may use per UTC day.',
+  },
+  VIBE_TEAM_DAILY_TOKENS: {
+    default: '(unset: no limit)',
+    meaning: 'Output tokens all builds in one Slack workspace or Discord server may use per UTC day.',
+  },
+  VIBE_CHANNEL_MAX_APPS: {
+    default: '(unset: no limit)',
+    meaning: 'Apps (not deleted) one channel may hold; a create beyond it is refused.',
+  },
+  VIBE_MAX_CONCURRENT_BUILDS: {
+    default: '`4`',
+    meaning:
+      'Builds (model turns with their checks and repairs) this bot process runs at once; the rest wait in a fair queue (round-robin across people) and their status shows their place. Per process: each instance has its own. At most 3 changes wait per app.',
+  },
+  VIBE_TURN_MAX_OUTPUT_TOKENS: {
+    default: '`60000`',
+    meaning:
+      'Output tokens one build may use across its tool rounds and repair rounds; Claude is stopped before a round that would go past it, and nothing is saved.',
+  },
+  VIBE_ALLOWED_TEAMS: {
+    default: '(unset: every team)',
+    meaning:
+      'Slack team ids (`T…`) and Discord server ids the bot serves, comma-separated; anyone elsewhere gets one polite refusal and nothing else. The terminal chat is always served.',
+  },
+  VIBE_PRICES: {
+    default: `\`${DEFAULT_PRICES}\``,
+    meaning:
+      'Dollars per million input/output tokens per model, for the cost estimates in `/vibe usage` and the build log (cache writes count 1.25x input, reads 0.1x).',
+  },
   VIBE_PORT: {
     default: '`8787`',
     meaning: 'Port of the app gateway that serves every app link (`0` = any free port).',

@@ -26,6 +26,9 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
     )
     .addSubcommand((s) => s.setName('gallery').setDescription("This channel's apps, newest first"))
     .addSubcommand((s) => s.setName('mine').setDescription('Your own apps, in every channel of this server'))
+    .addSubcommand((s) =>
+      s.setName('usage').setDescription('Your builds and tokens today, and the limits (only you see it)'),
+    )
     .addSubcommand((s) => s.setName('help').setDescription('How to use vibe-bot'))
     .addSubcommand((s) => s.setName('versions').setDescription("The app's history (use it in the app's thread)"))
     .addSubcommand((s) => s.setName('undo').setDescription('Go back one version (owner or Manage Messages)'))
@@ -46,6 +49,7 @@ export const DISCORD_USAGE = [
   'Write in that thread to change the app; each change is a new version.',
   "`/vibe gallery`: this channel's apps, newest first.",
   '`/vibe mine`: your own apps, in every channel of this server.',
+  "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",
   "`/vibe versions`, `/vibe undo`, `/vibe restore version:<n>`: history (in the app's thread).",
   '`/vibe delete`: delete an app (its owner; in its thread).',
   '`/vibe help`: this message.',
@@ -61,6 +65,8 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
       return { kind: 'gallery' };
     case 'mine':
       return { kind: 'mine' };
+    case 'usage':
+      return { kind: 'usage' };
     case 'versions':
       return { kind: 'versions' };
     case 'undo':

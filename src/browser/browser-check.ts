@@ -27,6 +27,8 @@ const MAX_ERRORS = 10;
 const MAX_MESSAGE = 500;
 /** Marks an error as found in the browser (repair wording, failure cards). */
 export const RUNTIME = 'Runtime error:';
+/** One attempt's limit: the page load and its settling, the inspection, the screenshot and the source maps. */
+const ATTEMPT_DEADLINE_MS = LOAD_TIMEOUT_MS + 25_000;
 /** An attempt the bot spoiled (its browser or page died): made again, never blamed on the app. */
 const BOT_FAILED = Symbol('bot failed');
 
@@ -55,11 +57,41 @@ export class BrowserCheck implements RenderChecker {
    * made once more on a fresh page before giving up.
    */
   async render(url: string): Promise<RenderResult | undefined> {
-    const first = await this.attempt(url, true);
+    const first = await this.bounded(url, true);
     if (first !== BOT_FAILED) return first;
     this.opts.logger.warn({ url }, 'the check browser failed during a check; trying once more');
-    const second = await this.attempt(url, false);
+    const second = await this.bounded(url, false);
     return second === BOT_FAILED ? undefined : second;
+  }
+
+  /**
+   * One attempt with a deadline of its own: every step inside has a timeout, but a browser that
+   * stops answering the protocol altogether must not hold a build. Past it, that browser is
+   * dropped (the next attempt starts another) and the attempt counts as the bot's failure.
+   */
+  private async bounded(url: string, firstTry: boolean): Promise<RenderResult | typeof BOT_FAILED> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof BOT_FAILED>((resolve) => {
+      timer = setTimeout(() => {
+        this.opts.logger.warn({ url, ms: ATTEMPT_DEADLINE_MS }, 'the check browser stopped answering; dropping it');
+        void this.drop();
+        resolve(BOT_FAILED);
+      }, ATTEMPT_DEADLINE_MS);
+    });
+    try {
+      return await Promise.race([this.attempt(url, firstTry), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Forgets the current browser and its spare, and closes them without waiting on an answer. */
+  private async drop(): Promise<void> {
+    const browser = this.browser;
+    this.browser = undefined;
+    this.spare = undefined;
+    const b = await browser?.catch(() => undefined);
+    await b?.close().catch(() => undefined);
   }
 
   private async attempt(url: string, firstTry: boolean): Promise<RenderResult | typeof BOT_FAILED> {
@@ -129,16 +161,19 @@ export class BrowserCheck implements RenderChecker {
    * A context and page nobody has used, made ahead of time (a new page costs about half a second
    * here, mostly its renderer process), then the next one is started for the next check.
    */
-  private spare?: Promise<{ context: BrowserContext; page: Page }>;
+  private spare?: { of: Browser; made: Promise<{ context: BrowserContext; page: Page }> };
 
   private async takeFresh(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-    const spare = await this.spare?.catch(() => undefined);
-    // A spare made by a browser that has since exited is no use (its page would not load).
-    const usable = spare && spare.context.browser() === browser && !spare.page.isClosed() ? spare : undefined;
-    if (spare && !usable) await spare.context.close().catch(() => undefined);
+    const spare = this.spare;
+    this.spare = undefined;
+    // A spare of a browser that has since exited is no use, and waiting on it may never end
+    // (a request the dead browser never answered): it is left to fail on its own.
+    const ready = spare?.of === browser && browser.isConnected() ? await spare.made.catch(() => undefined) : undefined;
+    const usable = ready && !ready.page.isClosed() ? ready : undefined;
     const fresh = usable ?? (await this.makeFresh(browser));
-    this.spare = this.makeFresh(browser);
-    this.spare.catch(() => undefined);
+    const made = this.makeFresh(browser);
+    made.catch(() => undefined);
+    this.spare = { of: browser, made };
     return fresh;
   }
 
@@ -154,9 +189,9 @@ export class BrowserCheck implements RenderChecker {
   async close(): Promise<void> {
     const spare = this.spare;
     this.spare = undefined;
-    const left = await spare?.catch(() => undefined);
-    // Closing a context of a browser that has exited would wait for an answer that never comes.
-    if (left?.context.browser()?.isConnected()) await left.context.close().catch(() => undefined);
+    // Waiting on a spare of a browser that has exited would wait for an answer that never comes.
+    if (spare?.of.isConnected())
+      await (await spare.made.catch(() => undefined))?.context.close().catch(() => undefined);
     const browser = this.browser;
     this.browser = undefined; // before closing: its 'disconnected' is then not a surprise
     await (await browser?.catch(() => undefined))?.close().catch(() => undefined);
@@ -185,6 +220,7 @@ export class BrowserCheck implements RenderChecker {
     const launch = (sandboxed: boolean) =>
       chromium.launch({
         executablePath: this.opts.executablePath,
+        timeout: 30_000,
         args: [...CHROMIUM_ARGS.filter((a) => a !== '--no-sandbox'), ...extra],
         chromiumSandbox: sandboxed,
         // The pages it opens are hostile code: none of the bot's secrets in its environment.

@@ -12,6 +12,8 @@ import {
   OFFLINE_NOTE,
   progressCard,
   queuedCard,
+  slotWaitCard,
+  usageCard,
   truncate,
   versionsCard,
   viewerErrorCard,
@@ -20,8 +22,12 @@ import {
 } from './cards.ts';
 import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { UserError } from './errors.ts';
-import { newId } from './ids.ts';
+import { newId, workspaceOf } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { BuildSlots } from './build-slots.ts';
+import type { FairUseLimits } from './fair-use.ts';
+import { Spending } from './spending.ts';
+import { DAY_MS, HOUR_MS, UsageMeter } from './usage-meter.ts';
 import type {
   ButtonAction,
   Actor,
@@ -74,7 +80,16 @@ export interface BotDeps {
   galleryPageSize?: number;
   /** Rules run before every request (see Policy); none by default. */
   policies?: Policy[];
+  /** How many builds run at once, and who waits next (default: no limit). */
+  slots?: BuildSlots;
+  /** Where spending is counted (default: the store's counters, with no prices). */
+  meter?: UsageMeter;
+  /** The limits, as `/vibe usage` shows them (the policies enforce them). */
+  limits?: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number };
 }
+
+/** Changes that may wait behind the one under way, per app; more get "wait for the current changes". */
+export const MAX_QUEUED_CHANGES = 3;
 
 /** How long an event id is remembered for dedupe (platforms retry within minutes). */
 const EVENT_DEDUPE_MS = 60 * 60_000;
@@ -89,7 +104,13 @@ export class VibeBot {
   /** How to speak in a channel outside a request (see `connect`). */
   private readonly outbound = new Set<(channelId: string) => Conversation | undefined>();
 
-  constructor(private readonly deps: BotDeps) {}
+  private readonly slots: BuildSlots;
+  private readonly meter: UsageMeter;
+
+  constructor(private readonly deps: BotDeps) {
+    this.slots = deps.slots ?? new BuildSlots(Number.POSITIVE_INFINITY);
+    this.meter = deps.meter ?? new UsageMeter(deps.store, {});
+  }
 
   /**
    * For an adapter: how the bot posts in one of its channels when no event brought a
@@ -126,8 +147,12 @@ export class VibeBot {
   }
 
   private async runCommand(c: ChatContext, cmd: Command): Promise<void> {
-    if (cmd.kind !== 'invalid')
-      await this.admit(c, cmd.kind === 'fix' ? 'refine' : cmd.kind, 'appId' in cmd ? cmd.appId : undefined);
+    if (cmd.kind !== 'invalid') {
+      // A command in an app's thread acts on that app: the policies see which.
+      const named = 'appId' in cmd ? cmd.appId : undefined;
+      const appId = named ?? (c.threadId ? (await this.deps.store.appForThread(c.threadId))?.id : undefined);
+      await this.admit(c, cmd.kind === 'fix' ? 'refine' : cmd.kind, appId);
+    }
     switch (cmd.kind) {
       case 'help':
         return void (await c.conv.ephemeral(helpCard(cmd.reason, c.usage)));
@@ -139,6 +164,8 @@ export class VibeBot {
         return this.gallery(c, cmd.cursor);
       case 'mine':
         return this.mine(c, cmd.cursor);
+      case 'usage':
+        return this.usage(c);
       case 'versions':
         return this.versions(c, await this.resolveApp(c, cmd.appId, 'versions'));
       case 'undo':
@@ -225,7 +252,7 @@ export class VibeBot {
     const release = runtime.hold(appId);
     try {
       const { first, built } = await this.build(
-        appId,
+        { appId, kind: 'create', ctx },
         what,
         status,
         (onWait) => runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }),
@@ -302,7 +329,7 @@ export class VibeBot {
         if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
         working = current;
         const { built } = await this.build(
-          app.id,
+          { appId: app.id, kind: 'refine', ctx },
           what,
           status,
           (onWait) => runtime.ensure(app.id, { wait: true, onWait }),
@@ -356,13 +383,24 @@ export class VibeBot {
    * The caller holds the app for the whole of it.
    */
   private async build(
-    appId: string,
+    job: { appId: string; kind: 'create' | 'refine'; ctx: ChatContext },
     what: string,
     status: StatusMessage,
     startSandbox: (onWait: () => void) => Promise<unknown>,
     ask: (onProgress: (p: ModelProgress) => void, signal: AbortSignal) => Promise<CodeTurn>,
   ): Promise<{ first: CodeTurn; built: BuildResult }> {
-    const { runtime } = this.deps;
+    const { runtime, model } = this.deps;
+    const { appId, ctx } = job;
+    // A slot first: neither the model nor a sandbox starts for a build that waits its turn.
+    const release = await this.slots.acquire(ctx.actor.id, (place) =>
+      status.set(slotWaitCard(what, place, this.deps.limits?.maxConcurrentBuilds)),
+    );
+    const started = Date.now();
+    const spending = new Spending(this.meter, { userId: ctx.actor.id, channelId: ctx.channelId }, model.label, (err) =>
+      this.deps.logger.warn({ err, appId }, 'spending could not be counted'),
+    );
+    const onProgress = this.onModelProgress(status, what, spending);
+    let outcome: 'live' | 'failed' | 'error' = 'error';
     const abort = new AbortController();
     let sandboxReady = false;
     status.set(progressCard(what, { stage: 'writing', files: [] }));
@@ -371,7 +409,7 @@ export class VibeBot {
     );
     starting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
     try {
-      const first = await ask(this.onModelProgress(status, what), abort.signal).catch(async (err) => {
+      const first = await ask(onProgress, abort.signal).catch(async (err) => {
         await starting; // a failed start explains the abort
         throw err;
       });
@@ -385,12 +423,34 @@ export class VibeBot {
           render: () => runtime.render(appId),
         },
         onStage: (s) => status.set(progressCard(what, s)),
-        onProgress: this.onModelProgress(status, what),
+        onProgress,
       });
+      outcome = built.errors.length > 0 ? 'failed' : 'live';
       return { first, built };
     } catch (err) {
       abort.abort();
       throw err;
+    } finally {
+      release();
+      await spending.settled();
+      // One line per build, whatever became of it: what it cost, and for whom.
+      this.deps.logger.info(
+        {
+          build: {
+            kind: job.kind,
+            appId,
+            userId: ctx.actor.id,
+            channelId: ctx.channelId,
+            team: workspaceOf(ctx.channelId),
+            outcome,
+            ms: Date.now() - started,
+            model: model.label,
+            usage: spending.total,
+            costUsd: spending.costUsd,
+          },
+        },
+        'build usage',
+      );
     }
   }
 
@@ -504,6 +564,19 @@ export class VibeBot {
     this.deps.logger.info({ appId, version: app.latestVersion }, 'viewer error noted');
   }
 
+  /** `/vibe usage`: the caller's and the channel's use in the current windows, and the limits (private). */
+  private async usage(ctx: ChatContext): Promise<void> {
+    const who = { userId: ctx.actor.id, channelId: ctx.channelId };
+    const used = await this.meter.snapshot(who);
+    await ctx.conv.ephemeral(
+      usageCard(used, this.deps.limits ?? {}, {
+        hourResets: this.meter.resetsAt(HOUR_MS),
+        dayResets: this.meter.resetsAt(DAY_MS),
+        now: this.meter.now(),
+      }),
+    );
+  }
+
   private async versions(ctx: ChatContext, app: AppRecord): Promise<void> {
     const list = await this.deps.store.listVersions(app.id, 10);
     await ctx.conv.ephemeral(versionsCard(app, list));
@@ -573,7 +646,9 @@ export class VibeBot {
   }
 
   private requireOwnerOrManager(ctx: ChatContext, app: AppRecord, what: string): void {
-    if (ctx.actor.id === app.ownerId || ctx.actor.isManager) return;
+    // Manager rights are the ones held where the app lives: the platform tells them for the
+    // channel the request came from, so they count only there (or in the app's thread).
+    if (ctx.actor.id === app.ownerId || (ctx.actor.isManager && ctx.channelId === app.channelId)) return;
     throw new UserError(
       `Only the app's owner (${app.ownerName ?? app.ownerId}) or a channel manager can ${what.split(' ')[0]} it.`,
     );
@@ -586,9 +661,10 @@ export class VibeBot {
     });
   }
 
-  private onModelProgress(status: StatusMessage, what: string): (p: ModelProgress) => void {
+  private onModelProgress(status: StatusMessage, what: string, spending: Spending): (p: ModelProgress) => void {
     return (p) => {
       if (p.kind === 'file') status.set(progressCard(what, { stage: 'writing', files: p.files } satisfies Stage));
+      if (p.kind === 'usage') spending.add(p.usage);
     };
   }
 
@@ -612,6 +688,12 @@ export class VibeBot {
 
   /** Every registered policy, in order, for one request; the first refusal (a UserError) wins. */
   private async admit(ctx: ChatContext, kind: RequestKind, appId?: string): Promise<void> {
+    // The per-app line is this process's (the policies cannot see it), and is checked first: a
+    // change refused here is not counted as a build.
+    if (kind === 'refine' && appId && this.queue.depth(appId) > MAX_QUEUED_CHANGES)
+      throw new UserError(
+        `This app already has ${MAX_QUEUED_CHANGES} changes waiting behind the one under way. Please wait for the current changes to finish, then ask again.`,
+      );
     for (const policy of this.deps.policies ?? []) await policy.admit({ kind, ctx, ...(appId ? { appId } : {}) });
   }
 
@@ -664,11 +746,6 @@ function withFooter(conv: Conversation, footer: string): Conversation {
       };
     },
   });
-}
-
-/** "slack:T1:C9" -> "slack:T1", "shell:general" -> "shell": the workspace (or Discord server) a channel id belongs to. */
-function workspaceOf(channelId: string): string {
-  return channelId.split(':').slice(0, -1).join(':');
 }
 
 /** How a build that kept failing is described: in the browser, or in the type check. */

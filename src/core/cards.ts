@@ -1,7 +1,9 @@
 import type { AppLink } from './app-links.ts';
 import { restoreValue } from './actions.ts';
 import { formatCheckError } from './check-errors.ts';
+import { resetText, type FairUseLimits } from './fair-use.ts';
 import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.ts';
+import type { UsageSnapshot } from './usage-meter.ts';
 
 export { formatCheckError };
 
@@ -16,6 +18,7 @@ export const DEFAULT_USAGE = [
   '`/vibe mine`: your own apps, in every channel of this workspace.',
   "`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app's thread, or add the app id).",
   '`/vibe delete`: delete an app (its owner).',
+  "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",
   "`/vibe fix`: fix the error a viewer of the app hit, as the bot's note says (in the app's thread, or add the app id).",
   '`/vibe help`: this message.',
 ];
@@ -36,6 +39,15 @@ export function queuedCard(what: string, ahead: number): Card {
   return {
     title: what,
     text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.',
+  };
+}
+
+/** A build waiting for one of the bot's build slots (VIBE_MAX_CONCURRENT_BUILDS), with its place in line. */
+export function slotWaitCard(what: string, place: number, slots?: number): Card {
+  const limit = slots ? ` (${slots} build${slots === 1 ? '' : 's'} run at once)` : '';
+  return {
+    title: what,
+    text: `Waiting for a free build slot${limit}: ${place === 1 ? 'next in line' : `number ${place} in line`}.`,
   };
 }
 
@@ -129,12 +141,58 @@ export function versionsCard(app: AppRecord, versions: VersionRecord[]): Card {
     text: versions
       .map(
         (v) =>
-          `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}`,
+          `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}${versionTokens(v)}`,
       )
       .join('\n'),
     actions: versions
       .slice(1, 4)
       .map((v) => ({ label: `Restore v${v.number}`, action: 'restore', value: restoreValue(app.id, v.number) })),
+  };
+}
+
+/** " · 12,345 tokens (1,200 out)" for a version a model wrote; nothing for undo and restore. */
+function versionTokens(v: VersionRecord): string {
+  const u = v.usage;
+  const total = u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+  return total > 0 ? ` · ${num(total)} tokens (${num(u.outputTokens)} out)` : '';
+}
+
+const num = (n: number) => n.toLocaleString('en-US');
+const usd = (n: number) => `$${n.toFixed(n > 0 && n < 0.01 ? 4 : 2)}`;
+
+/** `/vibe usage`: what the caller, the channel and the workspace used, against the limits. */
+export function usageCard(
+  used: UsageSnapshot,
+  limits: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number },
+  when: { hourResets: number; dayResets: number; now: number },
+): Card {
+  const of = (n: number, limit?: number) => (limit ? `${num(n)} of ${num(limit)}` : `${num(n)} (no limit)`);
+  return {
+    title: 'Your vibe-bot usage',
+    fields: [
+      { label: 'Your builds this hour', value: of(used.userBuildsThisHour, limits.userBuildsPerHour) },
+      {
+        label: 'Your output tokens today',
+        value: `${of(used.userTokensToday, limits.userDailyTokens)} · about ${usd(used.userCostToday)}`,
+      },
+      {
+        label: "This channel's output tokens today",
+        value: `${of(used.channelTokensToday, limits.channelDailyTokens)} · about ${usd(used.channelCostToday)}`,
+      },
+      {
+        label: "This workspace's output tokens today",
+        value: `${of(used.teamTokensToday, limits.teamDailyTokens)} · about ${usd(used.teamCostToday)}`,
+      },
+    ],
+    text: [
+      `Builds count per clock hour (next reset ${resetText(when.hourResets, when.now)}); tokens per UTC day (next reset ${resetText(when.dayResets, when.now)}).`,
+      limits.turnMaxOutputTokens ? `One build may use up to ${num(limits.turnMaxOutputTokens)} output tokens.` : '',
+      limits.maxConcurrentBuilds ? `${limits.maxConcurrentBuilds} builds run at once; the rest wait their turn.` : '',
+      limits.channelMaxApps ? `A channel holds up to ${num(limits.channelMaxApps)} apps.` : '',
+      'Costs are estimates from list prices.',
+    ]
+      .filter(Boolean)
+      .join('\n'),
   };
 }
 

@@ -9,6 +9,7 @@ export type Command =
   | { kind: 'help'; reason?: string }
   | { kind: 'gallery'; cursor?: string }
   | { kind: 'mine'; cursor?: string }
+  | { kind: 'usage' }
   | { kind: 'versions'; appId?: string }
   | { kind: 'undo'; appId?: string }
   /** The text twin of a viewer-error note's "Fix it" button. */
@@ -18,7 +19,7 @@ export type Command =
   | { kind: 'invalid'; message: string };
 
 // Typos of these get help instead of an app. ('fix' is not among them: too many short words are two edits from it.)
-const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'versions', 'undo', 'restore', 'delete'] as const;
+const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'usage', 'versions', 'undo', 'restore', 'delete'] as const;
 
 export function parseCommand(input: string): Command {
   const text = input.trim();
@@ -40,6 +41,8 @@ export function parseCommand(input: string): Command {
     case 'mine':
       if (args.length > 1) return createOrRefuse(text);
       return { kind: 'mine', cursor: args[0] };
+    case 'usage':
+      return args.length === 0 ? { kind: 'usage' } : createOrRefuse(text);
     case 'versions':
     case 'undo':
     case 'fix':

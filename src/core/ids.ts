@@ -19,3 +19,16 @@ export function newId(length = 10): string {
   for (let i = 0; i < length; i++) id += ALPHABET[randomInt(ALPHABET.length)];
   return id;
 }
+
+/**
+ * "slack:T1:C9" -> "slack:T1", "shell:general" -> "shell": the workspace (or Discord server) a
+ * channel id belongs to (adapters/platform-ids.ts: a channel's workspace is all but its last part).
+ */
+export function workspaceOf(channelId: string): string {
+  return channelId.split(':').slice(0, -1).join(':');
+}
+
+/** "slack:T1:C9" -> "T1": the platform's own team or guild id, as VIBE_ALLOWED_TEAMS lists them. */
+export function teamOf(channelId: string): string {
+  return workspaceOf(channelId).split(':').slice(1).join(':');
+}

@@ -23,7 +23,8 @@ export interface TokenUsage {
 
 export type ModelProgress =
   | { kind: 'file'; path: string; files: string[] } // a file was created or edited; `files` = paths touched so far
-  | { kind: 'text'; chars: number }; // streamed text, for liveness
+  | { kind: 'text'; chars: number } // streamed text, for liveness
+  | { kind: 'usage'; usage: TokenUsage }; // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
 
 export type ProgressListener = (p: ModelProgress) => void;
 
@@ -189,6 +190,10 @@ export interface AppStore {
   appsOfUser(userId: string, pageSize: number, cursor?: string): Promise<Page<AppRecord>>;
   /** True the first time `key` is seen within `ttlMs` (event dedupe). */
   firstSeen(key: string, ttlMs: number): Promise<boolean>;
+  /** Adds `n` to each windowed counter (one that expires `windowMs` after its first add) and returns the new totals, in order. */
+  tally(keys: string[], n: number, windowMs: number): Promise<number[]>;
+  /** Current totals of windowed counters (0 when absent or expired), in order. */
+  tallies(keys: string[]): Promise<number[]>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,13 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../core/ports.ts';
 import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
-import { runTurn, type ConversationDeps, type ConversationState, type TurnResult } from './conversation.ts';
+import {
+  outputBudget,
+  runTurn,
+  type ConversationDeps,
+  type ConversationState,
+  type TurnResult,
+} from './conversation.ts';
 import { repairMessage } from './repair-message.ts';
 import { DEFAULT_MODEL } from './default-model.ts';
 
@@ -16,7 +22,11 @@ export interface ClaudeCodeModelOptions {
   maxTokens?: number;
   /** Requests per turn before giving up (a model stuck in an edit loop). */
   maxToolRounds?: number;
+  /** Output tokens one generate/refine may spend over all its tool and repair rounds. Default 60,000. */
+  turnMaxOutputTokens?: number;
 }
+
+const DEFAULT_TURN_MAX_OUTPUT_TOKENS = 60_000;
 
 /** Claude writing and editing an app's files through Anthropic's text editor tool. */
 export class ClaudeCodeModel implements CodeModel {
@@ -41,6 +51,7 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
     return this.turn(this.deps(signal), { messages: [], files: { ...files } }, text, onProgress);
   }
 
+  /** Called once per generate/refine: the deps its repairs reuse, with a fresh output budget. */
   private deps(signal: AbortSignal | undefined): ConversationDeps {
     return {
       client: this.opts.client,
@@ -48,6 +59,7 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
       systemPrompt: this.opts.systemPrompt,
       maxTokens: this.opts.maxTokens ?? 16_000,
       maxToolRounds: this.opts.maxToolRounds ?? 25,
+      budget: outputBudget(this.opts.turnMaxOutputTokens ?? DEFAULT_TURN_MAX_OUTPUT_TOKENS),
       logger: this.opts.logger,
       ...(signal ? { signal } : {}),
     };

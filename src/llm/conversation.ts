@@ -19,11 +19,33 @@ export interface ConversationDeps {
   client: Anthropic;
   model: string;
   systemPrompt: string;
+  /** `max_tokens` of one request (capped further by what is left of `budget`). */
   maxTokens: number;
   maxToolRounds: number;
+  /** Shared by the turn and its repairs; a new generate/refine gets a new one. */
+  budget: OutputBudget;
   logger: Logger;
   signal?: AbortSignal;
 }
+
+/**
+ * The output tokens one turn may spend across its tool rounds and its repair rounds. The one
+ * mutable part of a conversation's deps: every request subtracts what it used.
+ */
+export interface OutputBudget {
+  readonly total: number;
+  remaining: number;
+}
+
+export function outputBudget(total: number): OutputBudget {
+  return { total, remaining: total };
+}
+
+/**
+ * Below this many output tokens left, a request is not sent: it could hardly finish one file
+ * edit, so it would almost surely be cut off by max_tokens and only spend more of the budget.
+ */
+const MIN_USEFUL_OUTPUT_TOKENS = 1_024;
 
 /**
  * A snapshot of a conversation after a turn. Immutable: a repair continues from a snapshot,
@@ -79,7 +101,15 @@ export async function runTurn(
         `Claude kept working for ${deps.maxToolRounds} rounds without finishing, so I stopped it. Nothing was changed; try a smaller request.`,
       );
     }
-    const response = await streamOnce(deps, messages, (n) => {
+    const { budget } = deps;
+    if (budget.remaining < MIN_USEFUL_OUTPUT_TOKENS) {
+      deps.logger.info({ round, budget: budget.total, remaining: budget.remaining }, 'turn output budget used up');
+      throw new UserError(
+        `Claude used this request's budget of ${budget.total.toLocaleString('en-US')} output tokens before it finished, so I stopped it. Nothing was changed; try a smaller request.`,
+      );
+    }
+    const maxTokens = Math.min(deps.maxTokens, budget.remaining);
+    const response = await streamOnce(deps, messages, maxTokens, (n) => {
       streamed.chars += n;
       // The first characters prove liveness at once; after that, one report per step.
       if (streamed.reported === 0 || streamed.chars - streamed.reported >= TEXT_PROGRESS_STEP) {
@@ -87,7 +117,10 @@ export async function runTurn(
         onProgress({ kind: 'text', chars: streamed.chars });
       }
     });
-    usage = addUsage(usage, fromApiUsage(response.usage));
+    const roundUsage = fromApiUsage(response.usage);
+    budget.remaining = Math.max(0, budget.remaining - roundUsage.outputTokens);
+    usage = addUsage(usage, roundUsage);
+    onProgress({ kind: 'usage', usage: roundUsage });
     messages.push({ role: 'assistant', content: response.content.map(toParam) });
     deps.logger.debug({ round, stop: response.stop_reason, usage: response.usage }, 'claude round');
 
@@ -161,12 +194,13 @@ export async function runTurn(
 async function streamOnce(
   deps: ConversationDeps,
   messages: MessageParam[],
+  maxTokens: number,
   onChars: (n: number) => void,
 ): Promise<Message> {
   const stream = deps.client.messages.stream(
     {
       model: deps.model,
-      max_tokens: deps.maxTokens,
+      max_tokens: maxTokens,
       system: [{ type: 'text', text: deps.systemPrompt, cache_control: { type: 'ephemeral' } }],
       tools: CODE_TOOLS.map((t) => t.definition),
       messages: withCacheBreakpoints(messages),

@@ -15,6 +15,8 @@ export interface CreateClaudeModelOptions {
   maxRetries?: number;
   maxTokens?: number;
   maxToolRounds?: number;
+  /** Output tokens one generate/refine may spend over all its tool and repair rounds. Default 60,000. */
+  turnMaxOutputTokens?: number;
 }
 
 /** Builds the Anthropic client and the Claude code model from settings (used by main.ts). */
@@ -33,5 +35,6 @@ export async function createClaudeModel(opts: CreateClaudeModelOptions): Promise
     logger: opts.logger,
     ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}),
     ...(opts.maxToolRounds !== undefined ? { maxToolRounds: opts.maxToolRounds } : {}),
+    ...(opts.turnMaxOutputTokens !== undefined ? { turnMaxOutputTokens: opts.turnMaxOutputTokens } : {}),
   });
 }

@@ -70,4 +70,8 @@ export class StoreKeys {
   seen(key: string): string {
     return `${this.prefix}seen:${keyPart(key)}`;
   }
+  /** Windowed counter (fair-use limits). */
+  tally(key: string): string {
+    return `${this.prefix}tally:${keyPart(key)}`;
+  }
 }

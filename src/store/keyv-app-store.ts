@@ -148,6 +148,14 @@ export class KeyvAppStore implements AppStore {
     return this.primitives.claim(this.keys.seen(key), ttlMs);
   }
 
+  tally(keys: string[], n: number, windowMs: number): Promise<number[]> {
+    return Promise.all(keys.map((k) => this.primitives.addWindowed(this.keys.tally(k), n, windowMs)));
+  }
+
+  tallies(keys: string[]): Promise<number[]> {
+    return this.primitives.readWindowed(keys.map((k) => this.keys.tally(k)));
+  }
+
   /** Deletes everything this store's namespace holds (tests and tear-down; never on a request path). */
   async destroyNamespace(): Promise<void> {
     await this.primitives.deletePrefix(this.keys.prefix);

@@ -7,6 +7,7 @@ import type { StorePrimitives } from './primitives.ts';
 export class MemoryPrimitives implements StorePrimitives {
   private readonly counters = new Map<string, number>();
   private readonly claims = new Map<string, number>(); // key -> expiry (epoch ms)
+  private readonly windows = new Map<string, { n: number; expires: number }>();
 
   constructor(
     private readonly entries: Map<string, unknown>,
@@ -29,6 +30,20 @@ export class MemoryPrimitives implements StorePrimitives {
     return keys.map((k) => this.counters.get(k) ?? 0);
   }
 
+  async addWindowed(key: string, n: number, ttlMs: number): Promise<number> {
+    const live = this.liveWindow(key);
+    const next = {
+      n: (live?.n ?? 0) + Math.trunc(n),
+      expires: live?.expires ?? this.now() + Math.max(1, Math.ceil(ttlMs)),
+    };
+    this.windows.set(key, next);
+    return next.n;
+  }
+
+  async readWindowed(keys: string[]): Promise<number[]> {
+    return keys.map((k) => this.liveWindow(k)?.n ?? 0);
+  }
+
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const t = this.now();
     const expires = this.claims.get(key);
@@ -38,10 +53,18 @@ export class MemoryPrimitives implements StorePrimitives {
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    for (const map of [this.entries, this.counters, this.claims]) {
+    for (const map of [this.entries, this.counters, this.claims, this.windows]) {
       for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
     }
   }
 
   async close(): Promise<void> {}
+
+  /** The window under `key` unless it has expired (an expired one is dropped here, lazily). */
+  private liveWindow(key: string): { n: number; expires: number } | undefined {
+    const w = this.windows.get(key);
+    if (w === undefined || w.expires > this.now()) return w;
+    this.windows.delete(key);
+    return undefined;
+  }
 }

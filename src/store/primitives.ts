@@ -10,9 +10,17 @@ export interface StorePrimitives {
   raise(key: string, n: number): Promise<number>;
   /** Current counter values, 0 for absent keys, in the order asked. */
   read(keys: string[]): Promise<number[]>;
+  /**
+   * Atomically adds integer `n` (may be negative) to the windowed counter `key` and returns the new
+   * total. An absent or expired key starts from 0 and expires `ttlMs` from now; adding to a live key
+   * leaves its expiry where it is, so a window never slides.
+   */
+  addWindowed(key: string, n: number, ttlMs: number): Promise<number>;
+  /** Current windowed totals, 0 for absent or expired keys, in the order asked. */
+  readWindowed(keys: string[]): Promise<number[]>;
   /** True for exactly one caller per `key` until `ttlMs` has passed (then the next caller claims it again). */
   claim(key: string, ttlMs: number): Promise<boolean>;
-  /** Deletes every Keyv entry, counter and claim whose key starts with `prefix` (tests, tear-down). */
+  /** Deletes every Keyv entry, counter, windowed counter and claim whose key starts with `prefix` (tests, tear-down). */
   deletePrefix(prefix: string): Promise<void>;
   /** Closes the connection shared with the Keyv adapter. */
   close(): Promise<void>;

@@ -8,7 +8,14 @@ local n = tonumber(ARGV[1])
 if n > cur then redis.call('SET', KEYS[1], ARGV[1]) return n end
 return cur`;
 
-/** Primitives on the same client the @keyv/redis adapter uses: INCR, a max script, SET NX PX. */
+// INCRBY creates an absent (or expired, hence gone) key from 0 without a TTL; only then does it get
+// one, so later adds never move the window's end. One script, so no other client sees the key TTL-less.
+const ADD_WINDOWED_SCRIPT = `
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return total`;
+
+/** Primitives on the same client the @keyv/redis adapter uses: INCR, a max script, SET NX PX, an INCRBY+PEXPIRE script. */
 export class RedisPrimitives implements StorePrimitives {
   constructor(private readonly client: RedisClient) {}
 
@@ -25,6 +32,19 @@ export class RedisPrimitives implements StorePrimitives {
     if (keys.length === 0) return [];
     const values = await this.client.mGet(keys);
     return values.map((v) => (v === null ? 0 : Number(v)));
+  }
+
+  async addWindowed(key: string, n: number, ttlMs: number): Promise<number> {
+    const r = await this.client.eval(ADD_WINDOWED_SCRIPT, {
+      keys: [key],
+      arguments: [String(Math.trunc(n)), String(Math.max(1, Math.ceil(ttlMs)))],
+    });
+    return Number(r);
+  }
+
+  async readWindowed(keys: string[]): Promise<number[]> {
+    // Redis drops an expired key on access, so MGET already answers null for it.
+    return this.read(keys);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {

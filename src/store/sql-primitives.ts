@@ -37,9 +37,19 @@ export interface SqlTables {
   keyv: string;
   counters: string;
   claims: string;
+  /** Windowed counters: a total and the epoch ms at which it expires. */
+  windows: string;
 }
 
-export const DEFAULT_TABLES: SqlTables = { keyv: 'keyv', counters: 'vibe_counters', claims: 'vibe_claims' };
+export const DEFAULT_TABLES: SqlTables = {
+  keyv: 'keyv',
+  counters: 'vibe_counters',
+  claims: 'vibe_claims',
+  windows: 'vibe_windows',
+};
+
+/** Every this many writes to an expiring table, its expired rows are deleted (no timer needed). */
+const PURGE_EVERY = 200;
 
 /**
  * Primitives as single upsert statements (`INSERT … ON CONFLICT … DO UPDATE … RETURNING`): the
@@ -47,7 +57,7 @@ export const DEFAULT_TABLES: SqlTables = { keyv: 'keyv', counters: 'vibe_counter
  * Runs on the Keyv adapter's own connection.
  */
 export class SqlPrimitives implements StorePrimitives {
-  private claimsSincePurge = 0;
+  private readonly writesSincePurge = { claims: 0, windows: 0 };
 
   constructor(
     private readonly run: SqlRun,
@@ -57,12 +67,13 @@ export class SqlPrimitives implements StorePrimitives {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Creates the counter and claim tables; call once before use. */
+  /** Creates the counter, claim and window tables; call once before use. */
   async init(): Promise<void> {
-    const { counters, claims } = this.tables;
+    const { counters, claims, windows } = this.tables;
     for (const sql of [
       `CREATE TABLE IF NOT EXISTS ${counters} (key VARCHAR(255) PRIMARY KEY, n BIGINT NOT NULL)`,
       `CREATE TABLE IF NOT EXISTS ${claims} (key VARCHAR(255) PRIMARY KEY, expires BIGINT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${windows} (key VARCHAR(255) PRIMARY KEY, n BIGINT NOT NULL, expires BIGINT NOT NULL)`,
     ]) {
       try {
         await this.run(sql, []);
@@ -109,15 +120,38 @@ export class SqlPrimitives implements StorePrimitives {
       `INSERT INTO ${t} (key, expires) VALUES (${this.d.p(1)}, ${this.d.p(2)}) ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE ${t}.expires <= ${this.d.p(3)} RETURNING key`,
       [key, now + Math.max(1, Math.ceil(ttlMs)), now],
     );
-    if (++this.claimsSincePurge >= 200) {
-      this.claimsSincePurge = 0;
-      await this.run(`DELETE FROM ${t} WHERE expires <= ${this.d.p(1)}`, [now]);
-    }
+    await this.purgeSometimes('claims', now);
     return rows.length === 1;
   }
 
+  async addWindowed(key: string, n: number, ttlMs: number): Promise<number> {
+    const t = this.tables.windows;
+    const now = this.now();
+    // An expired row restarts from this add (total and expiry); a live one keeps its expiry. Both SET
+    // expressions read the row as it was, so the two expiry tests agree. `now` is passed twice because
+    // SQLite's `?` cannot be referred to again.
+    const expired = (i: number) => `${t}.expires <= ${this.d.p(i)}`;
+    const rows = await this.run(
+      `INSERT INTO ${t} (key, n, expires) VALUES (${this.d.p(1)}, ${this.d.p(2)}, ${this.d.p(3)}) ON CONFLICT (key) DO UPDATE SET n = CASE WHEN ${expired(4)} THEN excluded.n ELSE ${t}.n + excluded.n END, expires = CASE WHEN ${expired(5)} THEN excluded.expires ELSE ${t}.expires END RETURNING n`,
+      [key, Math.trunc(n), now + Math.max(1, Math.ceil(ttlMs)), now, now],
+    );
+    await this.purgeSometimes('windows', now);
+    return Number(rows[0]?.n);
+  }
+
+  async readWindowed(keys: string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.run(
+      `SELECT key, n FROM ${this.tables.windows} WHERE ${this.d.keyIn(1)} AND expires > ${this.d.p(2)}`,
+      [this.d.list(keys), this.now()],
+    );
+    const byKey = new Map(rows.map((r) => [String(r.key), Number(r.n)]));
+    return keys.map((k) => byKey.get(k) ?? 0);
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
-    for (const table of [this.tables.keyv, this.tables.counters, this.tables.claims]) {
+    const { keyv, counters, claims, windows } = this.tables;
+    for (const table of [keyv, counters, claims, windows]) {
       // substr instead of LIKE: no wildcard escaping to get wrong.
       await this.run(`DELETE FROM ${table} WHERE substr(key, 1, ${this.d.p(1)}) = ${this.d.p(2)}`, [
         prefix.length,
@@ -128,5 +162,12 @@ export class SqlPrimitives implements StorePrimitives {
 
   async close(): Promise<void> {
     await this.closeConnection();
+  }
+
+  /** A key that is never written again would keep its expired row forever; deleting them now and then bounds the table. */
+  private async purgeSometimes(table: 'claims' | 'windows', now: number): Promise<void> {
+    if (++this.writesSincePurge[table] < PURGE_EVERY) return;
+    this.writesSincePurge[table] = 0;
+    await this.run(`DELETE FROM ${this.tables[table]} WHERE expires <= ${this.d.p(1)}`, [now]);
   }
 }

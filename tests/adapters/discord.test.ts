@@ -405,6 +405,7 @@ describe('npm run discord:register', () => {
       'create',
       'gallery',
       'mine',
+      'usage',
       'help',
       'versions',
       'undo',

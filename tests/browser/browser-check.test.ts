@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserCheck } from '../../src/browser/browser-check.ts';
 import { parseStack } from '../../src/browser/stack-frames.ts';
 import { CHROMIUM } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
 import { needs } from '../support/needs.ts';
 
 // The runtime check against pages served on loopback: each page is broken in one way a
@@ -52,12 +53,15 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
   let server: http.Server;
   let base: string;
   let check: BrowserCheck;
+  let slowAsked = 0;
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
-      if (path === '/apps/slow/dev/')
+      if (path === '/apps/slow/dev/') {
+        slowAsked++;
         return void setTimeout(() => res.writeHead(200).end(PAGES['/apps/ok/dev/']), 1500);
+      }
       const body = PAGES[path];
       if (body === undefined) return void res.writeHead(404).end('not found');
       res.writeHead(200, { 'content-type': path.endsWith('.tsx') ? 'text/javascript' : 'text/html' }).end(body);
@@ -143,24 +147,31 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     }
   });
 
-  it('a browser killed during a check is started again and the check made again, not blamed on the app', async () => {
-    const own = new BrowserCheck({ executablePath: CHROMIUM, logger: pino({ level: 'silent' }) });
-    await render(`${base}/apps/ok/dev/`); // the shared check's browser is up: not ours
-    const before = new Set(childPids());
-    try {
-      expect((await own.render(`${base}/apps/ok/dev/`))?.errors).toEqual([]);
-      const ours = childPids().filter((pid) => !before.has(pid));
-      expect(ours).toHaveLength(1);
-      const pending = own.render(`${base}/apps/slow/dev/`);
-      await new Promise((r) => setTimeout(r, 500)); // the page is loading
-      process.kill(ours[0]!, 'SIGKILL');
-      const r = await pending;
-      expect(r, 'checked by a new browser').toBeDefined();
-      expect(r!.errors).toEqual([]);
-    } finally {
-      await own.close();
-    }
-  });
+  it(
+    'a browser killed during a check is started again and the check made again, not blamed on the app',
+    { timeout: 180_000 },
+    async () => {
+      const logged: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
+      const own = new BrowserCheck({ executablePath: CHROMIUM, logger });
+      await render(`${base}/apps/ok/dev/`); // the shared check's browser is up: not ours
+      const before = new Set(childPids());
+      try {
+        expect((await own.render(`${base}/apps/ok/dev/`))?.errors).toEqual([]);
+        const ours = childPids().filter((pid) => !before.has(pid));
+        expect(ours).toHaveLength(1);
+        const asked = slowAsked;
+        const pending = own.render(`${base}/apps/slow/dev/`);
+        await eventually(() => slowAsked > asked, 30_000, 20); // the page is loading
+        process.kill(ours[0]!, 'SIGKILL');
+        const r = await pending;
+        expect(r, `checked by a new browser; the check logged:\n${logged.join('')}`).toBeDefined();
+        expect(r!.errors).toEqual([]);
+      } finally {
+        await own.close();
+      }
+    },
+  );
 
   it('a page whose script never yields is reported, and the check still ends', { timeout: 60_000 }, async () => {
     const r = await render(`${base}/apps/loops/dev/`);

@@ -31,7 +31,15 @@ afterEach(async () => {
   expect(fake.responderErrors).toEqual([]);
 });
 
-function model(opts: { maxRetries?: number; maxToolRounds?: number; apiKey?: string } = {}): ClaudeCodeModel {
+function model(
+  opts: {
+    maxRetries?: number;
+    maxToolRounds?: number;
+    maxTokens?: number;
+    turnMaxOutputTokens?: number;
+    apiKey?: string;
+  } = {},
+): ClaudeCodeModel {
   const client = new Anthropic({
     apiKey: opts.apiKey ?? 'sk-ant-test',
     baseURL: fake.url,
@@ -44,6 +52,8 @@ function model(opts: { maxRetries?: number; maxToolRounds?: number; apiKey?: str
     templateFiles,
     logger: pino({ level: 'silent' }),
     ...(opts.maxToolRounds !== undefined ? { maxToolRounds: opts.maxToolRounds } : {}),
+    ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}),
+    ...(opts.turnMaxOutputTokens !== undefined ? { turnMaxOutputTokens: opts.turnMaxOutputTokens } : {}),
   });
 }
 
@@ -101,6 +111,11 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(turn.usage).toEqual({ inputTokens: 160, outputTokens: 312, cacheWriteTokens: 2450, cacheReadTokens: 2100 });
     expect(progress).toContainEqual({ kind: 'file', path: 'src/App.tsx', files: ['src/App.tsx'] });
     expect(progress.some((p) => p.kind === 'text' && p.chars > 0)).toBe(true);
+    // One usage event per request, with that request's own numbers, as each one ends.
+    expect(progress.filter((p) => p.kind === 'usage')).toEqual([
+      { kind: 'usage', usage: { inputTokens: 120, outputTokens: 300, cacheWriteTokens: 2100, cacheReadTokens: 0 } },
+      { kind: 'usage', usage: { inputTokens: 40, outputTokens: 12, cacheWriteTokens: 350, cacheReadTokens: 2100 } },
+    ]);
 
     expect(fake.requests).toHaveLength(2);
     const [first, second] = fake.requests;
@@ -376,6 +391,73 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(body.model).toBe('claude-test-model');
     expect(body.system[0].text).toContain('<file path="src/main.tsx">');
     expect(body.system[0].text).toMatch(/- react@\d/);
+  });
+});
+
+describe('the output budget of one turn', () => {
+  const view = (output_tokens: number) => ({
+    content: [
+      { type: 'tool_use' as const, name: 'str_replace_based_edit_tool', input: { command: 'view', path: 'src' } },
+    ],
+    usage: { output_tokens },
+  });
+  const done = (output_tokens: number) => ({
+    content: [{ type: 'text' as const, text: 'Done.' }],
+    usage: { output_tokens },
+  });
+  const maxTokensSent = (): number[] => fake.requests.map((r) => r.body.max_tokens as number);
+  const budgetMessage =
+    "Claude used this request's budget of 5,000 output tokens before it finished, so I stopped it. Nothing was changed; try a smaller request.";
+
+  it('caps each request at what is left and stops before a round it cannot afford', async () => {
+    fake.script(view(2_500), view(2_500), view(2_500));
+    const progress: ModelProgress[] = [];
+    const err = await model({ turnMaxOutputTokens: 5_000 })
+      .generate('x', (p) => progress.push(p))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(budgetMessage);
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.pending()).toBe(1);
+    expect(maxTokensSent()).toEqual([5_000, 2_500]); // min(maxTokens 16,000, what is left)
+    // The spending is reported even though the turn failed.
+    expect(progress.filter((p) => p.kind === 'usage').map((p) => p.kind === 'usage' && p.usage.outputTokens)).toEqual([
+      2_500, 2_500,
+    ]);
+  });
+
+  it('uses maxTokens when the budget has more left', async () => {
+    fake.script(view(100), { content: [appInfo('Counter', 'Counts.')], usage: { output_tokens: 100 } }, done(10));
+    await model({ maxTokens: 4_000, turnMaxOutputTokens: 6_000 }).generate('x', () => {});
+    expect(maxTokensSent()).toEqual([4_000, 4_000, 4_000]);
+  });
+
+  it('shares the budget with repairs; a new generate starts a fresh one', async () => {
+    const m = model({ turnMaxOutputTokens: 5_000 });
+    fake.script(
+      { content: [create('src/App.tsx', COUNTER_APP), appInfo('Counter', 'Counts.')], usage: { output_tokens: 3_000 } },
+      done(500),
+    );
+    const turn = await m.generate('counter', () => {});
+    expect(maxTokensSent()).toEqual([5_000, 2_000]);
+
+    const errors = [{ file: 'src/App.tsx', line: 1, column: 1, message: 'TS2304: Cannot find name X.' }];
+    // The repair gets what the turn left (1,500), spends 1,000 of it, and is stopped before its next round.
+    fake.script({ content: [replace('src/App.tsx', 'setN(n + 1)', 'setN(n + 2)')], usage: { output_tokens: 1_000 } });
+    const progress: ModelProgress[] = [];
+    const err = await turn.repair(errors, (p) => progress.push(p)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(budgetMessage);
+    expect(maxTokensSent()).toEqual([5_000, 2_000, 1_500]);
+    expect(progress.filter((p) => p.kind === 'usage')).toHaveLength(1);
+    // A second repair of the same turn draws on the same (now spent) budget: no request at all.
+    const again = await turn.repair(errors, () => {}).catch((e: unknown) => e);
+    expect((again as Error).message).toBe(budgetMessage);
+    expect(fake.requests).toHaveLength(3);
+
+    fake.script({ content: [appInfo('Counter', 'Counts.')], usage: { output_tokens: 10 } }, done(10));
+    await m.generate('counter', () => {});
+    expect(maxTokensSent().slice(3)).toEqual([5_000, 4_990]);
   });
 });
 

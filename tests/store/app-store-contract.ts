@@ -309,6 +309,44 @@ export function appStoreContract(opts: ContractOptions): void {
     expect(await store.firstSeen(`event-${tag()}`, 60_000)).toBe(true);
   });
 
+  it('tally adds up per key, negative amounts included, and tallies reads without adding', async () => {
+    const [a, b] = [`builds-${tag()}`, `tokens-${tag()}`];
+    expect(await store.tally([a], 3, 60_000)).toEqual([3]);
+    expect(await store.tally([a, b], 4, 60_000)).toEqual([7, 4]);
+    expect(await store.tally([a], -2, 60_000)).toEqual([5]);
+    expect(await store.tallies([b, `none-${tag()}`, a])).toEqual([4, 0, 5]);
+    expect(await store.tallies([])).toEqual([]);
+    expect(await store.tally([], 1, 60_000)).toEqual([]);
+  });
+
+  it('tally starts again from 0 once the window has passed', async () => {
+    const key = `builds-${tag()}`;
+    expect(await store.tally([key], 5, 300)).toEqual([5]);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await store.tallies([key])).toEqual([0]);
+    expect(await store.tally([key], 2, 300)).toEqual([2]);
+  });
+
+  it('a later tally does not extend the window', async () => {
+    const key = `builds-${tag()}`;
+    expect(await store.tally([key], 1, 600)).toEqual([1]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await store.tally([key], 1, 600)).toEqual([2]); // still the first window
+    await new Promise((r) => setTimeout(r, 400)); // past the first add's 600 ms, short of the second's
+    expect(await store.tallies([key])).toEqual([0]);
+    expect(await store.tally([key], 1, 600)).toEqual([1]);
+  });
+
+  it('loses no tally to 50 concurrent adds (from two instances on a shared backend)', async () => {
+    const key = `tokens-${tag()}`;
+    const stores = opts.sharedBackend ? [store, other!] : [store];
+    const totals = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => stores[i % stores.length]!.tally([key], 1, 60_000)),
+    );
+    expect(totals.map(([t]) => t).sort((x, y) => x! - y!)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for (const s of stores) expect(await s.tallies([key])).toEqual([50]);
+  });
+
   it('firstSeen is true again after the TTL', async () => {
     const key = `event-${tag()}`;
     expect(await store.firstSeen(key, 300)).toBe(true);

@@ -1,10 +1,19 @@
 import { formatCheckError } from '../../src/core/check-errors.ts';
 import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
 
-/** One scripted answer: the files the "model" ends with (or an error to throw). */
-export type Answer = { files: FileMap; title?: string; summary?: string; message?: string } | { error: Error };
+/**
+ * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`
+ * (default 10, as are its input tokens) scripts an expensive answer.
+ */
+export type Answer =
+  { files: FileMap; title?: string; summary?: string; message?: string; outputTokens?: number } | { error: Error };
 
-const usage = (n: number): TokenUsage => ({ inputTokens: n, outputTokens: n, cacheReadTokens: 0, cacheWriteTokens: 0 });
+const usage = (outputTokens = 10): TokenUsage => ({
+  inputTokens: 10,
+  outputTokens,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+});
 
 /**
  * A CodeModel test double for core tests (the Claude integration has its own tests against a
@@ -42,11 +51,14 @@ export class ScriptedModel implements CodeModel {
     if (this.gate) await this.gate;
     if (signal?.aborted) throw new Error('aborted');
     if ('error' in a) throw a.error;
-    const paths = Object.keys(a.files);
+    const { outputTokens, ...answer } = a;
+    const paths = Object.keys(answer.files);
     paths.forEach((p, i) => onProgress({ kind: 'file', path: p, files: paths.slice(0, i + 1) }));
+    const used = usage(outputTokens);
+    onProgress({ kind: 'usage', usage: used }); // one "request" per answer, reported as it ends
     return {
-      ...a,
-      usage: usage(10),
+      ...answer,
+      usage: used,
       repair: async (errors, progress) => {
         this.calls.push({ kind: 'repair', input: errors.map(formatCheckError).join('\n') });
         return this.answer(progress);

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { AppLinks } from '../../src/core/app-links.ts';
 import { AppRuntime } from '../../src/core/app-runtime.ts';
-import { VibeBot } from '../../src/core/bot.ts';
+import { VibeBot, type BotDeps } from '../../src/core/bot.ts';
 import type { AppStore, CodeModel, RenderChecker, SandboxProvider } from '../../src/core/ports.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -28,19 +28,19 @@ export function testRuntime(opts: {
   });
 }
 
-/** The bot as app.ts builds it (no status throttling), over `runtime`. */
-export function testBot(opts: {
-  store: AppStore;
-  model: CodeModel;
-  runtime: AppRuntime;
-  galleryPageSize?: number;
-}): VibeBot {
+/** The bot as app.ts builds it (no status throttling), over `runtime`; fair-use parts as given. */
+export function testBot(
+  opts: {
+    store: AppStore;
+    model: CodeModel;
+    runtime: AppRuntime;
+    galleryPageSize?: number;
+  } & Pick<BotDeps, 'policies' | 'slots' | 'meter' | 'limits'> &
+    Partial<Pick<BotDeps, 'logger'>>,
+): VibeBot {
   return new VibeBot({
-    store: opts.store,
-    model: opts.model,
-    runtime: opts.runtime,
     logger: quiet,
     statusIntervalMs: 0,
-    galleryPageSize: opts.galleryPageSize,
+    ...opts,
   });
 }
