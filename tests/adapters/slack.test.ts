@@ -21,6 +21,8 @@ import { PictureBot } from '../support/picture-bot.ts';
 import { makePng, readPng } from '../support/png.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { testBot, testRuntime } from '../support/test-bot.ts';
+import { fairUsePolicies } from '../../src/core/fair-use.ts';
+import { UsageMeter } from '../../src/core/usage-meter.ts';
 
 // The real Bolt app (HTTP mode, and Socket Mode) receives requests in Slack's own shapes, signed
 // like Slack signs them; a fake Slack Web API answers and records what the bot sends.
@@ -293,6 +295,32 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     await press('U0USER', 'delete-confirm');
     await fake.waitForCall('chat.postMessage', (c) => sent(c).includes('Deleted'));
     expect((await store.getApp(appId))?.deleted).toBe(true);
+  });
+
+  it('a workspace outside VIBE_ALLOWED_TEAMS gets one private refusal and nothing else', async () => {
+    const meter = new UsageMeter(store, {});
+    bot = testBot({
+      store,
+      model,
+      runtime,
+      policies: fairUsePolicies({ store, meter, limits: { allowedTeams: ['T0OTHER'] } }),
+      meter,
+    });
+    await startHttp();
+    const before = fake.calls.length;
+    const res = await vibe('a pomodoro timer');
+    expect(res.status).toBe(200);
+    const refusal = await fake.waitForCall('response_url', (c) => sent(c).includes('not available in this workspace'));
+    expect(refusal.args.response_type).toBe('ephemeral');
+    await bot.idle();
+    // Only the refusal is sent (the adapter's own lookup of who asked aside).
+    expect(
+      fake.calls
+        .slice(before)
+        .map((c) => c.method)
+        .filter((m) => m !== 'users.info'),
+    ).toEqual(['response_url']);
+    expect(model.calls).toEqual([]);
   });
 
   it('/vibe help explains every command; an empty /vibe gets usage', async () => {
