@@ -18,6 +18,7 @@ import { openAppStore } from './store/open.ts';
 import { BuildSlots } from './core/build-slots.ts';
 import { fairUsePolicies, type FairUseLimits } from './core/fair-use.ts';
 import { UsageMeter } from './core/usage-meter.ts';
+import { PrometheusMetrics } from './metrics/prometheus.ts';
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
@@ -29,6 +30,8 @@ export interface VibeApp {
   gateway: AppGateway;
   /** Base of the links the bot posts, e.g. http://127.0.0.1:8787 */
   publicUrl: string;
+  /** Where Prometheus scrapes (VIBE_METRICS_PORT), when set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
         );
       });
   }
+  let metrics: PrometheusMetrics | undefined; // made once the runtime it reads exists
   const gateway = new AppGateway({
     logger,
     // The names links use; requests for any other Host (DNS rebinding) are refused.
@@ -98,6 +102,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     onViewerError: (appId, report) => void viewerError?.(appId, report),
+    onResponse: (status) => metrics?.gatewayResponse(status),
     resolve: async (appId) => {
       if (!runtime) return undefined; // not serving yet
       // Every asset request comes through here: a running app answers from memory, and the
@@ -140,6 +145,26 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   runtime.startSweeper();
   const limits = fairUseLimits(config);
   const meter = new UsageMeter(store, config.VIBE_PRICES);
+  const slots = new BuildSlots(config.VIBE_MAX_CONCURRENT_BUILDS);
+  const running = runtime;
+  metrics =
+    config.VIBE_METRICS_PORT === undefined
+      ? undefined
+      : new PrometheusMetrics({
+          sandboxesRunning: () => running.runningCount(),
+          sandboxesStarting: () => running.startingCount(),
+          buildsRunning: () => slots.busy,
+          buildsQueued: () => slots.queued,
+        });
+  const scrape = await metrics?.listen(config.VIBE_METRICS_PORT!, config.VIBE_METRICS_HOST).catch(async (err) => {
+    // A port in use: nothing this function started may outlive the error.
+    await gateway.close();
+    await running.stopAll();
+    await browser?.close();
+    await store.close();
+    throw err;
+  });
+  if (scrape) logger.info({ url: scrape.url }, 'Prometheus metrics are served here');
   const bot = new VibeBot({
     store,
     model,
@@ -147,8 +172,9 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     logger,
     statusIntervalMs: overrides.statusIntervalMs,
     policies: fairUsePolicies({ store, meter, limits }),
-    slots: new BuildSlots(config.VIBE_MAX_CONCURRENT_BUILDS),
+    slots,
     meter,
+    ...(metrics ? { metrics: metrics.bot } : {}),
     limits: {
       ...limits,
       maxConcurrentBuilds: config.VIBE_MAX_CONCURRENT_BUILDS,
@@ -170,9 +196,11 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     runtime,
     gateway,
     publicUrl,
+    ...(scrape ? { metricsUrl: scrape.url } : {}),
     async close() {
       await bot.idle();
       await gateway.close();
+      await scrape?.close();
       await runtime.stopAll();
       await browser?.close();
       await store.close();

@@ -71,6 +71,8 @@ export const configSchema = z
     VIBE_PUBLIC_URL: z.url().optional(),
     VIBE_BROWSER: z.string().min(1).default('auto'),
     VIBE_BROWSER_ARGS: optionalText,
+    VIBE_METRICS_PORT: optionalInt(0, 65535),
+    VIBE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     VIBE_USER_BUILDS_PER_HOUR: int(20, 0, 1_000_000),
     VIBE_USER_DAILY_TOKENS: int(300_000, 0, 1e12),
     VIBE_CHANNEL_DAILY_TOKENS: optionalInt(0, 1e12),
@@ -209,6 +211,15 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
       'At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a "busy, retry" page.',
   },
   VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
+  VIBE_METRICS_PORT: {
+    default: '(unset: no metrics)',
+    meaning:
+      'Port of the admin server that answers `GET /metrics` in Prometheus text format (`0` = any free port). Never on the app gateway, so no app page can read it as its own origin.',
+  },
+  VIBE_METRICS_HOST: {
+    default: '`127.0.0.1`',
+    meaning: 'Address the metrics server listens on; keep it private (loopback or an internal network).',
+  },
   VIBE_USER_BUILDS_PER_HOUR: {
     default: '`20`',
     meaning:

@@ -121,6 +121,11 @@ export class AppRuntime {
     return this.running.size;
   }
 
+  /** Sandboxes being started now. */
+  startingCount(): number {
+    return this.starting.size;
+  }
+
   /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
   slotsInUse(): number {
     return this.running.size + this.reserved + this.stopping;

@@ -29,6 +29,7 @@ import type { FairUseLimits } from './fair-use.ts';
 import { Spending } from './spending.ts';
 import { DAY_MS, HOUR_MS, UsageMeter } from './usage-meter.ts';
 import type {
+  BotMetrics,
   ButtonAction,
   Actor,
   Logger,
@@ -84,6 +85,8 @@ export interface BotDeps {
   slots?: BuildSlots;
   /** Where spending is counted (default: the store's counters, with no prices). */
   meter?: UsageMeter;
+  /** Build and check durations and tokens, for monitoring (none by default). */
+  metrics?: BotMetrics;
   /** The limits, as `/vibe usage` shows them (the policies enforce them). */
   limits?: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number };
 }
@@ -419,8 +422,8 @@ export class VibeBot {
         first,
         target: {
           write: (files) => runtime.write(appId, files),
-          check: () => runtime.check(appId),
-          render: () => runtime.render(appId),
+          check: () => this.timed('typecheck', () => runtime.check(appId)),
+          render: () => this.timed('browser', () => runtime.render(appId)),
         },
         onStage: (s) => status.set(progressCard(what, s)),
         onProgress,
@@ -433,6 +436,7 @@ export class VibeBot {
     } finally {
       release();
       await spending.settled();
+      this.deps.metrics?.buildFinished(job.kind, outcome, (Date.now() - started) / 1000);
       // One line per build, whatever became of it: what it cost, and for whom.
       this.deps.logger.info(
         {
@@ -664,8 +668,21 @@ export class VibeBot {
   private onModelProgress(status: StatusMessage, what: string, spending: Spending): (p: ModelProgress) => void {
     return (p) => {
       if (p.kind === 'file') status.set(progressCard(what, { stage: 'writing', files: p.files } satisfies Stage));
-      if (p.kind === 'usage') spending.add(p.usage);
+      if (p.kind === 'usage') {
+        spending.add(p.usage);
+        this.deps.metrics?.tokensUsed(p.usage);
+      }
     };
+  }
+
+  /** Runs one check of a build, reporting how long it took. */
+  private async timed<T>(check: 'typecheck' | 'browser', run: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await run();
+    } finally {
+      this.deps.metrics?.checkFinished(check, (Date.now() - t0) / 1000);
+    }
   }
 
   /** A failure as a card: UserErrors say what happened; anything else is logged under an id. */

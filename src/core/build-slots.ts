@@ -21,6 +21,11 @@ export class BuildSlots {
     return this.running;
   }
 
+  /** Builds waiting for a slot. */
+  get queued(): number {
+    return [...this.waiting.values()].reduce((n, ws) => n + ws.length, 0);
+  }
+
   /**
    * Resolves with the release function once a slot is this build's. While it waits, `onPlace`
    * hears its place in line (1 = next) each time that changes.
@@ -90,7 +95,7 @@ export class BuildSlots {
 
   /** Tells each waiting build its place, when it changed. */
   private announce(): void {
-    const total = [...this.waiting.values()].reduce((n, ws) => n + ws.length, 0);
+    const total = this.queued;
     const seen = new Map<string, number>();
     this.order(total).forEach((person, i) => {
       const k = seen.get(person) ?? 0;

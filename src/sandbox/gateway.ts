@@ -22,6 +22,8 @@ export interface GatewayDeps {
    * Host for the sandbox, so this is what stops DNS rebinding. Default: the loopback names.
    */
   allowedHosts?: string[];
+  /** Told the status of every response the gateway sends (metrics). */
+  onResponse?: (status: number) => void;
   /** Most client connections open at once (default 1,000). */
   maxConnections?: number;
   /** How long a sandbox may take to send response headers, or to accept a WebSocket (default 30 s / 10 s). */
@@ -120,6 +122,7 @@ export class AppGateway {
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.deps.onResponse) res.once('finish', () => this.deps.onResponse?.(res.statusCode));
     try {
       const url = req.url ?? '/';
       if (!this.hostAllowed(req))
