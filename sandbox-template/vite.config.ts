@@ -17,6 +17,9 @@ const cacheDir = process.env.VIBE_CACHE_DIR || '.vite-cache';
 // is this app's own path on the page's origin; a sandbox served from elsewhere (a Modal tunnel)
 // is given the gateway's public URL for this app.
 const errorUrl = process.env.VIBE_ERROR_URL || `${base}__vibe/errors`;
+// An export build (the bot's `/vibe export`): a site that works from any folder of any static
+// host, with none of the bot's own plugins in it, written where the export reads it from.
+const exportDir = process.env.VIBE_EXPORT_DIR;
 
 // The plugins live beside the real template: a local app dir copies only the template's
 // top-level files and links its node_modules, so they are found through that link (on Modal
@@ -31,17 +34,17 @@ export default defineConfig(({ command }) => {
   const modules = realpathSync('node_modules');
   const cache = resolve(root, cacheDir);
   // The `vite build --watch` child of the light view (undefined in a plain `vite build`).
-  const child = command === 'build' ? vibe.lightBuildChild() : undefined;
+  const child = command === 'build' && !exportDir ? vibe.lightBuildChild() : undefined;
   return {
     // The creator's dev server (HMR) under dev/; the light production view at the base itself.
-    base: command === 'serve' ? `${base}dev/` : base,
+    base: exportDir ? './' : command === 'serve' ? `${base}dev/` : base,
     plugins: [
       vibe.sourceGuard({ root, allow: [modules, cache] }),
       react(),
       tailwindcss(),
       vibe.lucideIcons(root),
       // Both views, dev and build: index.html is the template's, out of the model's reach.
-      vibe.errorReporter({ url: errorUrl, base }),
+      ...(exportDir ? [] : [vibe.errorReporter({ url: errorUrl, base })]),
       ...(command === 'serve' ? [vibe.lightView({ base, root })] : []),
       ...(child ? [child.plugin] : []),
     ],
@@ -61,7 +64,12 @@ export default defineConfig(({ command }) => {
       // Dependencies resolve through the symlink to the template's node_modules.
       fs: { allow: ['.', modules, cache] },
     },
-    build: { sourcemap: false, reportCompressedSize: false, ...child?.build },
+    build: {
+      sourcemap: false,
+      reportCompressedSize: false,
+      ...child?.build,
+      ...(exportDir ? { outDir: exportDir, emptyOutDir: true } : {}),
+    },
     // Pre-bundle the curated libraries at start, so a first import does not reload the page.
     // lucide-react is not: imports are rewritten to one module per icon (vibe:lucide-icons).
     optimizeDeps: {

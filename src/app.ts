@@ -19,6 +19,7 @@ import { BuildSlots } from './core/build-slots.ts';
 import { fairUsePolicies, type FairUseLimits } from './core/fair-use.ts';
 import { UsageMeter } from './core/usage-meter.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
+import { AppZipPacker } from './export/app-zip.ts';
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
@@ -174,6 +175,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     policies: fairUsePolicies({ store, meter, limits }),
     slots,
     meter,
+    packer: new AppZipPacker(TEMPLATE_DIR),
     ...(metrics ? { metrics: metrics.bot } : {}),
     limits: {
       ...limits,

@@ -40,6 +40,7 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
           o.setName('version').setDescription('Version number').setRequired(true).setMinValue(1),
         ),
     )
+    .addSubcommand((s) => s.setName('export').setDescription("The app's source and build as a zip (in its thread)"))
     .addSubcommand((s) => s.setName('delete').setDescription('Delete the app (its owner)'))
     .toJSON();
 }
@@ -51,6 +52,7 @@ export const DISCORD_USAGE = [
   '`/vibe mine`: your own apps, in every channel of this server.',
   "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",
   "`/vibe versions`, `/vibe undo`, `/vibe restore version:<n>`: history (in the app's thread).",
+  "`/vibe export`: the app's source and build as a zip (in its thread).",
   '`/vibe delete`: delete an app (its owner; in its thread).',
   '`/vibe help`: this message.',
 ];
@@ -73,6 +75,8 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
       return { kind: 'undo' };
     case 'restore':
       return { kind: 'restore', version: it.options.getInteger('version') ?? 0 };
+    case 'export':
+      return { kind: 'export' };
     case 'delete':
       return { kind: 'delete', confirmed: false };
     default:

@@ -9,12 +9,7 @@ import {
 } from 'discord.js';
 import type { Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
 import { channelKey, messageKey, parseKey } from './discord-ids.ts';
-import {
-  discordImageFile,
-  renderDiscordMessage,
-  type DiscordImageFile,
-  type DiscordMessageBody,
-} from './render-discord.ts';
+import { discordUploads, renderDiscordMessage, type DiscordMessageBody, type DiscordUpload } from './render-discord.ts';
 
 /** Interaction tokens live 15 minutes; past this age the bot edits its own message instead. */
 export const INTERACTION_TOKEN_MS = 14 * 60_000;
@@ -34,11 +29,11 @@ export interface DiscordPlace {
     source?: MessageRef;
   };
   now?: () => number;
-  /** Where a screenshot that could not be delivered is reported. */
+  /** Where a screenshot or file that could not be delivered is reported. */
   logger: Pick<Logger, 'warn'>;
 }
 
-type Deliver<T> = (body: DiscordMessageBody, file?: DiscordImageFile) => Promise<T>;
+type Deliver<T> = (body: DiscordMessageBody, files: DiscordUpload[]) => Promise<T>;
 
 /** The core's Conversation for one Discord event: interaction responses and REST calls. */
 export class DiscordConversation implements Conversation {
@@ -51,12 +46,12 @@ export class DiscordConversation implements Conversation {
     const { interaction, guild, channel } = this.place;
     if (interaction?.deferred === 'public' && !this.originalUsed) {
       this.originalUsed = true;
-      const msg = await this.send(card, (body, file) => interaction.it.editReply(asEdit(body, file)));
+      const msg = await this.send(card, (body, files) => interaction.it.editReply(asEdit(body, files)));
       this.original = { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel) };
       return this.original;
     }
-    const msg = (await this.send(card, (body, file) =>
-      this.place.rest.post(Routes.channelMessages(channel), restRequest(body, file, 'create')),
+    const msg = (await this.send(card, (body, files) =>
+      this.place.rest.post(Routes.channelMessages(channel), restRequest(body, files, 'create')),
     )) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel) };
   }
@@ -67,7 +62,7 @@ export class DiscordConversation implements Conversation {
       ref.id === this.original?.id || (interaction?.deferred === 'update' && ref.id === interaction.source?.id);
     if (interaction && isOriginal && this.tokenFresh()) {
       try {
-        await this.send(card, (body, file) => interaction.it.editReply(asEdit(body, file)));
+        await this.send(card, (body, files) => interaction.it.editReply(asEdit(body, files)));
         return;
       } catch (err) {
         if ((err as { code?: number }).code !== INVALID_WEBHOOK_TOKEN) throw err;
@@ -75,15 +70,15 @@ export class DiscordConversation implements Conversation {
     }
     // The interaction token expired (15 minutes): edit the bot's own message directly.
     const { channel, message } = parseKey(ref.id);
-    await this.send(card, (body, file) =>
-      this.place.rest.patch(Routes.channelMessage(channel, message!), restRequest(body, file, 'edit')),
+    await this.send(card, (body, files) =>
+      this.place.rest.patch(Routes.channelMessage(channel, message!), restRequest(body, files, 'edit')),
     );
   }
 
   async reply(threadId: string, card: Card): Promise<MessageRef> {
     const { guild, channel } = parseKey(threadId);
-    const msg = (await this.send(card, (body, file) =>
-      this.place.rest.post(Routes.channelMessages(channel), restRequest(body, file, 'create')),
+    const msg = (await this.send(card, (body, files) =>
+      this.place.rest.post(Routes.channelMessages(channel), restRequest(body, files, 'create')),
     )) as APIMessage;
     return { id: messageKey(guild, channel, msg.id), channelId: channelKey(guild, channel), threadId };
   }
@@ -102,17 +97,17 @@ export class DiscordConversation implements Conversation {
     const { interaction } = this.place;
     if (interaction?.deferred === 'ephemeral' && !this.originalUsed) {
       this.originalUsed = true;
-      await this.send(card, (body, file) => interaction.it.editReply(asEdit(body, file)));
+      await this.send(card, (body, files) => interaction.it.editReply(asEdit(body, files)));
       return;
     }
     if (interaction && this.tokenFresh()) {
-      await this.send(card, (body, file) =>
-        interaction.it.followUp({ ...body, ...jsFiles(file), flags: MessageFlags.Ephemeral }),
+      await this.send(card, (body, files) =>
+        interaction.it.followUp({ ...body, ...jsFiles(files), flags: MessageFlags.Ephemeral }),
       );
       return;
     }
-    await this.send(card, (body, file) =>
-      this.place.rest.post(Routes.channelMessages(this.place.channel), restRequest(body, file, 'create')),
+    await this.send(card, (body, files) =>
+      this.place.rest.post(Routes.channelMessages(this.place.channel), restRequest(body, files, 'create')),
     );
   }
 
@@ -129,19 +124,29 @@ export class DiscordConversation implements Conversation {
   }
 
   /**
-   * Sends a card, its PNG as a file of the message when it has one. A send with the file that fails
-   * is logged and tried once more without it, so the text always arrives. An expired interaction
-   * token is the caller's to handle (it edits through the channel instead).
+   * Sends a card, its PNG and its file (`Card.file`) as files of the message when it has them. A
+   * send with files that fails is logged and tried once more without them, so the text always
+   * arrives. An expired interaction token is the caller's to handle (it edits through the channel
+   * instead).
    */
   private async send<T>(card: Card, deliver: Deliver<T>): Promise<T> {
-    const file = discordImageFile(card);
-    if (!file) return deliver(renderDiscordMessage(card));
+    const files = discordUploads(card);
+    if (files.length === 0) return deliver(renderDiscordMessage(card), []);
     try {
-      return await deliver(renderDiscordMessage(card), file);
+      return await deliver(renderDiscordMessage(card), files);
     } catch (err) {
       if ((err as { code?: number }).code === INVALID_WEBHOOK_TOKEN) throw err;
-      this.place.logger.warn({ err }, 'discord: sending the screenshot failed; sending the message without it');
-      return deliver(renderDiscordMessage({ ...card, image: { ...card.image!, png: undefined } }));
+      const names = files.map((f) => f.name);
+      const what = names.length > 1 ? 'the screenshot and the file' : card.file ? 'the file' : 'the screenshot';
+      this.place.logger.warn(
+        { err, files: names },
+        `discord: sending ${what} failed; sending the message without ${names.length > 1 ? 'them' : 'it'}`,
+      );
+      const { file: _file, ...bare } = card;
+      return deliver(
+        renderDiscordMessage(card.image ? { ...bare, image: { ...card.image, png: undefined } } : bare),
+        [],
+      );
     }
   }
 
@@ -151,29 +156,36 @@ export class DiscordConversation implements Conversation {
   }
 }
 
-/** discord.js's own file option: it uploads `files[0]` and lists it in `attachments` as discord.js does. */
-function jsFiles(file: DiscordImageFile | undefined) {
-  return file ? { files: [{ attachment: file.data, name: file.name, description: file.description }] } : {};
+/** discord.js's own file option: it uploads `files[n]` and lists them in `attachments` as discord.js does. */
+function jsFiles(files: DiscordUpload[]) {
+  return files.length
+    ? {
+        files: files.map((f) => ({
+          attachment: f.data,
+          name: f.name,
+          ...(f.description !== undefined ? { description: f.description } : {}),
+        })),
+      }
+    : {};
 }
 
-/** An edit through discord.js: `attachments: []` drops the message's earlier files, `files` adds the new one. */
-function asEdit(body: DiscordMessageBody, file: DiscordImageFile | undefined) {
-  return { ...body, attachments: [], ...jsFiles(file) };
+/** An edit through discord.js: `attachments: []` drops the message's earlier files, `files` adds the new ones. */
+function asEdit(body: DiscordMessageBody, files: DiscordUpload[]) {
+  return { ...body, attachments: [], ...jsFiles(files) };
 }
 
 /**
- * A REST request in the shape discord.js sends: `payload_json` listing the upload as attachment `0`
- * (its alt text as `description`) and the bytes as `files[0]`. An edit always sends `attachments`,
- * so the message keeps exactly the card's picture (or none).
+ * A REST request in the shape discord.js sends: `payload_json` listing each upload as attachment
+ * `n` (a picture's alt text as `description`) and the bytes as `files[n]`. An edit always sends
+ * `attachments`, so the message keeps exactly the card's picture and file (or none).
  */
-function restRequest(
-  body: DiscordMessageBody,
-  file: DiscordImageFile | undefined,
-  kind: 'create' | 'edit',
-): RequestData {
-  const attachments = file ? [{ id: '0', description: file.description }] : [];
+function restRequest(body: DiscordMessageBody, files: DiscordUpload[], kind: 'create' | 'edit'): RequestData {
+  const attachments = files.map((f, i) => ({
+    id: String(i),
+    ...(f.description !== undefined ? { description: f.description } : {}),
+  }));
   return {
-    body: { ...body, ...(file || kind === 'edit' ? { attachments } : {}) },
-    ...(file ? { files: [{ name: file.name, data: file.data, contentType: 'image/png' }] } : {}),
+    body: { ...body, ...(files.length || kind === 'edit' ? { attachments } : {}) },
+    ...(files.length ? { files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })) } : {}),
   };
 }

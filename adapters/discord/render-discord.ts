@@ -23,12 +23,13 @@ export const LIMITS = {
 /** The name a card's PNG is uploaded under; its embed shows it as `attachment://screenshot.png`. */
 export const SCREENSHOT_NAME = 'screenshot.png';
 
-/** A card's PNG as a file to upload with the message. */
-export interface DiscordImageFile {
+/** A file to upload with the message: the card's PNG, or the file that goes with the card. */
+export interface DiscordUpload {
   name: string;
   data: Buffer;
-  /** Alt text (Discord: the attachment's description). */
-  description: string;
+  contentType: string;
+  /** Alt text (Discord: the attachment's description); pictures only. */
+  description?: string;
 }
 
 /** Prefix of every button custom_id: "vibe:<action>:<value>". */
@@ -75,16 +76,25 @@ export function renderDiscordMessage(card: Card): DiscordMessageBody {
   return { content: '', embeds: capEmbeds(embeds), components: rows(buttons), allowed_mentions: { parse: [] } };
 }
 
-/** The card's PNG to upload with the message, if it has one. */
-export function discordImageFile(card: Card): DiscordImageFile | undefined {
+/**
+ * The files to upload with the card's message, in order: its PNG (shown by its embed), then the
+ * file that goes with the card (an attachment only: no embed shows it).
+ */
+export function discordUploads(card: Card): DiscordUpload[] {
+  const uploads: DiscordUpload[] = [];
   const png = card.image?.png;
-  if (!png) return undefined;
-  return {
-    name: SCREENSHOT_NAME,
-    data: Buffer.from(png.buffer, png.byteOffset, png.byteLength),
-    description: clip(card.image!.alt, LIMITS.attachmentDescription),
-  };
+  if (png)
+    uploads.push({
+      name: SCREENSHOT_NAME,
+      data: asBuffer(png),
+      contentType: 'image/png',
+      description: clip(card.image!.alt, LIMITS.attachmentDescription),
+    });
+  if (card.file) uploads.push({ name: card.file.name, data: asBuffer(card.file.bytes), contentType: card.file.mime });
+  return uploads;
 }
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function renderFields(fields: NonNullable<Card['fields']>): NonNullable<APIEmbed['fields']> {
   return fields.slice(0, LIMITS.fields).map((f) => {

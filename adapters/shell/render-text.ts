@@ -11,6 +11,8 @@ export function renderCardText(card: Card): string[] {
   // A saved screenshot by its path (the shell saves a card's PNG); else a public picture's URL.
   if (card.image?.path) lines.push(`Screenshot: ${card.image.path}`);
   else if (card.image?.url) lines.push(`Image (${card.image.alt}): ${card.image.url}`);
+  // A card's file (an app's export), saved by the shell.
+  if (card.file?.path) lines.push(`File: ${card.file.path}`);
   for (const item of card.items ?? []) {
     const [first = '', ...rest] = renderCardText(item);
     lines.push(`  • ${first.replace(/^\*\*(.*)\*\*$/, '$1')}`, ...rest.map((r) => `    ${r}`));

@@ -1,7 +1,7 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { VibeBot } from '../../src/core/bot.ts';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Card, Logger } from '../../src/core/ports.ts';
 import { renderCardText } from './render-text.ts';
 import { SHELL_HELP, ShellChat, type ShellEvent, type ShellInput } from './shell-chat.ts';
 
@@ -12,9 +12,12 @@ export interface ShellOptions {
   /** One JSON object per line out, commands (text or JSON objects) in. */
   json: boolean;
   banner?: string[];
-  /** Screenshots go to `<dataDir>/screenshots/` (default `./data`, where the bot keeps its log). */
+  /**
+   * Screenshots go to `<dataDir>/screenshots/`, cards' files to `<dataDir>/exports/` (default
+   * `./data`, where the bot keeps its log).
+   */
   dataDir?: string;
-  /** Where a screenshot that could not be saved is reported. */
+  /** Where a screenshot or file that could not be saved is reported. */
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -83,10 +86,20 @@ function toJson(e: ShellEvent): Record<string, unknown> {
   return { ...e, app: meta.appId, version: meta.version, url: meta.url, state: meta.state };
 }
 
-/** Bytes never reach the JSON output (a card's picture is saved and shown by its path). */
+/**
+ * Bytes never reach the JSON output: a card's picture is saved and shown by its path, its file by
+ * `{ name, mime, path, bytes }` with `bytes` the size.
+ */
 function noBytes(key: string, value: unknown): unknown {
+  if (key === 'file' && isCardFile(value)) {
+    const { name, mime, path, bytes } = value;
+    return { name, mime, path, bytes: bytes.byteLength };
+  }
   return key === 'png' || value instanceof Uint8Array ? undefined : value;
 }
+
+const isCardFile = (value: unknown): value is NonNullable<Card['file']> =>
+  typeof value === 'object' && value !== null && (value as { bytes?: unknown }).bytes instanceof Uint8Array;
 
 function formatEvent(e: ShellEvent): string {
   const num = e.id?.split(':')[2];

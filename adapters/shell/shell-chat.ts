@@ -20,9 +20,12 @@ export interface ShellEvent {
 export type ShellSink = (e: ShellEvent) => void;
 
 export interface ShellChatOptions {
-  /** Where screenshots are saved, under `screenshots/` (default `./data`, beside the bot's log). */
+  /**
+   * Where screenshots are saved, under `screenshots/`, and cards' files under `exports/` (default
+   * `./data`, beside the bot's log).
+   */
   dataDir?: string;
-  /** Where a screenshot that could not be saved is reported (besides an info line). */
+  /** Where a screenshot or file that could not be saved is reported (besides an info line). */
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -124,15 +127,15 @@ export class ShellChat {
     return {
       post: async (card) => {
         const ref = next();
-        this.emit({ type: 'post', id: ref.id, channel, card: this.saveImage(card) });
+        this.emit({ type: 'post', id: ref.id, channel, card: this.save(card) });
         return ref;
       },
       update: async (ref, card) => {
-        this.emit({ type: 'update', id: ref.id, channel, thread: ref.threadId, card: this.saveImage(card) });
+        this.emit({ type: 'update', id: ref.id, channel, thread: ref.threadId, card: this.save(card) });
       },
       reply: async (thread, card) => {
         const ref = next(thread);
-        this.emit({ type: 'reply', id: ref.id, channel, thread, card: this.saveImage(card) });
+        this.emit({ type: 'reply', id: ref.id, channel, thread, card: this.save(card) });
         return ref;
       },
       startThread: async (ref) => {
@@ -142,9 +145,14 @@ export class ShellChat {
         return ref.id;
       },
       ephemeral: async (card) => {
-        this.emit({ type: 'ephemeral', channel, user, card: this.saveImage(card) });
+        this.emit({ type: 'ephemeral', channel, user, card: this.save(card) });
       },
     };
+  }
+
+  /** The card as the terminal shows it: its picture and its file saved, by their paths. */
+  private save(card: Card): Card {
+    return this.saveFile(this.saveImage(card));
   }
 
   /**
@@ -161,16 +169,45 @@ export class ShellChat {
       appId && /^[a-z0-9]{1,64}$/.test(appId) && Number.isInteger(version)
         ? `${appId}-v${version}.png`
         : `screenshot-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
-    const path = resolve(join(this.options.dataDir ?? './data', 'screenshots', name));
+    const path = this.dataPath('screenshots', name);
     const { image: _image, ...rest } = card;
+    if (this.write('screenshot', path, png)) return { ...rest, image: { ...image, path } };
+    return image.url || image.path ? { ...rest, image } : rest;
+  }
+
+  /**
+   * The card's file (an app's export) is saved to `<data dir>/exports/<name>` and the card carries
+   * its `path` (its bytes stay for this process; the --json output shows their size only). A name
+   * that is not a plain file name (the core's are), or a file that cannot be written, is reported
+   * and the card goes out without it.
+   */
+  private saveFile(card: Card): Card {
+    const file = card.file;
+    if (!file) return card;
+    const { file: _file, ...rest } = card;
+    if (!file.name || /[/\\]/.test(file.name) || file.name.startsWith('.')) {
+      this.options.logger?.warn({ name: file.name }, 'shell: refused a file name that is not a plain name');
+      this.info(`Refused to save a file named ${JSON.stringify(file.name)}: not a plain file name.`);
+      return rest;
+    }
+    const path = this.dataPath('exports', file.name);
+    return this.write('file', path, file.bytes) ? { ...rest, file: { ...file, path } } : rest;
+  }
+
+  private dataPath(folder: string, name: string): string {
+    return resolve(join(this.options.dataDir ?? './data', folder, name));
+  }
+
+  /** Writes `bytes` to `path` (its folder made as needed); false, reported, when it cannot. */
+  private write(what: string, path: string, bytes: Uint8Array): boolean {
     try {
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, png);
-      return { ...rest, image: { ...image, path } };
+      writeFileSync(path, bytes);
+      return true;
     } catch (err) {
-      this.options.logger?.warn({ err, path }, 'shell: could not save the screenshot');
-      this.info(`Could not save the screenshot to ${path}: ${(err as Error).message}`);
-      return image.url || image.path ? { ...rest, image } : rest;
+      this.options.logger?.warn({ err, path }, `shell: could not save the ${what}`);
+      this.info(`Could not save the ${what} to ${path}: ${(err as Error).message}`);
+      return false;
     }
   }
 

@@ -6,8 +6,9 @@ import { channelKey, messageKey, parseMessageKey } from './slack-ids.ts';
 import { clip } from './slack-text.ts';
 
 /**
- * How long a message waits for its screenshot's upload. The SDK retries a failing upload URL for
- * up to half an hour; past this the upload goes on in the background and the message moves on.
+ * How long a message waits for each of its uploads (screenshot, file). The SDK retries a failing
+ * upload URL for up to half an hour; past this the upload goes on in the background and the
+ * message moves on.
  */
 const UPLOAD_WAIT_MS = 20_000;
 
@@ -25,8 +26,18 @@ export interface SlackEventPlace {
   workspaceUrl?: string;
   /** A slash command's response_url: private answers work there even where the bot is not a member. */
   respond?: RespondFn;
-  /** Where a screenshot that could not be delivered is reported. */
+  /** Where a screenshot or file that could not be delivered is reported. */
   logger: Pick<Logger, 'warn'>;
+}
+
+/** One upload into a thread: a card's screenshot or its file. */
+interface SlackUpload {
+  /** For the log lines: "screenshot", "file". */
+  what: string;
+  bytes: Uint8Array;
+  filename: string;
+  title: string;
+  alt_text?: string;
 }
 
 /** The core's Conversation for one Slack event: Web API calls with Block Kit bodies. */
@@ -51,7 +62,7 @@ export class SlackConversation implements Conversation {
         throw new UserError('I am not in this channel yet. Invite me with `/invite @vibe-bot`, then try again.');
       throw err;
     }
-    await this.uploadImage(card, channel, ts);
+    await this.uploadAll(card, channel, ts);
     return { id: messageKey(team, channel, ts), channelId: channelKey(team, channel) };
   }
 
@@ -59,12 +70,13 @@ export class SlackConversation implements Conversation {
     const source = this.place.ephemeralSource;
     if (source && source.ref.id === ref.id) {
       await source.respond({ replace_original: true, ...renderSlackMessage(card, { mentions: true }) });
+      this.dropFile(card);
       return;
     }
     const { channel, ts } = parseMessageKey(ref.id);
     await this.place.client.chat.update({ channel, ts, ...renderSlackMessage(card) });
-    // A reply's picture goes into its thread; a thread's root (or a lone message) starts its own.
-    await this.uploadImage(card, channel, ref.threadId ? parseMessageKey(ref.threadId).ts : ts);
+    // A reply's picture and file go into its thread; a thread's root (or a lone message) starts its own.
+    await this.uploadAll(card, channel, ref.threadId ? parseMessageKey(ref.threadId).ts : ts);
   }
 
   async reply(threadId: string, card: Card): Promise<MessageRef> {
@@ -76,7 +88,7 @@ export class SlackConversation implements Conversation {
       unfurl_links: false,
       unfurl_media: false,
     });
-    await this.uploadImage(card, channel, ts);
+    await this.uploadAll(card, channel, ts);
     return { id: messageKey(team, channel, res.ts!), channelId: channelKey(team, channel), threadId };
   }
 
@@ -89,41 +101,77 @@ export class SlackConversation implements Conversation {
     const { client, channel, user, threadTs, respond } = this.place;
     if (respond) {
       await respond({ response_type: 'ephemeral', ...renderSlackMessage(card, { mentions: true }) });
-      return;
+    } else {
+      await client.chat.postEphemeral({
+        channel,
+        user,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...renderSlackMessage(card, { mentions: true }),
+      });
     }
-    await client.chat.postEphemeral({
-      channel,
-      user,
-      ...(threadTs ? { thread_ts: threadTs } : {}),
-      ...renderSlackMessage(card, { mentions: true }),
-    });
+    this.dropFile(card);
   }
 
   /**
-   * Uploads the card's PNG into the thread `threadTs` of `channel` (Block Kit can only show public
-   * image URLs). Never throws: a failed upload is logged and the message stands without it.
-   * Ephemeral messages get none (a file cannot be shared privately there).
+   * Slack cannot attach a file to an ephemeral message (an upload is shared with the whole
+   * channel or thread): a private card's file is logged and dropped. (Its screenshot too, silently:
+   * the picture is decoration, the file is what was asked for.)
    */
-  private async uploadImage(card: Card, channel: string, threadTs: string): Promise<void> {
-    const image = card.image;
-    if (!image?.png) return;
+  private dropFile(card: Card): void {
+    if (!card.file) return;
+    this.place.logger.warn(
+      { channel: this.place.channel, filename: card.file.name },
+      'slack: a private message cannot carry a file; it is dropped',
+    );
+  }
+
+  /** The card's screenshot, then its file, each into the thread `threadTs` (see `upload`). */
+  private async uploadAll(card: Card, channel: string, threadTs: string): Promise<void> {
+    const { image, file } = card;
+    if (image?.png)
+      await this.upload(
+        {
+          what: 'screenshot',
+          bytes: image.png,
+          filename: 'screenshot.png',
+          title: clip(card.title ? `${card.title}: screenshot` : 'Screenshot', 250),
+          alt_text: clip(image.alt, 1000),
+        },
+        channel,
+        threadTs,
+      );
+    if (file)
+      await this.upload(
+        { what: 'file', bytes: file.bytes, filename: file.name, title: clip(file.name, 250) },
+        channel,
+        threadTs,
+      );
+  }
+
+  /**
+   * Uploads one file into the thread `threadTs` of `channel` with `files.uploadV2` (Block Kit can
+   * only show public image URLs, and carries no files). Never throws: a failed upload is logged and
+   * the message stands without it; past UPLOAD_WAIT_MS it goes on in the background.
+   */
+  private async upload(item: SlackUpload, channel: string, threadTs: string): Promise<void> {
     const { client, logger } = this.place;
+    const { what, bytes, filename, title, alt_text } = item;
     const upload = client.files
       .uploadV2({
         channel_id: channel,
         thread_ts: threadTs,
-        file: Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength),
-        filename: 'screenshot.png',
-        title: clip(card.title ? `${card.title}: screenshot` : 'Screenshot', 250),
-        alt_text: clip(image.alt, 1000),
+        file: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        filename,
+        title,
+        ...(alt_text !== undefined ? { alt_text } : {}),
       })
       .then(
         () => 'done' as const,
         (err: unknown) => {
           const code = (err as { data?: { error?: string } }).data?.error;
           logger.warn(
-            { err, code, channel, threadTs },
-            'slack: screenshot upload failed; the message stands without it',
+            { err, code, channel, threadTs, filename },
+            `slack: ${what} upload failed; the message stands without it`,
           );
           return 'done' as const;
         },
@@ -134,7 +182,7 @@ export class SlackConversation implements Conversation {
       timer.unref();
     });
     if ((await Promise.race([upload, waited])) === 'late')
-      logger.warn({ channel, threadTs }, 'slack: screenshot upload is slow; it goes on in the background');
+      logger.warn({ channel, threadTs, filename }, `slack: ${what} upload is slow; it goes on in the background`);
     clearTimeout(timer);
   }
 

@@ -73,6 +73,11 @@ export class AppRuntime {
     return this.deps.provider.check(this.handleOf(appId).id);
   }
 
+  /** A production build of the app's running sandbox to take away; undefined where the provider cannot make one. */
+  async exportBuild(appId: string): Promise<Map<string, Uint8Array> | undefined> {
+    return this.deps.provider.exportBuild?.(this.handleOf(appId).id);
+  }
+
   /**
    * Loads the app's creator view (the dev server: it serves the files the moment they are
    * written, with React's development errors and source maps) in the browser, straight from its

@@ -4,6 +4,7 @@ import { zeroUsage } from './usage.ts';
 import {
   confirmDeleteCard,
   errorCard,
+  exportCard,
   failureCard,
   formatCheckError,
   galleryCard,
@@ -29,6 +30,7 @@ import type { FairUseLimits } from './fair-use.ts';
 import { Spending } from './spending.ts';
 import { DAY_MS, HOUR_MS, UsageMeter } from './usage-meter.ts';
 import type {
+  AppPacker,
   BotMetrics,
   ButtonAction,
   Actor,
@@ -85,6 +87,8 @@ export interface BotDeps {
   slots?: BuildSlots;
   /** Where spending is counted (default: the store's counters, with no prices). */
   meter?: UsageMeter;
+  /** Makes `/vibe export`'s zip (none: the bot cannot export). */
+  packer?: AppPacker;
   /** Build and check durations and tokens, for monitoring (none by default). */
   metrics?: BotMetrics;
   /** The limits, as `/vibe usage` shows them (the policies enforce them). */
@@ -175,6 +179,8 @@ export class VibeBot {
         return this.undo(c, await this.resolveApp(c, cmd.appId, 'undo'));
       case 'fix':
         return this.fix(c, await this.resolveApp(c, cmd.appId, 'fix'));
+      case 'export':
+        return this.export(c, await this.resolveApp(c, cmd.appId, 'export'));
       case 'restore':
         return this.restore(c, await this.resolveApp(c, cmd.appId, `restore ${cmd.version}`), cmd.version);
       case 'delete':
@@ -226,6 +232,8 @@ export class VibeBot {
           return this.undo(c, app);
         case 'versions':
           return this.versions(c, app);
+        case 'export':
+          return this.export(c, app);
         case 'delete':
           return this.delete(c, app, false);
         case 'delete-confirm':
@@ -581,6 +589,36 @@ export class VibeBot {
     );
   }
 
+  /**
+   * `/vibe export`: the latest version as a zip in the app's thread (open to anyone who can see
+   * the app). Waits for changes under way; the build is made in the app's sandbox, never here.
+   */
+  private async export(ctx: ChatContext, app: AppRecord): Promise<void> {
+    const { store, runtime, logger, packer } = this.deps;
+    if (!packer) throw new UserError('This bot cannot export apps.');
+    await this.queue.run(app.id, async () => {
+      const fresh = await store.getApp(app.id);
+      if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
+      const version = await store.getVersion(app.id, fresh.latestVersion);
+      if (!version) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
+      const built = await runtime
+        .pinned(app.id, async () => {
+          await runtime.ensure(app.id);
+          return runtime.exportBuild(app.id);
+        })
+        .catch((err: unknown) => {
+          logger.warn({ err, appId: app.id }, 'the export build failed; the zip has the source only');
+          return undefined;
+        });
+      const file = packer.pack(fresh, version, built);
+      logger.info(
+        { appId: app.id, version: version.number, bytes: file.bytes.length, built: Boolean(built) },
+        'app exported',
+      );
+      await ctx.conv.reply(fresh.threadId, exportCard(fresh, version, file, built !== undefined));
+    });
+  }
+
   private async versions(ctx: ChatContext, app: AppRecord): Promise<void> {
     const list = await this.deps.store.listVersions(app.id, 10);
     await ctx.conv.ephemeral(versionsCard(app, list));
@@ -741,6 +779,7 @@ const ACTION_KINDS: Record<ButtonAction, RequestKind> = {
   delete: 'delete',
   'delete-confirm': 'delete',
   fix: 'refine',
+  export: 'export',
 };
 
 /** Where each Conversation method that sends a card takes it. */

@@ -18,6 +18,7 @@ export const DEFAULT_USAGE = [
   '`/vibe mine`: your own apps, in every channel of this workspace.',
   "`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app's thread, or add the app id).",
   '`/vibe delete`: delete an app (its owner).',
+  "`/vibe export`: the app's source and build as a zip in its thread, to run anywhere (`npm install && npm run dev`).",
   "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",
   "`/vibe fix`: fix the error a viewer of the app hit, as the bot's note says (in the app's thread, or add the app id).",
   '`/vibe help`: this message.',
@@ -122,6 +123,7 @@ export function appActions(appId: string): NonNullable<Card['actions']> {
   return [
     { label: 'Undo', action: 'undo', value: appId },
     { label: 'Versions', action: 'versions', value: appId },
+    { label: 'Export', action: 'export', value: appId },
     { label: 'Delete', action: 'delete', value: appId, style: 'danger' },
   ];
 }
@@ -193,6 +195,26 @@ export function usageCard(
     ]
       .filter(Boolean)
       .join('\n'),
+  };
+}
+
+/** The card that carries an app's export zip into its thread. */
+export function exportCard(
+  app: AppRecord,
+  version: VersionRecord,
+  file: { name: string; bytes: Uint8Array },
+  built: boolean,
+): Card {
+  return {
+    title: `${app.title}: export of v${version.number}`,
+    text: [
+      `\`${file.name}\` holds the app's \`src/\`, the project around it${built ? ' and a build in `dist/`' : ''}. Unzip it and run \`npm install && npm run dev\`.`,
+      built ? '' : 'The build could not be made this time, so the zip has no `dist/` (`npm run build` makes one).',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+    file: { name: file.name, bytes: file.bytes, mime: 'application/zip' },
+    meta: { appId: app.id, version: version.number },
   };
 }
 

@@ -10,6 +10,7 @@ export type Command =
   | { kind: 'gallery'; cursor?: string }
   | { kind: 'mine'; cursor?: string }
   | { kind: 'usage' }
+  | { kind: 'export'; appId?: string }
   | { kind: 'versions'; appId?: string }
   | { kind: 'undo'; appId?: string }
   /** The text twin of a viewer-error note's "Fix it" button. */
@@ -19,7 +20,18 @@ export type Command =
   | { kind: 'invalid'; message: string };
 
 // Typos of these get help instead of an app. ('fix' is not among them: too many short words are two edits from it.)
-const SUBCOMMANDS = ['help', 'gallery', 'list', 'mine', 'usage', 'versions', 'undo', 'restore', 'delete'] as const;
+const SUBCOMMANDS = [
+  'help',
+  'gallery',
+  'list',
+  'mine',
+  'usage',
+  'export',
+  'versions',
+  'undo',
+  'restore',
+  'delete',
+] as const;
 
 export function parseCommand(input: string): Command {
   const text = input.trim();
@@ -45,6 +57,7 @@ export function parseCommand(input: string): Command {
       return args.length === 0 ? { kind: 'usage' } : createOrRefuse(text);
     case 'versions':
     case 'undo':
+    case 'export':
     case 'fix':
       if (args.length > 1 || (args[0] !== undefined && !isAppId(args[0]))) return createOrRefuse(text);
       return { kind: word, appId: args[0] };

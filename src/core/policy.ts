@@ -2,7 +2,7 @@ import type { ChatContext } from './bot.ts';
 
 /** What a request asks the bot to do (the flow it runs). */
 export type RequestKind =
-  'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'usage' | 'help';
+  'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'usage' | 'export' | 'help';
 
 export interface BotRequest {
   kind: RequestKind;

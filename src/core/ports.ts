@@ -61,6 +61,15 @@ export interface BotMetrics {
   tokensUsed(usage: TokenUsage): void;
 }
 
+/** Packs an app to take away (`/vibe export`, see src/export/): its source, the project around it, its build. */
+export interface AppPacker {
+  pack(
+    app: AppRecord,
+    version: VersionRecord,
+    built: Map<string, Uint8Array> | undefined,
+  ): { name: string; bytes: Uint8Array };
+}
+
 // ---------------------------------------------------------------- sandboxes
 
 export interface CheckError {
@@ -114,6 +123,11 @@ export interface SandboxProvider {
   write(id: string, files: FileMap): Promise<CheckError[]>;
   /** Type errors, unresolved imports and syntax errors, with file and line. Empty = clean. */
   check(id: string): Promise<CheckError[]>;
+  /**
+   * A production build of the sandbox's current files to take away (`/vibe export`): relative
+   * asset paths, none of the bot's own plugins; built path (e.g. "assets/index-x1.js") -> bytes.
+   */
+  exportBuild?(id: string): Promise<Map<string, Uint8Array>>;
   status(id: string): Promise<SandboxStatus>;
   stop(id: string): Promise<void>;
   /**
@@ -219,7 +233,9 @@ export type ButtonAction =
   | 'gallery'
   | 'mine'
   /** Runs a refinement that fixes the error a viewer of the app hit (value: the app id). */
-  | 'fix';
+  | 'fix'
+  /** Posts the app's source and build as a zip into its thread (value: the app id). */
+  | 'export';
 
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {
@@ -251,6 +267,13 @@ export interface Card {
    * it never fails the message.
    */
   image?: { png?: Uint8Array; url?: string; path?: string; alt: string };
+  /**
+   * A file that goes with the card (an app's export zip): Slack uploads it into the card's
+   * thread, Discord attaches it to the message, the terminal saves it under
+   * `VIBE_DATA_DIR/exports/` and prints the path (`path` is set then). Like `image`, a file that
+   * cannot be delivered is logged and dropped: it never fails the message.
+   */
+  file?: { name: string; bytes: Uint8Array; mime: string; path?: string };
   /** Cards listed under this one (gallery entries). */
   items?: Card[];
   /** Muted footnote, e.g. "offline sample model". */

@@ -6,6 +6,7 @@ import { assertValidFiles } from '../core/files.ts';
 import { isAppId } from '../core/ids.ts';
 import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
 import { AgentChannel } from './agent-channel.ts';
+import { EXPORT_TIMEOUT_MS, exportBuildArgv, readExportBuild } from './export-build.ts';
 import { prepareAppDir } from './app-dir.ts';
 import { bwrapArgs, bwrapWorks, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
@@ -172,6 +173,14 @@ export class LocalSandboxProvider implements SandboxProvider {
     const errors = combineCheck(sandbox.files, tscErrors);
     this.opts.logger.debug({ sandboxId: id, errors: errors.length, checkMs: Date.now() - started }, 'sandbox checked');
     return errors;
+  }
+
+  async exportBuild(id: string): Promise<Map<string, Uint8Array>> {
+    // Vite runs inside the sandbox like the type check; only its checked answer comes out.
+    const r = await this.run(id, exportBuildArgv(process.execPath), EXPORT_TIMEOUT_MS);
+    if (r.code !== 0)
+      throw new Error(`the export build failed (exit ${r.signal ?? r.code}): ${r.stderr.trim().slice(-300)}`);
+    return readExportBuild(r.stdout);
   }
 
   /** Runs a command inside the sandbox (its agent starts it there): the type check, and tests' probes. */

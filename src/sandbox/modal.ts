@@ -1,3 +1,4 @@
+import { EXPORT_TIMEOUT_MS, exportBuildArgv, readExportBuild } from './export-build.ts';
 import {
   InvalidError,
   NotFoundError,
@@ -167,6 +168,15 @@ export class ModalSandboxProvider implements SandboxProvider {
     // tsc exits 0 (clean) or 1/2 (errors reported); anything else (a timeout, a kill) is no verdict.
     if (code > 2) throw new Error(`the type check in sandbox ${id} did not finish (exit ${code})`);
     return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR));
+  }
+
+  async exportBuild(id: string): Promise<Map<string, Uint8Array>> {
+    const entry = this.get(id);
+    const proc = await entry.sb.exec(exportBuildArgv('node'), { workdir: WORKDIR, timeoutMs: EXPORT_TIMEOUT_MS });
+    const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    if (code !== 0)
+      throw new Error(`the export build failed in sandbox ${id} (exit ${code}): ${err.trim().slice(-300)}`);
+    return readExportBuild(out);
   }
 
   async status(id: string): Promise<SandboxStatus> {

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDiscord, type RunningDiscord } from '../../adapters/discord/discord-adapter.ts';
 import { AppRuntime } from '../../src/core/app-runtime.ts';
-import { VibeBot } from '../../src/core/bot.ts';
+import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/server.ts';
@@ -89,7 +89,7 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
       (row) => (row as { components: { label?: string; url?: string; custom_id?: string }[] }).components,
     );
     expect(buttons.find((b) => b.label === 'Open')?.url).toBe(`https://apps.test/apps/${appId}/`);
-    expect(buttons.map((b) => b.label)).toEqual(['Open', 'Live edit view', 'Undo', 'Versions', 'Delete']);
+    expect(buttons.map((b) => b.label)).toEqual(['Open', 'Live edit view', 'Undo', 'Versions', 'Export', 'Delete']);
     expect(buttons.find((b) => b.label === 'Live edit view')?.url).toBe(`https://apps.test/apps/${appId}/dev/`);
     for (const r of fake.requests.filter(
       (x) => ['POST', 'PATCH'].includes(x.method) && !x.path.includes('/callback') && !x.path.endsWith('/threads'),
@@ -380,6 +380,68 @@ describe('Discord screenshots (a card with a PNG)', () => {
   });
 });
 
+describe('Discord files (a card with a file)', () => {
+  const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, ...Array.from({ length: 300 }, (_, i) => (i * 7) % 256)]);
+  const file = { name: 'pomodoro-timer-ab12cd34ef.zip', bytes: zip, mime: 'application/zip' };
+  const isMultipart = (r: { headers: Record<string, string> }) =>
+    r.headers['content-type']?.startsWith('multipart/form-data');
+
+  it('attaches the file to the message (REST reply, and an edit through discord.js); no embed shows it', async () => {
+    await discord?.stop();
+    const errors: unknown[] = [];
+    const warnings: string[] = [];
+    // As the core sends an export: a thread reply carrying the zip; then the original edited with it too.
+    const exporter = {
+      dispatch: async (ctx: ChatContext) => {
+        try {
+          const ref = await ctx.conv.post({ title: 'Focus Timer', text: 'The app' });
+          const thread = await ctx.conv.startThread(ref, 'Focus Timer');
+          await ctx.conv.reply(thread, { text: 'The app as a zip', file });
+          await ctx.conv.update(ref, { title: 'Focus Timer', text: 'Exported', file });
+        } catch (err) {
+          errors.push(err);
+        }
+      },
+      connect: () => () => undefined,
+      idle: async () => undefined,
+    } as unknown as VibeBot;
+    discord = await startDiscord({
+      bot: exporter,
+      logger: { ...logger, warn: (_obj: object, msg?: string) => void warnings.push(msg ?? '') },
+      settings: { token: fake.token, apiUrl: fake.apiUrl },
+    });
+    const sent = fake.sendCommand({ subcommand: 'create', options: { prompt: 'export it' } });
+    const edit = await fake.waitForRequest(
+      'PATCH',
+      /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
+      (r) => r.path.includes(sent.token) && r.files.length > 0,
+      10_000,
+    );
+    await discord.idle();
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    const messageId = fake.interaction(sent.id)!.originalMessageId!;
+    const thread = fake.threads().find((t) => t.id === messageId)!;
+    const [post] = fake.requestsTo('POST', new RegExp(`/channels/${thread.id}/messages$`));
+    for (const r of [post!, edit]) {
+      expect(isMultipart(r)).toBe(true);
+      expect(r.files.map((f) => [f.field, f.filename, f.contentType])).toEqual([
+        ['files[0]', file.name, 'application/zip'],
+      ]);
+      expect(r.files[0]!.data.equals(Buffer.from(zip))).toBe(true);
+      expect(r.body.attachments).toMatchObject([{ id: '0' }]);
+      expect(JSON.stringify(r.body.embeds)).not.toContain('attachment://');
+    }
+    const [reply] = fake.messages(thread.id).filter((m) => m.author.bot);
+    expect(reply!.attachments).toMatchObject([{ filename: file.name, size: zip.length }]);
+    expect(reply!.files[0]!.data.equals(Buffer.from(zip))).toBe(true);
+    expect(reply!.embeds[0]?.image).toBeUndefined();
+    const original = fake.message(general(), messageId);
+    expect(original.attachments).toMatchObject([{ filename: file.name }]);
+    expect(original.files[0]!.data.equals(Buffer.from(zip))).toBe(true);
+  });
+});
+
 describe('npm run discord:register', () => {
   it('registers /vibe with its subcommands in the guild (or globally)', async () => {
     const env = {
@@ -410,6 +472,7 @@ describe('npm run discord:register', () => {
       'versions',
       'undo',
       'restore',
+      'export',
       'delete',
     ]);
     expect(fake.commands(fake.fixture.guildId).map((c) => c.name)).toEqual(['vibe']);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderCardText } from '../../adapters/shell/render-text.ts';
 import { runShell } from '../../adapters/shell/run-shell.ts';
 import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { AppStore, Card } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
@@ -113,6 +113,42 @@ describe('shell adapter', () => {
       '[Next: /vibe gallery c2]',
       '(offline sample model)',
     ]);
+  });
+
+  it('a card with a file: saved to <data dir>/exports/<name>; --json shows name, mime, path and size; text "File: <path>"', async () => {
+    const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, ...Array.from({ length: 300 }, (_, i) => (i * 7) % 256)]);
+    const file = { name: 'pomodoro-timer-ab12cd34ef.zip', bytes: zip, mime: 'application/zip' };
+    let name = file.name;
+    // As the core sends an export: a thread reply carrying the zip.
+    const bot = {
+      command: async (ctx: ChatContext) => {
+        const ref = await ctx.conv.post({ title: 'Focus Timer' });
+        const thread = await ctx.conv.startThread(ref, 'Focus Timer');
+        await ctx.conv.reply(thread, { text: 'The app as a zip', file: { ...file, name } });
+      },
+      connect: () => () => undefined,
+      idle: async () => undefined,
+    } as unknown as VibeBot;
+    const path = join(dataDir, 'exports', file.name);
+    const out = await driveBot(bot, ['/vibe export'], true);
+    expect(readFileSync(path).equals(Buffer.from(zip))).toBe(true);
+    const reply = out.map((l) => JSON.parse(l) as { type: string; card?: Card }).find((e) => e.type === 'reply');
+    expect(reply!.card!.file).toEqual({ name: file.name, mime: 'application/zip', path, bytes: zip.length });
+    expect(out.every((l) => l.length < 2000)).toBe(true);
+
+    rmSync(path);
+    expect((await driveBot(bot, ['/vibe export'], false)).join('\n')).toContain(`File: ${path}`);
+    expect(readFileSync(path).equals(Buffer.from(zip))).toBe(true);
+
+    // A name that is not a plain file name is refused: reported, and the card goes out without it.
+    for (name of ['../escape.zip', 'a\\b.zip', '.hidden.zip']) {
+      const lines = (await driveBot(bot, ['/vibe export'], true)).map(
+        (l) => JSON.parse(l) as { type: string; text?: string; card?: Card },
+      );
+      expect(lines.find((e) => e.type === 'info')?.text).toMatch(/^Refused to save a file named/);
+      expect(lines.find((e) => e.type === 'reply')?.card).toEqual({ text: 'The app as a zip' });
+    }
+    expect(existsSync(join(dataDir, 'escape.zip'))).toBe(false);
   });
 
   describe('screenshots (a card with a PNG)', () => {

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-adapter.ts';
 import { AppRuntime } from '../../src/core/app-runtime.ts';
-import { VibeBot } from '../../src/core/bot.ts';
+import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import {
@@ -488,6 +488,75 @@ describe('Slack screenshots (a card with a PNG)', () => {
     expect(fake.callsTo('files.completeUploadExternal')).toEqual([]);
     expect(JSON.stringify(fake.messages(CHANNEL)[0]!.blocks)).toContain('Focus Timer');
     expect(warnings).toMatchObject([{ code: 'missing_scope' }]);
+  });
+});
+
+describe('Slack files (a card with a file)', () => {
+  const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, ...Array.from({ length: 300 }, (_, i) => (i * 7) % 256)]);
+  const file = { name: 'pomodoro-timer-ab12cd34ef.zip', bytes: zip, mime: 'application/zip' };
+
+  it('uploads the file into the thread the card is in (its root ts); a private card drops it, logged', async () => {
+    const warnings: { msg?: string; filename?: string }[] = [];
+    const recording = {
+      ...logger,
+      info: () => undefined,
+      debug: () => undefined,
+      error: () => undefined,
+      warn: (obj: object, msg?: string) => void warnings.push({ ...(obj as { filename?: string }), msg }),
+    };
+    const errors: unknown[] = [];
+    // As the core sends an export: a thread reply carrying the zip (and then, to check, a private one).
+    const exporter = {
+      command: async (ctx: ChatContext) => {
+        try {
+          const ref = await ctx.conv.post({ title: 'Focus Timer', text: 'The app' });
+          const thread = await ctx.conv.startThread(ref, 'Focus Timer');
+          await ctx.conv.reply(thread, { text: 'The app as a zip', file });
+          await ctx.conv.ephemeral({ text: 'Private zip', file });
+        } catch (err) {
+          errors.push(err);
+        }
+      },
+      connect: () => () => undefined,
+      idle: async () => undefined,
+    } as unknown as VibeBot;
+    slack = await startSlack({
+      bot: exporter,
+      logger: recording,
+      settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: fake.url, port: 0 },
+    });
+    events = `http://127.0.0.1:${slack.port}/slack/events`;
+    await vibe('export');
+    await fake.waitForCall('response_url', (c) => sent(c).includes('Private zip'));
+    await slack.idle();
+    expect(errors).toEqual([]);
+    const [root, reply] = fake.messages(CHANNEL);
+    expect(reply).toMatchObject({ thread_ts: root!.ts });
+    const [ask] = fake.callsTo('files.getUploadURLExternal');
+    expect(ask!.args).toMatchObject({ filename: file.name, length: String(zip.length) });
+    const [complete] = fake.callsTo('files.completeUploadExternal');
+    expect(complete!.args).toMatchObject({ channel_id: CHANNEL, thread_ts: root!.ts });
+    // After the reply, never before.
+    expect(fake.calls.indexOf(ask!)).toBeGreaterThan(fake.calls.indexOf(fake.callsTo('chat.postMessage').at(-1)!));
+    const uploaded = fake.files();
+    expect(uploaded).toHaveLength(1);
+    expect(uploaded[0]).toMatchObject({
+      filename: file.name,
+      title: file.name,
+      channel: CHANNEL,
+      thread_ts: root!.ts,
+      completed: true,
+    });
+    expect(uploaded[0]!.alt_text).toBeUndefined();
+    expect(uploaded[0]!.bytes!.equals(Buffer.from(zip))).toBe(true);
+    expect(fake.messages(CHANNEL).filter((m) => m.files)).toMatchObject([
+      { thread_ts: root!.ts, files: [uploaded[0]!.id] },
+    ]);
+    // Slack cannot attach a file to an ephemeral message: logged, dropped, the message still sent.
+    expect(fake.callsTo('response_url').filter((c) => sent(c).includes('Private zip'))).toHaveLength(1);
+    expect(warnings).toEqual([
+      expect.objectContaining({ filename: file.name, msg: expect.stringMatching(/cannot carry a file/) }),
+    ]);
   });
 });
 

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { strToU8, zipSync, type Zippable } from 'fflate';
+import type { AppPacker, AppRecord, VersionRecord } from '../core/ports.ts';
+
+/** Every entry's time in the zip: fixed, so one version always packs to the same bytes. */
+const ZIP_TIME = new Date(Date.UTC(2026, 0, 1));
+
+/**
+ * `/vibe export`: the app as a project that installs and builds on its own, with none of the
+ * bot's private plugins: its `src/`, the template's dependencies and TypeScript settings, a plain
+ * Vite config, an index.html titled after the app, a README, and the build (`dist/`) when the
+ * sandbox could make one. Everything but `src/` and `dist/` is the bot's own text.
+ */
+export class AppZipPacker implements AppPacker {
+  private readonly template: { dependencies: Record<string, string>; tsconfig: string; indexHtml: string };
+
+  constructor(templateDir: string) {
+    const pkg = JSON.parse(readFileSync(join(templateDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    this.template = {
+      dependencies: pkg.dependencies,
+      tsconfig: readFileSync(join(templateDir, 'tsconfig.json'), 'utf8'),
+      indexHtml: readFileSync(join(templateDir, 'index.html'), 'utf8'),
+    };
+  }
+
+  pack(app: AppRecord, version: VersionRecord, built: Map<string, Uint8Array> | undefined) {
+    const slug = slugOf(app.title);
+    const name = `${slug}-${app.id}-v${version.number}`;
+    const files: Record<string, Uint8Array> = {
+      'package.json': strToU8(`${JSON.stringify(this.packageJson(slug), null, 2)}\n`),
+      'tsconfig.json': strToU8(this.template.tsconfig),
+      'vite.config.ts': strToU8(VITE_CONFIG),
+      'index.html': strToU8(
+        this.template.indexHtml.replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(app.title)}</title>`),
+      ),
+      'README.md': strToU8(readme(app, version, built !== undefined)),
+      '.gitignore': strToU8('node_modules\n'),
+    };
+    for (const [path, text] of Object.entries(version.files)) files[path] = strToU8(text);
+    for (const [path, bytes] of built ?? []) files[`dist/${path}`] = bytes;
+    const tree: Zippable = {};
+    for (const [path, bytes] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))
+      tree[`${name}/${path}`] = [bytes, { mtime: ZIP_TIME }];
+    return { name: `${name}.zip`, bytes: zipSync(tree, { level: 6 }) };
+  }
+
+  private packageJson(slug: string) {
+    return {
+      name: slug,
+      version: '1.0.0',
+      private: true,
+      type: 'module',
+      scripts: { dev: 'vite', build: 'vite build', preview: 'vite preview', check: 'tsc --noEmit -p .' },
+      dependencies: this.template.dependencies,
+    };
+  }
+}
+
+const VITE_CONFIG = `import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import tailwindcss from '@tailwindcss/vite';
+
+// base './': the built site in dist/ works from any folder of any static host.
+export default defineConfig({
+  base: './',
+  plugins: [react(), tailwindcss()],
+});
+`;
+
+function readme(app: AppRecord, version: VersionRecord, withBuild: boolean): string {
+  return `# ${app.title}
+
+${app.summary}
+
+Made with vibe-bot (version ${version.number}) from the prompt:
+
+> ${app.prompt.replace(/\n/g, '\n> ')}
+
+## Run it
+
+\`\`\`sh
+npm install && npm run dev
+\`\`\`
+
+Then open the address Vite prints. \`npm run build\` writes the site to \`dist/\`; \`npm run check\` type-checks it.
+${withBuild ? '\n`dist/` already holds a build of this version: open it from any static host (its paths are relative).\n' : ''}
+React 19, Vite, TypeScript and Tailwind CSS 4; the app's code is in \`src/\`.
+`;
+}
+
+/** "Pomodoro Timer!" -> "pomodoro-timer": a folder and package name. */
+function slugOf(title: string): string {
+  const slug = title
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug || 'vibe-app';
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
