@@ -1,3 +1,4 @@
+import { unzipSync } from 'fflate';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -303,6 +304,24 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', { timeout: 
       await eventually(async () => (await vibe.store.getApp(appId))?.sandboxId === undefined, 20_000, 200);
     },
   );
+
+  it('exports an app with a dist built inside its Modal sandbox', { timeout: 180_000 }, async () => {
+    const vibe = await start(
+      'export.sqlite',
+      new ScriptedModel().script({ files: app('Exported'), title: 'Exported' }),
+      {
+        VIBE_BROWSER: 'off',
+      },
+    );
+    const { conv, appId } = await create(vibe, 'Exported');
+    await vibe.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, `export ${appId}`);
+    const card = conv.events.filter((e) => e.type === 'reply').at(-1)?.card;
+    expect(card?.text, JSON.stringify(card?.text)).toContain('and a build in `dist/`');
+    const paths = Object.keys(unzipSync(card!.file!.bytes));
+    expect(paths.some((p) => p.endsWith('/dist/index.html'))).toBe(true);
+    expect(paths.some((p) => /\/dist\/assets\/index-[\w-]+\.js$/.test(p))).toBe(true);
+    expect(paths.some((p) => p.endsWith('/src/App.tsx'))).toBe(true);
+  });
 
   it('behind a public VIBE_PUBLIC_URL posts the stable gateway link, which redirects to the current tunnel', async () => {
     const port = await freePort();
