@@ -31,6 +31,8 @@ export interface VibeApp {
   gateway: AppGateway;
   /** Base of the links the bot posts, e.g. http://127.0.0.1:8787 */
   publicUrl: string;
+  /** What app links look like, for the start-up message: "http://<id>.localhost:8787/" or "…/apps/<id>/". */
+  linkPattern: string;
   /** Where Prometheus scrapes (VIBE_METRICS_PORT), when set. */
   metricsUrl?: string;
   close(): Promise<void>;
@@ -104,6 +106,9 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     redirect: modal,
     onViewerError: (appId, report) => void viewerError?.(appId, report),
     onResponse: (status) => metrics?.gatewayResponse(status),
+    ...(config.VIBE_APP_DOMAIN
+      ? { appDomain: config.VIBE_APP_DOMAIN.split(':')[0]!, appOrigin: (appId: string) => appOrigin!(appId) }
+      : {}),
     resolve: async (appId) => {
       if (!runtime) return undefined; // not serving yet
       // Every asset request comes through here: a running app answers from memory, and the
@@ -119,8 +124,10 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     },
   });
   let publicUrl = '';
+  let appOrigin: ((appId: string) => string) | undefined;
   try {
     const { port, host } = await gateway.listen(config.VIBE_PORT, config.VIBE_HOST);
+    appOrigin = appOriginFor(config, port);
     publicUrl = (config.VIBE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
       /\/+$/,
       '',
@@ -132,7 +139,11 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   // Local: the gateway is the link. Modal: the gateway's stable link when people can reach it
   // (a public VIBE_PUBLIC_URL: it wakes the app and redirects to the current tunnel); otherwise
   // the live tunnel itself, which changes when the app sleeps (the card says so).
-  const links = new AppLinks({ base: publicUrl, preferSandboxUrl: modal && !publicGateway(config) });
+  const links = new AppLinks({
+    base: publicUrl,
+    preferSandboxUrl: modal && !publicGateway(config),
+    ...(appOrigin ? { appOrigin } : {}),
+  });
   const browser = checkBrowser(config, logger);
   runtime = new AppRuntime({
     provider: sandbox,
@@ -198,6 +209,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     runtime,
     gateway,
     publicUrl,
+    linkPattern: links.forApp('<id>').open,
     ...(scrape ? { metricsUrl: scrape.url } : {}),
     async close() {
       await bot.idle();
@@ -208,6 +220,20 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await store.close();
     },
   };
+}
+
+/**
+ * Each app's own origin under VIBE_APP_DOMAIN: `<id>.<domain>`, with the scheme of
+ * VIBE_PUBLIC_URL (else http) and the domain's port, else VIBE_PUBLIC_URL's, else the gateway's.
+ */
+function appOriginFor(config: Config, gatewayPort: number): ((appId: string) => string) | undefined {
+  const domain = config.VIBE_APP_DOMAIN;
+  if (!domain) return undefined;
+  const [host, ownPort] = domain.split(':');
+  const pub = config.VIBE_PUBLIC_URL ? new URL(config.VIBE_PUBLIC_URL) : undefined;
+  const port = ownPort ?? (pub ? pub.port : String(gatewayPort));
+  const scheme = pub?.protocol ?? 'http:';
+  return (appId) => `${scheme}//${appId}.${host}${port ? `:${port}` : ''}`;
 }
 
 /** The gateway's origin when people outside this machine's network can open it (a public VIBE_PUBLIC_URL). */

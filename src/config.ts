@@ -69,6 +69,12 @@ export const configSchema = z
     VIBE_HOST: z.string().min(1).default('127.0.0.1'),
     VIBE_PORT: int(8787, 0, 65535),
     VIBE_PUBLIC_URL: z.url().optional(),
+    VIBE_APP_DOMAIN: optionalText.refine(
+      (s) =>
+        s === undefined ||
+        /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/.test(s),
+      'must be a host name, optionally with a port (e.g. localhost, apps.example.com, localhost:8787)',
+    ),
     VIBE_BROWSER: z.string().min(1).default('auto'),
     VIBE_BROWSER_ARGS: optionalText,
     VIBE_METRICS_PORT: optionalInt(0, 65535),
@@ -211,6 +217,11 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
       'At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a "busy, retry" page.',
   },
   VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
+  VIBE_APP_DOMAIN: {
+    default: '(unset: `/apps/<id>/` links)',
+    meaning:
+      "Gives each app an origin of its own, `<id>.<VIBE_APP_DOMAIN>` (`localhost` works locally: browsers resolve `*.localhost` to loopback), so no app can read another's storage or source; path links redirect there. Production: a wildcard DNS name and certificate in front of the gateway (see Security). A port in it is used as given; else the gateway's (or VIBE_PUBLIC_URL's) port.",
+  },
   VIBE_METRICS_PORT: {
     default: '(unset: no metrics)',
     meaning:

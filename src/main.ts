@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   }
   if (platforms.length > 0) {
     process.stderr.write(
-      `vibe-bot is on ${platforms.join(' and ')}; model: ${app.model.label}; app links at ${app.publicUrl}/apps/<id>/. Ctrl-C stops it.\n`,
+      `vibe-bot is on ${platforms.join(' and ')}; model: ${app.model.label}; app links at ${app.linkPattern}. Ctrl-C stops it.\n`,
     );
     await new Promise<never>(() => undefined); // runs until a signal
   }
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     app.model.offline
       ? 'Model: offline sample model (no ANTHROPIC_API_KEY): /vibe answers with built-in sample apps, which cannot be edited.'
       : `Model: ${app.model.label} (Claude).`,
-    `App links are served at ${app.publicUrl}/apps/<id>/. Logs: ${json ? 'stderr' : logFile(config)}.`,
+    `App links are served at ${app.linkPattern}. Logs: ${json ? 'stderr' : logFile(config)}.`,
   ];
   logger.info('no Slack or Discord credentials: starting the shell adapter');
   await runShell({

@@ -16,15 +16,18 @@ export interface AppLink {
 export class AppLinks {
   private readonly base: string;
   private readonly preferSandboxUrl: boolean;
+  private readonly appOrigin?: (appId: string) => string;
 
-  constructor(opts: { base: string; preferSandboxUrl: boolean }) {
+  /** `appOrigin`: each app's own origin (VIBE_APP_DOMAIN), used instead of a path under `base`. */
+  constructor(opts: { base: string; preferSandboxUrl: boolean; appOrigin?: (appId: string) => string }) {
     this.base = opts.base.replace(/\/+$/, '');
     this.preferSandboxUrl = opts.preferSandboxUrl;
+    this.appOrigin = opts.appOrigin;
   }
 
   forApp(appId: string, sandboxUrl?: string): AppLink {
     const tunnel = this.preferSandboxUrl && sandboxUrl ? sandboxUrl.replace(/\/?$/, '/') : undefined;
-    const open = tunnel ?? `${this.base}/apps/${appId}/`;
+    const open = tunnel ?? (this.appOrigin ? `${this.appOrigin(appId)}/` : `${this.base}/apps/${appId}/`);
     return { open, creator: `${open}dev/`, stable: tunnel === undefined };
   }
 }

@@ -22,6 +22,13 @@ export interface GatewayDeps {
    * Host for the sandbox, so this is what stops DNS rebinding. Default: the loopback names.
    */
   allowedHosts?: string[];
+  /**
+   * Apps on origins of their own (VIBE_APP_DOMAIN): the host name under which `<id>.<appDomain>`
+   * is app `<id>` (no port), and that app's origin for redirects of path links. Unset: every app
+   * lives under `/apps/<id>/` of the gateway's own host.
+   */
+  appDomain?: string;
+  appOrigin?: (appId: string) => string;
   /** Told the status of every response the gateway sends (metrics). */
   onResponse?: (status: number) => void;
   /** Most client connections open at once (default 1,000). */
@@ -47,6 +54,7 @@ export interface GatewayDeps {
 export const MAX_ERROR_REPORT_BYTES = 4096;
 
 const APP_PATH = new RegExp(`^/apps/(${APP_ID_PATTERN})(/|$)`);
+const APP_ID_ONLY = new RegExp(`^${APP_ID_PATTERN}$`);
 /** An app path without its trailing slash: redirected to the one with it. */
 const APP_ROOT_NO_SLASH = new RegExp(`^/apps/${APP_ID_PATTERN}$`);
 /** Vite's dev-only endpoints that are no business of a viewer (the editor launcher runs a program). */
@@ -64,6 +72,12 @@ const HOP_BY_HOP = [
   'upgrade',
 ];
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** The request's Host without its port, lowercased ("[::1]" keeps its brackets). */
+function hostName(req: http.IncomingMessage): string {
+  const host = (req.headers.host ?? '').toLowerCase();
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+}
 
 /**
  * The stable address of every app: `/apps/<id>/…` is proxied (HTTP, and WebSocket on the
@@ -116,17 +130,43 @@ export class AppGateway {
   }
 
   private hostAllowed(req: http.IncomingMessage): boolean {
-    const host = (req.headers.host ?? '').toLowerCase();
-    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
-    return this.allowedHosts.has(name);
+    return this.allowedHosts.has(hostName(req));
+  }
+
+  /** The app whose own origin the request is for (`<id>.<appDomain>`), if any. */
+  private appOnHost(req: http.IncomingMessage): string | undefined {
+    const domain = this.deps.appDomain;
+    if (!domain) return undefined;
+    const name = hostName(req);
+    if (!name.endsWith(`.${domain}`)) return undefined;
+    const label = name.slice(0, -domain.length - 1);
+    return APP_ID_ONLY.test(label) ? label : undefined;
+  }
+
+  /**
+   * A request as the rest of the gateway sees it: on an app's own origin its path is that app's
+   * (`/x` is `/apps/<id>/x` inside; the app's own absolute `/apps/<id>/…` asset paths pass, and
+   * any other app's path is nothing here), else as it came. Undefined: not ours to answer (404).
+   */
+  private inside(req: http.IncomingMessage): string | undefined {
+    const url = req.url ?? '/';
+    const appId = this.appOnHost(req);
+    if (!appId) return this.hostAllowed(req) ? url : undefined;
+    if (url === `/apps/${appId}` || url.startsWith(`/apps/${appId}/`) || url.startsWith(`/apps/${appId}?`)) return url;
+    if (url === '/apps' || url.startsWith('/apps/')) return undefined;
+    return `/apps/${appId}${url.startsWith('/') ? url : `/${url}`}`;
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (this.deps.onResponse) res.once('finish', () => this.deps.onResponse?.(res.statusCode));
     try {
-      const url = req.url ?? '/';
-      if (!this.hostAllowed(req))
-        return void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
+      const onOwnOrigin = this.appOnHost(req) !== undefined;
+      const url = this.inside(req);
+      if (url === undefined)
+        return this.deps.appDomain || onOwnOrigin
+          ? void page(res, 404, 'Not found', 'There is no app here.')
+          : void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
+      req.url = url;
       if (APP_ROOT_NO_SLASH.test(url)) return void res.writeHead(302, { location: `${url}/` }).end();
       const m = APP_PATH.exec(url);
       if (!m)
@@ -136,6 +176,14 @@ export class AppGateway {
       const appId = m[1]!;
       // Answered here, in proxy and redirect mode alike: never sent to the sandbox, never wakes it.
       if (url.split('?')[0] === `/apps/${appId}/__vibe/errors`) return this.viewerError(req, res, appId);
+      // A path link on the gateway's own host, where apps have origins of their own: go there.
+      if (!onOwnOrigin && this.deps.appOrigin)
+        return void res
+          .writeHead(302, {
+            location: `${this.deps.appOrigin(appId)}/${url.slice(`/apps/${appId}/`.length)}`,
+            'cache-control': 'no-store',
+          })
+          .end();
       const origin = await this.resolveOrPage(appId, res);
       if (!origin) return;
       if (this.deps.redirect) {
@@ -252,8 +300,12 @@ export class AppGateway {
     const refuse = (status: string) =>
       client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     try {
-      const m = APP_PATH.exec(req.url ?? '');
-      if (!this.hostAllowed(req)) return void refuse('421 Misdirected Request');
+      const url = this.inside(req);
+      if (url === undefined) return void refuse(this.deps.appDomain ? '404 Not Found' : '421 Misdirected Request');
+      // On the gateway's own host, apps with origins of their own take no WebSocket.
+      if (this.deps.appOrigin && this.appOnHost(req) === undefined) return void refuse('404 Not Found');
+      req.url = url;
+      const m = APP_PATH.exec(url);
       if (!m || this.deps.redirect || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket')
         return void refuse('404 Not Found');
       if (!(req.url ?? '').startsWith(`/apps/${m[1]}/dev/`)) return void refuse('404 Not Found');

@@ -418,3 +418,94 @@ describe('AppGateway: viewer error reports (POST /apps/<id>/__vibe/errors)', () 
     expect(resolved).toEqual([]);
   });
 });
+
+/**
+ * A raw HTTP/1.1 exchange to the gateway on loopback with a Host of our choosing (Node does not
+ * resolve *.localhost): ends with the response, or with its head for an upgrade that stays open.
+ */
+async function ask(
+  gw: string,
+  host: string,
+  path: string,
+  extra = '',
+): Promise<{ status: number; head: string; body: string }> {
+  const u = new URL(gw);
+  const socket = net.connect(Number(u.port), '127.0.0.1');
+  cleanups.push(async () => void socket.destroy());
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on('connect', () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`),
+    );
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (/^HTTP\/1\.1 101/.test(Buffer.concat(chunks).toString()) && Buffer.concat(chunks).includes('\r\n\r\n')) {
+        socket.destroy();
+        resolve();
+      }
+    });
+    socket.on('end', () => resolve());
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+  const text = Buffer.concat(chunks).toString('utf8');
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), head, body };
+}
+
+describe('apps on origins of their own (VIBE_APP_DOMAIN)', () => {
+  async function start(): Promise<{ gw: string; port: number }> {
+    const origin = await upstream();
+    let port = 0;
+    const gw = new AppGateway({
+      resolve: async (id) => (['abc123', 'def456'].includes(id) ? origin : undefined),
+      logger: quiet,
+      appDomain: 'localhost',
+      appOrigin: (id) => `http://${id}.localhost:${port}`,
+    });
+    port = (await gw.listen(0, '127.0.0.1')).port;
+    cleanups.push(() => gw.close());
+    return { gw: `http://127.0.0.1:${port}`, port };
+  }
+
+  it("serves each app at the root of its own host, its own /apps/<id>/ paths too, and never another app's", async () => {
+    const { gw, port } = await start();
+    const root = await ask(gw, `abc123.localhost:${port}`, '/');
+    expect(root.status).toBe(200);
+    expect(JSON.parse(root.body).url).toBe('/apps/abc123/');
+    const dev = await ask(gw, `abc123.localhost:${port}`, '/dev/src/App.tsx?t=1');
+    expect(JSON.parse(dev.body).url).toBe('/apps/abc123/dev/src/App.tsx?t=1');
+    // Vite's pages ask for their assets by absolute path under the app's base: still this app.
+    const asset = await ask(gw, `abc123.localhost:${port}`, '/apps/abc123/assets/index.js');
+    expect(JSON.parse(asset.body).url).toBe('/apps/abc123/assets/index.js');
+    // Another app's source is not reachable from this origin.
+    expect((await ask(gw, `abc123.localhost:${port}`, '/apps/def456/dev/src/App.tsx')).status).toBe(404);
+    expect((await ask(gw, `zzz999.localhost:${port}`, '/')).status).toBe(404);
+  });
+
+  it('answers 404 to a foreign host, and redirects path links to the app’s origin', async () => {
+    const { gw, port } = await start();
+    expect((await ask(gw, 'evil.example.com', '/apps/abc123/')).status).toBe(404);
+    expect((await ask(gw, `abc123.localhost.evil.com:${port}`, '/')).status).toBe(404);
+    expect((await ask(gw, `a.b.localhost:${port}`, '/')).status).toBe(404);
+    const moved = await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/?x=1');
+    expect(moved.status).toBe(302);
+    expect(moved.head).toMatch(new RegExp(`location: http://abc123\\.localhost:${port}/dev/\\?x=1`, 'i'));
+    // Viewer error reports to the path form are still answered here (Modal sandboxes post them).
+    const report = await fetch(`${gw}/apps/abc123/__vibe/errors`, { method: 'GET' });
+    expect(report.status).toBe(405);
+  });
+
+  it("upgrades the creator view's WebSocket on the app's own origin only", async () => {
+    const { gw, port } = await start();
+    const upgrade =
+      'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    const own = await ask(gw, `abc123.localhost:${port}`, '/apps/abc123/dev/?token=t', upgrade).catch(() => ({
+      status: 0,
+      head: '',
+    }));
+    expect(own.head).toMatch(/101 Switching Protocols/);
+    expect((await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/?token=t', upgrade)).status).toBe(404);
+    expect((await ask(gw, `abc123.localhost:${port}`, '/apps/def456/dev/', upgrade)).status).toBe(404);
+  });
+});
