@@ -2,6 +2,7 @@
 // The first view of an app's links, as a person on a phone would get it: bytes, requests and
 // time to render, unthrottled and at 10 Mbps down / 5 Mbps up / 50 ms, for the light link
 // (everyone) and the creator's live link; and how long an edit takes to show on each.
+import '../tests/support/localhost-dns.ts'; // fetch() of <id>.localhost links, as a browser resolves them
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

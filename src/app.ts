@@ -95,6 +95,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       });
   }
   let metrics: PrometheusMetrics | undefined; // made once the runtime it reads exists
+  const appDomain = appDomainOf(config);
   const gateway = new AppGateway({
     logger,
     // The names links use; requests for any other Host (DNS rebinding) are refused.
@@ -106,9 +107,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     redirect: modal,
     onViewerError: (appId, report) => void viewerError?.(appId, report),
     onResponse: (status) => metrics?.gatewayResponse(status),
-    ...(config.VIBE_APP_DOMAIN
-      ? { appDomain: config.VIBE_APP_DOMAIN.split(':')[0]!, appOrigin: (appId: string) => appOrigin!(appId) }
-      : {}),
+    ...(appDomain ? { appDomain: appDomain.split(':')[0]!, appOrigin: (appId: string) => appOrigin!(appId) } : {}),
     resolve: async (appId) => {
       if (!runtime) return undefined; // not serving yet
       // Every asset request comes through here: a running app answers from memory, and the
@@ -127,7 +126,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   let appOrigin: ((appId: string) => string) | undefined;
   try {
     const { port, host } = await gateway.listen(config.VIBE_PORT, config.VIBE_HOST);
-    appOrigin = appOriginFor(config, port);
+    appOrigin = appDomain ? appOriginFor(appDomain, config, port) : undefined;
     publicUrl = (config.VIBE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
       /\/+$/,
       '',
@@ -226,14 +225,24 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
  * Each app's own origin under VIBE_APP_DOMAIN: `<id>.<domain>`, with the scheme of
  * VIBE_PUBLIC_URL (else http) and the domain's port, else VIBE_PUBLIC_URL's, else the gateway's.
  */
-function appOriginFor(config: Config, gatewayPort: number): ((appId: string) => string) | undefined {
-  const domain = config.VIBE_APP_DOMAIN;
-  if (!domain) return undefined;
+function appOriginFor(domain: string, config: Config, gatewayPort: number): (appId: string) => string {
   const [host, ownPort] = domain.split(':');
   const pub = config.VIBE_PUBLIC_URL ? new URL(config.VIBE_PUBLIC_URL) : undefined;
   const port = ownPort ?? (pub ? pub.port : String(gatewayPort));
   const scheme = pub?.protocol ?? 'http:';
   return (appId) => `${scheme}//${appId}.${host}${port ? `:${port}` : ''}`;
+}
+
+/**
+ * The domain apps get origins under: VIBE_APP_DOMAIN, else `localhost` for a gateway on loopback
+ * with no VIBE_PUBLIC_URL (browsers resolve `*.localhost` themselves); `none` keeps path links.
+ */
+function appDomainOf(config: Config): string | undefined {
+  const set = config.VIBE_APP_DOMAIN;
+  if (set === 'none') return undefined;
+  if (set) return set;
+  const loopback = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(config.VIBE_HOST.toLowerCase());
+  return loopback && !config.VIBE_PUBLIC_URL ? 'localhost' : undefined;
 }
 
 /** The gateway's origin when people outside this machine's network can open it (a public VIBE_PUBLIC_URL). */

@@ -72,8 +72,9 @@ export const configSchema = z
     VIBE_APP_DOMAIN: optionalText.refine(
       (s) =>
         s === undefined ||
+        s === 'none' ||
         /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/.test(s),
-      'must be a host name, optionally with a port (e.g. localhost, apps.example.com, localhost:8787)',
+      'must be a host name, optionally with a port (e.g. localhost, apps.example.com, localhost:8787), or none',
     ),
     VIBE_BROWSER: z.string().min(1).default('auto'),
     VIBE_BROWSER_ARGS: optionalText,
@@ -218,9 +219,9 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   },
   VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
   VIBE_APP_DOMAIN: {
-    default: '(unset: `/apps/<id>/` links)',
+    default: '`localhost` when the gateway is on loopback and VIBE_PUBLIC_URL is unset; else unset',
     meaning:
-      "Gives each app an origin of its own, `<id>.<VIBE_APP_DOMAIN>` (`localhost` works locally: browsers resolve `*.localhost` to loopback), so no app can read another's storage or source; path links redirect there. Production: a wildcard DNS name and certificate in front of the gateway (see Security). A port in it is used as given; else the gateway's (or VIBE_PUBLIC_URL's) port.",
+      "Gives each app an origin of its own, `<id>.<VIBE_APP_DOMAIN>` (browsers resolve `*.localhost` to loopback), so no app can read another's storage or source; path links redirect there. Behind VIBE_PUBLIC_URL: a wildcard DNS name and certificate in front of the gateway (see Two views). A port in it is used as given; else VIBE_PUBLIC_URL's, else the gateway's. `none`: every app under `/apps/<id>/` of one origin.",
   },
   VIBE_METRICS_PORT: {
     default: '(unset: no metrics)',

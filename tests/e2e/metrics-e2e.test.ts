@@ -86,8 +86,11 @@ describe.runIf(needs('bwrap'))('metrics for Prometheus', () => {
       expect(m.get('process_resident_memory_bytes')).toBeGreaterThan(0);
 
       // Not on the app gateway (the origin every app's page runs on), and nothing but GET /metrics on the admin port.
-      const gateway = new URL(live.url!).origin;
+      const gateway = `http://127.0.0.1:${new URL(live.url!).port}`;
       expect((await fetch(`${gateway}/metrics`)).status).toBe(404);
+      // On the app's own origin, /metrics is the app's own path, never these figures.
+      const onApp = await (await fetch(`${new URL(live.url!).origin}/metrics`)).text();
+      expect(onApp).not.toContain('vibe_sandboxes_running');
       expect((await fetch(url!.replace('/metrics', '/'))).status).toBe(404);
       await eventually(async () => (await fetch(url!, { method: 'POST' })).status === 404);
     },

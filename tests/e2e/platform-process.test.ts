@@ -48,7 +48,11 @@ describe('npm start with Slack credentials', () => {
       commandRequest(slashCommand({ text: 'a pomodoro timer', response_url: fake.responseUrl() })),
     );
     expect(res.status).toBe(200);
-    const live = await fake.waitForCall('chat.update', (c) => JSON.stringify(c.args).includes('/apps/'), 90_000);
+    const live = await fake.waitForCall(
+      'chat.update',
+      (c) => JSON.stringify(c.args).includes('.localhost:') /* the app's own origin */,
+      90_000,
+    );
     expect(JSON.stringify(live.args)).toMatch(/Pomodoro/);
     expect(JSON.stringify(live.args)).toContain('offline sample model');
   });
@@ -86,7 +90,7 @@ describe('npm start with Discord credentials', () => {
     const live = await fake.waitForRequest(
       'PATCH',
       /messages\/@original$/,
-      (r) => r.path.includes(sent.token) && JSON.stringify(r.body).includes('/apps/'),
+      (r) => r.path.includes(sent.token) && JSON.stringify(r.body).includes('.localhost:'),
       90_000,
     );
     expect(JSON.stringify(live.body)).toMatch(/Pomodoro/);

@@ -93,7 +93,8 @@ describe.runIf(needs('chromium', 'bwrap'))('viewer error reports, end to end', (
     await page.click('#boom'); // the same error twice on one page: reported once
     await eventually(() => notes().length === 1, 15_000);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.url).toBe(`${url}__vibe/errors`);
+    // On the app's own origin, to its own path (the template's base).
+    expect(sent[0]!.url).toBe(`${new URL(url!).origin}/apps/${appId}/__vibe/errors`);
     expect(sent[0]!.type).toMatch(/^text\/plain/);
     expect(Object.keys(sent[0]!.body as object).sort()).toEqual(['message', 'stack']);
     expect(JSON.stringify(sent[0]!.body)).not.toContain('do-not-send');
