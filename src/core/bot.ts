@@ -95,7 +95,7 @@ export interface BotDeps {
   limits?: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number };
 }
 
-/** Changes that may wait behind the one under way, per app; more get "wait for the current changes". */
+/** Changes (and exports) that may wait behind the one under way, per app; more are refused. */
 export const MAX_QUEUED_CHANGES = 3;
 
 /** How long an event id is remembered for dedupe (platforms retry within minutes). */
@@ -325,6 +325,7 @@ export class VibeBot {
 
   private async refine(ctx: ChatContext, app: AppRecord, instruction: string): Promise<void> {
     const what = `Changing: "${truncate(instruction, 60)}"`;
+    this.refuseIfLineFull(app.id, 'refine');
     // Join the queue before posting, so concurrent replies see their true place in line.
     const posted = ctx.conv.reply(app.threadId, queuedCard(what, this.queue.depth(app.id)));
     posted.catch(() => undefined); // awaited in the task; this only marks it handled while queued
@@ -596,6 +597,7 @@ export class VibeBot {
   private async export(ctx: ChatContext, app: AppRecord): Promise<void> {
     const { store, runtime, logger, packer } = this.deps;
     if (!packer) throw new UserError('This bot cannot export apps.');
+    this.refuseIfLineFull(app.id, 'export');
     await this.queue.run(app.id, async () => {
       const fresh = await store.getApp(app.id);
       if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
@@ -744,12 +746,23 @@ export class VibeBot {
   /** Every registered policy, in order, for one request; the first refusal (a UserError) wins. */
   private async admit(ctx: ChatContext, kind: RequestKind, appId?: string): Promise<void> {
     // The per-app line is this process's (the policies cannot see it), and is checked first: a
-    // change refused here is not counted as a build.
-    if (kind === 'refine' && appId && this.queue.depth(appId) > MAX_QUEUED_CHANGES)
-      throw new UserError(
-        `This app already has ${MAX_QUEUED_CHANGES} changes waiting behind the one under way. Please wait for the current changes to finish, then ask again.`,
-      );
+    // change refused here is not counted as a build. (Checked again where it joins the line.)
+    if ((kind === 'refine' || kind === 'export') && appId) this.refuseIfLineFull(appId, kind);
     for (const policy of this.deps.policies ?? []) await policy.admit({ kind, ctx, ...(appId ? { appId } : {}) });
+  }
+
+  /**
+   * At most MAX_QUEUED_CHANGES requests wait behind the one under way on an app. Exports wait
+   * in the same line (each runs a build in the app's sandbox), so a flood of Export presses
+   * cannot hold the app's changes up. Called with no await before joining the line.
+   */
+  private refuseIfLineFull(appId: string, kind: 'refine' | 'export'): void {
+    if (this.queue.depth(appId) <= MAX_QUEUED_CHANGES) return;
+    throw new UserError(
+      kind === 'export'
+        ? `This app already has ${MAX_QUEUED_CHANGES} requests waiting behind the one under way. Please ask for the export again once they are done.`
+        : `This app already has ${MAX_QUEUED_CHANGES} changes waiting behind the one under way. Please wait for the current changes to finish, then ask again.`,
+    );
   }
 
   /**

@@ -74,10 +74,9 @@ export class UsageMeter {
   }
 
   async snapshot(who: Spender): Promise<UsageSnapshot> {
-    const [user, channel, team] = this.scopes(who);
     const [builds = 0, ...rest] = await this.store.tallies([
       this.key('builds', 'user', who.userId, HOUR_MS),
-      ...[user!, channel!, team!].flatMap(([kind, id]) => [
+      ...this.scopes(who).flatMap(([kind, id]) => [
         this.key('out', kind, id, DAY_MS),
         this.key('cost', kind, id, DAY_MS),
       ]),

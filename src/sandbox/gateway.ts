@@ -163,7 +163,7 @@ export class AppGateway {
       const onOwnOrigin = this.appOnHost(req) !== undefined;
       const url = this.inside(req);
       if (url === undefined)
-        return this.deps.appDomain || onOwnOrigin
+        return this.deps.appDomain
           ? void page(res, 404, 'Not found', 'There is no app here.')
           : void page(res, 421, 'Unknown host', 'This server does not answer to that host name.');
       req.url = url;

@@ -144,6 +144,33 @@ describe('/vibe export', () => {
     expect(conv.events.filter((e) => e.type === 'reply').at(-1)!.card!.file!.bytes).toEqual(file.bytes);
   });
 
+  it('a flood of Export presses: three wait behind the one under way, the rest are refused', async () => {
+    const model = new ScriptedModel().script({ files: { 'src/App.tsx': 'x' }, title: 'Busy' });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    class SlowSandbox extends ExportingSandbox {
+      override async exportBuild(id: string): Promise<Map<string, Uint8Array>> {
+        await gate;
+        return super.exportBuild(id);
+      }
+    }
+    const sandbox = new SlowSandbox();
+    const bot = makeBot(sandbox, model);
+    const conv = new RecordingConversation('slack:T1:C1');
+    await bot.command(ctx(conv, { id: 'slack:T1:owner' }), 'a busy app');
+    const appId = conv.cards().find((c) => c.meta?.state === 'live')!.meta!.appId!;
+    const viewer = { id: 'slack:T1:viewer' };
+    const presses = Array.from({ length: 6 }, () => bot.action(ctx(conv, viewer), 'export', appId));
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = conv.cards('ephemeral').map((c) => c.text ?? '');
+    expect(refused).toHaveLength(2);
+    for (const r of refused) expect(r).toMatch(/already has 3 requests waiting .* ask for the export again/);
+    open();
+    await Promise.all(presses);
+    expect(conv.events.filter((e) => e.type === 'reply' && e.card?.file)).toHaveLength(4);
+    expect(sandbox.exports).toBe(4);
+  });
+
   it('without a build (the sandbox could not make one) the zip has the source and says so; another workspace gets nothing', async () => {
     const model = new ScriptedModel().script({ files: { 'src/App.tsx': 'x' }, title: 'Plain' });
     const bot = makeBot(new MemorySandbox(), model);
