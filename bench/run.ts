@@ -15,6 +15,7 @@ import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { RecordingConversation } from '../tests/support/recording-conversation.ts';
 import { measureFastView } from './fast-view.ts';
+import { measurePublished } from './published.ts';
 import { browserTreePssMb, chromiumPids } from './process-memory.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -83,6 +84,16 @@ async function main(): Promise<void> {
   const refineToPage: number[] = [];
   const refineToLight: number[] = [];
   const checkMs: number[] = [];
+  const publishMs: number[] = [];
+  const versionBytes: number[] = [];
+  // Publishing a version (taking the sandbox's build out, storing what is new): timed as the bot calls it.
+  const publish = app.publisher.publish.bind(app.publisher);
+  app.publisher.publish = async (appId, version) => {
+    const p0 = performance.now();
+    const manifest = await publish(appId, version);
+    publishMs.push(performance.now() - p0);
+    return manifest;
+  };
   let checkBrowserMb = NaN;
   try {
     for (let i = 0; i < RUNS; i++) {
@@ -157,7 +168,9 @@ async function main(): Promise<void> {
         .locator('#label', { hasText: 'Changed' })
         .waitFor({ timeout: 60_000 })
         .then(() => Date.now());
+      const storedBefore = await app.store.blobs.storedBytes();
       await app.bot.threadMessage({ ...ctx, threadId: thread }, 'change the label');
+      versionBytes.push((await app.store.blobs.storedBytes()) - storedBefore);
       await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, {
         timeout: 30_000,
       });
@@ -193,8 +206,13 @@ async function main(): Promise<void> {
   console.log(
     `(e) runtime check in headless Chromium (warm browser, load + settle + screenshot): median ${ms(median(renderMs))}; screenshot ${median(pngKb).toFixed(0)} KB; check browser ${checkBrowserMb.toFixed(0)} MB (PSS) after ${RUNS} runs`,
   );
+  console.log(
+    `(f) publish (the sandbox's build out, new files stored) per create or refinement: median ${ms(median(publishMs))} (${publishMs.length} publishes); bytes stored per refinement: median ${(median(versionBytes) / 1024).toFixed(1)} KB`,
+  );
   console.log('first view of an app (offline pomodoro sample; cold cache; second load after a warm-up):');
   for (const line of await measureFastView()) console.log(`  ${line}`);
+  console.log('published builds (offline pomodoro sample; no sandbox running):');
+  for (const line of await measurePublished()) console.log(`  ${line}`);
 }
 
 main().catch((err) => {

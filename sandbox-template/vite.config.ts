@@ -29,6 +29,17 @@ const vibe = (await import(
   /* @vite-ignore */ pathToFileURL(join(templateRoot, 'vibe-plugins', 'index.ts')).href
 )) as typeof import('./vibe-plugins/index.ts');
 
+/** The shared library chunks: React, recharts (with the d3 modules it pulls in), lucide's icons. */
+const VENDOR_CHUNKS = [
+  { name: 'react', test: /[\\/]node_modules[\\/](react|react-dom|scheduler)[\\/]/, priority: 3 },
+  {
+    name: 'recharts',
+    test: /[\\/]node_modules[\\/](recharts|d3-[a-z-]+|victory-vendor|internmap|decimal\.js-light|eventemitter3|es-toolkit|immer|reselect|redux|@reduxjs|react-redux|use-sync-external-store|tiny-invariant|react-is|redux-thunk)[\\/]/,
+    priority: 2,
+  },
+  { name: 'lucide', test: /[\\/]node_modules[\\/]lucide-react[\\/]/, priority: 1 },
+];
+
 export default defineConfig(({ command }) => {
   const root = process.cwd();
   const modules = realpathSync('node_modules');
@@ -67,6 +78,9 @@ export default defineConfig(({ command }) => {
     build: {
       sourcemap: false,
       reportCompressedSize: false,
+      // Libraries in chunks of their own, named and hashed by their content alone, so every app
+      // and version that uses the same ones shares the same files (a published build stores them once).
+      rolldownOptions: { output: { codeSplitting: { groups: VENDOR_CHUNKS } } },
       ...child?.build,
       ...(exportDir ? { outDir: exportDir, emptyOutDir: true } : {}),
     },

@@ -2,13 +2,15 @@ import { ConfigError, type Config } from './config.ts';
 import { AppLinks, isPublicOrigin } from './core/app-links.ts';
 import { AppRuntime } from './core/app-runtime.ts';
 import { VibeBot } from './core/bot.ts';
-import type { AppStore, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
+import type { AppStore, BuildManifest, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
+import { Publisher } from './core/publisher.ts';
 import { createClaudeModel } from './llm/create-claude.ts';
 import { OfflineSampleModel } from './llm/offline.ts';
 import { loadTemplate } from './llm/system-prompt.ts';
 import { BrowserCheck } from './browser/browser-check.ts';
 import { findBrowser } from './browser/find-browser.ts';
 import { AppGateway } from './sandbox/gateway.ts';
+import { PublishedSite } from './sandbox/published-site.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
 import { ModalSandboxProvider } from './sandbox/modal.ts';
 import { ModalClient } from 'modal';
@@ -28,6 +30,8 @@ export interface VibeApp {
   model: CodeModel;
   sandbox: SandboxProvider;
   runtime: AppRuntime;
+  /** Stores each version's build for viewers (the bench times it). */
+  publisher: Publisher;
   gateway: AppGateway;
   /** Base of the links the bot posts, e.g. http://127.0.0.1:8787 */
   publicUrl: string;
@@ -96,6 +100,17 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   }
   let metrics: PrometheusMetrics | undefined; // made once the runtime it reads exists
   const appDomain = appDomainOf(config);
+  // Light views come from the store. Not for Modal sandboxes under path links: they build for
+  // the root of their tunnel (VIBE_BASE=/), which only an app's own origin maps.
+  let publishLatest: ((appId: string) => Promise<BuildManifest | undefined>) | undefined;
+  const site =
+    modal && !appDomain
+      ? undefined
+      : new PublishedSite({
+          store,
+          logger,
+          publishLatest: (appId) => publishLatest?.(appId) ?? Promise.resolve(undefined),
+        });
   const gateway = new AppGateway({
     logger,
     // The names links use; requests for any other Host (DNS rebinding) are refused.
@@ -107,6 +122,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     redirect: modal,
     onViewerError: (appId, report) => void viewerError?.(appId, report),
     onResponse: (status) => metrics?.gatewayResponse(status),
+    ...(site ? { published: site } : {}),
     ...(appDomain ? { appDomain: appDomain.split(':')[0]!, appOrigin: (appId: string) => appOrigin!(appId) } : {}),
     resolve: async (appId) => {
       if (!runtime) return undefined; // not serving yet
@@ -166,6 +182,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
           sandboxesStarting: () => running.startingCount(),
           buildsRunning: () => slots.busy,
           buildsQueued: () => slots.queued,
+          publishedBytes: () => store.blobs.storedBytes(),
         });
   const scrape = await metrics?.listen(config.VIBE_METRICS_PORT!, config.VIBE_METRICS_HOST).catch(async (err) => {
     // A port in use: nothing this function started may outlive the error.
@@ -176,11 +193,14 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     throw err;
   });
   if (scrape) logger.info({ url: scrape.url }, 'Prometheus metrics are served here');
+  const publisher = new Publisher({ store, runtime, logger });
+  publisher.onPublished((appId, version) => site?.announce(appId, version));
   const bot = new VibeBot({
     store,
     model,
     runtime,
     logger,
+    publisher,
     statusIntervalMs: overrides.statusIntervalMs,
     policies: fairUsePolicies({ store, meter, limits }),
     slots,
@@ -194,6 +214,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     },
   });
   viewerError = (appId, report) => bot.viewerError(appId, report);
+  publishLatest = (appId) => bot.publishLatest(appId);
   logger.info(
     { model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl },
     model.offline
@@ -206,12 +227,14 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     model,
     sandbox,
     runtime,
+    publisher,
     gateway,
     publicUrl,
     linkPattern: links.forApp('<id>').open,
     ...(scrape ? { metricsUrl: scrape.url } : {}),
     async close() {
       await bot.idle();
+      site?.close();
       await gateway.close();
       await scrape?.close();
       await runtime.stopAll();

@@ -1,6 +1,11 @@
-/** What the `vite build --watch` child sends its parent over the IPC channel. */
+/**
+ * What the `vite build --watch` child sends its parent over the IPC channel. `source` is the
+ * source hash (source-hash.ts) of the files the build started from.
+ */
 export type BuildMessage =
-  { type: 'vibe:build-start' } | { type: 'vibe:build-done'; files: { path: string; base64: string }[] };
+  | { type: 'vibe:build-start'; source: string }
+  | { type: 'vibe:build-done'; source: string; files: { path: string; base64: string }[] }
+  | { type: 'vibe:build-failed'; source: string; message: string };
 
 export function isBuildMessage(m: unknown): m is BuildMessage {
   return (

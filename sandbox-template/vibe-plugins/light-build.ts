@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plugin, UserConfig } from 'vite';
 import type { BuildMessage } from './build-message.ts';
+import { readSourceHash } from './source-hash.ts';
 
 /**
  * Config for the `vite build --watch` child the light view starts (it has an IPC channel to
@@ -21,18 +22,25 @@ export function lightBuildChild(): { plugin: Plugin; build: UserConfig['build'] 
   process.once('disconnect', () => process.exit(0));
   process.once('SIGTERM', () => process.exit(0));
   return {
-    plugin: lightBuild(send),
+    plugin: lightBuild(send, process.cwd()),
     build: { outDir, emptyOutDir: true, watch: { exclude: [`${outDir}/**`, '**/node_modules/**'] } },
   };
 }
 
-export function lightBuild(send: (m: BuildMessage) => void): Plugin {
+export function lightBuild(send: (m: BuildMessage) => void, root: string): Plugin {
+  // What this build started from: read before Vite reads a file, so a write during the build
+  // gives a hash that matches neither version (and the watcher builds again).
+  let source = '';
   return {
     name: 'vibe:light-build',
     apply: 'build',
     enforce: 'post',
     buildStart() {
-      send({ type: 'vibe:build-start' });
+      source = readSourceHash(root);
+      send({ type: 'vibe:build-start', source });
+    },
+    buildEnd(error) {
+      if (error) send({ type: 'vibe:build-failed', source, message: String(error.message).slice(0, 2000) });
     },
     generateBundle: {
       // After Vite's own hooks have emitted index.html and the CSS.
@@ -42,7 +50,7 @@ export function lightBuild(send: (m: BuildMessage) => void): Plugin {
           path: out.fileName,
           base64: Buffer.from(out.type === 'chunk' ? out.code : out.source).toString('base64'),
         }));
-        send({ type: 'vibe:build-done', files });
+        send({ type: 'vibe:build-done', source, files });
       },
     },
   };

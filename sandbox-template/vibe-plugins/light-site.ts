@@ -1,26 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { contentType } from './content-types.ts';
 import { compress, isCompressible, pickEncoding, type Encoding } from './encoding.ts';
 import { reloadScript, startingPage } from './starting-page.ts';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 interface Served {
   body: Buffer;
@@ -33,7 +16,13 @@ interface Served {
 interface Build {
   version: string;
   files: Map<string, Served>;
+  /** The source hash it was built from, and its files as the build wrote them (for the bot). */
+  source: string;
+  raw: { path: string; body: Buffer }[];
 }
+
+/** How long the bot's request for the build of a given source may wait for it. */
+const BUILD_WAIT_MS = 60_000;
 
 /**
  * The latest production build, held in memory and swapped in one assignment, so a request sees
@@ -43,6 +32,9 @@ interface Build {
 export class LightSite {
   private current?: Build;
   private readonly listeners = new Set<ServerResponse>();
+  /** The last build that failed, and the bot's requests waiting for a build of some source. */
+  private failure?: { source: string; message: string };
+  private readonly waiting = new Set<() => void>();
   private readonly starting: Buffer;
 
   constructor(
@@ -62,17 +54,22 @@ export class LightSite {
   }
 
   /** Swaps in a finished build; returns its version (a hash of its index.html). */
-  async publish(files: { path: string; body: Buffer }[]): Promise<string> {
+  async publish(files: { path: string; body: Buffer }[], source = ''): Promise<string> {
     const html = files.find((f) => f.path === 'index.html');
     if (!html) throw new Error('build has no index.html');
     const version = createHash('sha256').update(html.body).digest('hex').slice(0, 12);
-    if (version === this.current?.version) return version;
+    if (version === this.current?.version) {
+      this.current.source = source;
+      this.current.raw = files;
+      this.wake();
+      return version;
+    }
     const next = new Map<string, Served>();
     for (const [path, old] of this.current?.files ?? []) if (old.immutable) next.set(path, old);
     const pending: Promise<Buffer>[] = [];
     for (const f of files) {
       const body = f.path === 'index.html' ? this.injectReload(f.body, version) : f.body;
-      const type = TYPES[extname(f.path)] ?? 'application/octet-stream';
+      const type = contentType(f.path);
       const served: Served = { body, type, encoded: {}, immutable: f.path.startsWith('assets/') };
       if (isCompressible(type) && body.length >= 512)
         pending.push((served.encoded.br = compress(body, 'br', this.brotliQuality)));
@@ -80,14 +77,22 @@ export class LightSite {
     }
     // Compressed before the swap, so the first viewers after a reload get small files at once.
     await Promise.all(pending);
-    this.current = { version, files: next };
+    this.current = { version, files: next, source, raw: files };
+    this.wake();
     for (const res of this.listeners) res.write(`event: version\ndata: ${version}\n\n`);
     return version;
+  }
+
+  /** A build from `source` failed (the bot waiting for it is told so). */
+  failed(source: string, message: string): void {
+    this.failure = { source, message };
+    this.wake();
   }
 
   /** Answers `sub` (the path below the base, no leading slash). */
   async serve(req: IncomingMessage, res: ServerResponse, sub: string): Promise<void> {
     if (sub === '__vibe/events') return this.events(req, res);
+    if (sub === '__vibe/build') return this.build(req, res);
     if (sub === '__vibe/version')
       return this.send(
         req,
@@ -115,6 +120,46 @@ export class LightSite {
     }
     res.setHeader('Vary', 'Accept-Encoding');
     return this.send(req, res, 200, file.type, file.body, cache);
+  }
+
+  /**
+   * `__vibe/build?source=<hash>`, for the bot publishing a version: the build of exactly that
+   * source as it was written (no reload script), as base64 of gzipped JSON `{ path: base64 }`,
+   * once it is made (waiting up to a minute); 422 with the message when that build failed.
+   */
+  private build(req: IncomingMessage, res: ServerResponse): void {
+    const source = new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '';
+    const answer = (): boolean => {
+      if (this.current?.source === source) {
+        const files = Object.fromEntries(this.current.raw.map((f) => [f.path, f.body.toString('base64')]));
+        const body = Buffer.from(gzipSync(JSON.stringify(files), { level: 1 }).toString('base64'));
+        this.send(req, res, 200, 'text/plain; charset=utf-8', body, 'no-store');
+        return true;
+      }
+      if (this.failure?.source === source) {
+        this.send(req, res, 422, 'text/plain; charset=utf-8', Buffer.from(this.failure.message), 'no-store');
+        return true;
+      }
+      return false;
+    };
+    if (answer()) return;
+    const done = () => {
+      clearTimeout(timer);
+      this.waiting.delete(check);
+    };
+    const check = () => {
+      if (answer()) done();
+    };
+    const timer = setTimeout(() => {
+      done();
+      this.send(req, res, 504, 'text/plain; charset=utf-8', Buffer.from('no build of that source yet'), 'no-store');
+    }, BUILD_WAIT_MS);
+    this.waiting.add(check);
+    req.on('close', done);
+  }
+
+  private wake(): void {
+    for (const check of [...this.waiting]) check();
   }
 
   /** Ends the open event streams (the server is closing). */

@@ -99,10 +99,14 @@ class BuildWatcher {
         this.buildStarted = Date.now();
         return;
       }
+      if (m.type === 'vibe:build-failed') {
+        this.publishing = this.publishing.then(() => this.site.failed(m.source, m.message));
+        return;
+      }
       const files = m.files.map((f) => ({ path: f.path, body: Buffer.from(f.base64, 'base64') }));
       // One swap at a time, in build order.
       this.publishing = this.publishing
-        .then(() => this.site.publish(files))
+        .then(() => this.site.publish(files, m.source))
         .then(
           (version) =>
             logger.info(`light build ${version} live ${Date.now() - this.buildStarted} ms after its build started`, {

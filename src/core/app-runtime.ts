@@ -78,6 +78,18 @@ export class AppRuntime {
     return this.deps.provider.exportBuild?.(this.handleOf(appId).id);
   }
 
+  /** Whether sandboxes can hand over their light view's build (publishing needs it). */
+  get canPublish(): boolean {
+    return this.deps.provider.lightBuild !== undefined;
+  }
+
+  /** The light view's build of exactly `source` from the app's running sandbox (see SandboxProvider.lightBuild). */
+  async lightBuild(appId: string, source: string): Promise<Map<string, Uint8Array>> {
+    const provider = this.deps.provider;
+    if (!provider.lightBuild) throw new Error('this sandbox provider cannot hand over builds');
+    return provider.lightBuild(this.handleOf(appId).id, source);
+  }
+
   /**
    * Loads the app's creator view (the dev server: it serves the files the moment they are
    * written, with React's development errors and source maps) in the browser, straight from its

@@ -25,6 +25,7 @@ import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { UserError } from './errors.ts';
 import { newId, workspaceOf } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import type { Publisher } from './publisher.ts';
 import { BuildSlots } from './build-slots.ts';
 import type { FairUseLimits } from './fair-use.ts';
 import { Spending } from './spending.ts';
@@ -38,6 +39,7 @@ import type {
   Page,
   AppRecord,
   AppStore,
+  BuildManifest,
   Card,
   CheckError,
   CodeModel,
@@ -91,6 +93,8 @@ export interface BotDeps {
   packer?: AppPacker;
   /** Build and check durations and tokens, for monitoring (none by default). */
   metrics?: BotMetrics;
+  /** Stores each new version's build for viewers (none: viewers are served by the sandbox). */
+  publisher?: Publisher;
   /** The limits, as `/vibe usage` shows them (the policies enforce them). */
   limits?: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number };
 }
@@ -300,6 +304,7 @@ export class VibeBot {
           usage: built.usage,
           model: model.label,
         });
+        await this.publish(appId, version);
         const app = await runtime.record(appId);
         logger.info(
           { appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
@@ -367,6 +372,7 @@ export class VibeBot {
           usage: built.usage,
           model: model.label,
         });
+        await this.publish(app.id, version);
         const updated = built.turn.title
           ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
           : fresh;
@@ -468,6 +474,28 @@ export class VibeBot {
   }
 
   /**
+   * Publishes a version that was just stored, while its sandbox still serves it. A failed publish
+   * costs viewers nothing but a wait: the version stands, and the first view publishes it.
+   */
+  private async publish(appId: string, version: VersionRecord): Promise<void> {
+    const { publisher, logger } = this.deps;
+    if (!publisher) return;
+    await publisher.publish(appId, version).catch((err: unknown) => {
+      logger.warn({ err, appId, version: version.number }, 'the version was not published; its first view will be');
+    });
+  }
+
+  /**
+   * Publishes the app's newest version if it is not (its first view, for an app stored before
+   * publishing): in the app's queue, so it never races a change to the same app.
+   */
+  publishLatest(appId: string): Promise<BuildManifest | undefined> {
+    const { publisher } = this.deps;
+    if (!publisher) return Promise.resolve(undefined);
+    return this.queue.run(appId, () => publisher.publishLatest(appId));
+  }
+
+  /**
    * The tail shared by create, refine, undo and restore: the card of a version that just went
    * live, with the browser check's screenshot (or a footer when no browser checked it).
    */
@@ -520,6 +548,7 @@ export class VibeBot {
         model: 'none',
         basedOn: target,
       });
+      await runtime.pinned(app.id, () => this.publish(app.id, saved));
       const fresh = (await store.getApp(app.id)) ?? app;
       const note = broken
         ? `Restored v${target} as v${saved.number}, but it fails when opened in a browser: ${formatCheckError(broken)}`

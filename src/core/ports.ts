@@ -128,6 +128,12 @@ export interface SandboxProvider {
    * asset paths, none of the bot's own plugins; built path (e.g. "assets/index-x1.js") -> bytes.
    */
   exportBuild?(id: string): Promise<Map<string, Uint8Array>>;
+  /**
+   * The production build the sandbox made for its light view from exactly the files whose
+   * `sourceHash` is `source` (waiting for it while it is being made): built path (e.g.
+   * "index.html", "assets/react-x1.js") -> bytes. Throws when that build failed or never came.
+   */
+  lightBuild?(id: string, source: string): Promise<Map<string, Uint8Array>>;
   status(id: string): Promise<SandboxStatus>;
   stop(id: string): Promise<void>;
   /**
@@ -168,6 +174,40 @@ export interface AppRecord {
   /** Where that sandbox serves the app (a Modal tunnel); links use it where there is no gateway. */
   sandboxUrl?: string;
   deleted?: boolean;
+  /** The newest version with a published build (served to viewers without a sandbox); unset before the first. */
+  publishedVersion?: number;
+}
+
+/** One file of a published build: its bytes are the blob `hash`, with `.br`/`.gz` variants where stored. */
+export interface PublishedFile {
+  hash: string;
+  type: string;
+  size: number;
+  /** Sizes of the compressed variants that were worth storing. */
+  br?: number;
+  gz?: number;
+}
+
+/** What viewers of one version get: its built files, each a content-addressed blob. Written once. */
+export interface BuildManifest {
+  appId: string;
+  version: number;
+  /** The source hash (core/source-hash.ts) of the files it was built from. */
+  source: string;
+  files: Record<string, PublishedFile>;
+  publishedAt: number;
+}
+
+/**
+ * Immutable bytes by key (a sha256 hex digest, plus ".br"/".gz" for a compressed variant).
+ * Small on purpose: an S3-compatible bucket implements it in one file.
+ */
+export interface BlobStore {
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Stores `bytes` under `key` unless something is there already; true when it was new. */
+  put(key: string, bytes: Uint8Array): Promise<boolean>;
+  /** Bytes of every blob `put` has added (the metric). */
+  storedBytes(): Promise<number>;
 }
 
 export interface VersionRecord {
@@ -218,6 +258,16 @@ export interface AppStore {
   tally(keys: string[], n: number, windowMs: number): Promise<number[]>;
   /** Current totals of windowed counters (0 when absent or expired), in order. */
   tallies(keys: string[]): Promise<number[]>;
+  /** Stores a version's published build and makes it the app's `publishedVersion` (never lowering it). */
+  addManifest(m: BuildManifest): Promise<void>;
+  getManifest(appId: string, version: number): Promise<BuildManifest | undefined>;
+  /**
+   * A hashed asset (`assets/…`) of any published version of the app: a page of an older version
+   * (`/v/<n>/`) asks for its assets by their own names.
+   */
+  getPublishedAsset(appId: string, path: string): Promise<PublishedFile | undefined>;
+  /** The published builds' bytes. */
+  readonly blobs: BlobStore;
   close(): Promise<void>;
 }
 

@@ -9,6 +9,8 @@ export interface MetricsSources {
   sandboxesStarting(): number;
   buildsRunning(): number;
   buildsQueued(): number;
+  /** Bytes of published builds in the store (shared by every bot process on it). */
+  publishedBytes(): Promise<number>;
 }
 
 /**
@@ -40,6 +42,14 @@ export class PrometheusMetrics {
     gauge('vibe_builds_queued', 'Builds waiting for a build slot (VIBE_MAX_CONCURRENT_BUILDS).', () =>
       sources.buildsQueued(),
     );
+    new Gauge({
+      name: 'vibe_published_bytes_stored',
+      help: "Bytes of apps' published builds in the store, each shared file counted once (all variants).",
+      registers,
+      async collect() {
+        this.set(await sources.publishedBytes());
+      },
+    });
     const builds = new Histogram({
       name: 'vibe_build_duration_seconds',
       help: 'Time from a build getting its slot to its end, by kind and outcome.',

@@ -3,6 +3,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { APP_ID_PATTERN } from '../core/ids.ts';
 import type { Logger } from '../core/ports.ts';
+import { page } from './gateway-page.ts';
+import type { PublishedSite } from './published-site.ts';
 
 export interface GatewayDeps {
   /**
@@ -29,6 +31,11 @@ export interface GatewayDeps {
    */
   appDomain?: string;
   appOrigin?: (appId: string) => string;
+  /**
+   * Apps' light views served from their published builds in the store (no sandbox); unset, the
+   * light view is proxied to the app's sandbox like the creator's view.
+   */
+  published?: Pick<PublishedSite, 'serve'>;
   /** Told the status of every response the gateway sends (metrics). */
   onResponse?: (status: number) => void;
   /** Most client connections open at once (default 1,000). */
@@ -184,6 +191,9 @@ export class AppGateway {
             'cache-control': 'no-store',
           })
           .end();
+      const sub = url.split('?')[0]!.slice(`/apps/${appId}/`.length);
+      if (this.deps.published && sub !== 'dev' && !sub.startsWith('dev/'))
+        return await this.deps.published.serve(req, res, appId, sub);
       const origin = await this.resolveOrPage(appId, res);
       if (!origin) return;
       if (this.deps.redirect) {
@@ -412,17 +422,4 @@ function forwardHeaders(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   for (const [k, v] of Object.entries(h))
     if (v !== undefined && !HOP_BY_HOP.includes(k) && !named.includes(k)) out[k] = v;
   return out;
-}
-
-function page(
-  res: http.ServerResponse,
-  status: number,
-  title: string,
-  body: string,
-  extra: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...extra });
-  res.end(
-    `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${body}</p>`,
-  );
 }

@@ -6,7 +6,9 @@ import { assertValidFiles } from '../core/files.ts';
 import { isAppId } from '../core/ids.ts';
 import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
 import { AgentChannel } from './agent-channel.ts';
-import { EXPORT_TIMEOUT_MS, exportBuildArgv, readExportBuild } from './export-build.ts';
+import { readBuiltFiles } from './built-files.ts';
+import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';
+import { fetchLightBuild } from './light-build-fetch.ts';
 import { prepareAppDir } from './app-dir.ts';
 import { bwrapArgs, bwrapWorks, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
@@ -180,7 +182,11 @@ export class LocalSandboxProvider implements SandboxProvider {
     const r = await this.run(id, exportBuildArgv(process.execPath), EXPORT_TIMEOUT_MS);
     if (r.code !== 0)
       throw new Error(`the export build failed (exit ${r.signal ?? r.code}): ${r.stderr.trim().slice(-300)}`);
-    return readExportBuild(r.stdout);
+    return readBuiltFiles(r.stdout);
+  }
+
+  lightBuild(id: string, source: string): Promise<Map<string, Uint8Array>> {
+    return fetchLightBuild(this.get(id).url, source);
   }
 
   /** Runs a command inside the sandbox (its agent starts it there): the type check, and tests' probes. */

@@ -1,4 +1,6 @@
-import { EXPORT_TIMEOUT_MS, exportBuildArgv, readExportBuild } from './export-build.ts';
+import { readBuiltFiles } from './built-files.ts';
+import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';
+import { LIGHT_BUILD_TIMEOUT_MS, lightBuildArgv } from './light-build-fetch.ts';
 import {
   InvalidError,
   NotFoundError,
@@ -176,7 +178,19 @@ export class ModalSandboxProvider implements SandboxProvider {
     const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
     if (code !== 0)
       throw new Error(`the export build failed in sandbox ${id} (exit ${code}): ${err.trim().slice(-300)}`);
-    return readExportBuild(out);
+    return readBuiltFiles(out);
+  }
+
+  /** Asked inside the sandbox, on its own loopback: no tunnel, no TLS, nothing public involved. */
+  async lightBuild(id: string, source: string): Promise<Map<string, Uint8Array>> {
+    const entry = this.get(id);
+    const proc = await entry.sb.exec(lightBuildArgv('node', APP_PORT, '/', source), {
+      workdir: WORKDIR,
+      timeoutMs: LIGHT_BUILD_TIMEOUT_MS,
+    });
+    const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    if (code !== 0) throw new Error(`no light build from sandbox ${id} (exit ${code}): ${err.trim().slice(-500)}`);
+    return readBuiltFiles(out);
   }
 
   async status(id: string): Promise<SandboxStatus> {

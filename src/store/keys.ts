@@ -70,6 +70,25 @@ export class StoreKeys {
   seen(key: string): string {
     return `${this.prefix}seen:${keyPart(key)}`;
   }
+  /** Highest version with a published build (a counter, raised monotonically). */
+  published(appId: string): string {
+    return `${this.app(appId)}:pub`;
+  }
+  manifest(appId: string, n: number): string {
+    return `${this.app(appId)}:m:${n}`;
+  }
+  /** A hashed asset name of any of the app's published versions. */
+  publishedAsset(appId: string, path: string): string {
+    return `${this.app(appId)}:a:${keyPart(path)}`;
+  }
+  /** A published file's bytes (content-addressed: shared by every app and version). */
+  blob(key: string): string {
+    return `${this.prefix}blob:${key}`;
+  }
+  /** Bytes of every blob stored (a counter). */
+  blobBytes(): string {
+    return `${this.prefix}blob-bytes`;
+  }
   /** Windowed counter (fair-use limits). */
   tally(key: string): string {
     return `${this.prefix}tally:${keyPart(key)}`;

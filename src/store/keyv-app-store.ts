@@ -1,12 +1,21 @@
 import type Keyv from 'keyv';
-import type { AppRecord, AppStore, Page, VersionRecord } from '../core/ports.ts';
+import type {
+  AppRecord,
+  AppStore,
+  BlobStore,
+  BuildManifest,
+  Page,
+  PublishedFile,
+  VersionRecord,
+} from '../core/ports.ts';
+import { KeyvBlobStore } from './keyv-blob-store.ts';
 import { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { SlotIndex } from './slot-index.ts';
 import { isAppId } from '../core/ids.ts';
 
 /** What sits under `app:<id>`: the counters (latest version, deleted, last activity) live apart. */
-type StoredApp = Omit<AppRecord, 'latestVersion' | 'deleted'>;
+type StoredApp = Omit<AppRecord, 'latestVersion' | 'deleted' | 'publishedVersion'>;
 
 const DEFAULT_VERSION_LIMIT = 20;
 
@@ -29,12 +38,14 @@ export class KeyvAppStore implements AppStore {
   private readonly keys: StoreKeys;
   private readonly index: SlotIndex;
   private readonly now: () => number;
+  readonly blobs: BlobStore;
 
   constructor(deps: KeyvAppStoreDeps) {
     this.keyv = deps.keyv;
     this.primitives = deps.primitives;
     this.keys = new StoreKeys(deps.namespace);
     this.now = deps.now ?? Date.now;
+    this.blobs = new KeyvBlobStore(this.keyv, this.primitives, this.keys);
     this.index = new SlotIndex(this.keyv, this.primitives, this.keys, (ids) => this.loadApps(ids));
   }
 
@@ -156,6 +167,23 @@ export class KeyvAppStore implements AppStore {
     return this.primitives.readWindowed(keys.map((k) => this.keys.tally(k)));
   }
 
+  async addManifest(m: BuildManifest): Promise<void> {
+    await this.keyv.set(this.keys.manifest(m.appId, m.version), m);
+    // Hashed names are content-addressed: an asset name always means the same bytes.
+    const assets = Object.entries(m.files).filter(([path]) => path.startsWith('assets/'));
+    await Promise.all(assets.map(([path, f]) => this.keyv.set(this.keys.publishedAsset(m.appId, path), f)));
+    await this.primitives.raise(this.keys.published(m.appId), m.version);
+  }
+
+  async getManifest(appId: string, version: number): Promise<BuildManifest | undefined> {
+    if (!Number.isInteger(version) || version < 1) return undefined;
+    return this.keyv.get<BuildManifest>(this.keys.manifest(appId, version));
+  }
+
+  async getPublishedAsset(appId: string, path: string): Promise<PublishedFile | undefined> {
+    return this.keyv.get<PublishedFile>(this.keys.publishedAsset(appId, path));
+  }
+
   /** Deletes everything this store's namespace holds (tests and tear-down; never on a request path). */
   async destroyNamespace(): Promise<void> {
     await this.primitives.deletePrefix(this.keys.prefix);
@@ -168,7 +196,12 @@ export class KeyvAppStore implements AppStore {
   /** Records plus their counters, two batched reads whatever the number of ids. */
   private async loadApps(ids: string[]): Promise<(AppRecord | undefined)[]> {
     if (ids.length === 0) return [];
-    const counterKeys = ids.flatMap((id) => [this.keys.latest(id), this.keys.deleted(id), this.keys.touched(id)]);
+    const counterKeys = ids.flatMap((id) => [
+      this.keys.latest(id),
+      this.keys.deleted(id),
+      this.keys.touched(id),
+      this.keys.published(id),
+    ]);
     const [records, counters] = await Promise.all([
       this.keyv.getMany<StoredApp>(ids.map((id) => this.keys.app(id))),
       this.primitives.read(counterKeys),
@@ -176,9 +209,10 @@ export class KeyvAppStore implements AppStore {
     return ids.map((_, i) => {
       const stored = records[i];
       if (!stored) return undefined;
-      const [latest = 0, deleted = 0, touched = 0] = counters.slice(3 * i, 3 * i + 3);
+      const [latest = 0, deleted = 0, touched = 0, published = 0] = counters.slice(4 * i, 4 * i + 4);
       const app: AppRecord = { ...stored, latestVersion: latest, updatedAt: Math.max(stored.updatedAt, touched) };
       if (deleted > 0) app.deleted = true;
+      if (published > 0) app.publishedVersion = published;
       return app;
     });
   }

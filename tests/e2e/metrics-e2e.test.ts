@@ -80,6 +80,7 @@ describe.runIf(needs('bwrap'))('metrics for Prometheus', () => {
       expect(m.get('vibe_sandboxes_starting')).toBe(0);
       expect(m.get('vibe_builds_in_flight')).toBe(0);
       expect(m.get('vibe_builds_queued')).toBe(0);
+      expect(m.get('vibe_published_bytes_stored')).toBeGreaterThan(100_000); // the React chunk at least
       expect(m.get('vibe_build_duration_seconds_count{kind="create",outcome="live"}')).toBe(1);
       expect(m.get('vibe_check_duration_seconds_count{check="typecheck"}')).toBeGreaterThanOrEqual(1);
       expect(m.get('vibe_gateway_requests_total{status="200"}')).toBeGreaterThanOrEqual(1);

@@ -305,23 +305,36 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', { timeout: 
     },
   );
 
-  it('exports an app with a dist built inside its Modal sandbox', { timeout: 180_000 }, async () => {
-    const vibe = await start(
-      'export.sqlite',
-      new ScriptedModel().script({ files: app('Exported'), title: 'Exported' }),
-      {
-        VIBE_BROWSER: 'off',
-      },
-    );
-    const { conv, appId } = await create(vibe, 'Exported');
-    await vibe.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, `export ${appId}`);
-    const card = conv.events.filter((e) => e.type === 'reply').at(-1)?.card;
-    expect(card?.text, JSON.stringify(card?.text)).toContain('and a build in `dist/`');
-    const paths = Object.keys(unzipSync(card!.file!.bytes));
-    expect(paths.some((p) => p.endsWith('/dist/index.html'))).toBe(true);
-    expect(paths.some((p) => /\/dist\/assets\/index-[\w-]+\.js$/.test(p))).toBe(true);
-    expect(paths.some((p) => p.endsWith('/src/App.tsx'))).toBe(true);
-  });
+  it(
+    'publishes a version from inside its Modal sandbox, and exports it with a dist built there',
+    { timeout: 180_000 },
+    async () => {
+      const vibe = await start(
+        'export.sqlite',
+        new ScriptedModel().script({ files: app('Exported'), title: 'Exported' }),
+        {
+          VIBE_BROWSER: 'off',
+        },
+      );
+      const { conv, appId } = await create(vibe, 'Exported');
+      // The build came out through an exec on the container's loopback; the gateway serves it
+      // on the app's own origin from the store, with the sandbox gone.
+      expect((await vibe.store.getApp(appId))?.publishedVersion).toBe(1);
+      const served = `http://${appId}.localhost:${new URL(vibe.publicUrl).port}/`;
+      await vibe.runtime.stop(appId);
+      const page = await fetch(served);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/__vibe/events');
+      expect(running().filter((s) => Object.values(s.tags).includes(appId))).toEqual([]);
+      await vibe.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, `export ${appId}`);
+      const card = conv.events.filter((e) => e.type === 'reply').at(-1)?.card;
+      expect(card?.text, JSON.stringify(card?.text)).toContain('and a build in `dist/`');
+      const paths = Object.keys(unzipSync(card!.file!.bytes));
+      expect(paths.some((p) => p.endsWith('/dist/index.html'))).toBe(true);
+      expect(paths.some((p) => /\/dist\/assets\/index-[\w-]+\.js$/.test(p))).toBe(true);
+      expect(paths.some((p) => p.endsWith('/src/App.tsx'))).toBe(true);
+    },
+  );
 
   it('behind a public VIBE_PUBLIC_URL posts the stable gateway link, which redirects to the current tunnel', async () => {
     const port = await freePort();

@@ -7,7 +7,7 @@ import { fairUsePolicies } from '../../src/core/fair-use.ts';
 import type { Actor, AppStore } from '../../src/core/ports.ts';
 import { UsageMeter } from '../../src/core/usage-meter.ts';
 import { AppZipPacker } from '../../src/export/app-zip.ts';
-import { readExportBuild } from '../../src/sandbox/export-build.ts';
+import { readBuiltFiles } from '../../src/sandbox/built-files.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { TEMPLATE_DIR } from '../../src/template.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
@@ -25,7 +25,7 @@ const answer = (files: Record<string, string | Buffer>) =>
 
 describe("the sandbox's export answer is checked like any input", () => {
   it('reads plain built files', () => {
-    const files = readExportBuild(answer({ 'index.html': '<html>', 'assets/index-Ab1.js': 'x' }));
+    const files = readBuiltFiles(answer({ 'index.html': '<html>', 'assets/index-Ab1.js': 'x' }));
     expect([...files.keys()]).toEqual(['index.html', 'assets/index-Ab1.js']);
     expect(Buffer.from(files.get('assets/index-Ab1.js')!).toString()).toBe('x');
   });
@@ -36,13 +36,13 @@ describe("the sandbox's export answer is checked like any input", () => {
     ['assets/../../x', 'a climbing path'],
     ['a\\b', 'a backslash'],
   ])('refuses %s (%s)', (path) => {
-    expect(() => readExportBuild(answer({ 'index.html': 'x', [path]: 'x' }))).toThrow(/may not/);
+    expect(() => readBuiltFiles(answer({ 'index.html': 'x', [path]: 'x' }))).toThrow(/may not/);
   });
   it('refuses garbage, no index.html, and too many files', () => {
-    expect(() => readExportBuild('not base64 gzip')).toThrow(/could not be read/);
-    expect(() => readExportBuild(answer({ 'a.js': 'x' }))).toThrow(/no index.html/);
+    expect(() => readBuiltFiles('not base64 gzip')).toThrow(/could not be read/);
+    expect(() => readBuiltFiles(answer({ 'a.js': 'x' }))).toThrow(/no index.html/);
     const many = Object.fromEntries(Array.from({ length: 2001 }, (_, i) => [`f${i}.js`, 'x']));
-    expect(() => readExportBuild(answer({ ...many, 'index.html': 'x' }))).toThrow(/2002 files/);
+    expect(() => readBuiltFiles(answer({ ...many, 'index.html': 'x' }))).toThrow(/2002 files/);
   });
 });
 

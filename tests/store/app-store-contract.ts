@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import type { AppRecord, Page, TokenUsage } from '../../src/core/ports.ts';
@@ -354,5 +354,42 @@ export function appStoreContract(opts: ContractOptions): void {
     await new Promise((r) => setTimeout(r, 450));
     const again = await Promise.all(Array.from({ length: 10 }, () => store.firstSeen(key, 300)));
     expect(again.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('stores blobs once by key, bytes intact, and counts only new bytes', async () => {
+    const bytes = randomBytes(3000);
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const before = await store.blobs.storedBytes();
+    expect(await store.blobs.get(key)).toBeUndefined();
+    const stores = opts.sharedBackend ? [store, other!] : [store];
+    expect(await stores[0]!.blobs.put(key, bytes)).toBe(true);
+    expect(await stores[stores.length - 1]!.blobs.put(key, bytes)).toBe(false);
+    expect(Buffer.from((await stores[stores.length - 1]!.blobs.get(key))!).equals(bytes)).toBe(true);
+    expect((await store.blobs.storedBytes()) - before).toBe(3000);
+    await expect(store.blobs.put('../etc/passwd', bytes)).rejects.toThrow(/invalid blob key/);
+    expect(await store.blobs.get('nothex')).toBeUndefined();
+  });
+
+  it('publishes manifests: publishedVersion never goes down, and assets of any version are found', async () => {
+    const app = await makeApp();
+    expect((await store.getApp(app.id))?.publishedVersion).toBeUndefined();
+    const file = (hash: string) => ({ hash, type: 'text/javascript; charset=utf-8', size: 10 });
+    const manifest = (version: number, asset: string) => ({
+      appId: app.id,
+      version,
+      source: `s${version}`,
+      files: { 'index.html': file('a'.repeat(64)), [asset]: file(String(version).repeat(64)) },
+      publishedAt: 1,
+    });
+    await store.addManifest(manifest(2, 'assets/index-two.js'));
+    await store.addManifest(manifest(1, 'assets/index-one.js'));
+    expect((await store.getApp(app.id))?.publishedVersion).toBe(2);
+    expect((await store.getManifest(app.id, 1))?.source).toBe('s1');
+    expect(await store.getManifest(app.id, 3)).toBeUndefined();
+    expect((await store.getPublishedAsset(app.id, 'assets/index-one.js'))?.hash).toBe('1'.repeat(64));
+    expect(await store.getPublishedAsset(app.id, 'assets/none.js')).toBeUndefined();
+    // A record update (title, sandbox id) leaves the published version alone.
+    await store.updateApp(app.id, { title: 'renamed' });
+    expect((await store.getApp(app.id))?.publishedVersion).toBe(2);
   });
 }

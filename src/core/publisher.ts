@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import type { AppRuntime } from './app-runtime.ts';
+import type { AppStore, BuildManifest, Logger, PublishedFile, VersionRecord } from './ports.ts';
+import { contentType } from '../../sandbox-template/vibe-plugins/content-types.ts';
+import { isCompressible } from '../../sandbox-template/vibe-plugins/encoding.ts';
+import { sourceHash } from './source-hash.ts';
+
+/** Smaller files are sent as they are. */
+const MIN_COMPRESS_BYTES = 512;
+/** Compressed variants already worked out for blobs this process has seen (bounded). */
+const KNOWN_BLOBS = 20_000;
+
+/**
+ * Publishes versions: the production build the sandbox already made for the light view is taken
+ * out once, each file stored as a content-addressed blob (with brotli and gzip variants) and the
+ * version as a manifest, so viewers are served from the store and never need a sandbox. Files
+ * shared by apps and versions (the React, recharts and lucide chunks) are stored once.
+ */
+export class Publisher {
+  private readonly listeners = new Set<(appId: string, version: number) => void>();
+  private readonly inflight = new Map<string, Promise<BuildManifest | undefined>>();
+  /** Blob hash -> sizes of its stored compressed variants (a stored blob's variants were stored before it). */
+  private readonly known = new Map<string, Pick<PublishedFile, 'br' | 'gz'>>();
+
+  constructor(
+    private readonly deps: {
+      store: AppStore;
+      runtime: AppRuntime;
+      logger: Logger;
+      now?: () => number;
+    },
+  ) {}
+
+  /** Told of every version this process publishes (the gateway reloads open viewer pages). */
+  onPublished(listener: (appId: string, version: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Publishes `version`, which the app's running sandbox serves now (the caller holds it), or,
+   * for a restore of a published version, copies that version's manifest. Undefined where the
+   * sandbox provider cannot hand over builds.
+   */
+  async publish(appId: string, version: VersionRecord): Promise<BuildManifest | undefined> {
+    const { store, runtime } = this.deps;
+    const source = sourceHash(version.files);
+    const copied = version.basedOn ? await store.getManifest(appId, version.basedOn) : undefined;
+    if (copied && copied.source === source) return this.store({ ...copied, version: version.number });
+    if (!runtime.canPublish) return undefined;
+    const started = Date.now();
+    const built = await runtime.lightBuild(appId, source);
+    const fetchedMs = Date.now() - started;
+    const files: Record<string, PublishedFile> = {};
+    let added = 0;
+    for (const [path, bytes] of built) {
+      const { file, newBytes } = await this.putFile(path, bytes);
+      files[path] = file;
+      added += newBytes;
+    }
+    const manifest = await this.store({ appId, version: version.number, source, files, publishedAt: 0 });
+    this.deps.logger.info(
+      { appId, version: version.number, files: built.size, newBytes: added, fetchedMs, ms: Date.now() - started },
+      'version published',
+    );
+    return manifest;
+  }
+
+  /**
+   * Publishes the app's newest version unless it is published already (apps stored before
+   * publishing, or whose publish failed): wakes its sandbox from the store for it, refusing with
+   * RuntimeBusyError when every slot is busy. One publish per app at a time; callers share it.
+   */
+  publishLatest(appId: string): Promise<BuildManifest | undefined> {
+    let p = this.inflight.get(appId);
+    if (!p) {
+      p = this.publishLatestOnce(appId).finally(() => this.inflight.delete(appId));
+      this.inflight.set(appId, p);
+    }
+    return p;
+  }
+
+  private async publishLatestOnce(appId: string): Promise<BuildManifest | undefined> {
+    const { store, runtime } = this.deps;
+    const app = await store.getApp(appId);
+    if (!app || app.deleted || app.latestVersion < 1) return undefined;
+    if (app.publishedVersion === app.latestVersion) return store.getManifest(appId, app.latestVersion);
+    const version = await store.getVersion(appId, app.latestVersion);
+    if (!version) throw new Error(`app ${appId} lacks version ${app.latestVersion}`);
+    return runtime.pinned(appId, async () => {
+      await runtime.ensure(appId, { wait: false });
+      return this.publish(appId, version);
+    });
+  }
+
+  private async store(m: BuildManifest): Promise<BuildManifest> {
+    const manifest = { ...m, publishedAt: (this.deps.now ?? Date.now)() };
+    await this.deps.store.addManifest(manifest);
+    for (const listener of this.listeners) listener(manifest.appId, manifest.version);
+    return manifest;
+  }
+
+  /** One built file as blobs: its compressed variants first, then itself (so a stored blob's variants are there). */
+  private async putFile(path: string, bytes: Uint8Array): Promise<{ file: PublishedFile; newBytes: number }> {
+    const { blobs } = this.deps.store;
+    const type = contentType(path);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const known = this.known.get(hash);
+    if (known) return { file: { hash, type, size: bytes.length, ...known }, newBytes: 0 };
+    const variants: Pick<PublishedFile, 'br' | 'gz'> = {};
+    let newBytes = 0;
+    if (isCompressible(type) && bytes.length >= MIN_COMPRESS_BYTES) {
+      const br = brotliCompressSync(bytes, {
+        params: { [constants.BROTLI_PARAM_QUALITY]: bytes.length <= 64 * 1024 ? 11 : 9 },
+      });
+      const gz = gzipSync(bytes, { level: 9 });
+      // A variant is stored only where it saves something worth a header.
+      if (br.length < bytes.length * 0.9) {
+        variants.br = br.length;
+        if (await blobs.put(`${hash}.br`, br)) newBytes += br.length;
+      }
+      if (gz.length < bytes.length * 0.9) {
+        variants.gz = gz.length;
+        if (await blobs.put(`${hash}.gz`, gz)) newBytes += gz.length;
+      }
+    }
+    if (await blobs.put(hash, bytes)) newBytes += bytes.length;
+    if (this.known.size >= KNOWN_BLOBS) this.known.delete(this.known.keys().next().value!);
+    this.known.set(hash, variants);
+    return { file: { hash, type, size: bytes.length, ...variants }, newBytes };
+  }
+}
