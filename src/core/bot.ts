@@ -304,6 +304,8 @@ export class VibeBot {
           usage: built.usage,
           model: model.label,
         });
+        // Only now is the thread the app's: a create that dies before its first version leaves no mapping.
+        await store.setThread(threadId, appId);
         await this.publish(appId, version);
         const app = await runtime.record(appId);
         logger.info(

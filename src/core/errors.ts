@@ -2,3 +2,15 @@
 export class UserError extends Error {
   override name = 'UserError';
 }
+
+/** `addVersion` with `expectLatest`: another version landed first (another bot process changed the app). */
+export class StaleVersionError extends Error {
+  override name = 'StaleVersionError';
+  constructor(
+    readonly appId: string,
+    readonly expected: number,
+    readonly latest: number,
+  ) {
+    super(`app ${appId} is at version ${latest}, not ${expected}`);
+  }
+}

@@ -233,20 +233,33 @@ export interface Page<T> {
 }
 
 export interface AppStore {
+  /** Stores a new app; its thread is mapped to it only by `setThread` (after its first version). */
   createApp(app: Omit<AppRecord, 'latestVersion' | 'createdAt' | 'updatedAt'>): Promise<AppRecord>;
   getApp(appId: string): Promise<AppRecord | undefined>;
-  /** Shallow-merges `patch` into the app record (not versions). */
+  /**
+   * Sets the fields in `patch` (undefined clears one), each on its own: concurrent updates of
+   * different fields from any number of processes lose none of them.
+   */
   updateApp(
     appId: string,
     patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'sandboxUrl' | 'threadId'>>,
   ): Promise<AppRecord>;
   /** Marks deleted and removes it from the thread index; versions are kept. */
   deleteApp(appId: string): Promise<void>;
-  /** Appends a version; never loses one to a concurrent append. Returns the stored record with its number. */
-  addVersion(appId: string, v: Omit<VersionRecord, 'appId' | 'number' | 'createdAt'>): Promise<VersionRecord>;
+  /**
+   * Appends a version; never loses one to a concurrent append. Returns the stored record with its
+   * number. With `expectLatest`, only as the version after that one: if another version landed
+   * in between, it throws StaleVersionError and stores nothing (compare-and-set).
+   */
+  addVersion(
+    appId: string,
+    v: Omit<VersionRecord, 'appId' | 'number' | 'createdAt'>,
+    opts?: { expectLatest?: number },
+  ): Promise<VersionRecord>;
   getVersion(appId: string, number: number): Promise<VersionRecord | undefined>;
   /** Newest first. */
   listVersions(appId: string, limit?: number): Promise<VersionRecord[]>;
+  /** The app a thread belongs to, once it has a version (never a half-created one). */
   appForThread(threadId: string): Promise<AppRecord | undefined>;
   setThread(threadId: string, appId: string): Promise<void>;
   /** Newest first, paginated by cursor; never scans all apps. */
@@ -258,6 +271,14 @@ export interface AppStore {
   tally(keys: string[], n: number, windowMs: number): Promise<number[]>;
   /** Current totals of windowed counters (0 when absent or expired), in order. */
   tallies(keys: string[]): Promise<number[]>;
+  /**
+   * Takes the lease `name` (e.g. "app:<id>") for `ttlMs` unless someone holds it: its fencing
+   * token (larger than any before), or undefined. Renew it while working; release it when done.
+   */
+  acquireLease(name: string, ttlMs: number): Promise<string | undefined>;
+  /** False when the lease ran out (someone else may hold it now). */
+  renewLease(name: string, token: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, token: string): Promise<void>;
   /** Stores a version's published build and makes it the app's `publishedVersion` (never lowering it). */
   addManifest(m: BuildManifest): Promise<void>;
   getManifest(appId: string, version: number): Promise<BuildManifest | undefined>;

@@ -70,6 +70,10 @@ export class StoreKeys {
   seen(key: string): string {
     return `${this.prefix}seen:${keyPart(key)}`;
   }
+  /** One field of the app record set by updateApp (written alone, so concurrent updates of other fields survive). */
+  appField(appId: string, field: string): string {
+    return `${this.app(appId)}:f:${field}`;
+  }
   /** Highest version with a published build (a counter, raised monotonically). */
   published(appId: string): string {
     return `${this.app(appId)}:pub`;
@@ -88,6 +92,13 @@ export class StoreKeys {
   /** Bytes of every blob stored (a counter). */
   blobBytes(): string {
     return `${this.prefix}blob-bytes`;
+  }
+  /** A lease (e.g. on one app, while a process changes it), and the counter its fencing tokens come from. */
+  lease(name: string): string {
+    return `${this.prefix}lease:${keyPart(name)}`;
+  }
+  leaseSeq(): string {
+    return `${this.prefix}lease-seq`;
   }
   /** Windowed counter (fair-use limits). */
   tally(key: string): string {

@@ -13,11 +13,16 @@ import { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { SlotIndex } from './slot-index.ts';
 import { isAppId } from '../core/ids.ts';
+import { StaleVersionError } from '../core/errors.ts';
 
 /** What sits under `app:<id>`: the counters (latest version, deleted, last activity) live apart. */
 type StoredApp = Omit<AppRecord, 'latestVersion' | 'deleted' | 'publishedVersion'>;
 
 const DEFAULT_VERSION_LIMIT = 20;
+/** The record's fields updateApp sets, each under a key of its own. */
+const UPDATABLE = ['title', 'summary', 'sandboxId', 'sandboxUrl', 'threadId'] as const;
+/** How long a handed-out version number may stay unwritten before it counts as a crashed writer's gap. */
+const GAP_MS = 2000;
 
 export interface KeyvAppStoreDeps {
   /** Keyv with key prefixing off: every key is already namespaced by StoreKeys. */
@@ -34,8 +39,9 @@ export interface KeyvAppStoreDeps {
  */
 export class KeyvAppStore implements AppStore {
   private readonly keyv: Keyv;
-  private readonly primitives: StorePrimitives;
-  private readonly keys: StoreKeys;
+  /** Public for tests (and tear-down); the app code goes through the AppStore methods. */
+  readonly primitives: StorePrimitives;
+  readonly keys: StoreKeys;
   private readonly index: SlotIndex;
   private readonly now: () => number;
   readonly blobs: BlobStore;
@@ -60,7 +66,6 @@ export class KeyvAppStore implements AppStore {
     await Promise.all([
       this.index.append(this.keys.channelIndex(app.channelId), app.id),
       this.index.append(this.keys.userIndex(app.ownerId), app.id),
-      app.threadId ? this.keyv.set(this.keys.thread(app.threadId), app.id) : undefined,
     ]);
     return { ...stored, latestVersion: 0 };
   }
@@ -74,18 +79,17 @@ export class KeyvAppStore implements AppStore {
     appId: string,
     patch: Partial<Pick<AppRecord, 'title' | 'summary' | 'sandboxId' | 'sandboxUrl' | 'threadId'>>,
   ): Promise<AppRecord> {
-    const stored = await this.keyv.get<StoredApp>(this.keys.app(appId));
-    if (!stored) throw new Error(`no app ${appId}`);
-    const { title, summary, sandboxId, sandboxUrl, threadId } = patch;
-    const picked = Object.fromEntries(
-      Object.entries({ title, summary, sandboxId, sandboxUrl, threadId }).filter(([k]) => k in patch),
-    ) as typeof patch;
-    const next: StoredApp = { ...stored, ...picked, updatedAt: this.now() };
-    if ('sandboxId' in patch && patch.sandboxId === undefined) delete next.sandboxId;
-    if ('sandboxUrl' in patch && patch.sandboxUrl === undefined) delete next.sandboxUrl;
-    await this.keyv.set(this.keys.app(appId), next);
+    const before = await this.getApp(appId);
+    if (!before) throw new Error(`no app ${appId}`);
+    // Only the sandbox's id and URL can be cleared; an undefined title or thread changes nothing.
+    const fields = UPDATABLE.filter((f) => f in patch && (patch[f] !== undefined || f.startsWith('sandbox')));
+    // Each field its own key (null = cleared): two processes setting different fields both win.
+    await Promise.all([
+      ...fields.map((f) => this.keyv.set(this.keys.appField(appId, f), patch[f] ?? null)),
+      this.primitives.raise(this.keys.touched(appId), this.now()),
+    ]);
     // A new thread for the app is found by its replies from now on.
-    if (threadId && threadId !== stored.threadId) await this.keyv.set(this.keys.thread(threadId), appId);
+    if (patch.threadId && patch.threadId !== before.threadId) await this.setThread(patch.threadId, appId);
     const app = await this.getApp(appId);
     if (!app) throw new Error(`no app ${appId}`);
     return app;
@@ -102,12 +106,19 @@ export class KeyvAppStore implements AppStore {
     }
   }
 
-  async addVersion(appId: string, v: Omit<VersionRecord, 'appId' | 'number' | 'createdAt'>): Promise<VersionRecord> {
+  async addVersion(
+    appId: string,
+    v: Omit<VersionRecord, 'appId' | 'number' | 'createdAt'>,
+    opts: { expectLatest?: number } = {},
+  ): Promise<VersionRecord> {
     const app = await this.getApp(appId);
     if (!app) throw new Error(`no app ${appId}`);
     if (app.deleted) throw new Error(`app ${appId} is deleted`);
     // The counter gives every caller its own number; the version key is then written by that caller alone.
-    const number = await this.primitives.incr(this.keys.versionSeq(appId));
+    const number =
+      opts.expectLatest === undefined
+        ? await this.primitives.incr(this.keys.versionSeq(appId))
+        : await this.nextAfter(appId, opts.expectLatest);
     const record: VersionRecord = { ...v, appId, number, createdAt: this.now() };
     await this.keyv.set(this.keys.version(appId, number), record);
     await Promise.all([
@@ -115,6 +126,31 @@ export class KeyvAppStore implements AppStore {
       this.primitives.raise(this.keys.touched(appId), record.createdAt),
     ]);
     return record;
+  }
+
+  /**
+   * The number after `expected`, taken only if the app is still at `expected`. A number handed
+   * out but never written (its writer crashed between taking it and writing: a gap, which
+   * listVersions skips) would block every later writer, so once the latest version has stayed at
+   * `expected` for GAP_MS (a live writer takes milliseconds), the gap is stepped over.
+   */
+  private async nextAfter(appId: string, expected: number): Promise<number> {
+    const seqKey = this.keys.versionSeq(appId);
+    const latestKey = this.keys.latest(appId);
+    const taken = await this.primitives.casIncr(seqKey, expected);
+    if (taken !== undefined) return taken;
+    const deadline = this.now() + GAP_MS;
+    for (;;) {
+      const [seq = 0, latest = 0] = await this.primitives.read([seqKey, latestKey]);
+      if (latest !== expected) throw new StaleVersionError(appId, expected, latest);
+      if (this.now() >= deadline) {
+        const skipped = await this.primitives.casIncr(seqKey, seq);
+        if (skipped !== undefined) return skipped;
+        const [now = 0] = await this.primitives.read([latestKey]);
+        throw new StaleVersionError(appId, expected, now);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async getVersion(appId: string, number: number): Promise<VersionRecord | undefined> {
@@ -140,7 +176,7 @@ export class KeyvAppStore implements AppStore {
     const appId = await this.keyv.get<string>(this.keys.thread(threadId));
     if (appId === undefined) return undefined;
     const app = await this.getApp(appId);
-    return app && !app.deleted ? app : undefined;
+    return app && !app.deleted && app.latestVersion > 0 ? app : undefined;
   }
 
   async setThread(threadId: string, appId: string): Promise<void> {
@@ -184,6 +220,20 @@ export class KeyvAppStore implements AppStore {
     return this.keyv.get<PublishedFile>(this.keys.publishedAsset(appId, path));
   }
 
+  async acquireLease(name: string, ttlMs: number): Promise<string | undefined> {
+    // A fencing token: every lease ever taken has a larger one than the last.
+    const token = String(await this.primitives.incr(this.keys.leaseSeq()));
+    return (await this.primitives.lease(this.keys.lease(name), token, ttlMs)) ? token : undefined;
+  }
+
+  renewLease(name: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.primitives.renewLease(this.keys.lease(name), token, ttlMs);
+  }
+
+  releaseLease(name: string, token: string): Promise<void> {
+    return this.primitives.releaseLease(this.keys.lease(name), token);
+  }
+
   /** Deletes everything this store's namespace holds (tests and tear-down; never on a request path). */
   async destroyNamespace(): Promise<void> {
     await this.primitives.deletePrefix(this.keys.prefix);
@@ -202,13 +252,21 @@ export class KeyvAppStore implements AppStore {
       this.keys.touched(id),
       this.keys.published(id),
     ]);
-    const [records, counters] = await Promise.all([
+    const fieldKeys = ids.flatMap((id) => UPDATABLE.map((f) => this.keys.appField(id, f)));
+    const [records, fieldValues, counters] = await Promise.all([
       this.keyv.getMany<StoredApp>(ids.map((id) => this.keys.app(id))),
+      this.keyv.getMany<string | null>(fieldKeys),
       this.primitives.read(counterKeys),
     ]);
     return ids.map((_, i) => {
-      const stored = records[i];
-      if (!stored) return undefined;
+      const record = records[i];
+      if (!record) return undefined;
+      const stored: StoredApp = { ...record };
+      UPDATABLE.forEach((f, k) => {
+        const v = fieldValues[i * UPDATABLE.length + k];
+        if (v === null) delete stored[f];
+        else if (typeof v === 'string') stored[f] = v;
+      });
       const [latest = 0, deleted = 0, touched = 0, published = 0] = counters.slice(4 * i, 4 * i + 4);
       const app: AppRecord = { ...stored, latestVersion: latest, updatedAt: Math.max(stored.updatedAt, touched) };
       if (deleted > 0) app.deleted = true;

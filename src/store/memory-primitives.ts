@@ -8,6 +8,7 @@ export class MemoryPrimitives implements StorePrimitives {
   private readonly counters = new Map<string, number>();
   private readonly claims = new Map<string, number>(); // key -> expiry (epoch ms)
   private readonly windows = new Map<string, { n: number; expires: number }>();
+  private readonly leases = new Map<string, { token: string; expires: number }>();
 
   constructor(
     private readonly entries: Map<string, unknown>,
@@ -26,8 +27,32 @@ export class MemoryPrimitives implements StorePrimitives {
     return next;
   }
 
+  async casIncr(key: string, expected: number): Promise<number | undefined> {
+    if ((this.counters.get(key) ?? 0) !== expected) return undefined;
+    this.counters.set(key, expected + 1);
+    return expected + 1;
+  }
+
   async read(keys: string[]): Promise<number[]> {
     return keys.map((k) => this.counters.get(k) ?? 0);
+  }
+
+  async lease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const held = this.leases.get(key);
+    if (held && held.expires > this.now()) return false;
+    this.leases.set(key, { token, expires: this.now() + ttlMs });
+    return true;
+  }
+
+  async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const held = this.leases.get(key);
+    if (!held || held.token !== token || held.expires <= this.now()) return false;
+    held.expires = this.now() + ttlMs;
+    return true;
+  }
+
+  async releaseLease(key: string, token: string): Promise<void> {
+    if (this.leases.get(key)?.token === token) this.leases.delete(key);
   }
 
   async addWindowed(key: string, n: number, ttlMs: number): Promise<number> {
@@ -53,7 +78,7 @@ export class MemoryPrimitives implements StorePrimitives {
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    for (const map of [this.entries, this.counters, this.claims, this.windows]) {
+    for (const map of [this.entries, this.counters, this.claims, this.windows, this.leases]) {
       for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
     }
   }

@@ -15,6 +15,19 @@ local total = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return total`;
 
+const CAS_INCR_SCRIPT = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur == tonumber(ARGV[1]) then return redis.call('INCR', KEYS[1]) end
+return -1`;
+
+// Only the lease's holder (its token) may extend or end it.
+const RENEW_LEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+const RELEASE_LEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 /** Primitives on the same client the @keyv/redis adapter uses: INCR, a max script, SET NX PX, an INCRBY+PEXPIRE script. */
 export class RedisPrimitives implements StorePrimitives {
   constructor(private readonly client: RedisClient) {}
@@ -26,6 +39,33 @@ export class RedisPrimitives implements StorePrimitives {
   async raise(key: string, n: number): Promise<number> {
     const r = await this.client.eval(RAISE_SCRIPT, { keys: [key], arguments: [String(Math.trunc(n))] });
     return Number(r);
+  }
+
+  async casIncr(key: string, expected: number): Promise<number | undefined> {
+    const r = Number(
+      await this.client.eval(CAS_INCR_SCRIPT, { keys: [key], arguments: [String(Math.trunc(expected))] }),
+    );
+    return r < 0 ? undefined : r;
+  }
+
+  async lease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const r = await this.client.set(key, token, {
+      condition: 'NX',
+      expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+    });
+    return r === 'OK';
+  }
+
+  async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const r = await this.client.eval(RENEW_LEASE_SCRIPT, {
+      keys: [key],
+      arguments: [token, String(Math.max(1, Math.ceil(ttlMs)))],
+    });
+    return Number(r) === 1;
+  }
+
+  async releaseLease(key: string, token: string): Promise<void> {
+    await this.client.eval(RELEASE_LEASE_SCRIPT, { keys: [key], arguments: [token] });
   }
 
   async read(keys: string[]): Promise<number[]> {

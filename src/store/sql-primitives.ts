@@ -39,6 +39,8 @@ export interface SqlTables {
   claims: string;
   /** Windowed counters: a total and the epoch ms at which it expires. */
   windows: string;
+  /** Leases: the holder's token and the epoch ms at which the lease runs out. */
+  leases: string;
 }
 
 export const DEFAULT_TABLES: SqlTables = {
@@ -46,6 +48,7 @@ export const DEFAULT_TABLES: SqlTables = {
   counters: 'vibe_counters',
   claims: 'vibe_claims',
   windows: 'vibe_windows',
+  leases: 'vibe_leases',
 };
 
 /** Every this many writes to an expiring table, its expired rows are deleted (no timer needed). */
@@ -69,8 +72,9 @@ export class SqlPrimitives implements StorePrimitives {
 
   /** Creates the counter, claim and window tables; call once before use. */
   async init(): Promise<void> {
-    const { counters, claims, windows } = this.tables;
+    const { counters, claims, windows, leases } = this.tables;
     for (const sql of [
+      `CREATE TABLE IF NOT EXISTS ${leases} (key VARCHAR(255) PRIMARY KEY, token VARCHAR(255) NOT NULL, expires BIGINT NOT NULL)`,
       `CREATE TABLE IF NOT EXISTS ${counters} (key VARCHAR(255) PRIMARY KEY, n BIGINT NOT NULL)`,
       `CREATE TABLE IF NOT EXISTS ${claims} (key VARCHAR(255) PRIMARY KEY, expires BIGINT NOT NULL)`,
       `CREATE TABLE IF NOT EXISTS ${windows} (key VARCHAR(255) PRIMARY KEY, n BIGINT NOT NULL, expires BIGINT NOT NULL)`,
@@ -101,6 +105,49 @@ export class SqlPrimitives implements StorePrimitives {
       [key, Math.trunc(n)],
     );
     return Number(rows[0]?.n);
+  }
+
+  async casIncr(key: string, expected: number): Promise<number | undefined> {
+    const t = this.tables.counters;
+    const p = (i: number) => this.d.p(i);
+    // From 0 the row may not exist yet: insert it, or step a row that is still at 0.
+    const rows =
+      expected === 0
+        ? await this.run(
+            `INSERT INTO ${t} (key, n) VALUES (${p(1)}, 1) ON CONFLICT (key) DO UPDATE SET n = ${t}.n + 1 WHERE ${t}.n = 0 RETURNING n`,
+            [key],
+          )
+        : await this.run(`UPDATE ${t} SET n = n + 1 WHERE key = ${p(1)} AND n = ${p(2)} RETURNING n`, [
+            key,
+            Math.trunc(expected),
+          ]);
+    return rows.length === 1 ? Number(rows[0]!.n) : undefined;
+  }
+
+  async lease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const t = this.tables.leases;
+    const now = this.now();
+    const rows = await this.run(
+      `INSERT INTO ${t} (key, token, expires) VALUES (${this.d.p(1)}, ${this.d.p(2)}, ${this.d.p(3)}) ON CONFLICT (key) DO UPDATE SET token = excluded.token, expires = excluded.expires WHERE ${t}.expires <= ${this.d.p(4)} RETURNING key`,
+      [key, token, now + Math.max(1, Math.ceil(ttlMs)), now],
+    );
+    return rows.length === 1;
+  }
+
+  async renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const rows = await this.run(
+      `UPDATE ${this.tables.leases} SET expires = ${this.d.p(1)} WHERE key = ${this.d.p(2)} AND token = ${this.d.p(3)} AND expires > ${this.d.p(4)} RETURNING key`,
+      [now + Math.max(1, Math.ceil(ttlMs)), key, token, now],
+    );
+    return rows.length === 1;
+  }
+
+  async releaseLease(key: string, token: string): Promise<void> {
+    await this.run(`DELETE FROM ${this.tables.leases} WHERE key = ${this.d.p(1)} AND token = ${this.d.p(2)}`, [
+      key,
+      token,
+    ]);
   }
 
   async read(keys: string[]): Promise<number[]> {
@@ -150,8 +197,8 @@ export class SqlPrimitives implements StorePrimitives {
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    const { keyv, counters, claims, windows } = this.tables;
-    for (const table of [keyv, counters, claims, windows]) {
+    const { keyv, counters, claims, windows, leases } = this.tables;
+    for (const table of [keyv, counters, claims, windows, leases]) {
       // substr instead of LIKE: no wildcard escaping to get wrong.
       await this.run(`DELETE FROM ${table} WHERE substr(key, 1, ${this.d.p(1)}) = ${this.d.p(2)}`, [
         prefix.length,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { UserError } from '../../src/core/errors.ts';
+import { StaleVersionError, UserError } from '../../src/core/errors.ts';
 import type { AppRecord, Page, TokenUsage } from '../../src/core/ports.ts';
 import { newId as newAppId } from '../../src/core/ids.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
@@ -51,6 +51,13 @@ export function appStoreContract(opts: ContractOptions): void {
       prompt: 'a pomodoro timer',
       ...fields,
     });
+  }
+
+  /** What a create does once the first version is stored: the app's thread now finds it. */
+  async function live(app: AppRecord): Promise<AppRecord> {
+    await store.addVersion(app.id, { files: {}, instruction: app.prompt, authorId: app.ownerId, usage, model: 'm' });
+    await store.setThread(app.threadId, app.id);
+    return app;
   }
 
   const ids = (page: Page<AppRecord>) => page.items.map((a) => a.id);
@@ -115,7 +122,7 @@ export function appStoreContract(opts: ContractOptions): void {
   it('skips deleted apps in pages and thread lookups', async () => {
     const channelId = `slack:T1:C-${tag()}`;
     const made: AppRecord[] = [];
-    for (let i = 0; i < 7; i++) made.push(await makeApp({ channelId }));
+    for (let i = 0; i < 7; i++) made.push(await live(await makeApp({ channelId })));
     const [a1, a2, a3, a4, a5, a6, a7] = made as [
       AppRecord,
       AppRecord,
@@ -153,8 +160,12 @@ export function appStoreContract(opts: ContractOptions): void {
     expect((await store.getApp(app.id))?.deleted).toBe(true);
   });
 
-  it('finds the app for a thread', async () => {
+  it('finds the app for a thread once it has a version, never a half-created one', async () => {
     const app = await makeApp();
+    expect(await store.appForThread(app.threadId)).toBeUndefined(); // created, no version yet
+    await store.setThread(app.threadId, app.id);
+    expect(await store.appForThread(app.threadId)).toBeUndefined(); // mapped, still no version
+    await live(app);
     expect((await store.appForThread(app.threadId))?.id).toBe(app.id);
     expect(await store.appForThread(`slack:T1:C1:${tag()}`)).toBeUndefined();
 
@@ -391,5 +402,77 @@ export function appStoreContract(opts: ContractOptions): void {
     // A record update (title, sandbox id) leaves the published version alone.
     await store.updateApp(app.id, { title: 'renamed' });
     expect((await store.getApp(app.id))?.publishedVersion).toBe(2);
+  });
+
+  it('refuses a stale expectLatest and stores nothing; the right one appends', async () => {
+    const app = await makeApp();
+    const v = (instruction: string) => ({ files: {}, instruction, authorId: 'u', usage, model: 'm' });
+    expect((await store.addVersion(app.id, v('one'), { expectLatest: 0 })).number).toBe(1);
+    expect((await store.addVersion(app.id, v('two'), { expectLatest: 1 })).number).toBe(2);
+    const stale = store.addVersion(app.id, v('lost'), { expectLatest: 1 });
+    await expect(stale).rejects.toBeInstanceOf(StaleVersionError);
+    await expect(stale).rejects.toMatchObject({ expected: 1, latest: 2 });
+    expect((await store.getApp(app.id))?.latestVersion).toBe(2);
+    expect((await store.listVersions(app.id)).map((x) => x.instruction)).toEqual(['two', 'one']);
+  });
+
+  it('of concurrent compare-and-set appends on one latest, exactly one wins (two instances where shared)', async () => {
+    const app = await makeApp();
+    const stores = opts.sharedBackend ? [store, other!] : [store];
+    const v = { files: {}, instruction: 'x', authorId: 'u', usage, model: 'm' };
+    await store.addVersion(app.id, v);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.addVersion(app.id, v, { expectLatest: 1 })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await store.getApp(app.id))?.latestVersion).toBe(2);
+  });
+
+  it('steps over a version number whose writer died before writing it', async () => {
+    const app = await makeApp();
+    const v = { files: {}, instruction: 'x', authorId: 'u', usage, model: 'm' };
+    await store.addVersion(app.id, v);
+    await store.primitives.incr(`${store.keys.versionSeq(app.id)}`); // taken, never written
+    const next = await store.addVersion(app.id, v, { expectLatest: 1 });
+    expect(next.number).toBe(3);
+    expect((await store.listVersions(app.id)).map((x) => x.number)).toEqual([3, 1]);
+  });
+
+  it('concurrent updates of different fields lose none (two instances where shared)', async () => {
+    const app = await makeApp();
+    const stores = opts.sharedBackend ? [store, other!] : [store];
+    await Promise.all([
+      stores[0]!.updateApp(app.id, { title: 'New title' }),
+      stores[stores.length - 1]!.updateApp(app.id, { sandboxId: 'sb-1', sandboxUrl: 'https://x' }),
+      store.updateApp(app.id, { summary: 'New summary' }),
+    ]);
+    expect(await store.getApp(app.id)).toMatchObject({
+      title: 'New title',
+      summary: 'New summary',
+      sandboxId: 'sb-1',
+      sandboxUrl: 'https://x',
+    });
+    await store.updateApp(app.id, { sandboxId: undefined, title: undefined });
+    const after = await store.getApp(app.id);
+    expect(after?.sandboxId).toBeUndefined();
+    expect(after?.title).toBe('New title');
+  });
+
+  it('a lease has one holder at a time, only its holder renews or releases it, and it runs out', async () => {
+    const key = `${store.keys.prefix}lease-${tag()}`;
+    const p = store.primitives;
+    const others = opts.sharedBackend ? other!.primitives : p;
+    const got = await Promise.all([p.lease(key, 'a', 400), others.lease(key, 'b', 400), p.lease(key, 'c', 400)]);
+    expect(got.filter(Boolean)).toHaveLength(1);
+    const holder = ['a', 'b', 'c'][got.indexOf(true)]!;
+    expect(await p.renewLease(key, 'not-the-holder', 400)).toBe(false);
+    expect(await others.renewLease(key, holder, 400)).toBe(true);
+    await p.releaseLease(key, 'not-the-holder');
+    expect(await p.lease(key, 'd', 400)).toBe(false);
+    await p.releaseLease(key, holder);
+    expect(await others.lease(key, 'e', 300)).toBe(true);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await p.renewLease(key, 'e', 300)).toBe(false); // ran out
+    expect(await p.lease(key, 'f', 300)).toBe(true);
   });
 }

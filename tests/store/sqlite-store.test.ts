@@ -47,6 +47,7 @@ describe('sqlite store across restarts', () => {
       usage,
       model: 'm',
     });
+    await first.setThread('T1', app.id);
     expect(await first.firstSeen('evt-1', 60_000)).toBe(true);
     await first.close();
 
