@@ -4,6 +4,7 @@ import { AppRuntime } from './core/app-runtime.ts';
 import { VibeBot } from './core/bot.ts';
 import type { AppStore, BuildManifest, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
 import { Publisher } from './core/publisher.ts';
+import { AppLeases } from './core/app-lease.ts';
 import { createClaudeModel } from './llm/create-claude.ts';
 import { OfflineSampleModel } from './llm/offline.ts';
 import { loadTemplate } from './llm/system-prompt.ts';
@@ -201,6 +202,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     runtime,
     logger,
     publisher,
+    leases: new AppLeases(store, logger),
     statusIntervalMs: overrides.statusIntervalMs,
     policies: fairUsePolicies({ store, meter, limits }),
     slots,

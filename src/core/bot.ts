@@ -22,7 +22,8 @@ import {
   type Stage,
 } from './cards.ts';
 import { checkInstruction, parseCommand, type Command } from './commands.ts';
-import { UserError } from './errors.ts';
+import { StaleVersionError, UserError } from './errors.ts';
+import type { AppLeases } from './app-lease.ts';
 import { newId, workspaceOf } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Publisher } from './publisher.ts';
@@ -93,6 +94,8 @@ export interface BotDeps {
   packer?: AppPacker;
   /** Build and check durations and tokens, for monitoring (none by default). */
   metrics?: BotMetrics;
+  /** One writer per app across bot processes (none: one process, its per-app queue is enough). */
+  leases?: AppLeases;
   /** Stores each new version's build for viewers (none: viewers are served by the sandbox). */
   publisher?: Publisher;
   /** The limits, as `/vibe usage` shows them (the policies enforce them). */
@@ -117,10 +120,12 @@ export class VibeBot {
 
   private readonly slots: BuildSlots;
   private readonly meter: UsageMeter;
+  private readonly leases?: AppLeases;
 
   constructor(private readonly deps: BotDeps) {
     this.slots = deps.slots ?? new BuildSlots(Number.POSITIVE_INFINITY);
     this.meter = deps.meter ?? new UsageMeter(deps.store, {});
+    this.leases = deps.leases;
   }
 
   /**
@@ -336,7 +341,7 @@ export class VibeBot {
     // Join the queue before posting, so concurrent replies see their true place in line.
     const posted = ctx.conv.reply(app.threadId, queuedCard(what, this.queue.depth(app.id)));
     posted.catch(() => undefined); // awaited in the task; this only marks it handled while queued
-    await this.queue.run(app.id, async () => {
+    await this.inLine(app.id, async () => {
       const { runtime, model, store, logger } = this.deps;
       const status = this.status(ctx.conv, await posted);
       const release = runtime.hold(app.id);
@@ -367,13 +372,12 @@ export class VibeBot {
           );
           return;
         }
-        const version = await store.addVersion(app.id, {
-          files: built.turn.files,
-          instruction,
-          authorId: ctx.actor.id,
-          usage: built.usage,
-          model: model.label,
-        });
+        // Compare-and-set: only on top of the version this change was made from.
+        const version = await store.addVersion(
+          app.id,
+          { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label },
+          { expectLatest: current.number },
+        );
         await this.publish(app.id, version);
         const updated = built.turn.title
           ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
@@ -385,6 +389,14 @@ export class VibeBot {
         working = undefined; // stored: it is the working version now
         await status.finish(this.announceVersion(updated, version, built.turn.message, built));
       } catch (err) {
+        if (err instanceof StaleVersionError) {
+          // Another process's change landed first (its lease ran out mid-change): the sandbox
+          // gets the store's newest version, and the person an honest answer.
+          working = (await store.getVersion(app.id, err.latest).catch(() => undefined)) ?? working;
+          err = new UserError(
+            `Another change to this app landed while this one was being made (it is at v${err.latest} now), so this one was not applied. Send it again to apply it on top.`,
+          );
+        }
         // Whatever the sandbox holds now was never stored: viewers get the working version back.
         if (working && runtime.isRunning(app.id))
           await runtime
@@ -476,6 +488,14 @@ export class VibeBot {
   }
 
   /**
+   * Runs a change to one app in its line: first in this process's per-app queue (in order), then
+   * holding the app's lease in the store, so no other bot process changes it at the same time.
+   */
+  private inLine<T>(appId: string, task: () => Promise<T>): Promise<T> {
+    return this.queue.run(appId, () => (this.leases ? this.leases.with(appId, task) : task()));
+  }
+
+  /**
    * Publishes a version that was just stored, while its sandbox still serves it. A failed publish
    * costs viewers nothing but a wait: the version stands, and the first view publishes it.
    */
@@ -494,7 +514,7 @@ export class VibeBot {
   publishLatest(appId: string): Promise<BuildManifest | undefined> {
     const { publisher } = this.deps;
     if (!publisher) return Promise.resolve(undefined);
-    return this.queue.run(appId, () => publisher.publishLatest(appId));
+    return this.inLine(appId, () => publisher.publishLatest(appId));
   }
 
   /**
@@ -528,8 +548,9 @@ export class VibeBot {
 
   private async restoreVersion(ctx: ChatContext, app: AppRecord, target: number, instruction: string): Promise<void> {
     this.requireOwnerOrManager(ctx, app, instruction);
-    await this.queue.run(app.id, async () => {
+    await this.inLine(app.id, async () => {
       const { store, runtime } = this.deps;
+      const latest = (await store.getApp(app.id))?.latestVersion ?? app.latestVersion;
       const version = await store.getVersion(app.id, target);
       if (!version)
         throw new UserError(`Version ${target} does not exist; this app has versions 1 to ${app.latestVersion}.`);
@@ -542,14 +563,26 @@ export class VibeBot {
         throw new UserError(`Version ${target} cannot be restored: ${formatCheckError(refused[0]!)}`);
       // An old version that fails in the browser is still restored (it was asked for), with a warning.
       const broken = rendered?.errors[0];
-      const saved = await store.addVersion(app.id, {
-        files: version.files,
-        instruction,
-        authorId: ctx.actor.id,
-        usage: zeroUsage(),
-        model: 'none',
-        basedOn: target,
-      });
+      const saved = await store
+        .addVersion(
+          app.id,
+          {
+            files: version.files,
+            instruction,
+            authorId: ctx.actor.id,
+            usage: zeroUsage(),
+            model: 'none',
+            basedOn: target,
+          },
+          { expectLatest: latest },
+        )
+        .catch((err: unknown) => {
+          if (err instanceof StaleVersionError)
+            throw new UserError(
+              `Another change to this app landed first (it is at v${err.latest} now); nothing was restored.`,
+            );
+          throw err;
+        });
       await runtime.pinned(app.id, () => this.publish(app.id, saved));
       const fresh = (await store.getApp(app.id)) ?? app;
       const note = broken
@@ -629,7 +662,7 @@ export class VibeBot {
     const { store, runtime, logger, packer } = this.deps;
     if (!packer) throw new UserError('This bot cannot export apps.');
     this.refuseIfLineFull(app.id, 'export');
-    await this.queue.run(app.id, async () => {
+    await this.inLine(app.id, async () => {
       const fresh = await store.getApp(app.id);
       if (!fresh || fresh.deleted) throw new UserError('This app was deleted.');
       const version = await store.getVersion(app.id, fresh.latestVersion);
@@ -661,7 +694,7 @@ export class VibeBot {
     if (ctx.actor.id !== app.ownerId)
       throw new UserError(`Only the app's owner (${app.ownerName ?? app.ownerId}) can delete it.`);
     if (!confirmed) return void (await ctx.conv.ephemeral(confirmDeleteCard(app)));
-    await this.queue.run(app.id, async () => {
+    await this.inLine(app.id, async () => {
       // Deleted first: a visit from here on cannot wake it again, and a wake under way checks again before serving.
       await this.deps.store.deleteApp(app.id);
       await this.deps.runtime.stop(app.id);
