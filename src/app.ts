@@ -5,6 +5,7 @@ import { VibeBot } from './core/bot.ts';
 import type { AppStore, BuildManifest, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
 import { Publisher } from './core/publisher.ts';
 import { AppLeases } from './core/app-lease.ts';
+import { BuildJournal } from './core/build-journal.ts';
 import { createClaudeModel } from './llm/create-claude.ts';
 import { OfflineSampleModel } from './llm/offline.ts';
 import { loadTemplate } from './llm/system-prompt.ts';
@@ -58,6 +59,11 @@ export const ISOLATION_REQUIRED =
   "Local sandboxes need bubblewrap when the bot is on Slack or Discord: every app is code a model wrote from a stranger's words, and without isolation it runs with the bot's own rights. " +
   'Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or run sandboxes on Modal (MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), or set VIBE_ISOLATION=none to accept the risk.';
 
+/** Modal sandboxes younger than this are never taken for orphans: a build may still be using one. */
+const LONGEST_BUILD_MS = 15 * 60_000;
+/** How often a process looks for builds that a dead process left behind. */
+const RECOVER_EVERY_MS = 10_000;
+
 /** Composition root: config -> store, model, sandboxes, gateway -> core. */
 export async function buildVibeApp(config: Config, logger: Logger, overrides: BuildOverrides = {}): Promise<VibeApp> {
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
@@ -85,13 +91,21 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   let runtime!: AppRuntime;
   // Set once the bot exists: a viewer's error report before that is dropped.
   let viewerError: VibeBot['viewerError'] | undefined;
+  const journal = new BuildJournal(store, logger);
   if (sandbox.stopOrphans) {
-    // Sandboxes that outlived the bot are kept only if the store still says they are the app's.
+    // Sandboxes that outlived the bot are kept only if the store still says they are the app's,
+    // or another live process is building that app, or they are younger than the longest build
+    // (a process that does not journal its builds may be making one: a rolling deploy).
+    const building = await journal.liveAppIds().catch(() => new Set<string>());
     await sandbox
-      .stopOrphans(async (appId, sandboxId) => {
-        const app = await store.getApp(appId);
-        return Boolean(app && !app.deleted && app.sandboxId === sandboxId);
-      })
+      .stopOrphans(
+        async (appId, sandboxId) => {
+          if (building.has(appId)) return true;
+          const app = await store.getApp(appId);
+          return Boolean(app && !app.deleted && app.sandboxId === sandboxId);
+        },
+        { graceMs: LONGEST_BUILD_MS },
+      )
       .catch(async (err: unknown) => {
         await store.close();
         throw new Error(
@@ -203,6 +217,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     logger,
     publisher,
     leases: new AppLeases(store, logger),
+    journal,
     statusIntervalMs: overrides.statusIntervalMs,
     policies: fairUsePolicies({ store, meter, limits }),
     slots,
@@ -216,6 +231,19 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     },
   });
   viewerError = (appId, report) => bot.viewerError(appId, report);
+  await journal.start();
+  // Builds of processes that died: their messages corrected, their sandboxes stopped.
+  const recover = async () => {
+    const strays = await bot.recover();
+    if (strays.size > 0 && sandbox.stopOrphans) await sandbox.stopOrphans(async (appId) => !strays.has(appId));
+  };
+  let recovering: Promise<void> = Promise.resolve();
+  const recoverer = setInterval(() => {
+    recovering = recover().catch((err: unknown) =>
+      logger.warn({ err }, 'recovering the builds of a dead process failed'),
+    );
+  }, RECOVER_EVERY_MS);
+  recoverer.unref();
   publishLatest = (appId) => bot.publishLatest(appId);
   logger.info(
     { model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl },
@@ -235,7 +263,10 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     linkPattern: links.forApp('<id>').open,
     ...(scrape ? { metricsUrl: scrape.url } : {}),
     async close() {
+      clearInterval(recoverer);
+      await recovering;
       await bot.idle();
+      await journal.stop().catch((err: unknown) => logger.warn({ err }, 'could not leave the list of bot processes'));
       site?.close();
       await gateway.close();
       await scrape?.close();

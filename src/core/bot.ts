@@ -6,6 +6,7 @@ import {
   errorCard,
   exportCard,
   failureCard,
+  interruptedCard,
   formatCheckError,
   galleryCard,
   helpCard,
@@ -24,6 +25,7 @@ import {
 import { checkInstruction, parseCommand, type Command } from './commands.ts';
 import { StaleVersionError, UserError } from './errors.ts';
 import type { AppLeases } from './app-lease.ts';
+import type { BuildJournal } from './build-journal.ts';
 import { newId, workspaceOf } from './ids.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Publisher } from './publisher.ts';
@@ -41,6 +43,7 @@ import type {
   AppRecord,
   AppStore,
   BuildManifest,
+  BuildRecord,
   Card,
   CheckError,
   CodeModel,
@@ -94,6 +97,8 @@ export interface BotDeps {
   packer?: AppPacker;
   /** Build and check durations and tokens, for monitoring (none by default). */
   metrics?: BotMetrics;
+  /** The builds in progress, in the store, for another process to recover if this one dies (none: not recorded). */
+  journal?: BuildJournal;
   /** One writer per app across bot processes (none: one process, its per-app queue is enough). */
   leases?: AppLeases;
   /** Stores each new version's build for viewers (none: viewers are served by the sandbox). */
@@ -101,6 +106,9 @@ export interface BotDeps {
   /** The limits, as `/vibe usage` shows them (the policies enforce them). */
   limits?: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number };
 }
+
+/** How long an interrupted build can be retried. */
+const RETRY_KEPT_MS = 7 * 24 * 3600_000;
 
 /** Changes (and exports) that may wait behind the one under way, per app; more are refused. */
 export const MAX_QUEUED_CHANGES = 3;
@@ -163,7 +171,7 @@ export class VibeBot {
   }
 
   private async runCommand(c: ChatContext, cmd: Command): Promise<void> {
-    if (cmd.kind !== 'invalid') {
+    if (cmd.kind !== 'invalid' && cmd.kind !== 'retry') {
       // A command in an app's thread acts on that app: the policies see which.
       const named = 'appId' in cmd ? cmd.appId : undefined;
       const appId = named ?? (c.threadId ? (await this.deps.store.appForThread(c.threadId))?.id : undefined);
@@ -194,6 +202,8 @@ export class VibeBot {
         return this.restore(c, await this.resolveApp(c, cmd.appId, `restore ${cmd.version}`), cmd.version);
       case 'delete':
         return this.delete(c, await this.resolveApp(c, cmd.appId, 'delete'), cmd.confirmed);
+      case 'retry':
+        return this.retry(c, cmd.id);
     }
   }
 
@@ -220,6 +230,7 @@ export class VibeBot {
   /** A button press: `action` and `value` come from a card's actions. */
   action(ctx: ChatContext, action: string, value: string): Promise<void> {
     return this.track(ctx, async (c) => {
+      if (action === 'retry') return this.retry(c, value); // admitted as what it runs again
       await this.admit(
         c,
         ACTION_KINDS[action as ButtonAction] ?? 'help',
@@ -270,6 +281,7 @@ export class VibeBot {
     this.building.add(threadId);
     // Held from boot to the last write: never stopped for room while the model is still writing.
     const release = runtime.hold(appId);
+    const untrack = await this.journal(ctx, { kind: 'create', appId, status: ref, what, text: prompt });
     try {
       const { first, built } = await this.build(
         { appId, kind: 'create', ctx },
@@ -332,6 +344,7 @@ export class VibeBot {
     } finally {
       release();
       this.building.delete(threadId);
+      await untrack();
     }
   }
 
@@ -343,8 +356,17 @@ export class VibeBot {
     posted.catch(() => undefined); // awaited in the task; this only marks it handled while queued
     await this.inLine(app.id, async () => {
       const { runtime, model, store, logger } = this.deps;
-      const status = this.status(ctx.conv, await posted);
+      const ref = await posted;
+      const status = this.status(ctx.conv, ref);
       const release = runtime.hold(app.id);
+      const untrack = await this.journal(ctx, {
+        kind: 'refine',
+        appId: app.id,
+        threadId: app.threadId,
+        status: ref,
+        what,
+        text: instruction,
+      });
       let working: VersionRecord | undefined;
       try {
         const fresh = await store.getApp(app.id);
@@ -405,6 +427,7 @@ export class VibeBot {
         await status.finish(this.failure(what, err));
       } finally {
         release();
+        await untrack();
       }
     });
   }
@@ -485,6 +508,81 @@ export class VibeBot {
         'build usage',
       );
     }
+  }
+
+  /** Records a build in the store's journal for as long as it runs (crash recovery); the returned function ends it. */
+  private async journal(
+    ctx: ChatContext,
+    build: Omit<BuildRecord, 'id' | 'startedAt' | 'channelId' | 'actorId'>,
+  ): Promise<() => Promise<void>> {
+    const journal = this.deps.journal;
+    if (!journal) return async () => undefined;
+    return journal.track({ ...build, channelId: ctx.channelId, actorId: ctx.actor.id }).catch((err: unknown) => {
+      this.deps.logger.warn({ err, appId: build.appId }, 'the build could not be journaled');
+      return async () => undefined;
+    });
+  }
+
+  /**
+   * Another bot process died with builds in progress (see BuildJournal): their status messages
+   * say so honestly, with a Retry button; a create's half-made app is deleted; the sandboxes they
+   * used are no longer the apps' (the caller stops them: see `app.ts`). One process recovers each
+   * dead one; a build whose channel no chat here can reach is left for a process that can.
+   * Returns the app ids whose sandboxes are strays now.
+   */
+  async recover(): Promise<Set<string>> {
+    const { journal, store, logger } = this.deps;
+    const strays = new Set<string>();
+    if (!journal) return strays;
+    for (const { owner, builds } of await journal.dead()) {
+      const lease = await store.acquireLease(`recover:${owner}`, 60_000);
+      if (!lease) continue; // another process is on it
+      const left: BuildRecord[] = [];
+      for (const build of builds) {
+        const conv = [...this.outbound].map((f) => f(build.channelId)).find(Boolean);
+        if (!conv) {
+          left.push(build);
+          continue;
+        }
+        try {
+          const app = await store.getApp(build.appId);
+          if (build.kind === 'create' && app && app.latestVersion === 0) await store.deleteApp(app.id);
+          if (build.kind === 'refine' && app?.sandboxId)
+            await store.updateApp(app.id, { sandboxId: undefined, sandboxUrl: undefined });
+          strays.add(build.appId);
+          await store.putNote(`retry:${build.id}`, build, RETRY_KEPT_MS);
+          await conv.update(build.status, interruptedCard(build.what, build.id));
+          logger.info(
+            { owner, build: { id: build.id, kind: build.kind, appId: build.appId } },
+            'recovered a build of a process that died',
+          );
+        } catch (err) {
+          logger.warn({ err, owner, buildId: build.id }, 'could not recover a build of a process that died');
+          left.push(build);
+        }
+      }
+      if (left.length > 0) await store.setBuilds(owner, left);
+      else await store.forgetInstance(owner);
+      await store.releaseLease(`recover:${owner}`, lease);
+    }
+    return strays;
+  }
+
+  /** Runs an interrupted build again (its Retry button), once, as the person who presses it. */
+  private async retry(ctx: ChatContext, id: string): Promise<void> {
+    const { store } = this.deps;
+    const build = await store.getNote<BuildRecord>(`retry:${id}`);
+    if (!build || build.channelId !== ctx.channelId)
+      throw new UserError('There is nothing to retry here: it is too old, or from another channel.');
+    if (build.kind === 'create') {
+      await this.admit(ctx, 'create');
+      if (!(await store.firstSeen(`retried:${id}`, RETRY_KEPT_MS))) throw new UserError('This was retried already.');
+      return this.create(ctx, build.text);
+    }
+    const app = await this.resolveApp(ctx, build.appId, 'retry');
+    await this.admit(ctx, 'refine', app.id);
+    if (!(await store.firstSeen(`retried:${id}`, RETRY_KEPT_MS))) throw new UserError('This was retried already.');
+    return this.refine(ctx, app, build.text);
   }
 
   /**
@@ -857,6 +955,7 @@ const ACTION_KINDS: Record<ButtonAction, RequestKind> = {
   'delete-confirm': 'delete',
   fix: 'refine',
   export: 'export',
+  retry: 'create', // admitted as what it runs again (see retry())
 };
 
 /** Where each Conversation method that sends a card takes it. */

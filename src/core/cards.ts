@@ -128,6 +128,16 @@ export function appActions(appId: string): NonNullable<Card['actions']> {
   ];
 }
 
+/** A build whose bot process died (a restart, a crash): what became of it, and a way to run it again. */
+export function interruptedCard(what: string, retryId: string): Card {
+  return {
+    title: `${what}: interrupted`,
+    text: 'The bot restarted while building this; nothing was saved. Press Retry to try again.',
+    actions: [{ label: 'Retry', action: 'retry', value: retryId, style: 'primary' }],
+    meta: { state: 'failed' },
+  };
+}
+
 export function failureCard(what: string, reason: string, lastErrors: CheckError[] | undefined): Card {
   const errors = lastErrors?.slice(0, 5).map(formatCheckError) ?? [];
   return {

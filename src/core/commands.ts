@@ -17,6 +17,8 @@ export type Command =
   | { kind: 'fix'; appId?: string }
   | { kind: 'restore'; version: number; appId?: string }
   | { kind: 'delete'; appId?: string; confirmed: boolean }
+  /** The text twin of an interrupted build's Retry button. */
+  | { kind: 'retry'; id: string }
   | { kind: 'invalid'; message: string };
 
 // Typos of these get help instead of an app. ('fix' is not among them: too many short words are two edits from it.)
@@ -61,6 +63,9 @@ export function parseCommand(input: string): Command {
     case 'fix':
       if (args.length > 1 || (args[0] !== undefined && !isAppId(args[0]))) return createOrRefuse(text);
       return { kind: word, appId: args[0] };
+    case 'retry':
+      if (args.length !== 1 || !isAppId(args[0]!)) return createOrRefuse(text);
+      return { kind: 'retry', id: args[0]! };
     case 'restore': {
       const raw = args[0]?.replace(/^v/i, '');
       if (args.length === 0)

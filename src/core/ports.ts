@@ -149,8 +149,15 @@ export interface SandboxProvider {
    * still runs; undefined otherwise. Local processes die with the bot, so the local provider has none.
    */
   attach?(appId: string, sandboxId: string): Promise<SandboxHandle | undefined>;
-  /** Stops this bot's sandboxes that `owns(appId, sandboxId)` says nothing tracks (start-up clean-up). */
-  stopOrphans?(owns: (appId: string, sandboxId: string) => Promise<boolean>): Promise<string[]>;
+  /**
+   * Stops this bot's sandboxes that `owns(appId, sandboxId)` says nothing tracks (start-up
+   * clean-up; strays of a process that died), sparing those younger than `graceMs` (another
+   * process's build may be using one whose app is not in the store yet).
+   */
+  stopOrphans?(
+    owns: (appId: string, sandboxId: string) => Promise<boolean>,
+    opts?: { graceMs?: number },
+  ): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------- store
@@ -176,6 +183,27 @@ export interface AppRecord {
   deleted?: boolean;
   /** The newest version with a published build (served to viewers without a sandbox); unset before the first. */
   publishedVersion?: number;
+}
+
+/**
+ * A build in progress, as its process records it in the store (crash recovery): if the process
+ * dies, another one corrects its status message and stops its sandbox.
+ */
+export interface BuildRecord {
+  id: string;
+  kind: 'create' | 'refine';
+  appId: string;
+  channelId: string;
+  /** The app's thread (a refinement; a create's is its status message's). */
+  threadId?: string;
+  /** The status message the build keeps up to date. */
+  status: MessageRef;
+  /** What the status message calls it, e.g. `Building "a timer"`. */
+  what: string;
+  /** The prompt or the change, and who asked: what Retry runs again. */
+  text: string;
+  actorId: string;
+  startedAt: number;
 }
 
 /** One file of a published build: its bytes are the blob `hash`, with `.br`/`.gz` variants where stored. */
@@ -279,6 +307,19 @@ export interface AppStore {
   /** False when the lease ran out (someone else may hold it now). */
   renewLease(name: string, token: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, token: string): Promise<void>;
+  /** Adds a bot process to the store's list of processes (crash recovery). */
+  registerInstance(owner: string): Promise<void>;
+  /** Every registered process and its last heartbeat (epoch ms, 0 when it never beat). */
+  listInstances(): Promise<{ owner: string; heartbeat: number }[]>;
+  heartbeat(owner: string, at: number): Promise<void>;
+  /** Removes a process from the list (it stopped cleanly, or its builds were recovered). */
+  forgetInstance(owner: string): Promise<void>;
+  /** The builds a process has in progress: written by that process alone, whole. */
+  setBuilds(owner: string, builds: BuildRecord[]): Promise<void>;
+  getBuilds(owner: string): Promise<BuildRecord[]>;
+  /** Something to keep for a while (`ttlMs`), e.g. what a Retry button runs again. */
+  putNote<T>(key: string, value: T, ttlMs: number): Promise<void>;
+  getNote<T>(key: string): Promise<T | undefined>;
   /** Stores a version's published build and makes it the app's `publishedVersion` (never lowering it). */
   addManifest(m: BuildManifest): Promise<void>;
   getManifest(appId: string, version: number): Promise<BuildManifest | undefined>;
@@ -306,7 +347,9 @@ export type ButtonAction =
   /** Runs a refinement that fixes the error a viewer of the app hit (value: the app id). */
   | 'fix'
   /** Posts the app's source and build as a zip into its thread (value: the app id). */
-  | 'export';
+  | 'export'
+  /** Runs again a build that a bot restart interrupted (value: the id its interrupted card carries). */
+  | 'retry';
 
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {

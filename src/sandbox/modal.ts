@@ -28,6 +28,8 @@ export const APP_PORT = 5173;
 /** Tag on every sandbox this bot starts: start-up clean-up lists by it. */
 export const TAG_BOT = 'vibe-bot';
 export const TAG_APP = 'vibe-app';
+/** When the sandbox was made (epoch ms): a young one may belong to another process's build in progress. */
+export const TAG_BORN = 'vibe-born';
 
 export interface ModalSettings {
   /** Modal app the sandboxes belong to (VIBE_MODAL_APP). */
@@ -104,7 +106,7 @@ export class ModalSandboxProvider implements SandboxProvider {
       // No egress: an allow-list with no CIDRs and no domains. (blockNetwork cannot be combined
       // with open ports on Modal, and the tunnel does go through the sandbox's network.)
       outboundCidrAllowlist: [],
-      tags: { ...labels, [TAG_BOT]: settings.appName, [TAG_APP]: appId },
+      tags: { ...labels, [TAG_BOT]: settings.appName, [TAG_APP]: appId, [TAG_BORN]: String(Date.now()) },
     });
     let sb: Sandbox;
     try {
@@ -242,14 +244,20 @@ export class ModalSandboxProvider implements SandboxProvider {
     }
   }
 
-  async stopOrphans(owns: (appId: string, sandboxId: string) => Promise<boolean>): Promise<string[]> {
+  async stopOrphans(
+    owns: (appId: string, sandboxId: string) => Promise<boolean>,
+    opts: { graceMs?: number } = {},
+  ): Promise<string[]> {
     const stopped: string[] = [];
     const app = await this.modalApp();
     for await (const sb of this.deps.client.sandboxes.list({
       appId: app.appId,
       tags: { [TAG_BOT]: this.deps.settings.appName },
     })) {
-      const appId = (await sb.getTags())[TAG_APP] ?? '';
+      const tags = await sb.getTags();
+      const appId = tags[TAG_APP] ?? '';
+      // Younger than the grace: maybe another process's build that has no app in the store yet.
+      if (opts.graceMs && Date.now() - Number(tags[TAG_BORN] ?? 0) < opts.graceMs) continue;
       if (await owns(appId, sb.sandboxId)) continue;
       try {
         await sb.terminate();

@@ -100,6 +100,25 @@ export class StoreKeys {
   leaseSeq(): string {
     return `${this.prefix}lease-seq`;
   }
+  /** The list of bot processes: a counter of slots, each slot one process, and each process's own keys. */
+  instanceSeq(): string {
+    return `${this.prefix}inst-seq`;
+  }
+  instanceSlot(n: number): string {
+    return `${this.prefix}inst:${n}`;
+  }
+  instanceSlotOf(owner: string): string {
+    return `${this.prefix}inst-of:${keyPart(owner)}`;
+  }
+  heartbeat(owner: string): string {
+    return `${this.prefix}inst-hb:${keyPart(owner)}`;
+  }
+  builds(owner: string): string {
+    return `${this.prefix}builds:${keyPart(owner)}`;
+  }
+  note(key: string): string {
+    return `${this.prefix}note:${keyPart(key)}`;
+  }
   /** Windowed counter (fair-use limits). */
   tally(key: string): string {
     return `${this.prefix}tally:${keyPart(key)}`;

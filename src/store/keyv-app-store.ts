@@ -4,6 +4,7 @@ import type {
   AppStore,
   BlobStore,
   BuildManifest,
+  BuildRecord,
   Page,
   PublishedFile,
   VersionRecord,
@@ -218,6 +219,51 @@ export class KeyvAppStore implements AppStore {
 
   async getPublishedAsset(appId: string, path: string): Promise<PublishedFile | undefined> {
     return this.keyv.get<PublishedFile>(this.keys.publishedAsset(appId, path));
+  }
+
+  async registerInstance(owner: string): Promise<void> {
+    const n = await this.primitives.incr(this.keys.instanceSeq());
+    await Promise.all([
+      this.keyv.set(this.keys.instanceSlot(n), owner),
+      this.keyv.set(this.keys.instanceSlotOf(owner), n),
+    ]);
+  }
+
+  async listInstances(): Promise<{ owner: string; heartbeat: number }[]> {
+    const [seq = 0] = await this.primitives.read([this.keys.instanceSeq()]);
+    const slots = Array.from({ length: seq }, (_, i) => this.keys.instanceSlot(i + 1));
+    const owners = (await this.keyv.getMany<string | null>(slots)).filter((o): o is string => typeof o === 'string');
+    const beats = await this.primitives.read(owners.map((o) => this.keys.heartbeat(o)));
+    return owners.map((owner, i) => ({ owner, heartbeat: beats[i] ?? 0 }));
+  }
+
+  async heartbeat(owner: string, at: number): Promise<void> {
+    await this.primitives.raise(this.keys.heartbeat(owner), at);
+  }
+
+  async forgetInstance(owner: string): Promise<void> {
+    const n = await this.keyv.get<number>(this.keys.instanceSlotOf(owner));
+    await Promise.all([
+      n ? this.keyv.set(this.keys.instanceSlot(n), null) : undefined,
+      this.keyv.delete(this.keys.instanceSlotOf(owner)),
+      this.keyv.delete(this.keys.builds(owner)),
+    ]);
+  }
+
+  async setBuilds(owner: string, builds: BuildRecord[]): Promise<void> {
+    await this.keyv.set(this.keys.builds(owner), builds);
+  }
+
+  async getBuilds(owner: string): Promise<BuildRecord[]> {
+    return (await this.keyv.get<BuildRecord[]>(this.keys.builds(owner))) ?? [];
+  }
+
+  async putNote<T>(key: string, value: T, ttlMs: number): Promise<void> {
+    await this.keyv.set(this.keys.note(key), value, ttlMs);
+  }
+
+  async getNote<T>(key: string): Promise<T | undefined> {
+    return this.keyv.get<T>(this.keys.note(key));
   }
 
   async acquireLease(name: string, ttlMs: number): Promise<string | undefined> {
