@@ -17,6 +17,7 @@ import { collectPageErrors, launchChromium } from '../support/browser.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { needs } from '../support/needs.ts';
+import { eventually } from '../support/eventually.ts';
 
 // The foundation's end-to-end test again, with every app in a "Modal Sandbox": the real modal
 // SDK against a fake control plane (gRPC) whose sandboxes are local processes under bubblewrap,
@@ -247,6 +248,32 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
         const second = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
         expect(second).not.toBe(first);
         expect(modal.sandboxes.get(second)?.status).toBe('running');
+      },
+    );
+
+    it(
+      "a second instance starting during a create leaves that create's sandbox alone",
+      { timeout: 120_000 },
+      async () => {
+        const model = new ScriptedModel().script({ files: FILES('Mid'), title: 'Mid' });
+        let release!: () => void;
+        model.gate = new Promise<void>((r) => (release = r));
+        const first = await start('during.sqlite', model);
+        const conv = new RecordingConversation();
+        const created = first.bot.command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, 'an app');
+        // Booting while the model writes: running, tagged, and no app in the store yet.
+        const booting = await eventually(
+          () => running().find((s) => s.tags[TAG_APP] && !s.tags[TAG_APP].startsWith('ghost')),
+          60_000,
+        );
+        expect(await first.store.getApp(booting.tags[TAG_APP]!)).toBeUndefined();
+        const second = await start('during.sqlite', new ScriptedModel()); // its start-up sweeps for orphans
+        expect(second).toBeDefined();
+        expect(modal.sandboxes.get(booting.id)?.status).toBe('running');
+        release();
+        await created;
+        expect(conv.cards().at(-1)?.meta?.state).toBe('live');
+        expect((await first.store.getApp(booting.tags[TAG_APP]!))?.sandboxId).toBe(booting.id);
       },
     );
 
