@@ -14,7 +14,14 @@ import type {
 interface Running {
   handle: SandboxHandle;
   lastActive: number;
+  /** The stored version whose files it holds (undefined: a create's, not stored yet). */
+  version?: number;
+  /** When that was last compared with the store's newest version (another process may have made one). */
+  checkedAt?: number;
 }
+
+/** How often a running sandbox in use is compared with the store's newest version. */
+const FOLLOW_EVERY_MS = 2000;
 
 /** Every sandbox slot is taken by a request that is still using it: a wake must come back later. */
 export class RuntimeBusyError extends Error {
@@ -106,7 +113,8 @@ export class AppRuntime {
   }
 
   /** Stores which sandbox serves the app (after a create, once the app is in the store). */
-  async record(appId: string): Promise<AppRecord> {
+  async record(appId: string, version: number): Promise<AppRecord> {
+    this.synced(appId, version);
     const r = this.running.get(appId);
     return this.deps.store.updateApp(appId, { sandboxId: r?.handle.id, sandboxUrl: r?.handle.url });
   }
@@ -197,6 +205,7 @@ export class AppRuntime {
     if (r) {
       if ((await this.deps.provider.status(r.handle.id)) === 'running') {
         r.lastActive = this.now();
+        await this.follow(appId, r);
         return r.handle;
       }
       this.deps.logger.warn({ appId, sandboxId: r.handle.id }, 'sandbox died; replacing it from the store');
@@ -210,7 +219,9 @@ export class AppRuntime {
       const attached = app.sandboxId ? await this.deps.provider.attach?.(appId, app.sandboxId) : undefined;
       if (attached) {
         this.deps.logger.info({ appId, sandboxId: attached.id }, 're-attached a running sandbox');
-        this.running.set(appId, { handle: attached, lastActive: this.now() });
+        const r: Running = { handle: attached, lastActive: this.now(), version: 0 };
+        this.running.set(appId, r);
+        await this.follow(appId, r); // what it holds is unknown: the store's newest version goes in
         return attached;
       }
       // Gone: the store stops pointing at it now, so a wake that fails below is not retried on it.
@@ -224,8 +235,37 @@ export class AppRuntime {
         return Boolean(again && !again.deleted);
       });
       await this.deps.store.updateApp(appId, { sandboxId: handle.id, sandboxUrl: handle.url });
+      this.synced(appId, version.number);
       return handle;
     });
+  }
+
+  /** The app's running sandbox now holds stored version `n` (the bot just stored what it wrote). */
+  synced(appId: string, n: number): void {
+    const r = this.running.get(appId);
+    if (r) {
+      r.version = n;
+      r.checkedAt = this.now();
+    }
+  }
+
+  /**
+   * Sandboxes follow the store: one whose files are older than the store's newest version (made
+   * by another bot process) gets that version written before it is used. Checked at most every
+   * FOLLOW_EVERY_MS; a sandbox with unstored work (a create, or a change being made here) has
+   * the version it started from, so it is never overwritten while its build runs.
+   */
+  private async follow(appId: string, r: Running): Promise<void> {
+    if (r.version === undefined || (r.checkedAt !== undefined && this.now() - r.checkedAt < FOLLOW_EVERY_MS)) return;
+    r.checkedAt = this.now();
+    const app = await this.deps.store.getApp(appId);
+    if (!app || app.latestVersion <= r.version) return;
+    const latest = await this.deps.store.getVersion(appId, app.latestVersion);
+    if (!latest) return;
+    const refused = await this.deps.provider.write(r.handle.id, latest.files);
+    if (refused.length > 0) this.deps.logger.warn({ appId, refused }, 'the newest stored version was refused on write');
+    else this.deps.logger.info({ appId, from: r.version, to: latest.number }, 'brought a sandbox up to the store');
+    r.version = latest.number;
   }
 
   async stop(appId: string): Promise<void> {

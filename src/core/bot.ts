@@ -324,7 +324,7 @@ export class VibeBot {
         // Only now is the thread the app's: a create that dies before its first version leaves no mapping.
         await store.setThread(threadId, appId);
         await this.publish(appId, version);
-        const app = await runtime.record(appId);
+        const app = await runtime.record(appId, version.number);
         logger.info(
           { appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
           'app created',
@@ -400,6 +400,7 @@ export class VibeBot {
           { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label },
           { expectLatest: current.number },
         );
+        runtime.synced(app.id, version.number);
         await this.publish(app.id, version);
         const updated = built.turn.title
           ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
@@ -681,6 +682,7 @@ export class VibeBot {
             );
           throw err;
         });
+      runtime.synced(app.id, saved.number);
       await runtime.pinned(app.id, () => this.publish(app.id, saved));
       const fresh = (await store.getApp(app.id)) ?? app;
       const note = broken

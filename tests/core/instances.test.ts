@@ -51,12 +51,13 @@ for (const [name, url] of backends) {
       for (const s of stores) await s.close();
     });
 
-    async function instance(): Promise<{ bot: VibeBot; store: KeyvAppStore }> {
+    async function instance() {
       const store = await openAppStore(url, { namespace });
       stores.push(store);
-      const runtime = testRuntime({ store, sandbox: new MemorySandbox() });
+      const sandbox = new MemorySandbox();
+      const runtime = testRuntime({ store, sandbox });
       const leases = new AppLeases(store, pino({ level: 'silent' }), { ttlMs: 3000, pollMs: 50 });
-      return { bot: testBot({ store, model: new AppendingModel(300), runtime, leases }), store };
+      return { bot: testBot({ store, model: new AppendingModel(300), runtime, leases }), store, runtime, sandbox };
     }
 
     it('refining one app at the same time keeps both changes, in order', { timeout: 60_000 }, async () => {
@@ -79,5 +80,23 @@ for (const [name, url] of backends) {
       expect([v2!.instruction, v3!.instruction].sort()).toEqual(['change A', 'change B']);
       for (const conv of [convA, convB]) expect(conv.cards().at(-1)?.meta?.state).toBe('live');
     });
+
+    it(
+      "an instance's sandbox follows the store: another instance's version is written before it is used",
+      { timeout: 60_000 },
+      async () => {
+        const [a, b] = [await instance(), await instance()];
+        const conv = new RecordingConversation('slack:T1:C2');
+        const actor = { id: 'slack:T1:U1' };
+        await a.bot.command({ conv, actor, channelId: conv.channelId }, 'a follower');
+        const appId = conv.cards().find((c) => c.meta?.state === 'live')!.meta!.appId!;
+        const threadId = conv.events.find((e) => e.type === 'thread')!.thread!;
+        await b.bot.threadMessage({ conv, actor, channelId: conv.channelId, threadId }, 'from b');
+        expect(a.sandbox.filesOf(appId)?.['src/log.md']).toBe('a follower\n'); // a's sandbox has v1 still
+        await new Promise((r) => setTimeout(r, 2100)); // past the follow interval
+        await a.runtime.ensure(appId);
+        expect(a.sandbox.filesOf(appId)?.['src/log.md']).toBe('a follower\nfrom b\n');
+      },
+    );
   });
 }
