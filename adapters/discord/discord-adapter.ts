@@ -140,6 +140,8 @@ export async function startDiscord(opts: {
       channelId: channelKey(guild, parent ?? it.channelId),
       threadId: inThread ? channelKey(guild, it.channelId) : undefined,
       usage: DISCORD_USAGE,
+      // Several bot processes connected to the gateway may each see it: the store lets one act.
+      eventId: `discord:interaction:${it.id}`,
     };
   }
 
