@@ -291,12 +291,13 @@ async function main(): Promise<number> {
   if (!Number.isInteger(N) || N < 1)
     throw new Error(`VIBE_LOAD_N must be a positive integer (got ${process.env.VIBE_LOAD_N})`);
   const baseFiles = (await loadTemplate(TEMPLATE_DIR)).templateFiles;
-  const runs: ['sqlite' | 'redis', number][] = [
-    ['sqlite', 1],
-    ['sqlite', 2],
-    ['redis', 1],
-    ['redis', 2],
-  ];
+  // VIBE_LOAD_RUNS picks some of the four runs, e.g. "sqlite:1,redis:2" (default: all four).
+  const runs = (process.env.VIBE_LOAD_RUNS ?? 'sqlite:1,sqlite:2,redis:1,redis:2').split(',').map((spec) => {
+    const [kind, n] = spec.trim().split(':');
+    if ((kind !== 'sqlite' && kind !== 'redis') || (n !== '1' && n !== '2'))
+      throw new Error(`VIBE_LOAD_RUNS: "${spec}" is not one of sqlite:1, sqlite:2, redis:1, redis:2`);
+    return [kind, Number(n)] as const;
+  });
   let failed = 0;
   const lines: string[] = [];
   for (const [kind, instances] of runs) {

@@ -8,6 +8,8 @@ import { sourceHash } from './source-hash.ts';
 
 /** Smaller files are sent as they are. */
 const MIN_COMPRESS_BYTES = 512;
+/** Largest build published (a small app is under 1 MiB, the shared libraries included). */
+const MAX_PUBLISHED_BYTES = 8 << 20;
 /** Compressed variants already worked out for blobs this process has seen (bounded). */
 const KNOWN_BLOBS = 20_000;
 
@@ -52,6 +54,12 @@ export class Publisher {
     const started = Date.now();
     const built = await runtime.lightBuild(appId, source);
     const fetchedMs = Date.now() - started;
+    // Stored for good (blobs are shared, never deleted): a build the app's code blew up is refused.
+    const size = [...built.values()].reduce((n, b) => n + b.length, 0);
+    if (size > MAX_PUBLISHED_BYTES)
+      throw new Error(
+        `the build is ${(size / 2 ** 20).toFixed(1)} MiB, over the ${MAX_PUBLISHED_BYTES / 2 ** 20} MiB a published version may have`,
+      );
     const files: Record<string, PublishedFile> = {};
     let added = 0;
     for (const [path, bytes] of built) {
