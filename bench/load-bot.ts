@@ -101,6 +101,8 @@ export async function startLoadBot(opts: {
   model: FixedLatencyModel;
   logger: Logger;
   slack: { botToken: string; signingSecret: string; apiUrl: string };
+  /** False leaves the build journal out (a diagnostic: what it costs); app.ts always has one. */
+  journal?: boolean;
 }): Promise<LoadBot> {
   const { config, logger, model } = opts;
   const closers: (() => Promise<unknown>)[] = [];
@@ -147,7 +149,7 @@ export async function startLoadBot(opts: {
       logger,
       publisher,
       leases: new AppLeases(store, logger),
-      journal,
+      ...(opts.journal === false ? {} : { journal }),
       policies: fairUsePolicies({ store, meter, limits }),
       slots,
       meter,
@@ -157,8 +159,10 @@ export async function startLoadBot(opts: {
         turnMaxOutputTokens: config.VIBE_TURN_MAX_OUTPUT_TOKENS,
       },
     });
-    await journal.start();
-    closers.push(() => journal.stop());
+    if (opts.journal !== false) {
+      await journal.start();
+      closers.push(() => journal.stop());
+    }
     closers.push(() => bot.idle());
     let recovering: Promise<void> = Promise.resolve();
     const recoverer = setInterval(() => {

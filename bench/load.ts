@@ -1,38 +1,58 @@
-// npm run bench:load: N app creations at once through the real core and the real Slack HTTP
-// adapter (signed /vibe requests to Bolt's receiver), a fake Slack Web API, a model with a fixed
-// latency and an in-memory sandbox provider; on SQLite and Redis, with one and two bot instances
-// sharing the store. Prints figures per run, each run's JSON line last; asserts nothing.
+// npm run bench:load: N app creations through the real core and the real Slack HTTP adapter
+// (signed /vibe requests to Bolt's receiver), a fake Slack Web API, a model with a fixed latency
+// and an in-memory sandbox provider; on SQLite and Redis, with one and two bot instances sharing
+// the store. Prints figures per run, each run's JSON line at its end; asserts nothing.
+//
+// Settings: VIBE_LOAD_N (default 1000), VIBE_LOAD_MODEL_MS (ms per model answer, 200),
+// VIBE_LOAD_RUNS (e.g. "sqlite:1,redis:2"; default all four), VIBE_LOAD_RATE (requests per
+// second; default 0: all at once), VIBE_LOAD_REDIS_URL (redis://127.0.0.1:6379),
+// VIBE_LOAD_TIMEOUT_S (900), VIBE_LOAD_NO_JOURNAL=1 (diagnostic: bots without the build journal).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import type { AppRecord } from '../src/core/ports.ts';
 import { loadTemplate } from '../src/llm/system-prompt.ts';
 import { openAppStore } from '../src/store/open.ts';
 import { TEMPLATE_DIR } from '../src/template.ts';
 import { commandRequest, postToBolt, slashCommand, type BoltResponse } from '../tests/fakes/slack/requests.ts';
-import { startFakeSlack, type FakeSlack, type RecordedCall } from '../tests/fakes/slack/web-api.ts';
+import { startFakeSlack, type FakeSlack } from '../tests/fakes/slack/web-api.ts';
 import { FixedLatencyModel, startLoadBot, type LoadBot } from './load-bot.ts';
+import {
+  CallTally,
+  countingLogger,
+  isFailureCard,
+  listenOverflows,
+  liveCardApp,
+  mb,
+  Peaks,
+  percentile,
+  round1,
+} from './load-report.ts';
 
 const N = Number(process.env.VIBE_LOAD_N ?? 1000);
 const MODEL_MS = Number(process.env.VIBE_LOAD_MODEL_MS ?? 200);
+const RATE = Number(process.env.VIBE_LOAD_RATE ?? 0);
 const REDIS_URL = process.env.VIBE_LOAD_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** How long a run may take after its last request before what has not arrived counts as lost. */
+/** How long a run may take after its last ack before what has not arrived counts as lost. */
 const TIMEOUT_MS = Number(process.env.VIBE_LOAD_TIMEOUT_S ?? 900) * 1000;
+const JOURNAL = !process.env.VIBE_LOAD_NO_JOURNAL;
 /** The channels the requests are spread over (as people in several channels would be). */
 const CHANNELS = 10;
 const TEAM = 'T0FAKE';
 const SIGNING_SECRET = 'load-signing-secret';
 const BOT_TOKEN = 'xoxb-load';
 
+type StoreKind = 'sqlite' | 'redis';
+type Store = Awaited<ReturnType<typeof openAppStore>>;
+
 interface RunResult {
   n: number;
   instances: number;
-  store: 'sqlite' | 'redis';
+  store: StoreKind;
   lost: number;
   duplicated: number;
   ack_p50_ms: number;
@@ -43,58 +63,17 @@ interface RunResult {
 
 interface Request {
   i: number;
-  tag: string;
   prompt: string;
   user: string;
   channel: string;
   instance: number;
 }
 
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
-};
-const round1 = (x: number) => Math.round(x * 10) / 10;
-const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
-
-/** The app id of a live card (its Undo button's value), for a chat.update carrying one. */
-function liveCardApp(call: RecordedCall): string | undefined {
-  if (call.method !== 'chat.update' || call.error || !Array.isArray(call.args.blocks)) return undefined;
-  for (const block of call.args.blocks as { type?: string; elements?: { action_id?: string; value?: string }[] }[])
-    for (const el of block.type === 'actions' ? (block.elements ?? []) : [])
-      if (el.action_id?.startsWith('vibe:undo:')) return el.value;
-  return undefined;
-}
-
-const isFailureCard = (call: RecordedCall) =>
-  call.method === 'chat.update' && !call.error && /failed|went wrong|interrupted/i.test(String(call.args.text ?? ''));
-
-/** Counts the log lines at warn and above (the bench's own logger), and keeps a few. */
-function countingLogger(level: string) {
-  const seen = { warn: 0, error: 0, samples: new Map<string, number>() };
-  const logger = pino(
-    {
-      level,
-      hooks: {
-        logMethod(args, method, lvl) {
-          if (lvl < 40) return method.apply(this, args);
-          if (lvl >= 50) seen.error++;
-          else seen.warn++;
-          const msg = String(args.find((a) => typeof a === 'string') ?? '?').slice(0, 120);
-          const n = (seen.samples.get(msg) ?? 0) + 1;
-          seen.samples.set(msg, n);
-          // A flood of identical lines says nothing new: the first few of each go to stderr.
-          if (n <= 3) method.apply(this, args);
-        },
-      },
-    },
-    pino.destination(2),
-  );
-  return { logger, seen };
-}
+const channelId = (c: number) => `C0LOAD${String(c).padStart(2, '0')}`;
+const userId = (i: number) => `U0LOAD${String(i).padStart(5, '0')}`;
 
 /** Every live app in the store, over every channel the requests used (paged as the gallery does). */
-async function appsInStore(store: Awaited<ReturnType<typeof openAppStore>>): Promise<AppRecord[]> {
+async function appsInStore(store: Store): Promise<AppRecord[]> {
   const out: AppRecord[] = [];
   for (let c = 0; c < CHANNELS; c++) {
     let cursor: string | undefined;
@@ -107,36 +86,39 @@ async function appsInStore(store: Awaited<ReturnType<typeof openAppStore>>): Pro
   return out;
 }
 
-const channelId = (c: number) => `C0LOAD${String(c).padStart(2, '0')}`;
-const userId = (i: number) => `U0LOAD${String(i).padStart(5, '0')}`;
-
-async function runOnce(kind: 'sqlite' | 'redis', instances: number, baseFiles: Record<string, string>) {
+async function runOnce(kind: StoreKind, instances: number, baseFiles: Record<string, string>): Promise<RunResult> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const namespace = `vibe-load-${runId}`;
   const dir = kind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'vibe-load-')) : undefined;
   const storeUrl = dir ? `sqlite://${join(dir, 'vibe.sqlite')}` : REDIS_URL;
-  const perInstance = Math.ceil(N / instances);
+  const perInstance = Math.min(1000, Math.ceil(N / instances)); // 1,000 is the settings' ceiling
   const config = loadConfig({
     VIBE_STORE_URL: storeUrl,
-    // Room for every build of this instance at once (the settings' ceiling is 1,000).
-    VIBE_MAX_CONCURRENT_BUILDS: String(Math.min(1000, Math.max(1, perInstance))),
-    VIBE_MAX_RUNNING: String(Math.min(1000, Math.max(1, perInstance))),
-    // Fair use as shipped: each request comes from a different person, so none is refused.
+    // Room for every build of an instance at once; fair use as shipped (each request is a different person's).
+    VIBE_MAX_CONCURRENT_BUILDS: String(perInstance),
+    VIBE_MAX_RUNNING: String(perInstance),
   });
   const { logger, seen } = countingLogger(process.env.LOG_LEVEL ?? 'warn');
-  const label = `${kind}, ${instances} instance${instances > 1 ? 's' : ''}`;
-  console.log(`\n== ${label}: ${N} creates, model ${MODEL_MS} ms per answer, namespace ${namespace}`);
+  console.log(
+    `\n== ${kind}, ${instances} instance${instances > 1 ? 's' : ''}: ${N} creates ${RATE > 0 ? `at ${RATE}/s` : 'at once'}, model ${MODEL_MS} ms per answer${JOURNAL ? '' : ', NO build journal'}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 
-  let peakRss = process.memoryUsage().rss;
-  const rssAtStart = peakRss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  let fake: FakeSlack | undefined;
-  let observer: Awaited<ReturnType<typeof openAppStore>> | undefined;
   const bots: LoadBot[] = [];
+  let tally: CallTally | undefined;
+  const peaks = new Peaks(() => {
+    const t = tally?.read();
+    return { builds: bots.reduce((n, b) => n + b.slots.busy, 0), underWay: t ? t.posted - t.live : 0 };
+  });
+  let fake: FakeSlack | undefined;
+  let observer: Store | undefined;
   try {
-    observer = await openAppStore(storeUrl, { namespace, logger });
+    observer = await openAppStore(storeUrl, { namespace, logger }); // counts at the end, clears the namespace
     const users = Array.from({ length: N }, (_, i) => ({ id: userId(i), name: `loader${i}` }));
     fake = await startFakeSlack({ teamId: TEAM, botToken: BOT_TOKEN, users });
+    const slack = fake;
+    tally = new CallTally(slack.calls);
     for (let k = 0; k < instances; k++)
       bots.push(
         await startLoadBot({
@@ -144,53 +126,50 @@ async function runOnce(kind: 'sqlite' | 'redis', instances: number, baseFiles: R
           namespace,
           model: new FixedLatencyModel(MODEL_MS, baseFiles),
           logger,
-          slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: fake.url },
+          slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.url },
+          journal: JOURNAL,
         }),
       );
-    const requests: Request[] = Array.from({ length: N }, (_, i) => {
-      const tag = `load-${runId}-${i}`;
-      return {
-        i,
-        tag,
-        prompt: `a click counter titled with the tag [${tag}]`,
-        user: userId(i),
-        channel: channelId(i % CHANNELS),
-        instance: i % instances,
-      };
-    });
+    // A unique prompt per request: its app (and any duplicate) is found by it; round-robin over the instances.
+    const requests: Request[] = Array.from({ length: N }, (_, i) => ({
+      i,
+      prompt: `a click counter titled with the tag [load-${runId}-${i}]`,
+      user: userId(i),
+      channel: channelId(i % CHANNELS),
+      instance: i % instances,
+    }));
 
-    // Every request at once, as a burst of people would send them; round-robin over the instances.
-    const live = fake;
+    const overflowsBefore = listenOverflows();
     const started = Date.now();
     const progress = setInterval(() => {
-      const done = live.calls.filter((c) => liveCardApp(c) !== undefined).length;
+      const { posted, live } = tally!.read();
       const building = bots.reduce((n, b) => n + b.slots.busy, 0);
       console.log(
-        `  ${round1((Date.now() - started) / 1000)} s: ${done}/${N} live, ${building} building, rss ${mb(process.memoryUsage().rss)} MB`,
+        `  ${round1((Date.now() - started) / 1000)} s: ${posted} status messages posted, ${live} live, ${building} building, rss ${mb(process.memoryUsage().rss)} MB`,
       );
     }, 5000);
     let acks: (BoltResponse | Error)[];
+    let allAcked: number;
     try {
       acks = await Promise.all(
-        requests.map((r) =>
-          postToBolt(
-            `http://127.0.0.1:${bots[r.instance]!.port}/slack/events`,
-            SIGNING_SECRET,
-            commandRequest(
-              slashCommand({
-                text: r.prompt,
-                team_id: TEAM,
-                channel_id: r.channel,
-                channel_name: r.channel.toLowerCase(),
-                user_id: r.user,
-                user_name: `loader${r.i}`,
-                response_url: live.responseUrl({ channel: r.channel, user: r.user }),
-              }),
-            ),
-          ).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
-        ),
+        requests.map(async (r) => {
+          if (RATE > 0) await new Promise((res) => setTimeout(res, started + (r.i * 1000) / RATE - Date.now()));
+          const body = slashCommand({
+            text: r.prompt,
+            team_id: TEAM,
+            channel_id: r.channel,
+            channel_name: r.channel.toLowerCase(),
+            user_id: r.user,
+            user_name: `loader${r.i}`,
+            response_url: slack.responseUrl({ channel: r.channel, user: r.user }),
+          });
+          const url = `http://127.0.0.1:${bots[r.instance]!.port}/slack/events`;
+          return postToBolt(url, SIGNING_SECRET, commandRequest(body)).catch((err: unknown) =>
+            err instanceof Error ? err : new Error(String(err)),
+          );
+        }),
       );
-      const allAcked = Date.now();
+      allAcked = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
         Promise.all(bots.map((b) => b.idle())).then(() => true),
@@ -198,16 +177,17 @@ async function runOnce(kind: 'sqlite' | 'redis', instances: number, baseFiles: R
       ]);
       clearTimeout(timer);
       if (!finished) console.log(`  gave up waiting ${TIMEOUT_MS / 1000} s after the last ack`);
-      console.log(`  all acked after ${round1((allAcked - started) / 1000)} s`);
     } finally {
       clearInterval(progress);
     }
+    const overflowsAfter = listenOverflows();
 
-    // What arrived: live cards on Slack, apps in the store, by request.
-    const liveCalls = live.calls.flatMap((c) => {
+    // What arrived: live cards on Slack and apps in the store, matched to requests by prompt.
+    const liveCalls = slack.calls.flatMap((c) => {
       const appId = liveCardApp(c);
       return appId ? [{ appId, at: c.at }] : [];
     });
+    const liveIds = new Set(liveCalls.map((l) => l.appId));
     const apps = await appsInStore(observer);
     const appById = new Map(apps.map((a) => [a.id, a]));
     const appsByPrompt = new Map<string, AppRecord[]>();
@@ -217,47 +197,57 @@ async function runOnce(kind: 'sqlite' | 'redis', instances: number, baseFiles: R
       const p = appById.get(appId)?.prompt ?? `?${appId}`;
       cardsByPrompt.set(p, (cardsByPrompt.get(p) ?? 0) + 1);
     }
-    const liveIds = new Set(liveCalls.map((l) => l.appId));
-    const lostRequests = requests.filter((r) => !(appsByPrompt.get(r.prompt) ?? []).some((a) => liveIds.has(a.id)));
-    const duplicatedRequests = requests.filter(
+    const lost = requests.filter((r) => !(appsByPrompt.get(r.prompt) ?? []).some((a) => liveIds.has(a.id)));
+    const duplicated = requests.filter(
       (r) => (appsByPrompt.get(r.prompt)?.length ?? 0) > 1 || (cardsByPrompt.get(r.prompt) ?? 0) > 1,
     );
     const ackMs = acks.flatMap((a) => (a instanceof Error ? [] : [a.ms]));
-    const badAcks = acks.filter((a) => a instanceof Error || a.status !== 200);
+    const statuses = new Map<string, number>();
+    for (const a of acks) {
+      const s = a instanceof Error ? a.message : String(a.status);
+      statuses.set(s, (statuses.get(s) ?? 0) + 1);
+    }
     const lastLive = Math.max(started, ...liveCalls.map((l) => l.at));
     const result: RunResult = {
       n: N,
       instances,
       store: kind,
-      lost: lostRequests.length,
-      duplicated: duplicatedRequests.length,
+      lost: lost.length,
+      duplicated: duplicated.length,
       ack_p50_ms: Math.round(percentile(ackMs, 50)),
       ack_p99_ms: Math.round(percentile(ackMs, 99)),
       done_s: round1((lastLive - started) / 1000),
-      rss_mb: mb(peakRss),
+      rss_mb: mb(peaks.rss),
     };
 
-    const failures = live.calls.filter(isFailureCard).length;
-    const ephemerals = live.callsTo('response_url').length;
-    const unknownPrompt = [...appsByPrompt.keys()].filter((p) => !requests.some((r) => r.prompt === p)).length;
-    console.log(`  requests: ${N}, acks not 200: ${badAcks.length}`);
+    const sent = new Set(requests.map((r) => r.prompt));
+    const strangers = [...appsByPrompt.keys()].filter((p) => !sent.has(p)).length;
+    const loop = peaks.loopDelay();
+    const overflows =
+      overflowsBefore !== undefined && overflowsAfter !== undefined ? overflowsAfter - overflowsBefore : undefined;
+    console.log(
+      `  acks: ${[...statuses].map(([s, n]) => `${n} x ${s}`).join(', ')}; the last after ${round1((allAcked - started) / 1000)} s`,
+    );
     console.log(
       `  ack ms: p50 ${result.ack_p50_ms}, p90 ${Math.round(percentile(ackMs, 90))}, p99 ${result.ack_p99_ms}, max ${Math.round(Math.max(...ackMs))}`,
     );
     console.log(
-      `  live cards on Slack: ${liveCalls.length}; apps in the store: ${apps.length}${unknownPrompt ? ` (${unknownPrompt} prompts not sent by this run)` : ''}`,
+      `  live cards on Slack: ${liveCalls.length}; apps in the store: ${apps.length}${strangers ? ` (${strangers} prompts this run did not send)` : ''}`,
     );
     console.log(
-      `  lost: ${result.lost}, duplicated: ${result.duplicated}, failure cards: ${failures}, private answers (errors): ${ephemerals}`,
+      `  lost: ${result.lost}, duplicated: ${result.duplicated}; failure cards: ${slack.calls.filter(isFailureCard).length}, private answers (errors): ${slack.callsTo('response_url').length}`,
     );
     console.log(
-      `  model answers: ${bots.map((b) => b.model.answers).join(' + ')}; most sandboxes at once: ${bots.map((b) => b.sandbox.maxAlive).join(' + ')}`,
+      `  model answers: ${bots.map((b) => b.model.answers).join(' + ')}; most builds at once (holding a build slot): ${peaks.builds}, most creates under way (status posted, not live yet): ${peaks.underWay}; most sandboxes running at once (kept after the build): ${bots.map((b) => b.sandbox.maxAlive).join(' + ')}`,
     );
     console.log(
-      `  slack web api calls: ${live.calls.length} (${['chat.postMessage', 'chat.update', 'users.info'].map((m) => `${m} ${live.callsTo(m).length}`).join(', ')}; errors ${live.calls.filter((c) => c.error).length})`,
+      `  slack web api calls: ${slack.calls.length} (${['chat.postMessage', 'chat.update', 'users.info'].map((m) => `${m} ${slack.callsTo(m).length}`).join(', ')}; errors ${slack.calls.filter((c) => c.error).length})`,
+    );
+    console.log(
+      `  event loop delay: p99 ${loop.p99} ms, max ${loop.max} ms${overflows !== undefined ? `; connections refused by a full accept queue (machine-wide): ${overflows}` : ''}`,
     );
     console.log(`  first request to last app live: ${result.done_s} s`);
-    console.log(`  rss: ${mb(rssAtStart)} MB at start, peak ${result.rss_mb} MB`);
+    console.log(`  rss: ${mb(peaks.rssAtStart)} MB at start, peak ${result.rss_mb} MB`);
     if (seen.warn + seen.error > 0) {
       console.log(`  log: ${seen.warn} warnings, ${seen.error} errors; most frequent:`);
       for (const [msg, n] of [...seen.samples].sort((a, b) => b[1] - a[1]).slice(0, 5))
@@ -266,7 +256,7 @@ async function runOnce(kind: 'sqlite' | 'redis', instances: number, baseFiles: R
     console.log(JSON.stringify({ load: result }));
     return result;
   } finally {
-    clearInterval(sampler);
+    peaks.stop();
     for (const b of bots) await b.close();
     await fake?.close().catch((err: unknown) => logger.error({ err }, 'load bench: the fake Slack did not stop'));
     if (observer) {
@@ -280,40 +270,38 @@ async function runOnce(kind: 'sqlite' | 'redis', instances: number, baseFiles: R
   }
 }
 
-/** A full collection between runs, so one run's garbage is not the next one's peak. */
+/** A full collection between runs, so one run's garbage is not counted in the next one's peak. */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (() => void) | undefined;
-  gc?.();
+  (runInNewContext('gc') as (() => void) | undefined)?.();
 }
 
 async function main(): Promise<number> {
-  if (!Number.isInteger(N) || N < 1)
-    throw new Error(`VIBE_LOAD_N must be a positive integer (got ${process.env.VIBE_LOAD_N})`);
-  const baseFiles = (await loadTemplate(TEMPLATE_DIR)).templateFiles;
-  // VIBE_LOAD_RUNS picks some of the four runs, e.g. "sqlite:1,redis:2" (default: all four).
+  if (!Number.isInteger(N) || N < 1) throw new Error(`VIBE_LOAD_N must be a positive integer, not "${N}"`);
   const runs = (process.env.VIBE_LOAD_RUNS ?? 'sqlite:1,sqlite:2,redis:1,redis:2').split(',').map((spec) => {
     const [kind, n] = spec.trim().split(':');
     if ((kind !== 'sqlite' && kind !== 'redis') || (n !== '1' && n !== '2'))
       throw new Error(`VIBE_LOAD_RUNS: "${spec}" is not one of sqlite:1, sqlite:2, redis:1, redis:2`);
     return [kind, Number(n)] as const;
   });
-  let failed = 0;
-  const lines: string[] = [];
+  const baseFiles = (await loadTemplate(TEMPLATE_DIR)).templateFiles;
+  let failed = false;
+  let lastPrinted = false;
   for (const [kind, instances] of runs) {
     collectGarbage();
     try {
-      lines.push(JSON.stringify({ load: await runOnce(kind, instances, baseFiles) }));
+      await runOnce(kind, instances, baseFiles);
+      lastPrinted = true;
     } catch (err) {
-      failed++;
+      failed = true;
+      lastPrinted = false;
       console.log(
         `  the ${kind} run with ${instances} instance(s) failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
     }
   }
-  // The JSON lines were printed as each run ended; the last line of the output is the last run's.
-  if (failed > 0 && lines.length > 0) console.log(lines.at(-1));
-  return failed > 0 ? 1 : 0;
+  if (!lastPrinted) console.log('the last run printed no figures');
+  return failed ? 1 : 0;
 }
 
 main().then(

@@ -20,7 +20,8 @@ export class BuildJournal {
   readonly owner = `${hostname()}:${process.pid}:${newId().slice(0, 6)}`;
   readonly staleMs: number;
   private readonly builds = new Map<string, BuildRecord>();
-  private writing: Promise<void> = Promise.resolve();
+  private writing?: Promise<void>;
+  private queued?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
   private readonly now: () => number;
@@ -45,7 +46,7 @@ export class BuildJournal {
   /** A clean stop: this process leaves the list (its builds have ended by now). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.writing;
+    await (this.queued ?? this.writing);
     if (this.builds.size === 0) await this.store.forgetInstance(this.owner);
   }
 
@@ -89,14 +90,29 @@ export class BuildJournal {
       .catch((err: unknown) => this.logger.warn({ err }, 'could not record this process as alive'));
   }
 
-  /** Writes the whole list, one write at a time, in order. */
+  /**
+   * Writes the whole list. One write at a time; while one runs, the changes after it are
+   * gathered into a single next write (which every one of them waits for), so a burst of builds
+   * costs two writes, not one per build.
+   */
   private persist(): Promise<void> {
-    const list = [...this.builds.values()];
-    this.writing = this.writing.then(() =>
-      this.store
-        .setBuilds(this.owner, list)
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not record the builds in progress')),
-    );
-    return this.writing;
+    if (this.queued) return this.queued;
+    if (!this.writing) return this.write();
+    this.queued = this.writing.then(() => {
+      this.queued = undefined;
+      return this.write();
+    });
+    return this.queued;
+  }
+
+  private write(): Promise<void> {
+    const done: Promise<void> = this.store
+      .setBuilds(this.owner, [...this.builds.values()])
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not record the builds in progress'))
+      .finally(() => {
+        if (this.writing === done) this.writing = undefined;
+      });
+    this.writing = done;
+    return done;
   }
 }

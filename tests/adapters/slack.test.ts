@@ -134,7 +134,8 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
       eventRequest(eventCallback({ event: { channel: CHANNEL, user: 'U0BOB', text: 'make it blue', thread_ts: ts } })),
     );
     expect(res.status).toBe(200);
-    await fake.waitForCall('chat.update', (c) => sent(c).includes('v2'));
+    // Only calls after the reply: an earlier card can hold "v2" by chance (in a random id).
+    await fake.waitForCall('chat.update', (c) => fake.calls.indexOf(c) >= before && sent(c).includes('v2'));
     await bot.idle();
     const posted = fake.calls.slice(before).filter((c) => c.method === 'chat.postMessage');
     expect(posted).toHaveLength(1);

@@ -273,7 +273,7 @@ describe.runIf(runnable)('on Modal (fake control plane)', () => {
         release();
         await created;
         expect(conv.cards().at(-1)?.meta?.state).toBe('live');
-        expect((await first.store.getApp(booting.tags[TAG_APP]!))?.sandboxId).toBe(booting.id);
+        expect(modal.sandboxes.get(booting.id)?.status).toBe('running'); // the app went live in it, untouched
       },
     );
 
