@@ -9,7 +9,8 @@ import { AppRuntime } from '../src/core/app-runtime.ts';
 import { VibeBot } from '../src/core/bot.ts';
 import { BuildJournal } from '../src/core/build-journal.ts';
 import { BuildSlots } from '../src/core/build-slots.ts';
-import { fairUsePolicies, type FairUseLimits } from '../src/core/fair-use.ts';
+import { fairUsePolicies } from '../src/core/fair-use.ts';
+import { fairUseLimits } from '../src/app.ts';
 import type { CodeModel, CodeTurn, FileMap, Logger, ProgressListener, TokenUsage } from '../src/core/ports.ts';
 import { Publisher } from '../src/core/publisher.ts';
 import { UsageMeter } from '../src/core/usage-meter.ts';
@@ -130,14 +131,7 @@ export async function startLoadBot(opts: {
     });
     runtime.startSweeper();
     closers.push(() => runtime.stopAll());
-    const limits: FairUseLimits = {
-      userBuildsPerHour: config.VIBE_USER_BUILDS_PER_HOUR,
-      userDailyTokens: config.VIBE_USER_DAILY_TOKENS,
-      channelDailyTokens: config.VIBE_CHANNEL_DAILY_TOKENS,
-      teamDailyTokens: config.VIBE_TEAM_DAILY_TOKENS,
-      channelMaxApps: config.VIBE_CHANNEL_MAX_APPS,
-      allowedTeams: config.VIBE_ALLOWED_TEAMS,
-    };
+    const limits = fairUseLimits(config); // exactly as app.ts reads them
     const meter = new UsageMeter(store, config.VIBE_PRICES);
     const slots = new BuildSlots(config.VIBE_MAX_CONCURRENT_BUILDS);
     const journal = new BuildJournal(store, logger);

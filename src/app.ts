@@ -364,7 +364,7 @@ async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {
 }
 
 /** The fair-use settings as the policies take them. */
-function fairUseLimits(config: Config): FairUseLimits {
+export function fairUseLimits(config: Config): FairUseLimits {
   return {
     userBuildsPerHour: config.VIBE_USER_BUILDS_PER_HOUR,
     userDailyTokens: config.VIBE_USER_DAILY_TOKENS,
