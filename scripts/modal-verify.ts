@@ -11,7 +11,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ModalClient, Probe, type App, type Image, type Sandbox } from 'modal';
 import WebSocket from 'ws';
-import { configOrReport, parseDuration, readEnv, type Config } from '../src/config.ts';
+import { configOrReport, readEnv, type Config } from '../src/config.ts';
+import { parseDuration } from '../src/config-schema.ts';
 import type { FileMap, Logger } from '../src/core/ports.ts';
 import { MAX_FILE_BYTES, MAX_FILES } from '../src/core/files.ts';
 import { loadTemplate } from '../src/llm/system-prompt.ts';

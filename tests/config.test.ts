@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration, readEnv } from '../src/config.ts';
+import { ConfigError, loadConfig, readEnv } from '../src/config.ts';
+import { parseDuration } from '../src/config-schema.ts';
 import { redactUrl } from '../src/redact-url.ts';
 
 describe('config', () => {

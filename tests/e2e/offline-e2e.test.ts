@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema, settingsTable } from '../../src/config.ts';
+import { settingsTable } from '../../src/config.ts';
+import { configSchema } from '../../src/config-schema.ts';
 import { BotProcess, ROOT } from '../support/bot-process.ts';
 import { browserAvailable, collectPageErrors, launchChromium } from '../support/browser.ts';
 
