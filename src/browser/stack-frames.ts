@@ -1,4 +1,5 @@
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import type { BrowserContext } from 'playwright-core';
 
 export interface Frame {
   url: string;
@@ -58,4 +59,23 @@ async function mapFrame(frame: Frame, fetchSource: SourceMapper) {
   if (pos.line === null || !pos.source) return undefined;
   const file = srcPath(new URL(pos.source, frame.url).href) ?? srcPath(frame.url);
   return file ? { file, line: pos.line, column: pos.column + 1 } : undefined;
+}
+
+/**
+ * Fetches a module's source through the page's context (same TLS rules as the page), only from
+ * the app itself: stack frames are the page's words, and a crafted one must not aim the bot at
+ * another host.
+ */
+export function mapperFor(context: BrowserContext, allowed: (url: string) => boolean): SourceMapper {
+  const fetched = new Map<string, Promise<string | undefined>>(); // several errors, one module: fetched once
+  const fetchOnce = async (url: string) => {
+    const res = await context.request.get(url, { timeout: 5000, maxRedirects: 0 }).catch(() => undefined);
+    return res?.ok() ? res.text() : undefined;
+  };
+  return (url) => {
+    if (!allowed(url)) return Promise.resolve(undefined);
+    let text = fetched.get(url);
+    if (!text) fetched.set(url, (text = fetchOnce(url)));
+    return text;
+  };
 }

@@ -1,5 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../../src/browser/browser-check.ts';
+import { CHROMIUM_ARGS } from '../../src/browser/check-browser.ts';
 import { needs } from './needs.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';

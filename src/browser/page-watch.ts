@@ -1,0 +1,106 @@
+import type { Page } from 'playwright-core';
+import type { CheckError } from '../core/ports.ts';
+import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
+
+/** The page is settled when no request has been in flight for this long (or the check's settle time is up). */
+const QUIET_MS = 300;
+/** Errors reported per check, at most (the repair message shows the first ones anyway). */
+const MAX_ERRORS = 10;
+/** Characters of one error's message, at most. */
+const MAX_MESSAGE = 500;
+/** Marks an error as found in the browser (repair wording, failure cards). */
+export const RUNTIME = 'Runtime error:';
+
+interface Found {
+  message: string;
+  /** A console.error: repaired if it can be, not a reason to withhold the link. */
+  warning?: boolean;
+  /** The page's stack (uncaught errors) or the console call's place, for mapping to src/. */
+  stack?: string;
+  at?: { url: string; line: number; column: number };
+}
+
+/** Listens to the page; `settled` waits for quiet; `errors` maps what was seen to CheckErrors. */
+export function watch(page: Page, own: string) {
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  const add = (raw: Found): void => {
+    // The page's words go to the model and into chat: bounded, one line.
+    const f = { ...raw, message: oneLine(raw.message).slice(0, MAX_MESSAGE) };
+    if (seen.has(f.message) || found.length >= MAX_ERRORS) return;
+    seen.add(f.message);
+    found.push(f);
+  };
+  // Only requests for the app itself count (its base path on its own origin), not the browser's own.
+  const ownRequest = (u: string): boolean => u.startsWith(own);
+  const base = new URL(own).pathname;
+  let inflight = 0;
+  let lastChange = Date.now();
+  const change = (d: number) => {
+    inflight += d;
+    lastChange = Date.now();
+  };
+  page.on('pageerror', (err) => add({ message: `${RUNTIME} ${err.name}: ${err.message}`, stack: err.stack }));
+  page.on('console', (msg) => {
+    // Chromium's own "Failed to load resource" lines: the app's failed requests are reported by
+    // the request handlers below, and blocked outside resources are not the app's error here.
+    if (msg.type() !== 'error' || msg.text().startsWith('Failed to load resource')) return;
+    const loc = msg.location();
+    add({
+      message: `${RUNTIME} console.error: ${msg.text().split('\n')[0]}`,
+      warning: true,
+      at: loc.url ? { url: loc.url, line: loc.lineNumber + 1, column: loc.columnNumber + 1 } : undefined,
+    });
+  });
+  page.on('request', () => change(1));
+  page.on('requestfinished', () => change(-1));
+  page.on('requestfailed', (req) => {
+    change(-1);
+    // ERR_ABORTED: the page navigated or reloaded under it (Vite reloads a page once after it
+    // optimises a newly found dependency), not a request that failed.
+    if (ownRequest(req.url()) && req.failure()?.errorText !== 'net::ERR_ABORTED')
+      add({
+        message: `${RUNTIME} request failed: ${pathOf(req.url(), base)} (${req.failure()?.errorText ?? 'failed'})`,
+      });
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400 && ownRequest(res.url()))
+      add({ message: `${RUNTIME} request failed: ${pathOf(res.url(), base)} answered ${res.status()}` });
+  });
+  return {
+    add,
+    async settled(maxMs: number): Promise<void> {
+      const deadline = Date.now() + Math.max(0, maxMs);
+      while (Date.now() < deadline && (inflight > 0 || Date.now() - lastChange < QUIET_MS))
+        await new Promise((r) => setTimeout(r, 50));
+    },
+    async errors(mapper: SourceMapper): Promise<CheckError[]> {
+      const out: CheckError[] = [];
+      for (const f of found) {
+        const place = await appFrame(f.at ? [f.at] : f.stack ? parseStack(f.stack) : [], mapper);
+        out.push({
+          file: place?.file ?? '(browser)',
+          line: place?.line ?? 0,
+          column: place?.column ?? 0,
+          message: f.message,
+          source: 'browser',
+          ...(f.warning ? { warning: true } : {}),
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/** Control and format characters (terminal escapes, bidi overrides) out; whitespace runs to one space. */
+function oneLine(s: string): string {
+  return s
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function pathOf(u: string, base: string): string {
+  const p = new URL(u).pathname;
+  return p.startsWith(base) ? p.slice(base.length) || '/' : p;
+}
