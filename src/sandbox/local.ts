@@ -9,19 +9,10 @@ import { AgentChannel } from './agent-channel.ts';
 import { readBuiltFiles } from './built-files.ts';
 import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';
 import { fetchLightBuild } from './light-build-fetch.ts';
-import { prepareAppDir } from './app-dir.ts';
-import { bwrapArgs, bwrapWorks, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
-import { DevServerProcess } from './dev-server.ts';
-import { freePort } from './free-port.ts';
-import {
-  CgroupLimiter,
-  DEFAULT_LIMITS,
-  joinCgroupArgs,
-  prlimitArgs,
-  type SandboxCgroup,
-  type SandboxLimits,
-} from './sandbox-limits.ts';
-import { sandboxEnv } from './sandbox-env.ts';
+import { bwrapWorks, SANDBOX_ROOT } from './bwrap-args.ts';
+import type { DevServerProcess } from './dev-server.ts';
+import { spawnSandboxAgent } from './local-agent.ts';
+import { CgroupLimiter, DEFAULT_LIMITS, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
 import { SourceVetter } from './source-guard.ts';
 import { parseTscOutput } from './tsc-output.ts';
@@ -51,9 +42,6 @@ interface LocalSandbox {
   cgroup?: SandboxCgroup;
   stopping?: Promise<void>;
 }
-
-/** Vite's port inside a sandbox's own network namespace (every sandbox can use the same one). */
-const VITE_PORT = 5173;
 
 /**
  * Runs each app as a Vite dev server behind an agent process, under bubblewrap when available
@@ -106,7 +94,17 @@ export class LocalSandboxProvider implements SandboxProvider {
     const cgroup = isolated ? this.cgroupFor(id) : undefined;
     let server: DevServerProcess | undefined;
     try {
-      server = await this.spawnAgent(id, appId, base, isolated, cgroup);
+      server = await spawnSandboxAgent({
+        id,
+        appId,
+        base,
+        isolated,
+        cgroup,
+        templateDir: this.templateDir,
+        appsDir: this.appsDir,
+        limits: this.limits,
+        logger: this.opts.logger,
+      });
       const agent = new AgentChannel(server.child);
       const proc = server;
       await agent.ready.catch((err: Error) => {
@@ -267,46 +265,6 @@ export class LocalSandboxProvider implements SandboxProvider {
       this.opts.logger.warn({ err, sandboxId: id }, 'could not make a cgroup for the sandbox; rlimits only');
       return undefined;
     }
-  }
-
-  private async spawnAgent(
-    id: string,
-    appId: string,
-    base: string,
-    isolated: boolean,
-    cgroup: SandboxCgroup | undefined,
-  ): Promise<DevServerProcess> {
-    const root = isolated ? SANDBOX_ROOT : join(this.appsDir, appId);
-    const env = sandboxEnv({
-      root,
-      home: isolated ? SANDBOX_HOME : join(root, '.home'),
-      cacheDir: isolated ? SANDBOX_CACHE : undefined,
-      base,
-      port: isolated ? VITE_PORT : await freePort(),
-      heapMiB: Math.max(256, Math.floor(this.limits.memoryMiB / 2)),
-    });
-    const agent = join(root, 'agent', 'agent.mjs');
-    const onLine = (line: string) => this.opts.logger.debug({ sandboxId: id, line }, 'sandbox');
-    if (!isolated) {
-      await prepareAppDir(this.templateDir, root);
-      return new DevServerProcess(
-        process.execPath,
-        [join(this.templateDir, 'agent', 'agent.mjs')],
-        { cwd: root, env },
-        onLine,
-      );
-    }
-    // Inside, NODE_CHANNEL_FD names the IPC pipe (fd 3, see DevServerProcess): --clearenv drops Node's own.
-    const inner = { ...env, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' };
-    const argv = [
-      ...joinCgroupArgs(cgroup),
-      ...prlimitArgs(this.limits),
-      'bwrap',
-      ...bwrapArgs({ templateDir: this.templateDir, env: inner }),
-      process.execPath,
-      agent,
-    ];
-    return new DevServerProcess(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: env.PATH! } }, onLine);
   }
 
   /** The template's own src/ (the "starting" placeholder), read once from the template. */
