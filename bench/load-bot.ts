@@ -10,7 +10,7 @@ import { VibeBot } from '../src/core/bot.ts';
 import { BuildJournal } from '../src/core/build-journal.ts';
 import { BuildSlots } from '../src/core/build-slots.ts';
 import { fairUsePolicies } from '../src/core/fair-use.ts';
-import { fairUseLimits } from '../src/app.ts';
+import { fairUseLimits } from '../src/app-settings.ts';
 import type { CodeModel, CodeTurn, FileMap, Logger, ProgressListener, TokenUsage } from '../src/core/ports.ts';
 import { Publisher } from '../src/core/publisher.ts';
 import { UsageMeter } from '../src/core/usage-meter.ts';

@@ -1,5 +1,5 @@
 import { ConfigError, type Config } from './config.ts';
-import { AppLinks, isPublicOrigin } from './core/app-links.ts';
+import { AppLinks } from './core/app-links.ts';
 import { AppRuntime } from './core/app-runtime.ts';
 import { VibeBot } from './core/bot.ts';
 import type { AppStore, BuildManifest, CodeModel, Logger, SandboxProvider } from './core/ports.ts';
@@ -20,10 +20,12 @@ import { TEMPLATE_DIR } from './template.ts';
 import { redactUrl } from './redact-url.ts';
 import { openAppStore } from './store/open.ts';
 import { BuildSlots } from './core/build-slots.ts';
-import { fairUsePolicies, type FairUseLimits } from './core/fair-use.ts';
+import { fairUsePolicies } from './core/fair-use.ts';
 import { UsageMeter } from './core/usage-meter.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
 import { AppZipPacker } from './export/app-zip.ts';
+import { appDomainOf, appOriginFor, fairUseLimits, modalSettings, publicGateway } from './app-settings.ts';
+import { startRecovering, stopOrphanSandboxes } from './app-recovery.ts';
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
@@ -59,11 +61,6 @@ export const ISOLATION_REQUIRED =
   "Local sandboxes need bubblewrap when the bot is on Slack or Discord: every app is code a model wrote from a stranger's words, and without isolation it runs with the bot's own rights. " +
   'Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or run sandboxes on Modal (MODAL_TOKEN_ID and MODAL_TOKEN_SECRET), or set VIBE_ISOLATION=none to accept the risk.';
 
-/** Modal sandboxes younger than this are never taken for orphans: a build may still be using one. */
-const LONGEST_BUILD_MS = 15 * 60_000;
-/** How often a process looks for builds that a dead process left behind. */
-const RECOVER_EVERY_MS = 10_000;
-
 /** Composition root: config -> store, model, sandboxes, gateway -> core. */
 export async function buildVibeApp(config: Config, logger: Logger, overrides: BuildOverrides = {}): Promise<VibeApp> {
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
@@ -92,27 +89,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   // Set once the bot exists: a viewer's error report before that is dropped.
   let viewerError: VibeBot['viewerError'] | undefined;
   const journal = new BuildJournal(store, logger);
-  if (sandbox.stopOrphans) {
-    // Sandboxes that outlived the bot are kept only if the store still says they are the app's,
-    // or another live process is building that app, or they are younger than the longest build
-    // (a process that does not journal its builds may be making one: a rolling deploy).
-    const building = await journal.liveAppIds().catch(() => new Set<string>());
-    await sandbox
-      .stopOrphans(
-        async (appId, sandboxId) => {
-          if (building.has(appId)) return true;
-          const app = await store.getApp(appId);
-          return Boolean(app && !app.deleted && app.sandboxId === sandboxId);
-        },
-        { graceMs: LONGEST_BUILD_MS },
-      )
-      .catch(async (err: unknown) => {
-        await store.close();
-        throw new Error(
-          `Modal did not answer (${err instanceof Error ? err.message : String(err)}). Check MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, or set VIBE_SANDBOX=local.`,
-        );
-      });
-  }
+  await stopOrphanSandboxes(sandbox, store, journal);
   let metrics: PrometheusMetrics | undefined; // made once the runtime it reads exists
   const appDomain = appDomainOf(config);
   // Light views come from the store. Not for Modal sandboxes under path links: they build for
@@ -232,18 +209,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   });
   viewerError = (appId, report) => bot.viewerError(appId, report);
   await journal.start();
-  // Builds of processes that died: their messages corrected, their sandboxes stopped.
-  const recover = async () => {
-    const strays = await bot.recover();
-    if (strays.size > 0 && sandbox.stopOrphans) await sandbox.stopOrphans(async (appId) => !strays.has(appId));
-  };
-  let recovering: Promise<void> = Promise.resolve();
-  const recoverer = setInterval(() => {
-    recovering = recover().catch((err: unknown) =>
-      logger.warn({ err }, 'recovering the builds of a dead process failed'),
-    );
-  }, RECOVER_EVERY_MS);
-  recoverer.unref();
+  const stopRecovering = startRecovering(bot, sandbox, logger);
   publishLatest = (appId) => bot.publishLatest(appId);
   logger.info(
     { model: model.label, store: redactUrl(config.VIBE_STORE_URL), links: publicUrl },
@@ -263,8 +229,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     linkPattern: links.forApp('<id>').open,
     ...(scrape ? { metricsUrl: scrape.url } : {}),
     async close() {
-      clearInterval(recoverer);
-      await recovering;
+      await stopRecovering();
       await bot.idle();
       await journal.stop().catch((err: unknown) => logger.warn({ err }, 'could not leave the list of bot processes'));
       site?.close();
@@ -275,36 +240,6 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await store.close();
     },
   };
-}
-
-/**
- * Each app's own origin under VIBE_APP_DOMAIN: `<id>.<domain>`, with the scheme of
- * VIBE_PUBLIC_URL (else http) and the domain's port, else VIBE_PUBLIC_URL's, else the gateway's.
- */
-function appOriginFor(domain: string, config: Config, gatewayPort: number): (appId: string) => string {
-  const [host, ownPort] = domain.split(':');
-  const pub = config.VIBE_PUBLIC_URL ? new URL(config.VIBE_PUBLIC_URL) : undefined;
-  const port = ownPort ?? (pub ? pub.port : String(gatewayPort));
-  const scheme = pub?.protocol ?? 'http:';
-  return (appId) => `${scheme}//${appId}.${host}${port ? `:${port}` : ''}`;
-}
-
-/**
- * The domain apps get origins under: VIBE_APP_DOMAIN, else `localhost` for a gateway on loopback
- * with no VIBE_PUBLIC_URL (browsers resolve `*.localhost` themselves); `none` keeps path links.
- */
-function appDomainOf(config: Config): string | undefined {
-  const set = config.VIBE_APP_DOMAIN;
-  if (set === 'none') return undefined;
-  if (set) return set;
-  const loopback = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(config.VIBE_HOST.toLowerCase());
-  return loopback && !config.VIBE_PUBLIC_URL ? 'localhost' : undefined;
-}
-
-/** The gateway's origin when people outside this machine's network can open it (a public VIBE_PUBLIC_URL). */
-function publicGateway(config: Config): string | undefined {
-  const url = config.VIBE_PUBLIC_URL;
-  return url && isPublicOrigin(url) ? url.replace(/\/+$/, '') : undefined;
 }
 
 /** The browser every new version is opened in before its link is posted (VIBE_BROWSER). */
@@ -337,16 +272,7 @@ function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
     client,
     templateDir: TEMPLATE_DIR,
     logger,
-    settings: {
-      appName: config.VIBE_MODAL_APP,
-      imageName: config.VIBE_MODAL_IMAGE,
-      timeoutMs: config.VIBE_SANDBOX_TIMEOUT,
-      idleTimeoutMs: config.VIBE_IDLE_TIMEOUT,
-      cpu: config.VIBE_SANDBOX_CPU,
-      memoryMiB: config.VIBE_SANDBOX_MEMORY,
-      bootTimeoutMs: config.VIBE_SANDBOX_BOOT_TIMEOUT,
-      reportOrigin: publicGateway(config),
-    },
+    settings: modalSettings(config),
   });
 }
 
@@ -361,16 +287,4 @@ async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {
     logger,
     turnMaxOutputTokens: config.VIBE_TURN_MAX_OUTPUT_TOKENS,
   });
-}
-
-/** The fair-use settings as the policies take them. */
-export function fairUseLimits(config: Config): FairUseLimits {
-  return {
-    userBuildsPerHour: config.VIBE_USER_BUILDS_PER_HOUR,
-    userDailyTokens: config.VIBE_USER_DAILY_TOKENS,
-    channelDailyTokens: config.VIBE_CHANNEL_DAILY_TOKENS,
-    teamDailyTokens: config.VIBE_TEAM_DAILY_TOKENS,
-    channelMaxApps: config.VIBE_CHANNEL_MAX_APPS,
-    allowedTeams: config.VIBE_ALLOWED_TEAMS,
-  };
 }
