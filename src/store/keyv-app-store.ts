@@ -13,15 +13,12 @@ import { KeyvBlobStore } from './keyv-blob-store.ts';
 import { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { SlotIndex } from './slot-index.ts';
+import { KeyvInstanceRegistry } from './keyv-instances.ts';
+import { loadAppRecords, UPDATABLE, type StoredApp } from './load-apps.ts';
 import { isAppId } from '../core/ids.ts';
 import { StaleVersionError } from '../core/errors.ts';
 
-/** What sits under `app:<id>`: the counters (latest version, deleted, last activity) live apart. */
-type StoredApp = Omit<AppRecord, 'latestVersion' | 'deleted' | 'publishedVersion'>;
-
 const DEFAULT_VERSION_LIMIT = 20;
-/** The record's fields updateApp sets, each under a key of its own. */
-const UPDATABLE = ['title', 'summary', 'sandboxId', 'sandboxUrl', 'threadId'] as const;
 /** How long a handed-out version number may stay unwritten before it counts as a crashed writer's gap. */
 const GAP_MS = 2000;
 
@@ -46,6 +43,7 @@ export class KeyvAppStore implements AppStore {
   private readonly index: SlotIndex;
   private readonly now: () => number;
   readonly blobs: BlobStore;
+  private readonly instances: KeyvInstanceRegistry;
 
   constructor(deps: KeyvAppStoreDeps) {
     this.keyv = deps.keyv;
@@ -53,6 +51,7 @@ export class KeyvAppStore implements AppStore {
     this.keys = new StoreKeys(deps.namespace);
     this.now = deps.now ?? Date.now;
     this.blobs = new KeyvBlobStore(this.keyv, this.primitives, this.keys);
+    this.instances = new KeyvInstanceRegistry(this.keyv, this.primitives, this.keys);
     this.index = new SlotIndex(this.keyv, this.primitives, this.keys, (ids) => this.loadApps(ids));
   }
 
@@ -221,41 +220,28 @@ export class KeyvAppStore implements AppStore {
     return this.keyv.get<PublishedFile>(this.keys.publishedAsset(appId, path));
   }
 
-  async registerInstance(owner: string): Promise<void> {
-    const n = await this.primitives.incr(this.keys.instanceSeq());
-    await Promise.all([
-      this.keyv.set(this.keys.instanceSlot(n), owner),
-      this.keyv.set(this.keys.instanceSlotOf(owner), n),
-    ]);
+  registerInstance(owner: string): Promise<void> {
+    return this.instances.register(owner);
   }
 
-  async listInstances(): Promise<{ owner: string; heartbeat: number }[]> {
-    const [seq = 0] = await this.primitives.read([this.keys.instanceSeq()]);
-    const slots = Array.from({ length: seq }, (_, i) => this.keys.instanceSlot(i + 1));
-    const owners = (await this.keyv.getMany<string | null>(slots)).filter((o): o is string => typeof o === 'string');
-    const beats = await this.primitives.read(owners.map((o) => this.keys.heartbeat(o)));
-    return owners.map((owner, i) => ({ owner, heartbeat: beats[i] ?? 0 }));
+  listInstances(): Promise<{ owner: string; heartbeat: number }[]> {
+    return this.instances.list();
   }
 
-  async heartbeat(owner: string, at: number): Promise<void> {
-    await this.primitives.raise(this.keys.heartbeat(owner), at);
+  heartbeat(owner: string, at: number): Promise<void> {
+    return this.instances.heartbeat(owner, at);
   }
 
-  async forgetInstance(owner: string): Promise<void> {
-    const n = await this.keyv.get<number>(this.keys.instanceSlotOf(owner));
-    await Promise.all([
-      n ? this.keyv.set(this.keys.instanceSlot(n), null) : undefined,
-      this.keyv.delete(this.keys.instanceSlotOf(owner)),
-      this.keyv.delete(this.keys.builds(owner)),
-    ]);
+  forgetInstance(owner: string): Promise<void> {
+    return this.instances.forget(owner);
   }
 
-  async setBuilds(owner: string, builds: BuildRecord[]): Promise<void> {
-    await this.keyv.set(this.keys.builds(owner), builds);
+  setBuilds(owner: string, builds: BuildRecord[]): Promise<void> {
+    return this.instances.setBuilds(owner, builds);
   }
 
-  async getBuilds(owner: string): Promise<BuildRecord[]> {
-    return (await this.keyv.get<BuildRecord[]>(this.keys.builds(owner))) ?? [];
+  getBuilds(owner: string): Promise<BuildRecord[]> {
+    return this.instances.getBuilds(owner);
   }
 
   async putNote<T>(key: string, value: T, ttlMs: number): Promise<void> {
@@ -289,35 +275,7 @@ export class KeyvAppStore implements AppStore {
     await this.primitives.close();
   }
 
-  /** Records plus their counters, two batched reads whatever the number of ids. */
-  private async loadApps(ids: string[]): Promise<(AppRecord | undefined)[]> {
-    if (ids.length === 0) return [];
-    const counterKeys = ids.flatMap((id) => [
-      this.keys.latest(id),
-      this.keys.deleted(id),
-      this.keys.touched(id),
-      this.keys.published(id),
-    ]);
-    const fieldKeys = ids.flatMap((id) => UPDATABLE.map((f) => this.keys.appField(id, f)));
-    const [records, fieldValues, counters] = await Promise.all([
-      this.keyv.getMany<StoredApp>(ids.map((id) => this.keys.app(id))),
-      this.keyv.getMany<string | null>(fieldKeys),
-      this.primitives.read(counterKeys),
-    ]);
-    return ids.map((_, i) => {
-      const record = records[i];
-      if (!record) return undefined;
-      const stored: StoredApp = { ...record };
-      UPDATABLE.forEach((f, k) => {
-        const v = fieldValues[i * UPDATABLE.length + k];
-        if (v === null) delete stored[f];
-        else if (typeof v === 'string') stored[f] = v;
-      });
-      const [latest = 0, deleted = 0, touched = 0, published = 0] = counters.slice(4 * i, 4 * i + 4);
-      const app: AppRecord = { ...stored, latestVersion: latest, updatedAt: Math.max(stored.updatedAt, touched) };
-      if (deleted > 0) app.deleted = true;
-      if (published > 0) app.publishedVersion = published;
-      return app;
-    });
+  private loadApps(ids: string[]): Promise<(AppRecord | undefined)[]> {
+    return loadAppRecords(this.keyv, this.primitives, this.keys, ids);
   }
 }
