@@ -51,9 +51,12 @@ describe.runIf(needs('template'))('the terminal chat without bubblewrap on PATH'
   });
 
   afterAll(async () => {
+    // Only when the test failed half-way: SIGTERM lets the bot stop its sandboxes, SIGKILL if it lingers.
     if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
+      const hard = setTimeout(() => child!.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(hard);
     }
     rmSync(dir, { recursive: true, force: true });
   });
