@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import pino from 'pino';
+import { PlainLogStream } from '../adapters/shell/log-lines.ts';
 import { runShell } from '../adapters/shell/run-shell.ts';
 import { startDiscord } from '../adapters/discord/discord-adapter.ts';
 import { startSlack } from '../adapters/slack/slack-adapter.ts';
@@ -14,7 +15,7 @@ async function main(): Promise<number> {
   const config = configOrReport();
   if (!config) return 2; // bad settings: one message listing each, exit code 2
   const onPlatform = Boolean(config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN) && !shellOnly;
-  const logger = makeLogger(config, json || onPlatform);
+  const { logger, screen } = makeLogger(config, json || onPlatform);
   const app = await buildVibeApp(config, logger, { shared: onPlatform });
 
   const closers: (() => Promise<void>)[] = [];
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
     banner,
     dataDir: config.VIBE_DATA_DIR,
     logger,
+    logLines: screen,
   });
   await app.close();
   return 0;
@@ -92,20 +94,25 @@ async function main(): Promise<number> {
 
 const logFile = (config: Config) => join(config.VIBE_DATA_DIR, 'vibe.log');
 
-/** Logs go to stderr, except in the interactive terminal chat, where the screen is the chat. */
-function makeLogger(config: Config, toStderr: boolean): pino.Logger {
-  if (toStderr) return pino({ level: config.LOG_LEVEL }, pino.destination(2));
-  // The terminal is the chat: only warnings go there; everything goes to the log file.
-  return pino(
+/**
+ * Logs go to stderr as JSON, except in the terminal chat, where the screen is the chat: there
+ * warnings and errors are one plain line each (`screen`, which the chat prints between its
+ * messages), and the whole JSON log goes to VIBE_DATA_DIR/vibe.log.
+ */
+function makeLogger(config: Config, toStderr: boolean): { logger: pino.Logger; screen?: PlainLogStream } {
+  if (toStderr) return { logger: pino({ level: config.LOG_LEVEL }, pino.destination(2)) };
+  const screen = new PlainLogStream((line) => process.stdout.write(`${line}\n`));
+  const logger = pino(
     { level: config.LOG_LEVEL },
     pino.multistream([
-      { level: 'warn', stream: pino.destination(2) },
+      { level: 'warn', stream: screen },
       {
         level: config.LOG_LEVEL === 'silent' ? 'fatal' : config.LOG_LEVEL,
         stream: pino.destination({ dest: logFile(config), mkdir: true, sync: true }),
       },
     ]),
   );
+  return { logger, screen };
 }
 
 main().then(

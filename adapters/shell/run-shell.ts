@@ -2,6 +2,7 @@ import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { VibeBot } from '../../src/core/bot.ts';
 import type { Card, Logger } from '../../src/core/ports.ts';
+import type { PlainLogStream } from './log-lines.ts';
 import { renderCardText } from './render-text.ts';
 import { SHELL_HELP, ShellChat, type ShellEvent, type ShellInput } from './shell-chat.ts';
 
@@ -19,6 +20,8 @@ export interface ShellOptions {
   dataDir?: string;
   /** Where a screenshot or file that could not be saved is reported. */
   logger?: Pick<Logger, 'warn'>;
+  /** The log's warnings as plain lines (text mode): printed between the chat's messages while it runs. */
+  logLines?: PlainLogStream;
 }
 
 /**
@@ -54,6 +57,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     for (const line of opts.banner ?? []) write(line);
     write(SHELL_HELP);
   }
+  const detachLog = opts.json ? undefined : opts.logLines?.printThrough(show);
   prompt();
   if (interactive) rl.prompt();
   for await (const line of rl) {
@@ -63,6 +67,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     prompt();
     if (interactive) rl.prompt();
   }
+  detachLog?.(); // the prompt goes away: later lines are printed plainly
   rl.close();
   await opts.bot.idle();
 }
