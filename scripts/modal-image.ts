@@ -9,7 +9,7 @@ async function main(): Promise<number> {
   const config = configOrReport();
   if (!config) return 2;
   if (!config.MODAL_TOKEN_ID || !config.MODAL_TOKEN_SECRET) {
-    process.stderr.write('Set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (`modal token new`, see README "Modal").\n');
+    process.stderr.write('Set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (`modal token new`, see docs/modal.md).\n');
     return 2;
   }
   const client = new ModalClient({ tokenId: config.MODAL_TOKEN_ID, tokenSecret: config.MODAL_TOKEN_SECRET });

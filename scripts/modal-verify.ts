@@ -699,7 +699,7 @@ async function main(): Promise<number> {
   if (!config.MODAL_TOKEN_ID || !config.MODAL_TOKEN_SECRET) {
     process.stderr.write(
       'Set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (in the environment or .env). Create a token with `modal token new`\n' +
-        '(pip install modal) or at https://modal.com/settings/tokens; see README "Modal".\n',
+        '(pip install modal) or at https://modal.com/settings/tokens; see docs/modal.md.\n',
     );
     return 2;
   }

@@ -14,7 +14,7 @@ async function main(): Promise<number> {
     DISCORD_API_URL: api,
   } = config;
   if (!token || !appId) {
-    process.stderr.write('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (see README, "Discord").\n');
+    process.stderr.write('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (see docs/discord.md).\n');
     return 2;
   }
   const rest = new REST(api ? { api } : {}).setToken(token);

@@ -44,7 +44,7 @@ const optionalText = z
   .transform((s) => (s && s.trim() !== '' ? s.trim() : undefined));
 
 /**
- * Every setting the bot reads, with its default. README's table is generated from
+ * Every setting the bot reads, with its default. docs/settings.md's table is generated from
  * `settingsDoc` (config.ts).
  */
 export const configSchema = z

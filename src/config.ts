@@ -9,8 +9,8 @@ import { redactUrl } from './redact-url.ts';
 export type Config = Omit<z.infer<typeof configSchema>, 'VIBE_SANDBOX'> & { VIBE_SANDBOX: 'local' | 'modal' };
 
 /**
- * README's settings table, row by row (its default as shown, and what it means): the one place
- * the descriptions live. `npm run docs:settings` writes the table into README.md, and a test
+ * docs/settings.md's table, row by row (its default as shown, and what it means): the one place
+ * the descriptions live. `npm run docs:settings` writes the table into docs/settings.md, and a test
  * checks that it is there as generated; a setting without a row here does not compile.
  */
 export const settingsDoc: Record<keyof Config, { default: string; meaning: string }> = {
@@ -56,7 +56,7 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   VIBE_APP_DOMAIN: {
     default: '`localhost` when the gateway is on loopback and VIBE_PUBLIC_URL is unset; else unset',
     meaning:
-      "Gives each app an origin of its own, `<id>.<VIBE_APP_DOMAIN>` (browsers resolve `*.localhost` to loopback), so no app can read another's storage or source; path links redirect there. Behind VIBE_PUBLIC_URL: a wildcard DNS name and certificate in front of the gateway (see Two views). A port in it is used as given; else VIBE_PUBLIC_URL's, else the gateway's. `none`: every app under `/apps/<id>/` of one origin.",
+      "Gives each app an origin of its own, `<id>.<VIBE_APP_DOMAIN>` (browsers resolve `*.localhost` to loopback), so no app can read another's storage or source; path links redirect there. Behind VIBE_PUBLIC_URL: a wildcard DNS name and certificate in front of the gateway (see docs/operating.md, Two views). A port in it is used as given; else VIBE_PUBLIC_URL's, else the gateway's. `none`: every app under `/apps/<id>/` of one origin.",
   },
   VIBE_METRICS_PORT: {
     default: '(unset: no metrics)',
@@ -196,7 +196,7 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   },
 };
 
-/** The settings table as it stands in README.md, generated from settingsDoc. */
+/** The settings table as it stands in docs/settings.md, generated from settingsDoc. */
 export function settingsTable(): string {
   const rows = Object.entries(settingsDoc).map(([name, d]) => `| \`${name}\` | ${d.default} | ${d.meaning} |`);
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');

@@ -4,7 +4,7 @@ import type { BotRequest, Policy } from './policy.ts';
 import type { AppStore } from './ports.ts';
 import { DAY_MS, HOUR_MS, type UsageMeter } from './usage-meter.ts';
 
-/** The limits a team sets (README's settings table); undefined or 0 = no limit. */
+/** The limits a team sets (docs/settings.md); undefined or 0 = no limit. */
 export interface FairUseLimits {
   /** VIBE_USER_BUILDS_PER_HOUR: creates + refinements one person may start per clock hour. */
   userBuildsPerHour?: number;
