@@ -30,8 +30,11 @@ async function upstream(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function gateway(resolve: (id: string) => Promise<string | undefined>): Promise<string> {
-  const gw = new AppGateway({ resolve, logger: quiet });
+async function gateway(
+  resolve: (id: string) => Promise<string | undefined>,
+  extra: Partial<ConstructorParameters<typeof AppGateway>[0]> = {},
+): Promise<string> {
+  const gw = new AppGateway({ resolve, logger: quiet, ...extra });
   const { port } = await gw.listen(0, '127.0.0.1');
   cleanups.push(() => gw.close());
   return `http://127.0.0.1:${port}`;
@@ -203,7 +206,10 @@ describe('AppGateway hardening', () => {
       open.forEach((s) => s.destroy());
       await new Promise<void>((r) => server.close(() => r()));
     });
-    const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // One client with 50 streams: over the default 20 a client (gateway-limits.test.ts).
+    const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      limits: { streamsPerClient: 50 },
+    });
     const url = new URL(gw);
     const clients = await Promise.all(
       Array.from({ length: 50 }, async () => {
