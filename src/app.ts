@@ -135,6 +135,9 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     ],
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
+    // A gateway on loopback with a public URL is reached through a proxy or tunnel on this machine:
+    // its X-Forwarded-For names the client the per-client limits count.
+    ...(onLoopback(config) && config.VIBE_PUBLIC_URL ? { trustedProxies: ['127.0.0.1', '::1'] } : {}),
     onViewerError: (appId, report) => void viewerError?.(appId, report),
     onResponse: (status) => metrics?.gatewayResponse(status),
     ...(site ? { published: site } : {}),
@@ -297,9 +300,11 @@ function appDomainOf(config: Config): string | undefined {
   const set = config.VIBE_APP_DOMAIN;
   if (set === 'none') return undefined;
   if (set) return set;
-  const loopback = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(config.VIBE_HOST.toLowerCase());
-  return loopback && !config.VIBE_PUBLIC_URL ? 'localhost' : undefined;
+  return onLoopback(config) && !config.VIBE_PUBLIC_URL ? 'localhost' : undefined;
 }
+
+const onLoopback = (config: Config) =>
+  ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(config.VIBE_HOST.toLowerCase());
 
 /** The gateway's origin when people outside this machine's network can open it (a public VIBE_PUBLIC_URL). */
 function publicGateway(config: Config): string | undefined {
