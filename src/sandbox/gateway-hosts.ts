@@ -42,23 +42,26 @@ export class HostRouting {
     if (url === '/apps' || url.startsWith('/apps/')) return undefined;
     return `/apps/${appId}${url.startsWith('/') ? url : `/${url}`}`;
   }
-}
 
-/**
- * A browser says the request comes from a page of another origin (`Origin` names another host
- * than the request's own, or is `null`). No `Origin`: a same-origin read, or no browser at all.
- * The scheme is not compared: behind a TLS proxy the gateway sees http for an https page.
- */
-export function fromOtherOrigin(req: http.IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return false;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return true; // "null" (sandboxed frames, data: pages) or garbage
+  /**
+   * A browser says the request comes from a page of another origin: on an app's own origin,
+   * `Origin` names another host than the request's (or is `null`); under path links, where every
+   * app shares the gateway's origin, a host that is not one of the gateway's names (a tunnel may
+   * rewrite `Host`, so the port is not compared there). No `Origin`: a same-origin read, or no
+   * browser at all. The scheme is not compared: behind a TLS proxy the gateway sees http.
+   */
+  fromOtherOrigin(req: http.IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return false;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return true; // "null" (sandboxed frames, data: pages) or garbage
+    }
+    if (this.appOnHost(req) === undefined) return !this.allowedHosts.has(hostName(host));
+    return withoutDefaultPort(host) !== withoutDefaultPort((req.headers.host ?? '').toLowerCase());
   }
-  return withoutDefaultPort(host) !== withoutDefaultPort((req.headers.host ?? '').toLowerCase());
 }
 
 /** A Host header's name without its port, lowercased ("[::1]" keeps its brackets). */

@@ -3,7 +3,7 @@ import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { APP_ID_PATTERN } from '../core/ids.ts';
 import type { Logger } from '../core/ports.ts';
-import { fromOtherOrigin, HostRouting } from './gateway-hosts.ts';
+import { HostRouting } from './gateway-hosts.ts';
 import { ClientLimits, defaultLimits, type ClientLimitSettings } from './gateway-limits.ts';
 import { page } from './gateway-page.ts';
 import { proxyHttp, proxyUpgrade, refuseUpgrade } from './gateway-proxy.ts';
@@ -171,7 +171,7 @@ export class AppGateway {
       if (this.deps.published && sub !== 'dev' && !sub.startsWith('dev/'))
         return await this.deps.published.serve(req, res, appId, sub);
       // The sandbox's views answer their own origin only: another app's page may not read them.
-      if (fromOtherOrigin(req))
+      if (this.hosts.fromOtherOrigin(req))
         return void page(res, 403, 'Not available', "This app's live view answers only its own pages.");
       const origin = await this.resolveOrPage(appId, res);
       if (!origin) return;
@@ -250,7 +250,7 @@ export class AppGateway {
       if (!m || this.deps.redirect || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket')
         return refuse('404 Not Found');
       if (!url.startsWith(`/apps/${m[1]}/dev/`)) return refuse('404 Not Found');
-      if (fromOtherOrigin(req)) return refuse('403 Forbidden');
+      if (this.hosts.fromOtherOrigin(req)) return refuse('403 Forbidden');
       const release = this.limits.takeStream(req, m[1]!);
       if (!release) return refuse('429 Too Many Requests', `Retry-After: ${STREAM_RETRY_AFTER_S}\r\n`);
       client.once('close', release);

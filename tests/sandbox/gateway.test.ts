@@ -590,6 +590,28 @@ describe("the live view answers only its own origin (another app's page may not 
     expect(own.head.toLowerCase()).not.toContain('set-cookie');
   });
 
+  it("under path links (one origin for all apps), refuses other sites' pages but not the gateway's own names", async () => {
+    const origin = await upstream();
+    const gw = await gateway(async () => origin, { allowedHosts: ['vibe.example.net'] });
+    const port = new URL(gw).port;
+    // A tunnel that rewrites Host: the page is on the public name, the gateway sees loopback.
+    const own = await ask(
+      gw,
+      `127.0.0.1:${port}`,
+      '/apps/abc123/dev/?token=t',
+      `${upgrade}Origin: https://vibe.example.net\r\n`,
+    );
+    expect(own.status).toBe(101);
+    for (const foreign of ['https://evil.example', 'null']) {
+      expect(
+        (await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/?token=t', `${upgrade}Origin: ${foreign}\r\n`)).status,
+      ).toBe(403);
+      expect(
+        (await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/src/App.tsx', `Origin: ${foreign}\r\n`)).status,
+      ).toBe(403);
+    }
+  });
+
   it('sends a sandbox no cookies or credentials, and passes back no cookie it sets', async () => {
     const { gw, port, seen } = await viteLike();
     const res = await ask(
