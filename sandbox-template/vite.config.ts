@@ -68,6 +68,10 @@ export default defineConfig(({ command }) => {
       strictPort: true,
       // Tunnels and reverse proxies put their own host name in the Host header.
       allowedHosts: ['.modal.host', 'localhost', '127.0.0.1'],
+      // No CORS at all: the app's own pages (and the bot's check browser, which opens the
+      // sandbox's own address) are same-origin and need none, and another origin (another app's
+      // page on *.localhost included, which Vite's default lets in) may not read the source.
+      cors: false,
       // With no ws host/port set, the HMR client connects back to the page's own origin and base
       // path, so it works behind a proxy on another port or an https tunnel. A tunnel that serves
       // the page on a port the browser does not see (e.g. 443 on Modal) can force it.

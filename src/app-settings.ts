@@ -24,9 +24,12 @@ export function appDomainOf(config: Config): string | undefined {
   const set = config.VIBE_APP_DOMAIN;
   if (set === 'none') return undefined;
   if (set) return set;
-  const loopback = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(config.VIBE_HOST.toLowerCase());
-  return loopback && !config.VIBE_PUBLIC_URL ? 'localhost' : undefined;
+  return onLoopback(config) && !config.VIBE_PUBLIC_URL ? 'localhost' : undefined;
 }
+
+/** The gateway listens on this machine's loopback only. */
+export const onLoopback = (config: Config) =>
+  ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(config.VIBE_HOST.toLowerCase());
 
 /** The gateway's origin when people outside this machine's network can open it (a public VIBE_PUBLIC_URL). */
 export function publicGateway(config: Config): string | undefined {

@@ -24,7 +24,7 @@ import { fairUsePolicies } from './core/fair-use.ts';
 import { UsageMeter } from './core/usage-meter.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
 import { AppZipPacker } from './export/app-zip.ts';
-import { appDomainOf, appOriginFor, fairUseLimits, modalSettings, publicGateway } from './app-settings.ts';
+import { appDomainOf, appOriginFor, fairUseLimits, modalSettings, onLoopback, publicGateway } from './app-settings.ts';
 import { startRecovering, stopOrphanSandboxes } from './app-recovery.ts';
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
@@ -112,6 +112,9 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     ],
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
+    // A gateway on loopback with a public URL is reached through a proxy or tunnel on this machine:
+    // its X-Forwarded-For names the client the per-client limits count.
+    ...(onLoopback(config) && config.VIBE_PUBLIC_URL ? { trustedProxies: ['127.0.0.1', '::1'] } : {}),
     onViewerError: (appId, report) => void viewerError?.(appId, report),
     onResponse: (status) => metrics?.gatewayResponse(status),
     ...(site ? { published: site } : {}),

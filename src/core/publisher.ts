@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { AppRuntime } from './app-runtime.ts';
 import type { AppStore, BuildManifest, Logger, PublishedFile, VersionRecord } from './ports.ts';
 import { contentType } from '../../sandbox-template/vibe-plugins/content-types.ts';
@@ -10,6 +11,15 @@ import { sourceHash } from './source-hash.ts';
 const MIN_COMPRESS_BYTES = 512;
 /** Largest build published (a small app is under 1 MiB, the shared libraries included). */
 const MAX_PUBLISHED_BYTES = 8 << 20;
+/**
+ * Most files, and longest path, a published version may list: a manifest is kept for good and
+ * cached by every process that serves it (Vite writes a few dozen `assets/<name>-<hash>.js`).
+ */
+const MAX_PUBLISHED_FILES = 300;
+const MAX_PUBLISHED_PATH_BYTES = 200;
+/** Compression runs on libuv's thread pool, never on the event loop the gateway serves from. */
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
 /** Compressed variants already worked out for blobs this process has seen (bounded). */
 const KNOWN_BLOBS = 20_000;
 
@@ -60,13 +70,22 @@ export class Publisher {
       throw new Error(
         `the build is ${(size / 2 ** 20).toFixed(1)} MiB, over the ${MAX_PUBLISHED_BYTES / 2 ** 20} MiB a published version may have`,
       );
-    const files: Record<string, PublishedFile> = {};
+    if (built.size > MAX_PUBLISHED_FILES)
+      throw new Error(
+        `the build has ${built.size} files, over the ${MAX_PUBLISHED_FILES} a published version may list`,
+      );
+    const long = [...built.keys()].find((p) => Buffer.byteLength(p) > MAX_PUBLISHED_PATH_BYTES);
+    if (long)
+      throw new Error(`the build has a file path over ${MAX_PUBLISHED_PATH_BYTES} bytes (${long.slice(0, 60)}…)`);
+    const entries: [string, PublishedFile][] = [];
     let added = 0;
     for (const [path, bytes] of built) {
       const { file, newBytes } = await this.putFile(path, bytes);
-      files[path] = file;
+      entries.push([path, file]);
       added += newBytes;
     }
+    // Own properties only (a path named `__proto__` is a file like any other).
+    const files = Object.fromEntries(entries);
     const manifest = await this.store({ appId, version: version.number, source, files, publishedAt: 0 });
     this.deps.logger.info(
       { appId, version: version.number, files: built.size, newBytes: added, fetchedMs, ms: Date.now() - started },
@@ -119,10 +138,10 @@ export class Publisher {
     const variants: Pick<PublishedFile, 'br' | 'gz'> = {};
     let newBytes = 0;
     if (isCompressible(type) && bytes.length >= MIN_COMPRESS_BYTES) {
-      const br = brotliCompressSync(bytes, {
-        params: { [constants.BROTLI_PARAM_QUALITY]: bytes.length <= 64 * 1024 ? 11 : 9 },
-      });
-      const gz = gzipSync(bytes, { level: 9 });
+      const [br, gz] = await Promise.all([
+        brotli(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: bytes.length <= 64 * 1024 ? 11 : 9 } }),
+        gzipAsync(bytes, { level: 9 }),
+      ]);
       // A variant is stored only where it saves something worth a header.
       if (br.length < bytes.length * 0.9) {
         variants.br = br.length;

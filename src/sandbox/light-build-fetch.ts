@@ -1,4 +1,5 @@
-import { MAX_BUILD_BYTES, readBuiltFiles } from './built-files.ts';
+import { MAX_BUILD_ANSWER_BYTES, readBuiltFiles } from './built-files.ts';
+import { readCapped } from './read-capped.ts';
 
 /** The sandbox waits up to a minute for the build; the bot a little longer. */
 export const LIGHT_BUILD_TIMEOUT_MS = 75_000;
@@ -16,7 +17,7 @@ export async function fetchLightBuild(url: string, source: string): Promise<Map<
     signal: AbortSignal.timeout(LIGHT_BUILD_TIMEOUT_MS),
     redirect: 'error',
   });
-  const text = await readCapped(res, (MAX_BUILD_BYTES * 4) / 3 + 1024);
+  const text = res.body ? await readCapped(res.body, MAX_BUILD_ANSWER_BYTES, 'the light build') : '';
   if (res.status === 422) throw new Error(`the light build failed: ${text.slice(0, 500)}`);
   if (!res.ok) throw new Error(`the sandbox gave no light build (HTTP ${res.status}: ${text.slice(0, 200)})`);
   return readBuiltFiles(text);
@@ -33,16 +34,4 @@ export function lightBuildArgv(node: string, port: number, base: string, source:
     'if(r.ok){process.stdout.write(t);return;}process.stderr.write(t.slice(0,2000));process.exit(r.status===422?3:4);},' +
     '(e)=>{process.stderr.write(String(e));process.exit(5);});';
   return [node, '-e', script, `http://127.0.0.1:${port}${path(base, source)}`];
-}
-
-async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > max) throw new Error('the light build is too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -180,7 +180,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     const r = await this.run(id, exportBuildArgv(process.execPath), EXPORT_TIMEOUT_MS);
     if (r.code !== 0)
       throw new Error(`the export build failed (exit ${r.signal ?? r.code}): ${r.stderr.trim().slice(-300)}`);
-    return readBuiltFiles(r.stdout);
+    return await readBuiltFiles(r.stdout);
   }
 
   lightBuild(id: string, source: string): Promise<Map<string, Uint8Array>> {

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { App, Image, ModalClient } from 'modal';
+import { NotFoundError, type App, type Image, type ModalClient } from 'modal';
+import type { Logger } from '../core/ports.ts';
 import { tarFiles } from './tar.ts';
 
 export const BASE_IMAGE = 'node:20-bookworm-slim';
@@ -50,4 +51,26 @@ export function templateImageCommands(templateDir: string): string[] {
 
 export function buildTemplateImage(client: ModalClient, app: App, templateDir: string): Promise<Image> {
   return client.images.fromRegistry(BASE_IMAGE).dockerfileCommands(templateImageCommands(templateDir)).build(app);
+}
+
+/** The image published as `name`, looked up; built from the template once (and published) if missing. */
+export async function publishedTemplateImage(
+  client: ModalClient,
+  app: () => Promise<App>,
+  name: string,
+  templateDir: string,
+  logger: Pick<Logger, 'warn'>,
+): Promise<Image> {
+  try {
+    return await client.images.fromName(name);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    logger.warn(
+      { image: name },
+      'the sandbox image is missing: building it once (npm run modal:image does this ahead of time)',
+    );
+    const image = await buildTemplateImage(client, await app(), templateDir);
+    await image.publish(name);
+    return image;
+  }
 }

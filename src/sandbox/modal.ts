@@ -1,22 +1,13 @@
-import { readBuiltFiles } from './built-files.ts';
+import { MAX_BUILD_ANSWER_BYTES, readBuiltFiles } from './built-files.ts';
 import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';
 import { LIGHT_BUILD_TIMEOUT_MS, lightBuildArgv } from './light-build-fetch.ts';
-import {
-  InvalidError,
-  NotFoundError,
-  Probe,
-  ResourceExhaustedError,
-  TimeoutError,
-  type App,
-  type ContainerProcess,
-  type Image,
-  type ModalClient,
-  type Sandbox,
-} from 'modal';
+import { InvalidError, Probe, TimeoutError, type App, type Image, type ModalClient, type Sandbox } from 'modal';
 import { UserError } from '../core/errors.ts';
 import { assertValidFiles } from '../core/files.ts';
 import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
-import { buildTemplateImage } from './modal-image.ts';
+import { errorText, isDeadlineExceeded, isGone, isResourceExhausted } from './modal-errors.ts';
+import { DeadlineError, execOutput, sendStdin, stderrTail, SYNC_SCRIPT, withDeadline } from './modal-exec.ts';
+import { publishedTemplateImage } from './modal-image.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
 import { SourceVetter } from './source-guard.ts';
 import { tarFiles } from './tar.ts';
@@ -56,11 +47,11 @@ const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000)) * 1000;
 /** What a user reads when Modal cannot give the app a sandbox in time. */
 export const NO_ROOM =
   'Modal has no room for another sandbox right now. Nothing was changed; try again in a few minutes.';
-/** Each stdin message stays well under gRPC's 4 MiB default message limit. */
-export const STDIN_SLICE = 1024 * 1024;
 /** Every exec has a deadline: a hung tar or tsc must not hold a build forever. */
 const WRITE_TIMEOUT_MS = 60_000;
 const CHECK_TIMEOUT_MS = 120_000;
+/** The type check's output read at most (an honest app's errors are a few KB; the repair shows the first ones). */
+const CHECK_OUTPUT_BYTES = 2 << 20;
 
 /**
  * Each app in its own Modal Sandbox (gVisor), served over Modal's https tunnel. The sandbox is
@@ -148,12 +139,12 @@ export class ModalSandboxProvider implements SandboxProvider {
       workdir: WORKDIR,
       timeoutMs: WRITE_TIMEOUT_MS,
     });
-    const stderr = proc.stderr.readBytes();
+    const stderr = stderrTail(proc);
     const sent = await sendStdin(proc, tarFiles(files));
     const [code, err] = await Promise.all([proc.wait(), stderr]);
     // A failed write with exit 0 is a close that came after tar had read the whole archive.
     if (code !== 0) {
-      const why = Buffer.from(err).toString('utf8').trim().slice(0, 500);
+      const why = err.trim().slice(0, 500);
       throw new Error(
         `writing files into sandbox ${id} failed (exit ${code})${why ? `: ${why}` : sent ? `: ${errorText(sent)}` : ''}`,
       );
@@ -168,7 +159,7 @@ export class ModalSandboxProvider implements SandboxProvider {
       workdir: WORKDIR,
       timeoutMs: CHECK_TIMEOUT_MS,
     });
-    const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    const { out, err, code } = await execOutput(proc, CHECK_OUTPUT_BYTES, `the type check in sandbox ${id}`);
     // tsc exits 0 (clean) or 1/2 (errors reported); anything else (a timeout, a kill) is no verdict.
     if (code > 2) throw new Error(`the type check in sandbox ${id} did not finish (exit ${code})`);
     return combineCheck(entry.files ?? {}, parseTscOutput(out + err, WORKDIR));
@@ -177,7 +168,7 @@ export class ModalSandboxProvider implements SandboxProvider {
   async exportBuild(id: string): Promise<Map<string, Uint8Array>> {
     const entry = this.get(id);
     const proc = await entry.sb.exec(exportBuildArgv('node'), { workdir: WORKDIR, timeoutMs: EXPORT_TIMEOUT_MS });
-    const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    const { out, err, code } = await execOutput(proc, MAX_BUILD_ANSWER_BYTES, `the export build in sandbox ${id}`);
     if (code !== 0)
       throw new Error(`the export build failed in sandbox ${id} (exit ${code}): ${err.trim().slice(-300)}`);
     return readBuiltFiles(out);
@@ -190,7 +181,7 @@ export class ModalSandboxProvider implements SandboxProvider {
       workdir: WORKDIR,
       timeoutMs: LIGHT_BUILD_TIMEOUT_MS,
     });
-    const [out, err, code] = await Promise.all([proc.stdout.readText(), proc.stderr.readText(), proc.wait()]);
+    const { out, err, code } = await execOutput(proc, MAX_BUILD_ANSWER_BYTES, `the light build in sandbox ${id}`);
     if (code !== 0) throw new Error(`no light build from sandbox ${id} (exit ${code}): ${err.trim().slice(-500)}`);
     return readBuiltFiles(out);
   }
@@ -284,80 +275,10 @@ export class ModalSandboxProvider implements SandboxProvider {
 
   /** The published template image, looked up by name; built once (and published) if missing. */
   private templateImage(): Promise<Image> {
-    this.image ??= (async () => {
-      const { client, settings, logger, templateDir } = this.deps;
-      try {
-        return await client.images.fromName(settings.imageName);
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        logger.warn(
-          { image: settings.imageName },
-          'the sandbox image is missing: building it once (npm run modal:image does this ahead of time)',
-        );
-        const image = await buildTemplateImage(client, await this.modalApp(), templateDir);
-        await image.publish(settings.imageName);
-        return image;
-      }
-    })();
+    const { client, settings, logger, templateDir } = this.deps;
+    this.image ??= publishedTemplateImage(client, () => this.modalApp(), settings.imageName, templateDir, logger);
     this.image.catch(() => (this.image = undefined));
     return this.image;
-  }
-}
-
-/** gRPC status codes (nice-grpc's ClientError.code) this provider tells apart. */
-const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8 };
-const grpcCode = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
-
-/** The SDK raises its own ResourceExhaustedError for some calls and a gRPC status for others. */
-function isResourceExhausted(err: unknown): boolean {
-  return err instanceof ResourceExhaustedError || grpcCode(err) === GRPC.RESOURCE_EXHAUSTED;
-}
-
-function isDeadlineExceeded(err: unknown): boolean {
-  return grpcCode(err) === GRPC.DEADLINE_EXCEEDED;
-}
-
-/** The sandbox no longer exists for this client (see attach). */
-function isGone(err: unknown): boolean {
-  const code = grpcCode(err);
-  return (
-    err instanceof NotFoundError ||
-    code === GRPC.NOT_FOUND ||
-    code === GRPC.PERMISSION_DENIED ||
-    code === GRPC.INVALID_ARGUMENT
-  );
-}
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-class DeadlineError extends Error {
-  constructor(what: string) {
-    super(`${what} took too long`);
-  }
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(what)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Writes `data` to the process's stdin in slices of at most STDIN_SLICE (each is one gRPC
- * message) and closes it. A write fails once the process has exited (FAILED_PRECONDITION):
- * then stdin is closed and the error returned, so the caller reports the exit code and stderr.
- */
-async function sendStdin(proc: ContainerProcess, data: Uint8Array): Promise<unknown> {
-  const writer = proc.stdin.getWriter();
-  try {
-    for (let at = 0; at < data.length; at += STDIN_SLICE) await writer.write(data.subarray(at, at + STDIN_SLICE));
-    await writer.close();
-    return undefined;
-  } catch (err) {
-    await proc.closeStdin().catch(() => undefined);
-    return err ?? new Error('stdin write failed');
   }
 }
 
@@ -366,15 +287,3 @@ async function tunnelUrl(sb: Sandbox, timeoutMs: number): Promise<string> {
   if (!tunnel) throw new Error(`sandbox ${sb.sandboxId} has no tunnel for port ${APP_PORT}`);
   return tunnel.url.replace(/\/?$/, '/');
 }
-
-/** Makes src/ exactly the tar's files, touching only files that changed (so HMR stays precise). */
-export const SYNC_SCRIPT = `set -e
-rm -rf .incoming && mkdir -p .incoming && tar -x -C .incoming
-cd .incoming && find src -type f > ../.manifest
-find src -type f | while read -r f; do
-  if ! cmp -s "$f" "../$f"; then mkdir -p "../$(dirname "$f")"; mv -f "$f" "../$f"; fi
-done
-cd .. && rm -rf .incoming
-find src -type f | grep -vxF -f .manifest | while read -r f; do rm -f "$f"; done
-find src -mindepth 1 -type d -empty -delete
-rm -f .manifest`;

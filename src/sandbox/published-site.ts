@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { AppRecord, AppStore, BuildManifest, Logger, PublishedFile } from '../core/ports.ts';
 import { page } from './gateway-page.ts';
+import { VersionStreams, withReload } from './version-streams.ts';
 
 export interface PublishedSiteDeps {
   store: Pick<AppStore, 'getApp' | 'getManifest' | 'getPublishedAsset' | 'blobs'>;
@@ -15,13 +16,16 @@ export interface PublishedSiteDeps {
   cacheBytes?: number;
   /** How often open pages' apps are looked up for versions other processes published (default 10 s). */
   pollMs?: number;
+  /** How long one event stream stays open (default 10 min, less up to a fifth): then the browser reconnects. */
+  streamLifetimeMs?: number;
 }
 
 const PINNED = /^v\/(\d{1,9})(\/.*)?$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Paths that are files, never app routes: a miss is a 404, not the app's index.html. */
 const FILE_LIKE = /^assets\/|\.(m?js|css|map|json|svg|png|jpe?g|gif|webp|ico|woff2?|txt)$/;
-const MANIFESTS_KEPT = 5000;
+/** Manifest entries (files) kept in memory, over all cached manifests. */
+const MANIFEST_ENTRIES_KEPT = 100_000;
 /** A failed background publish of an app is not retried sooner than this. */
 const REPUBLISH_AFTER_MS = 60_000;
 
@@ -34,21 +38,22 @@ const REPUBLISH_AFTER_MS = 60_000;
 export class PublishedSite {
   private readonly blobs = new BlobCache();
   private readonly manifests = new Map<string, BuildManifest>();
-  private readonly streams = new Map<string, Set<http.ServerResponse>>();
-  private readonly announced = new Map<string, number>();
+  private manifestEntries = 0;
+  private readonly streams: VersionStreams;
   private readonly republishing = new Map<string, number>();
-  private readonly poller: NodeJS.Timeout;
 
   constructor(private readonly deps: PublishedSiteDeps) {
     this.blobs.budget = deps.cacheBytes ?? 64 << 20;
-    this.poller = setInterval(() => void this.poll(), deps.pollMs ?? 10_000);
-    this.poller.unref();
+    this.streams = new VersionStreams(deps);
   }
 
   close(): void {
-    clearInterval(this.poller);
-    for (const set of this.streams.values()) for (const res of set) res.end();
-    this.streams.clear();
+    this.streams.close();
+  }
+
+  /** A version was published (by this process; others' are polled): open pages of the app reload. */
+  announce(appId: string, version: number): void {
+    this.streams.announce(appId, version);
   }
 
   /** Answers `sub` (the path below the app's root, no leading slash, no query) of app `appId`. */
@@ -58,7 +63,7 @@ export class PublishedSite {
     const app = await this.deps.store.getApp(appId);
     if (!app || app.deleted || app.latestVersion < 1)
       return page(res, 404, 'No such app', 'This app does not exist or was deleted.');
-    if (sub === '__vibe/events') return this.events(req, res, app);
+    if (sub === '__vibe/events') return this.streams.open(req, res, app);
     const pin = PINNED.exec(sub);
     if (pin && pin[2] === undefined) return void res.writeHead(302, { location: `${pin[1]}/` }).end();
     const manifest = pin ? await this.pinned(res, app, Number(pin[1])) : await this.latest(res, app);
@@ -69,11 +74,12 @@ export class PublishedSite {
     } catch {
       return page(res, 400, 'Bad request', 'That address is not valid.');
     }
-    let file = manifest.files[path === '' ? 'index.html' : path];
+    // Own entries only: `constructor` or `__proto__` is a path like any other, not an Object's.
+    let file = fileOf(manifest, path === '' ? 'index.html' : path);
     if (!file && path.startsWith('assets/')) file = await this.deps.store.getPublishedAsset(appId, path);
     if (!file && FILE_LIKE.test(path)) return void res.writeHead(404, textHeaders('not found')).end('not found');
     if (!file || path === '' || path === 'index.html') {
-      const index = manifest.files['index.html'];
+      const index = fileOf(manifest, 'index.html');
       if (!index) return page(res, 500, 'Broken build', 'This version has no page.');
       return this.sendIndex(req, res, app.id, manifest, index, pin !== null);
     }
@@ -126,8 +132,14 @@ export class PublishedSite {
     if (cached) return cached;
     const m = await this.deps.store.getManifest(appId, n);
     if (!m) return undefined;
-    if (this.manifests.size >= MANIFESTS_KEPT) this.manifests.delete(this.manifests.keys().next().value!);
+    // Bounded by entries, not by manifests: a manifest may list up to a few hundred files.
     this.manifests.set(key, m);
+    this.manifestEntries += Object.keys(m.files).length;
+    for (const [k, old] of this.manifests) {
+      if (this.manifestEntries <= MANIFEST_ENTRIES_KEPT) break;
+      this.manifests.delete(k);
+      this.manifestEntries -= Object.keys(old.files).length;
+    }
     return m;
   }
 
@@ -187,58 +199,10 @@ export class PublishedSite {
     res.writeHead(200, { ...headers, 'content-length': String(bytes.length) });
     res.end(req.method === 'HEAD' ? undefined : bytes);
   }
-
-  /** The version stream of an open page: the newest published version now, and each new one. */
-  private events(req: http.IncomingMessage, res: http.ServerResponse, app: AppRecord): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 2000\n\n');
-    if (app.publishedVersion) res.write(`event: version\ndata: ${app.publishedVersion}\n\n`);
-    if (!this.announced.has(app.id)) this.announced.set(app.id, app.publishedVersion ?? 0);
-    let set = this.streams.get(app.id);
-    if (!set) this.streams.set(app.id, (set = new Set()));
-    set.add(res);
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
-    keepAlive.unref();
-    req.on('close', () => {
-      clearInterval(keepAlive);
-      set.delete(res);
-      if (set.size === 0 && this.streams.get(app.id) === set) {
-        this.streams.delete(app.id);
-        this.announced.delete(app.id);
-      }
-    });
-  }
-
-  /** A version was published (by this process; others' are polled): open pages of the app reload. */
-  announce(appId: string, version: number): void {
-    const set = this.streams.get(appId);
-    if (!set || (this.announced.get(appId) ?? 0) >= version) return;
-    this.announced.set(appId, version);
-    for (const res of set) res.write(`event: version\ndata: ${version}\n\n`);
-  }
-
-  /** Versions published by other bot processes reach open pages too, a little later. */
-  private async poll(): Promise<void> {
-    for (const appId of [...this.streams.keys()]) {
-      try {
-        const app = await this.deps.store.getApp(appId);
-        if (app?.publishedVersion) this.announce(appId, app.publishedVersion);
-      } catch (err) {
-        this.deps.logger.warn({ err, appId }, 'published site: version poll failed');
-      }
-    }
-  }
 }
 
-/** The page reloads when the stream names a version other than its own. */
-function withReload(html: Buffer, eventsUrl: string, version: number): Buffer {
-  const script = `<script>(function(){var s=new EventSource(${JSON.stringify(eventsUrl)});s.addEventListener("version",function(e){if(e.data!==${JSON.stringify(String(version))}){s.close();location.reload();}});})();</script>`;
-  const text = html.toString('utf8');
-  return Buffer.from(text.includes('</head>') ? text.replace('</head>', `${script}</head>`) : script + text);
+function fileOf(m: BuildManifest, path: string): PublishedFile | undefined {
+  return Object.hasOwn(m.files, path) ? m.files[path] : undefined;
 }
 
 /** The stored variant the client takes (brotli before gzip), or undefined for the plain bytes. */

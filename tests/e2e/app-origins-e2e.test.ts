@@ -78,6 +78,35 @@ describe.runIf(needs('chromium', 'bwrap'))('each app on an origin of its own', (
         await dev.goto(`${a!.url}dev/`);
         await dev.locator('h1').first().waitFor({ timeout: 60_000 });
         expect(devErrors).toEqual([]);
+
+        // Another app's page may not read that view's source nor open its socket, even holding
+        // the socket's token (read here from A's own page); A's own page may.
+        const token = await dev.evaluate(
+          async () => /wsToken = "([^"]+)"/.exec(await (await fetch('/dev/@vite/client')).text())?.[1],
+        );
+        expect(token).toBeTruthy();
+        const probe = (args: { origin: string; appId: string; token: string }) =>
+          (async () => {
+            const read = (path: string) =>
+              fetch(`${args.origin}${path}`).then(
+                async (r) => ((await r.text()).length > 0 ? 'read' : 'empty'),
+                () => 'blocked',
+              );
+            const socket = await new Promise<string>((resolve) => {
+              const ws = new WebSocket(
+                `${args.origin.replace(/^http/, 'ws')}/apps/${args.appId}/dev/?token=${args.token}`,
+                'vite-hmr',
+              );
+              ws.onopen = () => (ws.close(), resolve('open'));
+              ws.onerror = () => resolve('refused');
+            });
+            return { source: await read('/dev/src/App.tsx'), client: await read('/dev/@vite/client'), socket };
+          })();
+        const args = { origin: a!.url!.replace(/\/$/, ''), appId: a!.appId!, token: token! };
+        const other = await context.newPage(); // on B's origin (pageB followed the path link to A)
+        await other.goto(b!.url!);
+        expect(await other.evaluate(probe, args)).toEqual({ source: 'blocked', client: 'blocked', socket: 'refused' });
+        expect(await dev.evaluate(probe, args)).toEqual({ source: 'read', client: 'read', socket: 'open' });
       } finally {
         await context.close();
       }

@@ -213,6 +213,20 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', { timeout: 
     }
   });
 
+  it("reads no more of an exec's output than it takes: a type check printing megabytes fails clearly", async () => {
+    const { p, close } = provider();
+    try {
+      // Four files of 7,800 type errors each: tsc prints about 2.6 MB, over the 2 MiB read.
+      const noisy = Object.fromEntries(
+        [0, 1, 2, 3].map((i) => [`src/Noisy${i}.ts`, '{ const n: number = ""; }\n'.repeat(7800)]),
+      );
+      const handle = await p.boot('noisy001', { ...app('Noisy'), ...noisy });
+      await expect(p.check(handle.id)).rejects.toThrow(/output of the type check .* is over 2 MiB/);
+    } finally {
+      await close();
+    }
+  });
+
   it(
     'a stored sandbox Modal forgot is gone: attach says so, and the next change boots a new one',
     {

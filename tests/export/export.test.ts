@@ -24,8 +24,8 @@ const answer = (files: Record<string, string | Buffer>) =>
   ).toString('base64');
 
 describe("the sandbox's export answer is checked like any input", () => {
-  it('reads plain built files', () => {
-    const files = readBuiltFiles(answer({ 'index.html': '<html>', 'assets/index-Ab1.js': 'x' }));
+  it('reads plain built files', async () => {
+    const files = await readBuiltFiles(answer({ 'index.html': '<html>', 'assets/index-Ab1.js': 'x' }));
     expect([...files.keys()]).toEqual(['index.html', 'assets/index-Ab1.js']);
     expect(Buffer.from(files.get('assets/index-Ab1.js')!).toString()).toBe('x');
   });
@@ -35,14 +35,15 @@ describe("the sandbox's export answer is checked like any input", () => {
     ['.env', 'a dot file'],
     ['assets/../../x', 'a climbing path'],
     ['a\\b', 'a backslash'],
-  ])('refuses %s (%s)', (path) => {
-    expect(() => readBuiltFiles(answer({ 'index.html': 'x', [path]: 'x' }))).toThrow(/may not/);
+    ['a/'.repeat(150) + 'x.js', 'a path of many short segments (300 characters)'],
+  ])('refuses %s (%s)', async (path) => {
+    await expect(readBuiltFiles(answer({ 'index.html': 'x', [path]: 'x' }))).rejects.toThrow(/may not/);
   });
-  it('refuses garbage, no index.html, and too many files', () => {
-    expect(() => readBuiltFiles('not base64 gzip')).toThrow(/could not be read/);
-    expect(() => readBuiltFiles(answer({ 'a.js': 'x' }))).toThrow(/no index.html/);
+  it('refuses garbage, no index.html, and too many files', async () => {
+    await expect(readBuiltFiles('not base64 gzip')).rejects.toThrow(/could not be read/);
+    await expect(readBuiltFiles(answer({ 'a.js': 'x' }))).rejects.toThrow(/no index.html/);
     const many = Object.fromEntries(Array.from({ length: 2001 }, (_, i) => [`f${i}.js`, 'x']));
-    expect(() => readBuiltFiles(answer({ ...many, 'index.html': 'x' }))).toThrow(/2002 files/);
+    await expect(readBuiltFiles(answer({ ...many, 'index.html': 'x' }))).rejects.toThrow(/2002 files/);
   });
 });
 

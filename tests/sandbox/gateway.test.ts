@@ -30,8 +30,11 @@ async function upstream(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function gateway(resolve: (id: string) => Promise<string | undefined>): Promise<string> {
-  const gw = new AppGateway({ resolve, logger: quiet });
+async function gateway(
+  resolve: (id: string) => Promise<string | undefined>,
+  extra: Partial<ConstructorParameters<typeof AppGateway>[0]> = {},
+): Promise<string> {
+  const gw = new AppGateway({ resolve, logger: quiet, ...extra });
   const { port } = await gw.listen(0, '127.0.0.1');
   cleanups.push(() => gw.close());
   return `http://127.0.0.1:${port}`;
@@ -203,7 +206,10 @@ describe('AppGateway hardening', () => {
       open.forEach((s) => s.destroy());
       await new Promise<void>((r) => server.close(() => r()));
     });
-    const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // One client with 50 streams: over the default 20 a client (gateway-limits.test.ts).
+    const gw = await gateway(async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      limits: { streamsPerClient: 50 },
+    });
     const url = new URL(gw);
     const clients = await Promise.all(
       Array.from({ length: 50 }, async () => {
@@ -507,5 +513,118 @@ describe('apps on origins of their own (VIBE_APP_DOMAIN)', () => {
     expect(own.head).toMatch(/101 Switching Protocols/);
     expect((await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/?token=t', upgrade)).status).toBe(404);
     expect((await ask(gw, `abc123.localhost:${port}`, '/apps/def456/dev/', upgrade)).status).toBe(404);
+  });
+});
+
+describe("the live view answers only its own origin (another app's page may not read it)", () => {
+  /**
+   * An upstream that answers like Vite with `server.cors` unset (it echoes any *.localhost
+   * Origin) and sets a cookie; it records the headers it was sent.
+   */
+  async function viteLike() {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers);
+      const origin = req.headers.origin;
+      res.writeHead(200, {
+        'content-type': 'text/javascript',
+        'set-cookie': 'planted=1; Domain=localhost; Path=/',
+        ...(origin ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true' } : {}),
+      });
+      res.end('export default function App() { return "secret source"; }');
+    });
+    server.on('upgrade', (req, socket) => {
+      seen.push(req.headers);
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSet-Cookie: ws=1; Domain=localhost\r\n\r\n',
+      );
+    });
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(async () => {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    let port = 0;
+    const gw = new AppGateway({
+      resolve: async () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      logger: quiet,
+      appDomain: 'localhost',
+      appOrigin: (id) => `http://${id}.localhost:${port}`,
+    });
+    port = (await gw.listen(0, '127.0.0.1')).port;
+    cleanups.push(() => gw.close());
+    return { gw: `http://127.0.0.1:${port}`, port, seen };
+  }
+  const upgrade =
+    'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+
+  it('a page of otherapp.localhost cannot read /dev/src/App.tsx: 403, no CORS grant', async () => {
+    const { gw, port, seen } = await viteLike();
+    const host = `abc123.localhost:${port}`;
+    for (const origin of [`http://def456.localhost:${port}`, 'http://evil.example', 'null']) {
+      const cross = await ask(gw, host, '/dev/src/App.tsx', `Origin: ${origin}\r\n`);
+      expect(cross.status, origin).toBe(403);
+      expect(cross.head.toLowerCase()).not.toContain('access-control-allow');
+      expect(cross.body).not.toContain('secret source');
+    }
+    expect(seen).toHaveLength(0); // never reached the sandbox
+    // Its own pages (a same-origin read sends no Origin, a module script may) still read it.
+    for (const extra of ['', `Origin: http://${host}\r\n`]) {
+      const own = await ask(gw, host, '/dev/src/App.tsx', extra);
+      expect(own.status).toBe(200);
+      expect(own.body).toContain('secret source');
+      expect(own.head.toLowerCase()).not.toContain('access-control-allow');
+    }
+  });
+
+  it("refuses the hot-reload socket to another app's page, upgrades it for the app's own", async () => {
+    const { gw, port, seen } = await viteLike();
+    const host = `abc123.localhost:${port}`;
+    const cross = await ask(gw, host, '/dev/?token=t', `${upgrade}Origin: http://def456.localhost:${port}\r\n`);
+    expect(cross.status).toBe(403);
+    expect(seen).toHaveLength(0);
+    const own = await ask(gw, host, '/dev/?token=t', `${upgrade}Origin: http://${host}\r\n`);
+    expect(own.status).toBe(101);
+    expect(own.head.toLowerCase()).not.toContain('set-cookie');
+  });
+
+  it("under path links (one origin for all apps), refuses other sites' pages but not the gateway's own names", async () => {
+    const origin = await upstream();
+    const gw = await gateway(async () => origin, { allowedHosts: ['vibe.example.net'] });
+    const port = new URL(gw).port;
+    // A tunnel that rewrites Host: the page is on the public name, the gateway sees loopback.
+    const own = await ask(
+      gw,
+      `127.0.0.1:${port}`,
+      '/apps/abc123/dev/?token=t',
+      `${upgrade}Origin: https://vibe.example.net\r\n`,
+    );
+    expect(own.status).toBe(101);
+    for (const foreign of ['https://evil.example', 'null']) {
+      expect(
+        (await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/?token=t', `${upgrade}Origin: ${foreign}\r\n`)).status,
+      ).toBe(403);
+      expect(
+        (await ask(gw, `127.0.0.1:${port}`, '/apps/abc123/dev/src/App.tsx', `Origin: ${foreign}\r\n`)).status,
+      ).toBe(403);
+    }
+  });
+
+  it('sends a sandbox no cookies or credentials, and passes back no cookie it sets', async () => {
+    const { gw, port, seen } = await viteLike();
+    const res = await ask(
+      gw,
+      `abc123.localhost:${port}`,
+      '/dev/src/App.tsx',
+      'Cookie: session=parent-domain-secret\r\nAuthorization: Basic b3BlcmF0b3I6cGFzcw==\r\n',
+    );
+    expect(res.status).toBe(200);
+    expect(seen[0]!.cookie).toBeUndefined();
+    expect(seen[0]!.authorization).toBeUndefined();
+    expect(res.head.toLowerCase()).not.toContain('set-cookie');
+    await ask(gw, `abc123.localhost:${port}`, '/dev/?token=t', `${upgrade}Cookie: session=x\r\n`);
+    expect(seen[1]!.cookie).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SYNC_SCRIPT } from '../../src/sandbox/modal.ts';
+import { SYNC_SCRIPT } from '../../src/sandbox/modal-exec.ts';
 import { tarFiles } from '../../src/sandbox/tar.ts';
 
 // The shell step that makes a sandbox's src/ exactly the written files, run here with sh and

@@ -147,6 +147,23 @@ describe('the published site', () => {
     expect((await get('pubapp01', '/%E0%A4%A')).status).toBe(400);
   });
 
+  it("treats Object's own names as paths like any other: the app's page or 404, never 500", async () => {
+    for (const path of [
+      '/constructor',
+      '/__proto__',
+      '/toString',
+      '/hasOwnProperty',
+      '/v/1/valueOf',
+      '/v/1/__proto__',
+    ]) {
+      const res = await get('pubapp01', path);
+      expect(res.status, path).toBe(200);
+      expect(res.body.toString(), path).toContain(path.startsWith('/v/1/') ? 'first' : 'second');
+    }
+    for (const path of ['/constructor.js', '/assets/__proto__', '/assets/constructor'])
+      expect((await get('pubapp01', path)).status, path).toBe(404);
+  });
+
   it('answers 404 for an app that does not exist or was deleted, and never asks for a sandbox', async () => {
     expect((await get('nosuchapp', '/')).status).toBe(404);
     await publishedApp('pubapp02', ['gone soon']);
