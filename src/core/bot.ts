@@ -590,8 +590,8 @@ export class VibeBot {
    * Runs a change to one app in its line: first in this process's per-app queue (in order), then
    * holding the app's lease in the store, so no other bot process changes it at the same time.
    */
-  private inLine<T>(appId: string, task: () => Promise<T>): Promise<T> {
-    return this.queue.run(appId, () => (this.leases ? this.leases.with(appId, task) : task()));
+  private inLine<T>(appId: string, task: () => Promise<T>, opts?: { counted: false }): Promise<T> {
+    return this.queue.run(appId, () => (this.leases ? this.leases.with(appId, task) : task()), opts);
   }
 
   /**
@@ -608,12 +608,14 @@ export class VibeBot {
 
   /**
    * Publishes the app's newest version if it is not (its first view, for an app stored before
-   * publishing): in the app's queue, so it never races a change to the same app.
+   * publishing): in the app's line, so it never races a change to the same app, but once however
+   * many viewers ask, and not counted among the changes waiting there (viewers are strangers:
+   * their page loads must not fill the line the owner's changes are capped in).
    */
   publishLatest(appId: string): Promise<BuildManifest | undefined> {
     const { publisher } = this.deps;
     if (!publisher) return Promise.resolve(undefined);
-    return this.inLine(appId, () => publisher.publishLatest(appId));
+    return publisher.publishLatest(appId, (task) => this.inLine(appId, task, { counted: false }));
   }
 
   /**
