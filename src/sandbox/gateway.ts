@@ -5,6 +5,7 @@ import { APP_ID_PATTERN } from '../core/ids.ts';
 import type { Logger } from '../core/ports.ts';
 import { page } from './gateway-page.ts';
 import type { PublishedSite } from './published-site.ts';
+import { sameOrigin, ViewerReportRoute, type ViewerReportLimits } from './viewer-report-route.ts';
 
 export interface GatewayDeps {
   /**
@@ -45,20 +46,20 @@ export interface GatewayDeps {
   upgradeTimeoutMs?: number;
   /**
    * An uncaught error a viewer's browser hit in the app (`POST /apps/<id>/__vibe/errors`, sent
-   * by the template's reporter script), already bounded and shape-checked. The id only matches
-   * the app-id grammar: the app may not exist or be deleted (the callee checks). Never awaited.
+   * by the template's reporter script from one of the app's own origins), already bounded and
+   * shape-checked (see ViewerReportRoute). The id only matches the app-id grammar: the app may
+   * not exist or be deleted (the callee checks). Never awaited.
    */
   onViewerError?(appId: string, report: { message: string; stack?: string }): void;
-  /** Error reports accepted per app, and from everyone, per minute (default 20 and 300); then 429. */
-  errorReportLimits?: { perApp: number; total: number };
+  /** Where the app's sandbox serves its pages to viewers (a Modal tunnel): reports from there are the app's too. */
+  sandboxOrigin?(appId: string): Promise<string | undefined>;
+  /** Error reports accepted per minute from one client, for one app, and from everyone (default 5, 10 and 300); then 429. */
+  errorReportLimits?: Partial<ViewerReportLimits>;
   /** How long a report's body may take to arrive (default 5 s): a client trickling bytes is cut off. */
   errorReportTimeoutMs?: number;
   /** Clock of the report limits (tests). */
   now?: () => number;
 }
-
-/** Largest error report body (the reporter sends at most ~2.5 KB). */
-export const MAX_ERROR_REPORT_BYTES = 4096;
 
 const APP_PATH = new RegExp(`^/apps/(${APP_ID_PATTERN})(/|$)`);
 const APP_ID_ONLY = new RegExp(`^${APP_ID_PATTERN}$`);
@@ -97,11 +98,18 @@ export class AppGateway {
   private server?: http.Server;
   private sockets = new Set<net.Socket>();
   private readonly allowedHosts: Set<string>;
-  private readonly reportLimits: ReportLimits;
+  private readonly reports: ViewerReportRoute;
 
   constructor(private readonly deps: GatewayDeps) {
     this.allowedHosts = new Set([...LOOPBACK_HOSTS, ...(deps.allowedHosts ?? [])].map((h) => h.toLowerCase()));
-    this.reportLimits = new ReportLimits(deps.errorReportLimits ?? { perApp: 20, total: 300 }, deps.now ?? Date.now);
+    this.reports = new ViewerReportRoute({
+      logger: deps.logger,
+      ...(deps.onViewerError ? { onViewerError: (id, r) => deps.onViewerError?.(id, r) } : {}),
+      ...(deps.sandboxOrigin ? { sandboxOrigin: (id) => deps.sandboxOrigin!(id) } : {}),
+      ...(deps.errorReportLimits ? { limits: deps.errorReportLimits } : {}),
+      ...(deps.errorReportTimeoutMs ? { timeoutMs: deps.errorReportTimeoutMs } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   }
 
   async listen(port: number, host: string): Promise<{ port: number; host: string }> {
@@ -182,7 +190,8 @@ export class AppGateway {
         return void page(res, 403, 'Not available', 'This development endpoint is not served.');
       const appId = m[1]!;
       // Answered here, in proxy and redirect mode alike: never sent to the sandbox, never wakes it.
-      if (url.split('?')[0] === `/apps/${appId}/__vibe/errors`) return this.viewerError(req, res, appId);
+      if (url.split('?')[0] === `/apps/${appId}/__vibe/errors`)
+        return await this.reports.handle(req, res, appId, (origin) => this.servesApp(origin, appId, req));
       // A path link on the gateway's own host, where apps have origins of their own: go there.
       if (!onOwnOrigin && this.deps.appOrigin)
         return void res
@@ -211,50 +220,20 @@ export class AppGateway {
   }
 
   /**
-   * `POST /apps/<id>/__vibe/errors`: `{ message, stack? }` as text/plain JSON, at most
-   * MAX_ERROR_REPORT_BYTES, within `errorReportTimeoutMs`, under the per-app and overall limits
-   * (counted before the body is read, so a flood costs little). 204 once handed on.
+   * Whether the gateway serves app `appId`'s pages at `origin`: its own origin where apps have
+   * one, else (path links) the gateway's own, the one this request came to, which every app shares.
    */
-  private viewerError(req: http.IncomingMessage, res: http.ServerResponse, appId: string): void {
-    const answer = (status: number, headers: Record<string, string> = {}) => {
-      if (res.headersSent) return;
-      res.writeHead(status, { 'cache-control': 'no-store', 'content-length': '0', ...headers }).end();
-    };
-    // A body left unread: answer, then close the connection rather than read the rest.
-    const refuse = (status: number, headers: Record<string, string> = {}) => {
-      answer(status, { connection: 'close', ...headers });
-      req.resume();
-    };
-    if (req.method !== 'POST') return refuse(405, { allow: 'POST' });
-    if (!this.reportLimits.take(appId)) return refuse(429, { 'retry-after': '60' });
-    if (Number(req.headers['content-length'] ?? 0) > MAX_ERROR_REPORT_BYTES) return refuse(413);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => {
-      answer(408, { connection: 'close' });
-      req.destroy();
-    }, this.deps.errorReportTimeoutMs ?? 5_000);
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_ERROR_REPORT_BYTES) return void chunks.push(chunk);
-      clearTimeout(timer);
-      answer(413, { connection: 'close' });
-      req.destroy();
-    });
-    req.on('error', () => clearTimeout(timer));
-    req.on('close', () => clearTimeout(timer));
-    req.on('end', () => {
-      clearTimeout(timer);
-      if (res.headersSent) return;
-      const report = parseErrorReport(Buffer.concat(chunks).toString('utf8'));
-      if (!report) return answer(400);
-      answer(204);
-      try {
-        this.deps.onViewerError?.(appId, report);
-      } catch (err) {
-        this.deps.logger.warn({ err, appId }, 'gateway: a viewer error report was not handled');
-      }
-    });
+  private servesApp(origin: string, appId: string, req: http.IncomingMessage): boolean {
+    if (this.deps.appOrigin) return sameOrigin(origin, this.deps.appOrigin(appId));
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    const onHost = this.appOnHost(req);
+    const served = onHost === undefined ? this.hostAllowed(req) : onHost === appId;
+    return served && host === (req.headers.host ?? '').toLowerCase();
   }
 
   /** The sandbox's origin, or undefined after answering the client (404, 503 busy, 503 failed). */
@@ -365,50 +344,6 @@ export class AppGateway {
       this.deps.logger.warn({ err, url: req.url }, 'gateway: websocket to the app failed');
       client.destroy();
     }
-  }
-}
-
-/** `{ message: string, stack?: string }` and nothing else, or undefined. */
-function parseErrorReport(body: string): { message: string; stack?: string } | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const { message, stack, ...rest } = v as Record<string, unknown>;
-  if (Object.keys(rest).length > 0 || typeof message !== 'string' || message.trim() === '') return undefined;
-  if (stack !== undefined && typeof stack !== 'string') return undefined;
-  return stack ? { message, stack } : { message };
-}
-
-/**
- * Fixed one-minute windows: at most `perApp` reports per app id and `total` in all. The overall
- * count is checked first, so the per-app map holds at most `total` ids.
- */
-class ReportLimits {
-  private window = -1;
-  private total = 0;
-  private readonly perApp = new Map<string, number>();
-
-  constructor(
-    private readonly limits: { perApp: number; total: number },
-    private readonly now: () => number,
-  ) {}
-
-  take(appId: string): boolean {
-    const window = Math.floor(this.now() / 60_000);
-    if (window !== this.window) {
-      this.window = window;
-      this.total = 0;
-      this.perApp.clear();
-    }
-    const n = this.perApp.get(appId) ?? 0;
-    if (this.total >= this.limits.total || n >= this.limits.perApp) return false;
-    this.total++;
-    this.perApp.set(appId, n + 1);
-    return true;
   }
 }
 
