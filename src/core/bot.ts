@@ -45,6 +45,7 @@ import type {
   BuildManifest,
   BuildRecord,
   Card,
+  ChangeRequest,
   CheckError,
   CodeModel,
   CodeTurn,
@@ -57,7 +58,7 @@ import type {
 import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
 import { parseRestoreValue } from './actions.ts';
-import { fixInstruction, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
+import { changeLabel, fixRequest, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -223,7 +224,7 @@ export class VibeBot {
       const bad = checkInstruction(trimmed);
       if (bad) throw new UserError(bad);
       await this.admit(c, 'refine', app.id);
-      await this.refine(c, app, trimmed);
+      await this.refine(c, app, { kind: 'change', instruction: trimmed });
     });
   }
 
@@ -348,7 +349,8 @@ export class VibeBot {
     }
   }
 
-  private async refine(ctx: ChatContext, app: AppRecord, instruction: string): Promise<void> {
+  private async refine(ctx: ChatContext, app: AppRecord, change: ChangeRequest): Promise<void> {
+    const instruction = changeLabel(change);
     const what = `Changing: "${truncate(instruction, 60)}"`;
     this.refuseIfLineFull(app.id, 'refine');
     // Join the queue before posting, so concurrent replies see their true place in line.
@@ -366,6 +368,7 @@ export class VibeBot {
         status: ref,
         what,
         text: instruction,
+        ...(change.kind === 'fix' ? { report: change.report } : {}),
       });
       let working: VersionRecord | undefined;
       try {
@@ -379,7 +382,7 @@ export class VibeBot {
           what,
           status,
           (onWait) => runtime.ensure(app.id, { wait: true, onWait }),
-          (onProgress, signal) => model.refine(current.files, instruction, onProgress, signal),
+          (onProgress, signal) => model.refine(current.files, change, onProgress, signal),
         );
         if (built.errors.length > 0) {
           const refused = await runtime.write(app.id, current.files); // put the working version back
@@ -583,7 +586,11 @@ export class VibeBot {
     const app = await this.resolveApp(ctx, build.appId, 'retry');
     await this.admit(ctx, 'refine', app.id);
     if (!(await store.firstSeen(`retried:${id}`, RETRY_KEPT_MS))) throw new UserError('This was retried already.');
-    return this.refine(ctx, app, build.text);
+    return this.refine(
+      ctx,
+      app,
+      build.report ? { kind: 'fix', report: build.report } : { kind: 'change', instruction: build.text },
+    );
   }
 
   /**
@@ -718,11 +725,11 @@ export class VibeBot {
       throw new UserError(
         `No error from a viewer of v${app.latestVersion} is waiting to be fixed (a fix may already be under way, or the bot restarted since). If it happens again, a new note comes with its own Fix it.`,
       );
-    await this.refine(ctx, app, fixInstruction(error));
+    await this.refine(ctx, app, fixRequest(error));
   }
 
   private async noteViewerError(appId: string, report: ViewerErrorReport): Promise<void> {
-    const error = readViewerError(report);
+    const error = readViewerError(report, appId);
     if (!error || this.queue.depth(appId) > 0) return;
     const app = await this.deps.store.getApp(appId);
     if (!app || app.deleted || app.latestVersion === 0) return;

@@ -5,7 +5,15 @@ import type { AppRuntime } from '../../src/core/app-runtime.ts';
 import type { ChatContext } from '../../src/core/bot.ts';
 import { BuildSlots } from '../../src/core/build-slots.ts';
 import { fairUsePolicies, type FairUseLimits } from '../../src/core/fair-use.ts';
-import type { Actor, AppStore, CodeModel, CodeTurn, FileMap, ProgressListener } from '../../src/core/ports.ts';
+import type {
+  Actor,
+  AppStore,
+  ChangeRequest,
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  ProgressListener,
+} from '../../src/core/ports.ts';
 import { UsageMeter } from '../../src/core/usage-meter.ts';
 import { AppZipPacker } from '../../src/export/app-zip.ts';
 import { ClaudeCodeModel } from '../../src/llm/claude.ts';
@@ -41,8 +49,9 @@ class CountingModel implements CodeModel {
   generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
     return this.count(prompt, () => this.inner.generate(prompt, onProgress, signal));
   }
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    return this.count(instruction, () => this.inner.refine(files, instruction, onProgress, signal));
+  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    const what = change.kind === 'change' ? change.instruction : 'fix';
+    return this.count(what, () => this.inner.refine(files, change, onProgress, signal));
   }
   private async count(what: string, run: () => Promise<CodeTurn>): Promise<CodeTurn> {
     this.started.push(what);
