@@ -38,11 +38,14 @@ const MAX_APPS = 10_000;
 /** A location in a stack frame: a script path, a line and maybe a column (after its URL's origin). */
 const LOCATION = /([A-Za-z0-9_@~+.-]+(?:\/[A-Za-z0-9_@~+.-]+)*\.(?:[cm]?[jt]sx?|vue|svelte)):(\d{1,7})(?::(\d{1,7}))?/g;
 
+/** A file the app serves: its source, its build's assets, its dependencies (the dev view's `node_modules/.vite/deps`). */
+const OWN_FILE = /^(?:dev\/)?((?:src|assets|node_modules)\/.+)$/;
+
 /**
  * The report of app `appId` cleaned, or undefined when it does not look like an error of the
- * app: no message, a message over MESSAGE_CHARS, or a stack with no frame in the app's own
- * files (its source under `src/`, its built `assets/`). Frames of anything else (another app's
- * path, another site's script) are left out of the locations.
+ * app: no message, a message over MESSAGE_CHARS, or a stack with no frame in the app's own files
+ * (its source under `src/`, its built `assets/`, its `node_modules/`). Frames of anything else
+ * (another app's path, another site's script, an extension) are left out of the locations.
  */
 export function readViewerError(report: ViewerErrorReport, appId: string): ViewerError | undefined {
   const message = oneLine(report.message);
@@ -56,14 +59,14 @@ export function readViewerError(report: ViewerErrorReport, appId: string): Viewe
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s)]*/gi, '')
     .replace(/\?[^\s:)]*/g, '')
     .replace(/(^|\s)[^\s@/]*@(?=\/)/gm, '$1'); // Firefox and Safari: `name@url`
-  // The app's files as its pages load them: under `/apps/<id>/` (path links, the dev view's
-  // `dev/`) or at the root of its own origin, never below another folder.
-  const ownPath = new RegExp(`^(?:apps/${appId}/)?(?:dev/)?((?:src|assets|node_modules)/.+)$`);
   for (const m of stack.matchAll(LOCATION)) {
-    const path = ownPath.exec(m[1]!)?.[1];
+    // The app's files as its pages load them: under `/apps/<id>/` (path links; `dev/` for the
+    // creator's view) or at the root of its own origin, never below any other folder.
+    const under = m[1]!.startsWith(`apps/${appId}/`) ? m[1]!.slice(`apps/${appId}/`.length) : m[1]!;
+    const path = OWN_FILE.exec(under)?.[1];
     if (!path) continue;
-    if (!path.startsWith('node_modules/')) own = true;
-    if (locations.length === 5) continue;
+    own = true;
+    if (locations.length === 5) break;
     locations.push(`${path}:${m[2]}${m[3] ? `:${m[3]}` : ''}`);
     if (!frame && path.startsWith('src/')) frame = `${path}:${m[2]}`;
   }

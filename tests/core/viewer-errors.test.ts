@@ -237,7 +237,7 @@ describe("viewers' errors", () => {
       { message: 'boom', stack: 'Error: boom\n    at x (http://127.0.0.1:8787/apps/otherapp1/dev/src/App.tsx:3:9)' },
       {
         message: 'boom',
-        stack: 'Error: boom\n    at x (http://127.0.0.1:8787/apps/APP/dev/node_modules/react.js:3:9)',
+        stack: 'Error: boom\n    at x (chrome-extension://abcdef/content.js:3:9)',
       },
       { message: 'boom', stack: 'just some words' },
     ];
@@ -263,6 +263,11 @@ describe("viewers' errors", () => {
     ).toEqual(['assets/index-Ab1.js:1:200']);
     await bot.viewerError(appId, { message, stack: mixed });
     expect(notes()).toHaveLength(1);
+    // An error thrown inside React in the dev view: its frames are the app's dependencies, still its own.
+    const inReact = `Error: Maximum update depth exceeded\n    at x (http://h/apps/${appId}/dev/node_modules/.vite/deps/react-dom_client.js?v=1:9:9)`;
+    expect(readViewerError({ message: 'Maximum update depth exceeded', stack: inReact }, appId)?.locations).toEqual([
+      'node_modules/.vite/deps/react-dom_client.js:9:9',
+    ]);
   });
 
   it('keys an error by its message (numbers aside) and top frame; cuts origins and queries from locations', () => {
