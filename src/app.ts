@@ -136,11 +136,16 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     onViewerError: (appId, report) => void viewerError?.(appId, report),
-    // A Modal tunnel's pages post their reports here from the tunnel's origin.
-    sandboxOrigin: async (appId) => {
-      const url = (await store.getApp(appId))?.sandboxUrl;
-      return url ? new URL(url).origin : undefined;
-    },
+    // A Modal tunnel's pages post their reports here from the tunnel's origin (a local
+    // sandbox's pages are only ever opened through the gateway).
+    ...(modal
+      ? {
+          sandboxOrigin: async (appId: string) => {
+            const url = (await store.getApp(appId))?.sandboxUrl;
+            return url ? new URL(url).origin : undefined;
+          },
+        }
+      : {}),
     onResponse: (status) => metrics?.gatewayResponse(status),
     ...(site ? { published: site } : {}),
     ...(appDomain ? { appDomain: appDomain.split(':')[0]!, appOrigin: (appId: string) => appOrigin!(appId) } : {}),
