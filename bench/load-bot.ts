@@ -11,7 +11,15 @@ import { BuildJournal } from '../src/core/build-journal.ts';
 import { BuildSlots } from '../src/core/build-slots.ts';
 import { fairUsePolicies } from '../src/core/fair-use.ts';
 import { fairUseLimits } from '../src/app-settings.ts';
-import type { CodeModel, CodeTurn, FileMap, Logger, ProgressListener, TokenUsage } from '../src/core/ports.ts';
+import type {
+  ChangeRequest,
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  Logger,
+  ProgressListener,
+  TokenUsage,
+} from '../src/core/ports.ts';
 import { Publisher } from '../src/core/publisher.ts';
 import { UsageMeter } from '../src/core/usage-meter.ts';
 import { openAppStore } from '../src/store/open.ts';
@@ -43,8 +51,13 @@ export class FixedLatencyModel implements CodeModel {
     return this.answer(TAG.exec(prompt)?.[1] ?? prompt.slice(0, 40), onProgress, signal);
   }
 
-  refine(_files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    return this.answer(instruction.slice(0, 40), onProgress, signal);
+  refine(
+    _files: FileMap,
+    change: ChangeRequest,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<CodeTurn> {
+    return this.answer(change.kind === 'change' ? change.instruction.slice(0, 40) : 'fix', onProgress, signal);
   }
 
   private async answer(tag: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {

@@ -116,6 +116,16 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     // its X-Forwarded-For names the client the per-client limits count.
     ...(onLoopback(config) && config.VIBE_PUBLIC_URL ? { trustedProxies: ['127.0.0.1', '::1'] } : {}),
     onViewerError: (appId, report) => void viewerError?.(appId, report),
+    // A Modal tunnel's pages post their reports here from the tunnel's origin (a local
+    // sandbox's pages are only ever opened through the gateway).
+    ...(modal
+      ? {
+          sandboxOrigin: async (appId: string) => {
+            const url = (await store.getApp(appId))?.sandboxUrl;
+            return url ? new URL(url).origin : undefined;
+          },
+        }
+      : {}),
     onResponse: (status) => metrics?.gatewayResponse(status),
     ...(site ? { published: site } : {}),
     ...(appDomain ? { appDomain: appDomain.split(':')[0]!, appOrigin: (appId: string) => appOrigin!(appId) } : {}),

@@ -1,7 +1,10 @@
 import type { Plugin } from 'vite';
 
-/** What one page load sends at most: reports, and characters of a message and of a stack. */
-export const REPORT_LIMITS = { reports: 5, message: 500, stack: 2000 };
+/**
+ * What one page load sends at most: reports, and characters of a message (the bot keeps none
+ * longer than 200, so a long one is cut here rather than dropped there) and of a stack.
+ */
+export const REPORT_LIMITS = { reports: 5, message: 200, stack: 2000 };
 
 /**
  * Uncaught errors of the app's viewers go back to the bot (which posts a note with a "Fix it"

@@ -45,6 +45,7 @@ import type {
   BuildManifest,
   BuildRecord,
   Card,
+  ChangeRequest,
   CheckError,
   CodeModel,
   CodeTurn,
@@ -57,7 +58,7 @@ import type {
 import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
 import { parseRestoreValue } from './actions.ts';
-import { fixInstruction, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
+import { changeLabel, fixRequest, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -223,7 +224,7 @@ export class VibeBot {
       const bad = checkInstruction(trimmed);
       if (bad) throw new UserError(bad);
       await this.admit(c, 'refine', app.id);
-      await this.refine(c, app, trimmed);
+      await this.refine(c, app, { kind: 'change', instruction: trimmed });
     });
   }
 
@@ -348,7 +349,8 @@ export class VibeBot {
     }
   }
 
-  private async refine(ctx: ChatContext, app: AppRecord, instruction: string): Promise<void> {
+  private async refine(ctx: ChatContext, app: AppRecord, change: ChangeRequest): Promise<void> {
+    const instruction = changeLabel(change);
     const what = `Changing: "${truncate(instruction, 60)}"`;
     this.refuseIfLineFull(app.id, 'refine');
     // Join the queue before posting, so concurrent replies see their true place in line.
@@ -366,6 +368,7 @@ export class VibeBot {
         status: ref,
         what,
         text: instruction,
+        ...(change.kind === 'fix' ? { report: change.report } : {}),
       });
       let working: VersionRecord | undefined;
       try {
@@ -379,7 +382,7 @@ export class VibeBot {
           what,
           status,
           (onWait) => runtime.ensure(app.id, { wait: true, onWait }),
-          (onProgress, signal) => model.refine(current.files, instruction, onProgress, signal),
+          (onProgress, signal) => model.refine(current.files, change, onProgress, signal),
         );
         if (built.errors.length > 0) {
           const refused = await runtime.write(app.id, current.files); // put the working version back
@@ -583,15 +586,19 @@ export class VibeBot {
     const app = await this.resolveApp(ctx, build.appId, 'retry');
     await this.admit(ctx, 'refine', app.id);
     if (!(await store.firstSeen(`retried:${id}`, RETRY_KEPT_MS))) throw new UserError('This was retried already.');
-    return this.refine(ctx, app, build.text);
+    return this.refine(
+      ctx,
+      app,
+      build.report ? { kind: 'fix', report: build.report } : { kind: 'change', instruction: build.text },
+    );
   }
 
   /**
    * Runs a change to one app in its line: first in this process's per-app queue (in order), then
    * holding the app's lease in the store, so no other bot process changes it at the same time.
    */
-  private inLine<T>(appId: string, task: () => Promise<T>): Promise<T> {
-    return this.queue.run(appId, () => (this.leases ? this.leases.with(appId, task) : task()));
+  private inLine<T>(appId: string, task: () => Promise<T>, opts?: { counted: false }): Promise<T> {
+    return this.queue.run(appId, () => (this.leases ? this.leases.with(appId, task) : task()), opts);
   }
 
   /**
@@ -608,12 +615,14 @@ export class VibeBot {
 
   /**
    * Publishes the app's newest version if it is not (its first view, for an app stored before
-   * publishing): in the app's queue, so it never races a change to the same app.
+   * publishing): in the app's line, so it never races a change to the same app, but once however
+   * many viewers ask, and not counted among the changes waiting there (viewers are strangers:
+   * their page loads must not fill the line the owner's changes are capped in).
    */
   publishLatest(appId: string): Promise<BuildManifest | undefined> {
     const { publisher } = this.deps;
     if (!publisher) return Promise.resolve(undefined);
-    return this.inLine(appId, () => publisher.publishLatest(appId));
+    return publisher.publishLatest(appId, (task) => this.inLine(appId, task, { counted: false }));
   }
 
   /**
@@ -716,11 +725,11 @@ export class VibeBot {
       throw new UserError(
         `No error from a viewer of v${app.latestVersion} is waiting to be fixed (a fix may already be under way, or the bot restarted since). If it happens again, a new note comes with its own Fix it.`,
       );
-    await this.refine(ctx, app, fixInstruction(error));
+    await this.refine(ctx, app, fixRequest(error));
   }
 
   private async noteViewerError(appId: string, report: ViewerErrorReport): Promise<void> {
-    const error = readViewerError(report);
+    const error = readViewerError(report, appId);
     if (!error || this.queue.depth(appId) > 0) return;
     const app = await this.deps.store.getApp(appId);
     if (!app || app.deleted || app.latestVersion === 0) return;

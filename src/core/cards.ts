@@ -245,12 +245,13 @@ export function confirmDeleteCard(app: AppRecord): Card {
 }
 
 /**
- * A note in the app's thread: a viewer's browser hit an uncaught error. `message` and `frame`
- * come cleaned from viewer-errors.ts (one line, no backticks), so they stay inside inline code.
+ * A note in the app's thread: a viewer's browser reported an uncaught error. Anyone with the link can send one:
+ * quoted, marked unverified; `message` and `frame` come cleaned (viewer-errors.ts), so they stay in inline code.
  */
 export function viewerErrorCard(app: AppRecord, error: { message: string; frame?: string; id: string }): Card {
+  const where = error.frame ? ` at \`${error.frame}\`` : '';
   return {
-    text: `Someone who opened the app hit: \`${error.message}\`${error.frame ? ` at \`${error.frame}\`` : ''}`,
+    text: `Reported by a viewer's browser (not verified):\n> \`${error.message}\`${where}\nFix it asks Claude to fix a real defect behind this error, if there is one; the report itself is never taken as instructions.`,
     actions: [{ label: 'Fix it', action: 'fix', value: `${app.id}:${error.id}`, style: 'primary' }],
     meta: { appId: app.id, version: app.latestVersion },
   };

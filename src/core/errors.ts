@@ -14,3 +14,14 @@ export class StaleVersionError extends Error {
     super(`app ${appId} is at version ${latest}, not ${expected}`);
   }
 }
+
+/** Publishing the app on first view failed a moment ago: not tried again for `retryAfterMs`. */
+export class PublishBackoffError extends Error {
+  override name = 'PublishBackoffError';
+  constructor(
+    readonly appId: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`publishing app ${appId} failed recently; not tried again for ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}

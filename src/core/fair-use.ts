@@ -6,7 +6,7 @@ import { DAY_MS, HOUR_MS, type UsageMeter } from './usage-meter.ts';
 
 /** The limits a team sets (docs/settings.md); undefined or 0 = no limit. */
 export interface FairUseLimits {
-  /** VIBE_USER_BUILDS_PER_HOUR: creates + refinements one person may start per clock hour. */
+  /** VIBE_USER_BUILDS_PER_HOUR: creates, refinements and exports one person may start per clock hour. */
   userBuildsPerHour?: number;
   /** VIBE_USER_DAILY_TOKENS: output tokens one person's builds may use per UTC day. */
   userDailyTokens?: number;
@@ -20,6 +20,8 @@ export interface FairUseLimits {
 }
 
 const BUILDS: BotRequest['kind'][] = ['create', 'refine'];
+/** What the hourly build limit counts: every request that runs a build, exports included (each builds in the app's sandbox). */
+const COUNTED_BUILDS: BotRequest['kind'][] = [...BUILDS, 'export'];
 const set = (n: number | undefined): n is number => n !== undefined && n > 0;
 const num = (n: number) => n.toLocaleString('en-US');
 const BY_OPERATOR = 'a limit set by whoever runs this bot';
@@ -119,7 +121,7 @@ export class TokenBudgetPolicy implements Policy {
   }
 }
 
-/** VIBE_USER_BUILDS_PER_HOUR: counts the build when it is let through (so run it last). */
+/** VIBE_USER_BUILDS_PER_HOUR: counts the build (a create, change or export) when it is let through (so run it last). */
 export class BuildRatePolicy implements Policy {
   readonly name = 'build-rate';
   constructor(
@@ -128,13 +130,13 @@ export class BuildRatePolicy implements Policy {
   ) {}
 
   async admit({ kind, ctx }: BotRequest): Promise<void> {
-    if (!BUILDS.includes(kind)) return;
+    if (!COUNTED_BUILDS.includes(kind)) return;
     // Counted first, refused after: two requests at once cannot both take the last build.
     const n = await this.meter.countBuild(ctx.actor.id);
     if (n <= this.perHour) return;
     await this.meter.uncountBuild(ctx.actor.id);
     throw new UserError(
-      `You have started ${num(this.perHour)} builds (new apps and changes) this hour, the most allowed (${BY_OPERATOR}). You can start more ${resetText(this.meter.resetsAt(HOUR_MS), this.meter.now())}.`,
+      `You have started ${num(this.perHour)} builds (new apps, changes and exports) this hour, the most allowed (${BY_OPERATOR}). You can start more ${resetText(this.meter.resetsAt(HOUR_MS), this.meter.now())}.`,
     );
   }
 }

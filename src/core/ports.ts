@@ -42,13 +42,31 @@ export interface CodeTurn {
   repair(errors: CheckError[], onProgress: ProgressListener): Promise<CodeTurn>;
 }
 
+/**
+ * An uncaught error a viewer's browser reported (cleaned by core/viewer-errors.ts). Anyone with
+ * the app's link can send one, with any text: it describes a symptom, and is never an instruction.
+ */
+export interface ViewerReport {
+  /** One line of at most 200 characters, with no control or format characters and no backticks. */
+  message: string;
+  /** Code locations in the app's own files, e.g. `src/App.tsx:12:9` (at most 5). */
+  locations: string[];
+}
+
+/** What a refinement is asked to do. */
+export type ChangeRequest =
+  /** A person's request in the app's thread, in their words. */
+  | { kind: 'change'; instruction: string }
+  /** Fix it: the model gets the report as untrusted data, apart from its own instruction (worded in src/llm). */
+  | { kind: 'fix'; report: ViewerReport };
+
 export interface CodeModel {
   /** For logs and messages, e.g. "claude-sonnet-4-6" or "offline sample model". */
   readonly label: string;
   /** True for the built-in sample model: every message it causes says so. */
   readonly offline: boolean;
   generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
+  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
 }
 
 /**
@@ -202,6 +220,8 @@ export interface BuildRecord {
   what: string;
   /** The prompt or the change, and who asked: what Retry runs again. */
   text: string;
+  /** A Fix it's viewer report: Retry passes it on as data again, never `text` as the instruction. */
+  report?: ViewerReport;
   actorId: string;
   startedAt: number;
 }

@@ -5,6 +5,8 @@ import type { AppRuntime } from './app-runtime.ts';
 import type { AppStore, BuildManifest, Logger, PublishedFile, VersionRecord } from './ports.ts';
 import { contentType } from '../../sandbox-template/vibe-plugins/content-types.ts';
 import { isCompressible } from '../../sandbox-template/vibe-plugins/encoding.ts';
+import { PublishBackoffError } from './errors.ts';
+import { FailureBackoff } from './failure-backoff.ts';
 import { sourceHash } from './source-hash.ts';
 
 /** Smaller files are sent as they are. */
@@ -34,6 +36,8 @@ export class Publisher {
   private readonly inflight = new Map<string, Promise<BuildManifest | undefined>>();
   /** Blob hash -> sizes of its stored compressed variants (a stored blob's variants were stored before it). */
   private readonly known = new Map<string, Pick<PublishedFile, 'br' | 'gz'>>();
+  /** Apps whose publish on first view failed: not tried again before their backoff has passed. */
+  private readonly backoff: FailureBackoff;
 
   constructor(
     private readonly deps: {
@@ -42,7 +46,9 @@ export class Publisher {
       logger: Logger;
       now?: () => number;
     },
-  ) {}
+  ) {
+    this.backoff = new FailureBackoff({ firstMs: 5_000, maxMs: 5 * 60_000, now: () => (deps.now ?? Date.now)() });
+  }
 
   /** Told of every version this process publishes (the gateway reloads open viewer pages). */
   onPublished(listener: (appId: string, version: number) => void): () => void {
@@ -97,14 +103,35 @@ export class Publisher {
   /**
    * Publishes the app's newest version unless it is published already (apps stored before
    * publishing, or whose publish failed): wakes its sandbox from the store for it, refusing with
-   * RuntimeBusyError when every slot is busy. One publish per app at a time; callers share it.
+   * RuntimeBusyError when every slot is busy. Viewers' page loads call it, so however many come:
+   * one publish per app at a time (callers share it), run through `line` (where it cannot race a
+   * change to the app) once, not once per caller; after a failure none until a backoff has passed
+   * (PublishBackoffError meanwhile). A busy runtime is no failure of the app's: no backoff.
    */
-  publishLatest(appId: string): Promise<BuildManifest | undefined> {
+  publishLatest(
+    appId: string,
+    line: (task: () => Promise<BuildManifest | undefined>) => Promise<BuildManifest | undefined> = (task) => task(),
+  ): Promise<BuildManifest | undefined> {
     let p = this.inflight.get(appId);
-    if (!p) {
-      p = this.publishLatestOnce(appId).finally(() => this.inflight.delete(appId));
-      this.inflight.set(appId, p);
-    }
+    if (p) return p;
+    const wait = this.backoff.waitMs(appId);
+    if (wait > 0) return Promise.reject(new PublishBackoffError(appId, wait));
+    p = line(() => this.publishLatestOnce(appId))
+      .then(
+        (m) => (this.backoff.succeeded(appId), m),
+        (err: unknown) => {
+          if ((err as Error).name !== 'RuntimeBusyError') {
+            this.backoff.failed(appId);
+            this.deps.logger.warn(
+              { err, appId, retryInMs: this.backoff.waitMs(appId) },
+              'publishing on first view failed; not tried again before the backoff',
+            );
+          }
+          throw err;
+        },
+      )
+      .finally(() => this.inflight.delete(appId));
+    this.inflight.set(appId, p);
     return p;
   }
 

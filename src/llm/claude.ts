@@ -1,12 +1,14 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../core/ports.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
+import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
+import { changeMessage } from './change-message.ts';
 import {
   outputBudget,
   runTurn,
   type ConversationDeps,
   type ConversationState,
   type TurnResult,
+  type UserContent,
 } from './conversation.ts';
 import { repairMessage } from './repair-message.ts';
 import { DEFAULT_MODEL } from './default-model.ts';
@@ -42,13 +44,9 @@ export class ClaudeCodeModel implements CodeModel {
     return this.turn(this.deps(signal), start, prompt, onProgress, titleFromPrompt(prompt));
   }
 
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    const text = `${describeFiles(files)}
-
-Change request: ${instruction}
-
-Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite whole files. Create a new file only when the change needs one. If the app's name no longer fits, call set_app_info.`;
-    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, text, onProgress);
+  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    const content = changeMessage(describeFiles(files), change);
+    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, content, onProgress);
   }
 
   /** Called once per generate/refine: the deps its repairs reuse, with a fresh output budget. */
@@ -68,7 +66,7 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
   private async turn(
     deps: ConversationDeps,
     start: ConversationState,
-    userText: string,
+    userText: UserContent,
     onProgress: ProgressListener,
     /** Set on create, where the app must be named: used only if Claude never calls set_app_info. */
     fallbackTitle?: string,

@@ -73,6 +73,9 @@ const TEXT_PROGRESS_STEP = 400;
 const APP_INFO_NUDGE =
   'Please call set_app_info now with a short title (2-5 words) and a one-line summary for this app.';
 
+/** A user message: text, or text blocks (a refinement's files, and a viewer's report apart from the instruction). */
+export type UserContent = string | TextBlockParam[];
+
 /**
  * Sends `userText` and runs the tool loop until Claude ends its turn: each round streams one
  * response, executes every tool call against the files in memory and answers with real tool results.
@@ -80,7 +83,7 @@ const APP_INFO_NUDGE =
 export async function runTurn(
   deps: ConversationDeps,
   start: ConversationState,
-  userText: string,
+  userText: UserContent,
   onProgress: ProgressListener,
   opts: { requireAppInfo: boolean },
 ): Promise<TurnResult> {

@@ -1,5 +1,5 @@
 import { UserError } from '../core/errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
+import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from './samples/all-samples.ts';
 import { chooseSample } from './samples/choose-sample.ts';
 import type { SampleApp } from './samples/sample-app.ts';
@@ -62,7 +62,7 @@ export class OfflineSampleModel implements CodeModel {
 
   async refine(
     _files: FileMap,
-    _instruction: string,
+    _change: ChangeRequest,
     _onProgress: ProgressListener,
     signal?: AbortSignal,
   ): Promise<CodeTurn> {

@@ -75,7 +75,7 @@ export class ClientLimits {
   }
 
   /** The client of a request: its peer, or for a trusted proxy the nearest untrusted X-Forwarded-For hop. */
-  private clientOf(req: http.IncomingMessage): string {
+  clientOf(req: http.IncomingMessage): string {
     const peer = plainAddress(req.socket.remoteAddress ?? '');
     if (!this.trusted.has(peer)) return clientKey(peer);
     const hops = String(req.headers['x-forwarded-for'] ?? '')

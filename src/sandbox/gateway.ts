@@ -8,7 +8,7 @@ import { ClientLimits, defaultLimits, type ClientLimitSettings } from './gateway
 import { page } from './gateway-page.ts';
 import { proxyHttp, proxyUpgrade, refuseUpgrade } from './gateway-proxy.ts';
 import type { PublishedSite } from './published-site.ts';
-import { ViewerReports } from './viewer-reports.ts';
+import { sameOrigin, ViewerReportRoute, type ViewerReportLimits } from './viewer-report-route.ts';
 
 export interface GatewayDeps {
   /**
@@ -56,12 +56,15 @@ export interface GatewayDeps {
   upgradeTimeoutMs?: number;
   /**
    * An uncaught error a viewer's browser hit in the app (`POST /apps/<id>/__vibe/errors`, sent
-   * by the template's reporter script), already bounded and shape-checked. The id only matches
-   * the app-id grammar: the app may not exist or be deleted (the callee checks). Never awaited.
+   * by the template's reporter script from one of the app's own origins), already bounded and
+   * shape-checked (see ViewerReportRoute). The id only matches the app-id grammar: the app may
+   * not exist or be deleted (the callee checks). Never awaited.
    */
   onViewerError?(appId: string, report: { message: string; stack?: string }): void;
-  /** Error reports accepted per app, and from everyone, per minute (default 20 and 300); then 429. */
-  errorReportLimits?: { perApp: number; total: number };
+  /** Where the app's sandbox serves its pages to viewers (a Modal tunnel): reports from there are the app's too. */
+  sandboxOrigin?(appId: string): Promise<string | undefined>;
+  /** Error reports accepted per minute from one client, for one app, and from everyone (default 5, 10 and 300); then 429. */
+  errorReportLimits?: Partial<ViewerReportLimits>;
   /** How long a report's body may take to arrive (default 5 s): a client trickling bytes is cut off. */
   errorReportTimeoutMs?: number;
   /** Clock of the report limits (tests). */
@@ -89,7 +92,7 @@ export class AppGateway {
   private sockets = new Set<net.Socket>();
   private readonly hosts: HostRouting;
   private readonly limits: ClientLimits;
-  private readonly reports: ViewerReports;
+  private readonly reports: ViewerReportRoute;
 
   constructor(private readonly deps: GatewayDeps) {
     this.hosts = new HostRouting(deps.allowedHosts, deps.appDomain);
@@ -97,12 +100,13 @@ export class AppGateway {
       { ...defaultLimits(deps.maxConnections ?? 1000), ...deps.limits },
       deps.trustedProxies,
     );
-    this.reports = new ViewerReports({
-      onReport: (appId, report) => deps.onViewerError?.(appId, report),
+    this.reports = new ViewerReportRoute({
       logger: deps.logger,
-      limits: deps.errorReportLimits ?? { perApp: 20, total: 300 },
-      timeoutMs: deps.errorReportTimeoutMs ?? 5_000,
-      now: deps.now ?? Date.now,
+      ...(deps.onViewerError ? { onViewerError: (id, r) => deps.onViewerError?.(id, r) } : {}),
+      ...(deps.sandboxOrigin ? { sandboxOrigin: (id) => deps.sandboxOrigin!(id) } : {}),
+      ...(deps.errorReportLimits ? { limits: deps.errorReportLimits } : {}),
+      ...(deps.errorReportTimeoutMs ? { timeoutMs: deps.errorReportTimeoutMs } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
     });
   }
 
@@ -157,7 +161,10 @@ export class AppGateway {
         return void page(res, 403, 'Not available', 'This development endpoint is not served.');
       const appId = m[1]!;
       // Answered here, in proxy and redirect mode alike: never sent to the sandbox, never wakes it.
-      if (url.split('?')[0] === `/apps/${appId}/__vibe/errors`) return this.reports.handle(req, res, appId);
+      if (url.split('?')[0] === `/apps/${appId}/__vibe/errors`)
+        return await this.reports.handle(req, res, appId, this.limits.clientOf(req), (origin) =>
+          this.servesApp(origin, appId, req),
+        );
       // A path link on the gateway's own host, where apps have origins of their own: go there.
       if (!onOwnOrigin && this.deps.appOrigin)
         return void res
@@ -208,6 +215,23 @@ export class AppGateway {
       connection: 'close',
     });
     return false;
+  }
+
+  /**
+   * Whether the gateway serves app `appId`'s pages at `origin`: its own origin where apps have
+   * one, else (path links) the gateway's own, the one this request came to, which every app shares.
+   */
+  private servesApp(origin: string, appId: string, req: http.IncomingMessage): boolean {
+    if (this.deps.appOrigin) return sameOrigin(origin, this.deps.appOrigin(appId));
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    const onHost = this.hosts.appOnHost(req);
+    const served = onHost === undefined ? this.hosts.inside(req) !== undefined : onHost === appId;
+    return served && host === (req.headers.host ?? '').toLowerCase();
   }
 
   /** The sandbox's origin, or undefined after answering the client (404, 503 busy, 503 failed). */

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { AppRecord, AppStore, BuildManifest, Logger, PublishedFile } from '../core/ports.ts';
+import { PublishBackoffError } from '../core/errors.ts';
 import { page } from './gateway-page.ts';
 import { VersionStreams, withReload } from './version-streams.ts';
 
@@ -8,7 +9,7 @@ export interface PublishedSiteDeps {
   /**
    * Publishes the app's newest version when it is not (an app stored before publishing, or
    * whose publish failed): the one case a view needs a sandbox. Throws RuntimeBusyError when
-   * every slot is busy.
+   * every slot is busy, PublishBackoffError while a failed publish is not tried again.
    */
   publishLatest(appId: string): Promise<BuildManifest | undefined>;
   logger: Pick<Logger, 'warn' | 'error'>;
@@ -102,7 +103,14 @@ export class PublishedSite {
           'retry-after': '5',
           refresh: '5',
         });
-      else {
+      else if (err instanceof PublishBackoffError) {
+        // It failed a moment ago (logged then): answered at once until the backoff has passed.
+        const seconds = String(Math.ceil(err.retryAfterMs / 1000));
+        page(res, 503, 'App unavailable', 'The app could not be built just now. This page retries by itself.', {
+          'retry-after': seconds,
+          refresh: seconds,
+        });
+      } else {
         this.deps.logger.error({ err, appId: app.id }, 'published site: the app could not be built');
         page(res, 503, 'App unavailable', 'The app could not be built. Try again in a minute.');
       }

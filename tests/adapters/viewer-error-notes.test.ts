@@ -78,12 +78,15 @@ describe('Slack', () => {
     const appId = /apps\.test\/apps\/([a-z0-9]+)\//.exec(sent(live))![1]!;
 
     await bot.viewerError(appId, { message: HOSTILE });
-    const note = await fake.waitForCall('chat.postMessage', (c) => sent(c).includes('Someone who opened the app'));
+    const note = await fake.waitForCall('chat.postMessage', (c) => sent(c).includes("Reported by a viewer's browser"));
     expect(note.args).toMatchObject({ channel: CHANNEL, thread_ts: ts });
     const blocks = JSON.stringify(note.args.blocks);
     expect(blocks).toContain('&lt;!channel&gt; &lt;@U0BOB&gt;'); // inert: no ping
     expect(blocks).not.toContain('<!channel>');
-    expect(blocks).toContain('`x is &lt;!channel&gt; &lt;@U0BOB&gt; @everyone code *bold* second line`');
+    // Quoted (Slack's `>` as it must be sent, escaped), and marked unverified.
+    expect(blocks).toContain(
+      "Reported by a viewer's browser (not verified):\\n&gt; `x is &lt;!channel&gt; &lt;@U0BOB&gt; @everyone code *bold* second line`",
+    );
     expect(blocks).toContain('"text":"Fix it"');
 
     model.script({ files: APP('Fixed') });
@@ -94,7 +97,7 @@ describe('Slack', () => {
         blockActions({
           user_id: 'U0BOB',
           actions: [{ action_id: 'vibe:fix:1', value: appId }],
-          message_ts: fake.messages(CHANNEL).find((m) => JSON.stringify(m).includes('Someone who opened'))!.ts,
+          message_ts: fake.messages(CHANNEL).find((m) => JSON.stringify(m).includes('Reported by a viewer'))!.ts,
           message: { thread_ts: ts },
           response_url: fake.responseUrl(),
         }),
@@ -103,8 +106,11 @@ describe('Slack', () => {
     expect(press.status).toBe(200);
     await fake.waitForCall('chat.update', (c) => sent(c).includes('v2'));
     await bot.idle();
-    expect(model.calls.at(-1)).toMatchObject({ kind: 'refine' });
-    expect(model.calls.at(-1)!.input).toContain('Fix this error a user hit when opening the app: x is <!channel>');
+    expect(model.calls.at(-1)).toMatchObject({
+      kind: 'refine',
+      input: '',
+      change: { kind: 'fix', report: { message: 'x is <!channel> <@U0BOB> @everyone code *bold* second line' } },
+    });
     expect(await store.getApp(appId)).toMatchObject({ latestVersion: 2 });
   });
 });
@@ -140,12 +146,12 @@ describe('Discord', () => {
     const note = await fake.waitForRequest(
       'POST',
       new RegExp(`/channels/${threadId}/messages$`),
-      (r) => body(r).includes('Someone who opened the app'),
+      (r) => body(r).includes("Reported by a viewer's browser"),
       10_000,
     );
     expect((note.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
     expect(body(note)).not.toContain('\\nsecond line');
-    const posted = fake.messages(threadId).find((m) => JSON.stringify(m.embeds).includes('Someone who opened'))!;
+    const posted = fake.messages(threadId).find((m) => JSON.stringify(m.embeds).includes('Reported by a viewer'))!;
     const fix = posted
       .components!.flatMap((row) => (row as { components: { label?: string; custom_id?: string }[] }).components)
       .find((b) => b.label === 'Fix it')!;
@@ -160,7 +166,10 @@ describe('Discord', () => {
       10_000,
     );
     await bot.idle();
-    expect(model.calls.at(-1)!.input).toMatch(/^Fix this error a user hit when opening the app: x is/);
+    expect(model.calls.at(-1)!.change).toMatchObject({
+      kind: 'fix',
+      report: { message: expect.stringMatching(/^x is/) },
+    });
     expect(await store.getApp(appId)).toMatchObject({ latestVersion: 2 });
   });
 });

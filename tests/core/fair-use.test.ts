@@ -5,9 +5,19 @@ import type { AppRuntime } from '../../src/core/app-runtime.ts';
 import type { ChatContext } from '../../src/core/bot.ts';
 import { BuildSlots } from '../../src/core/build-slots.ts';
 import { fairUsePolicies, type FairUseLimits } from '../../src/core/fair-use.ts';
-import type { Actor, AppStore, CodeModel, CodeTurn, FileMap, ProgressListener } from '../../src/core/ports.ts';
+import type {
+  Actor,
+  AppStore,
+  ChangeRequest,
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  ProgressListener,
+} from '../../src/core/ports.ts';
 import { UsageMeter } from '../../src/core/usage-meter.ts';
+import { AppZipPacker } from '../../src/export/app-zip.ts';
 import { ClaudeCodeModel } from '../../src/llm/claude.ts';
+import { TEMPLATE_DIR } from '../../src/template.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/server.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
@@ -39,8 +49,9 @@ class CountingModel implements CodeModel {
   generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
     return this.count(prompt, () => this.inner.generate(prompt, onProgress, signal));
   }
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    return this.count(instruction, () => this.inner.refine(files, instruction, onProgress, signal));
+  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    const what = change.kind === 'change' ? change.instruction : 'fix';
+    return this.count(what, () => this.inner.refine(files, change, onProgress, signal));
   }
   private async count(what: string, run: () => Promise<CodeTurn>): Promise<CodeTurn> {
     this.started.push(what);
@@ -67,7 +78,7 @@ afterEach(async () => {
   await store.close();
 });
 
-function makeBot(model: CodeModel, limits: FairUseLimits, slots = 4, on = store) {
+function makeBot(model: CodeModel, limits: FairUseLimits, slots = 4, on = store, packer?: AppZipPacker) {
   runtime = testRuntime({ store: on, sandbox: new MemorySandbox(), maxRunning: 1000 });
   const meter = new UsageMeter(on, { 'claude-sonnet-4-6': { input: 3, output: 15 } }, () => clock);
   return testBot({
@@ -78,6 +89,7 @@ function makeBot(model: CodeModel, limits: FairUseLimits, slots = 4, on = store)
     slots: new BuildSlots(slots),
     meter,
     limits: { ...limits, maxConcurrentBuilds: slots },
+    ...(packer ? { packer } : {}),
   });
 }
 
@@ -214,6 +226,47 @@ describe('fair use', () => {
     await small.command(ctx(c3, person('a')), 'a second app');
     expect(live(c3)).toHaveLength(1);
     expect(refusals(c3).at(-1)).toMatch(/This channel already holds 1 apps, the most it may/);
+  });
+
+  it('exports count toward the hourly build limit, like creates and changes', async () => {
+    const scripted = new ScriptedModel();
+    scripted.script({ files: APP('v1'), title: 'Export me' }, { files: APP('v2') });
+    const bot = makeBot(
+      new CountingModel(scripted, async () => undefined),
+      { userBuildsPerHour: 3 },
+      4,
+      store,
+      new AppZipPacker(TEMPLATE_DIR),
+    );
+    const conv = new RecordingConversation('slack:T1:C1');
+    const alice = person('alice');
+    await bot.command(ctx(conv, alice), 'an app to export');
+    const appId = live(conv)[0]!.meta!.appId!;
+    const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
+    const zips = () => conv.cards('reply').filter((c) => c.file?.name.endsWith('.zip'));
+    // Each export runs a build in the app's sandbox: the command and the button both count.
+    await bot.command(ctx(conv, alice), `export ${appId}`);
+    await bot.action(ctx(conv, alice, thread), 'export', appId);
+    expect(zips()).toHaveLength(2);
+    expect(refusals(conv)).toEqual([]);
+    // Three builds this hour (a create and two exports): the next export, and the next change, are refused.
+    await bot.command(ctx(conv, alice), `export ${appId}`);
+    await bot.threadMessage(ctx(conv, alice, thread), 'make it v2');
+    expect(zips()).toHaveLength(2);
+    expect(refusals(conv)).toHaveLength(2);
+    for (const r of refusals(conv))
+      expect(r).toMatch(/You have started 3 builds \(new apps, changes and exports\) this hour/);
+    expect((await store.getApp(appId))?.latestVersion).toBe(1);
+    await bot.command(ctx(conv, alice), 'usage');
+    expect(
+      conv
+        .cards('ephemeral')
+        .at(-1)
+        ?.fields?.find((f) => f.label === 'Your builds this hour')?.value,
+    ).toBe('3 of 3');
+    // Someone else's exports are theirs to count.
+    await bot.command(ctx(conv, person('bob')), `export ${appId}`);
+    expect(zips()).toHaveLength(3);
   });
 
   it('at most 3 changes wait per app; more get "wait for the current changes"', async () => {

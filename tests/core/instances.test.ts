@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppLeases } from '../../src/core/app-lease.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../../src/core/ports.ts';
+import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener } from '../../src/core/ports.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { uniqueNamespace } from '../store/app-store-contract.ts';
@@ -24,8 +24,8 @@ class AppendingModel implements CodeModel {
   generate(prompt: string, onProgress: ProgressListener): Promise<CodeTurn> {
     return this.turn({ 'src/App.tsx': 'export default function App() { return null; }\n' }, prompt, onProgress);
   }
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener): Promise<CodeTurn> {
-    return this.turn(files, instruction, onProgress);
+  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener): Promise<CodeTurn> {
+    return this.turn(files, change.kind === 'change' ? change.instruction : 'fix', onProgress);
   }
   private async turn(files: FileMap, line: string, onProgress: ProgressListener): Promise<CodeTurn> {
     await new Promise((r) => setTimeout(r, this.delayMs));

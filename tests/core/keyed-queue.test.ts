@@ -34,4 +34,21 @@ describe('KeyedQueue', () => {
     ]);
     expect(log.indexOf('y2')).toBeLessThan(log.indexOf('x2'));
   });
+
+  it('runs an uncounted task in line without counting it in the depth', async () => {
+    const q = new KeyedQueue();
+    const log: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const publish = q.run('app', async () => (log.push('publish'), await held), { counted: false });
+    expect(q.depth('app')).toBe(0);
+    const change = q.run('app', async () => void log.push('change'));
+    expect(q.depth('app')).toBe(1);
+    await tick(5);
+    expect(log).toEqual(['publish']); // the change still waits its turn
+    release();
+    await Promise.all([publish, change]);
+    expect(log).toEqual(['publish', 'change']);
+    expect(q.depth('app')).toBe(0);
+  });
 });

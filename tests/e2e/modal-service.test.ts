@@ -369,6 +369,16 @@ describe.runIf(needs('bwrap'))('Modal, as the real service behaves', { timeout: 
     // Viewers' error reports leave the tunnel's origin for the public gateway.
     expect(sandbox.env.VIBE_ERROR_URL).toBe(`https://vibe.example.com/apps/${appId}/__vibe/errors`);
     expect(res.headers.get('location')).toBe(`${tunnel}/dev/`);
+    // ...and the gateway takes them from that tunnel's origin only.
+    const report = (origin?: string) =>
+      fetch(`http://127.0.0.1:${port}/apps/${appId}/__vibe/errors`, {
+        method: 'POST',
+        headers: { host: 'vibe.example.com', 'content-type': 'text/plain', ...(origin ? { origin } : {}) },
+        body: '{"message":"boom"}',
+      }).then((r) => r.status);
+    expect(await report(new URL(tunnel!).origin)).toBe(204);
+    expect(await report('https://sb-other.modal.host')).toBe(403);
+    expect(await report()).toBe(403);
   });
 });
 

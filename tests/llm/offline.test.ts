@@ -111,7 +111,7 @@ describe('OfflineSampleModel: turns', () => {
   it('refuses to refine, saying why and what to do', async () => {
     const model = new OfflineSampleModel({ delayMs: 0 });
     const turn = await model.generate('todo', () => {});
-    const attempt = model.refine(turn.files, 'make it blue', () => {});
+    const attempt = model.refine(turn.files, { kind: 'change', instruction: 'make it blue' }, () => {});
     await expect(attempt).rejects.toBeInstanceOf(UserError);
     await expect(attempt).rejects.toThrow(/offline sample model/);
     await expect(attempt).rejects.toThrow(/ANTHROPIC_API_KEY/);

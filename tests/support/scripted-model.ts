@@ -1,5 +1,12 @@
 import { formatCheckError } from '../../src/core/check-errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
+import type {
+  ChangeRequest,
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  ProgressListener,
+  TokenUsage,
+} from '../../src/core/ports.ts';
 
 /**
  * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`
@@ -22,7 +29,9 @@ const usage = (outputTokens = 10): TokenUsage => ({
 export class ScriptedModel implements CodeModel {
   readonly label = 'scripted';
   offline = false;
-  readonly calls: { kind: 'generate' | 'refine' | 'repair'; input: string; files?: FileMap }[] = [];
+  /** `input`: the prompt, a change's instruction ('' for a fix), or a repair's errors; `change`: what refine was asked. */
+  readonly calls: { kind: 'generate' | 'refine' | 'repair'; input: string; files?: FileMap; change?: ChangeRequest }[] =
+    [];
   private answers: Answer[] = [];
   /** Delay before answering, to let tests observe concurrency. */
   delayMs = 0;
@@ -39,8 +48,8 @@ export class ScriptedModel implements CodeModel {
     return this.answer(onProgress, signal);
   }
 
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'refine', input: instruction, files });
+  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+    this.calls.push({ kind: 'refine', input: change.kind === 'change' ? change.instruction : '', files, change });
     return this.answer(onProgress, signal);
   }
 
