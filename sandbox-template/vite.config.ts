@@ -46,13 +46,16 @@ export default defineConfig(({ command }) => {
   const cache = resolve(root, cacheDir);
   // The `vite build --watch` child of the light view (undefined in a plain `vite build`).
   const child = command === 'build' && !exportDir ? vibe.lightBuildChild() : undefined;
+  // What Vite and Tailwind may read: src/, node_modules and the cache (see vibe-plugins/source-guard.ts).
+  const guard = vibe.sourceGuard();
   return {
     // The creator's dev server (HMR) under dev/; the light production view at the base itself.
     base: exportDir ? './' : command === 'serve' ? `${base}dev/` : base,
     plugins: [
-      vibe.sourceGuard({ root, allow: [modules, cache] }),
+      guard.files,
       react(),
       tailwindcss(),
+      guard.css, // right after Tailwind: it checks the CSS Tailwind generated from classes
       vibe.lucideIcons(root),
       // Both views, dev and build: index.html is the template's, out of the model's reach.
       ...(exportDir ? [] : [vibe.errorReporter({ url: errorUrl, base })]),

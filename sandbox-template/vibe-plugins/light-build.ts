@@ -42,6 +42,10 @@ export function lightBuild(send: (m: BuildMessage) => void, root: string): Plugi
     buildEnd(error) {
       if (error) send({ type: 'vibe:build-failed', source, message: String(error.message).slice(0, 2000) });
     },
+    // An error while the output is made (the source guard's check of emitted files) comes after buildEnd.
+    renderError(error) {
+      send({ type: 'vibe:build-failed', source, message: String(error?.message).slice(0, 2000) });
+    },
     generateBundle: {
       // After Vite's own hooks have emitted index.html and the CSS.
       order: 'post',

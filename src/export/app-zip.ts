@@ -13,7 +13,12 @@ const ZIP_TIME = new Date(Date.UTC(2026, 0, 1));
  * sandbox could make one. Everything but `src/` and `dist/` is the bot's own text.
  */
 export class AppZipPacker implements AppPacker {
-  private readonly template: { dependencies: Record<string, string>; tsconfig: string; indexHtml: string };
+  private readonly template: {
+    dependencies: Record<string, string>;
+    tsconfig: string;
+    indexHtml: string;
+    guard: string;
+  };
 
   constructor(templateDir: string) {
     const pkg = JSON.parse(readFileSync(join(templateDir, 'package.json'), 'utf8')) as {
@@ -23,6 +28,8 @@ export class AppZipPacker implements AppPacker {
       dependencies: pkg.dependencies,
       tsconfig: readFileSync(join(templateDir, 'tsconfig.json'), 'utf8'),
       indexHtml: readFileSync(join(templateDir, 'index.html'), 'utf8'),
+      // The sandboxes' own build guard, as it is: the person's own build reads nothing outside src/ either.
+      guard: readFileSync(join(templateDir, 'vibe-plugins', 'source-guard.ts'), 'utf8'),
     };
   }
 
@@ -33,6 +40,7 @@ export class AppZipPacker implements AppPacker {
       'package.json': strToU8(`${JSON.stringify(this.packageJson(slug), null, 2)}\n`),
       'tsconfig.json': strToU8(this.template.tsconfig),
       'vite.config.ts': strToU8(VITE_CONFIG),
+      'vite-guard.ts': strToU8(this.template.guard),
       'index.html': strToU8(
         this.template.indexHtml.replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(app.title)}</title>`),
       ),
@@ -62,11 +70,17 @@ export class AppZipPacker implements AppPacker {
 const VITE_CONFIG = `import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
+import { sourceGuard } from './vite-guard.ts';
+
+// The app's code was written by a model: vite-guard.ts lets the build read nothing outside src/
+// and node_modules (a Tailwind class whose url() names another file fails the build instead of
+// copying that file into dist/). Tailwind reads every file here for classes, this one included.
+const guard = sourceGuard();
 
 // base './': the built site in dist/ works from any folder of any static host.
 export default defineConfig({
   base: './',
-  plugins: [react(), tailwindcss()],
+  plugins: [guard.files, react(), tailwindcss(), guard.css],
 });
 `;
 
@@ -87,7 +101,8 @@ npm install && npm run dev
 
 Then open the address Vite prints. \`npm run build\` writes the site to \`dist/\`; \`npm run check\` type-checks it.
 ${withBuild ? '\n`dist/` already holds a build of this version: open it from any static host (its paths are relative).\n' : ''}
-React 19, Vite, TypeScript and Tailwind CSS 4; the app's code is in \`src/\`.
+React 19, Vite, TypeScript and Tailwind CSS 4; the app's code is in \`src/\`. \`vite-guard.ts\` keeps
+the build from reading any file outside \`src/\` and \`node_modules\` (the code was written by a model).
 `;
 }
 

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { CheckError, FileMap } from '../core/ports.ts';
+import { scanClassUrls } from './class-scan.ts';
 import { scanCss, type CssFinding } from './css-scan.ts';
 import { lineIndex } from './line-index.ts';
 import { nestingDepth } from './nesting-depth.ts';
@@ -119,6 +120,25 @@ function vetCss(file: string, text: string, files: FileMap): CheckError[] {
   });
 }
 
+/** A url() target a build would read as a file: anything but data:, http(s): and #fragment. */
+const isFileUrl = (target: string) => target !== '' && !/^(data:|https?:|#)/i.test(target);
+
+/** Tailwind copies class values into the built CSS, where a url() would be read as a file. */
+function vetClassUrls(file: string, text: string): CheckError[] {
+  const at = lineIndex(text);
+  return scanClassUrls(text)
+    .filter((u) => isFileUrl(u.target))
+    .map((u) => ({
+      file,
+      ...at(u.offset),
+      message:
+        `url(${u.target}) in a Tailwind class (an arbitrary value in [ ]) names a file: Tailwind copies it into the built CSS and the build would read that file. ` +
+        'Classes may only use data:, https: or http: URLs. To show an image from src/, import it ' +
+        "(import bg from './bg.svg') and use style={{ backgroundImage: `url(${bg})` }} or <img src={bg} />, " +
+        'or write background-image: url(./bg.svg) in a CSS file under src/',
+    }));
+}
+
 function vetCssFinding(file: string, f: CssFinding, files: FileMap): string | undefined {
   if (f.kind === 'at-rule') {
     if (['plugin', 'config', 'source'].includes(f.name))
@@ -133,7 +153,9 @@ function vetCssFinding(file: string, f: CssFinding, files: FileMap): string | un
       return `@${f.name} "${f.target}" is not allowed: import "tailwindcss" or a .css file of your own under src/`;
     return vetCssPath(file, f.target, files, true);
   }
-  if (/^(data:|https?:|#)/i.test(f.target) || f.target === '') return undefined;
+  if (!isFileUrl(f.target)) return undefined;
+  if (f.prelude)
+    return `url(${f.target}) inside @${f.prelude} names a file: Tailwind copies it into the built CSS, where the build would read a file other than the one meant. Write it as a plain declaration instead (.hero { background-image: url(./hero.svg); }) with a file under src/, or use a data:, https: or http: URL`;
   return vetCssPath(file, f.target, files, false);
 }
 
@@ -180,7 +202,9 @@ export class SourceVetter {
       }
       if (/\.(tsx?|jsx?)$/.test(file))
         errors.push(...(await vetScript(this.parser, file, text, files, this.libraries)));
-      else if (file.endsWith('.css')) errors.push(...vetCss(file, text, files));
+      if (file.endsWith('.css')) errors.push(...vetCss(file, text, files));
+      // Tailwind scans every other file for classes (.tsx, .md, .json, .svg, .html, …).
+      else errors.push(...vetClassUrls(file, text));
     }
     return errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   }

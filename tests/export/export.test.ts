@@ -128,6 +128,7 @@ describe('/vibe export', () => {
         'package.json',
         'src/App.tsx',
         'tsconfig.json',
+        'vite-guard.ts',
         'vite.config.ts',
       ].map((p) => dir + p),
     );
@@ -136,7 +137,9 @@ describe('/vibe export', () => {
     expect(pkg).toMatchObject({ name: 'pomodoro-timer', private: true, scripts: { dev: 'vite', build: 'vite build' } });
     expect(pkg.dependencies.react).toBeDefined();
     const config = strFromU8(zip[`${dir}vite.config.ts`]!);
-    expect(config).not.toMatch(/vibe-plugins|sourceGuard|errorReporter|VIBE_/);
+    expect(config).not.toMatch(/vibe-plugins|errorReporter|VIBE_/);
+    // The build guard comes along (tests/export/export-guard.test.ts builds it).
+    expect(config).toContain("from './vite-guard.ts'");
     expect(strFromU8(zip[`${dir}index.html`]!)).toContain('<title>Pomodoro Timer!</title>');
     expect(strFromU8(zip[`${dir}README.md`]!)).toContain('npm install && npm run dev');
     expect(sandbox.exports).toBe(1);
