@@ -6,7 +6,7 @@ import { DAY_MS, HOUR_MS, type UsageMeter } from './usage-meter.ts';
 
 /** The limits a team sets (README's settings table); undefined or 0 = no limit. */
 export interface FairUseLimits {
-  /** VIBE_USER_BUILDS_PER_HOUR: creates + refinements one person may start per clock hour. */
+  /** VIBE_USER_BUILDS_PER_HOUR: creates, refinements and remixes one person may start per clock hour. */
   userBuildsPerHour?: number;
   /** VIBE_USER_DAILY_TOKENS: output tokens one person's builds may use per UTC day. */
   userDailyTokens?: number;
@@ -20,6 +20,9 @@ export interface FairUseLimits {
 }
 
 const BUILDS: BotRequest['kind'][] = ['create', 'refine'];
+/** What makes a new app (a channel's cap) or counts as a build of one person's (the hourly limit): a remix costs no tokens, but is a new app with a sandbox. */
+const NEW_APPS: BotRequest['kind'][] = ['create', 'remix'];
+const COUNTED: BotRequest['kind'][] = [...BUILDS, 'remix'];
 const set = (n: number | undefined): n is number => n !== undefined && n > 0;
 const num = (n: number) => n.toLocaleString('en-US');
 const BY_OPERATOR = 'a limit set by whoever runs this bot';
@@ -65,7 +68,7 @@ export class AppTenancyPolicy implements Policy {
   }
 }
 
-/** VIBE_CHANNEL_MAX_APPS: a create in a full channel is refused. */
+/** VIBE_CHANNEL_MAX_APPS: a create or remix in a full channel is refused. */
 export class ChannelAppsPolicy implements Policy {
   readonly name = 'channel-apps';
   constructor(
@@ -74,7 +77,7 @@ export class ChannelAppsPolicy implements Policy {
   ) {}
 
   async admit({ kind, ctx }: BotRequest): Promise<void> {
-    if (kind !== 'create') return;
+    if (!NEW_APPS.includes(kind)) return;
     // Pages until the cap is reached or the channel's list ends: deleted apps do not count.
     let live = 0;
     let cursor: string | undefined;
@@ -128,7 +131,7 @@ export class BuildRatePolicy implements Policy {
   ) {}
 
   async admit({ kind, ctx }: BotRequest): Promise<void> {
-    if (!BUILDS.includes(kind)) return;
+    if (!COUNTED.includes(kind)) return;
     // Counted first, refused after: two requests at once cannot both take the last build.
     const n = await this.meter.countBuild(ctx.actor.id);
     if (n <= this.perHour) return;

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../core/ports.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
+import type { CodeModel, CodeTurn, FileMap, ProgressListener, ThreadMessage } from '../core/ports.ts';
 import {
   outputBudget,
   runTurn,
@@ -10,6 +10,7 @@ import {
 } from './conversation.ts';
 import { repairMessage } from './repair-message.ts';
 import { DEFAULT_MODEL } from './default-model.ts';
+import { discussionRequest, earlierMessages } from './thread-text.ts';
 
 export interface ClaudeCodeModelOptions {
   /** Built by the caller (apiKey, baseURL, maxRetries): the SDK's retries and backoff apply. */
@@ -37,14 +38,27 @@ export class ClaudeCodeModel implements CodeModel {
     this.label = opts.model ?? DEFAULT_MODEL;
   }
 
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
     const start: ConversationState = { messages: [], files: { ...this.opts.templateFiles } };
-    return this.turn(this.deps(signal), start, prompt, onProgress, titleFromPrompt(prompt));
+    const request = thread?.length ? discussionRequest(thread, prompt) : prompt;
+    const title = titleFromPrompt(prompt || thread?.at(-1)?.text || '');
+    return this.turn(this.deps(signal), start, request, onProgress, title);
   }
 
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  refine(
+    files: FileMap,
+    instruction: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
     const text = `${describeFiles(files)}
-
+${thread?.length ? `\n${earlierMessages(thread)}\n` : ''}
 Change request: ${instruction}
 
 Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite whole files. Create a new file only when the change needs one. If the app's name no longer fits, call set_app_info.`;

@@ -1,5 +1,12 @@
 import { formatCheckError } from '../../src/core/check-errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
+import type {
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  ProgressListener,
+  ThreadMessage,
+  TokenUsage,
+} from '../../src/core/ports.ts';
 
 /**
  * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`
@@ -22,7 +29,13 @@ const usage = (outputTokens = 10): TokenUsage => ({
 export class ScriptedModel implements CodeModel {
   readonly label = 'scripted';
   offline = false;
-  readonly calls: { kind: 'generate' | 'refine' | 'repair'; input: string; files?: FileMap }[] = [];
+  /** `thread`: the chat thread's messages the request carried (a discussion, or earlier replies). */
+  readonly calls: {
+    kind: 'generate' | 'refine' | 'repair';
+    input: string;
+    files?: FileMap;
+    thread?: ThreadMessage[];
+  }[] = [];
   private answers: Answer[] = [];
   /** Delay before answering, to let tests observe concurrency. */
   delayMs = 0;
@@ -34,13 +47,24 @@ export class ScriptedModel implements CodeModel {
     return this;
   }
 
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'generate', input: prompt });
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
+    this.calls.push({ kind: 'generate', input: prompt, ...(thread ? { thread } : {}) });
     return this.answer(onProgress, signal);
   }
 
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'refine', input: instruction, files });
+  refine(
+    files: FileMap,
+    instruction: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
+    this.calls.push({ kind: 'refine', input: instruction, files, ...(thread ? { thread } : {}) });
     return this.answer(onProgress, signal);
   }
 
