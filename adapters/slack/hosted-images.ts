@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../src/core/ports.ts';
+import { clip } from './slack-text.ts';
 
 /** Pictures remembered (their Slack file ids), at most; the oldest are forgotten first. */
 const KEPT = 500;
@@ -20,11 +21,11 @@ export class SlackHostedImages {
   ) {}
 
   /** The Slack file id of `png` (uploading it the first time), or undefined when it could not be uploaded. */
-  fileFor(png: Uint8Array, title: string): Promise<string | undefined> {
+  fileFor(png: Uint8Array, alt: string): Promise<string | undefined> {
     const key = createHash('sha256').update(png).digest('hex');
     const known = this.ids.get(key);
     if (known) return known;
-    const upload = this.upload(png, title);
+    const upload = this.upload(png, alt);
     this.ids.set(key, upload);
     if (this.ids.size > KEPT) this.ids.delete(this.ids.keys().next().value!);
     // A failure is not remembered: the next card tries again.
@@ -32,12 +33,13 @@ export class SlackHostedImages {
     return upload;
   }
 
-  private async upload(png: Uint8Array, title: string): Promise<string | undefined> {
+  private async upload(png: Uint8Array, alt: string): Promise<string | undefined> {
     try {
       const res = (await this.client.files.uploadV2({
         file: Buffer.from(png.buffer, png.byteOffset, png.byteLength),
         filename: 'screenshot.png',
-        title: title.slice(0, 250),
+        title: clip(alt, 250),
+        alt_text: clip(alt, 1000),
       })) as { files?: { files?: { id?: string }[] }[] };
       return res.files?.[0]?.files?.[0]?.id;
     } catch (err) {

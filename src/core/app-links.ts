@@ -39,13 +39,14 @@ export class AppLinks {
    * must start with that app's own link, so nothing else is taken for one.
    */
   appIdIn(url: string): string | undefined {
-    let href: string;
+    let u: URL;
     try {
-      href = new URL(url).href;
+      u = new URL(url);
     } catch {
       return undefined;
     }
-    const u = new URL(href);
+    if (/^\/apps\/[^/]+$/.test(u.pathname)) u.pathname += '/'; // pasted without its last slash
+    const href = u.href;
     const candidates = [u.hostname.split('.')[0], /^\/apps\/([^/]+)\//.exec(u.pathname)?.[1]];
     for (const id of candidates) {
       if (!id || !isAppId(id)) continue;
