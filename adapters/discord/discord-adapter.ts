@@ -68,12 +68,14 @@ export async function startDiscord(opts: {
     const cmd = commandFromInteraction(it);
     const deferred = cmd.kind === 'create' ? 'public' : 'ephemeral';
     await it.deferReply(deferred === 'ephemeral' ? { flags: MessageFlags.Ephemeral } : {});
+    const parent = it.channel?.isThread() ? (it.channel.parentId ?? undefined) : undefined;
     const conv = new DiscordConversation({
       rest: client.rest,
       guild: it.guildId ?? 'dm',
       channel: it.channelId,
       interaction: { it, deferred },
       logger,
+      ...(parent ? { parent } : {}),
     });
     await bot.dispatch(context(it, conv), cmd);
     await conv.finish();
