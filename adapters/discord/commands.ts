@@ -94,7 +94,7 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
       const appId = (it.options.getString('app') ?? '').trim().toLowerCase();
       return isAppId(appId)
         ? { kind: 'remix', appId }
-        : { kind: 'invalid', message: `"${appId}" is not an app id (it is the part of an app's link after /apps/).` };
+        : { kind: 'invalid', message: `"${appId}" is not an app id (every link of the app carries its id).` };
     }
     default:
       return { kind: 'help', reason: sub && sub !== 'help' ? `Unknown command "${sub}".` : undefined };

@@ -171,7 +171,10 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
       'App 2',
       'App 1',
     ]);
+    // Each entry's Remix, named for its entry, then the paging.
     expect((second.body as typeof page1).components.flatMap((r) => r.components).map((b) => b.label)).toEqual([
+      'Remix: App 2',
+      'Remix: App 1',
       'Previous',
     ]);
   });
