@@ -32,8 +32,8 @@ class TimedModel implements CodeModel {
   get offline() {
     return this.inner.offline;
   }
-  generate: CodeModel['generate'] = (p, on, s) => this.time(() => this.inner.generate(p, on, s));
-  refine: CodeModel['refine'] = (f, i, on, s) => this.time(() => this.inner.refine(f, i, on, s));
+  generate: CodeModel['generate'] = (p, on, s, t) => this.time(() => this.inner.generate(p, on, s, t));
+  refine: CodeModel['refine'] = (f, i, on, s, t) => this.time(() => this.inner.refine(f, i, on, s, t));
   private async time(call: () => Promise<CodeTurn>): Promise<CodeTurn> {
     const t0 = performance.now();
     const turn = await call();

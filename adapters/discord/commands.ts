@@ -4,6 +4,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { createCommand, type Command } from '../../src/core/commands.ts';
+import { isAppId } from '../../src/core/ids.ts';
 
 // Discord cannot mix a bare option with subcommands, so `/vibe` has subcommands only:
 // `/vibe create prompt:<text>` builds; the rest mirror the other platforms' `/vibe <word>`.
@@ -42,6 +43,14 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
     )
     .addSubcommand((s) => s.setName('export').setDescription("The app's source and build as a zip (in its thread)"))
     .addSubcommand((s) => s.setName('delete').setDescription('Delete the app (its owner)'))
+    .addSubcommand((s) =>
+      s
+        .setName('remix')
+        .setDescription('Your own copy of an app, from its latest version, in a new thread')
+        .addStringOption((o) =>
+          o.setName('app').setDescription("The app's id (in its links)").setRequired(true).setMaxLength(32),
+        ),
+    )
     .toJSON();
 }
 
@@ -54,6 +63,8 @@ export const DISCORD_USAGE = [
   "`/vibe versions`, `/vibe undo`, `/vibe restore version:<n>`: history (in the app's thread).",
   "`/vibe export`: the app's source and build as a zip (in its thread).",
   '`/vibe delete`: delete an app (its owner; in its thread).',
+  '`/vibe remix app:<id>`: your own copy of an app, in a new thread (or press Remix on its card).',
+  "`/vibe create` inside an ordinary thread builds an app from the thread's discussion, and posts it there.",
   '`/vibe help`: this message.',
 ];
 
@@ -79,6 +90,12 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
       return { kind: 'export' };
     case 'delete':
       return { kind: 'delete', confirmed: false };
+    case 'remix': {
+      const appId = (it.options.getString('app') ?? '').trim().toLowerCase();
+      return isAppId(appId)
+        ? { kind: 'remix', appId }
+        : { kind: 'invalid', message: `"${appId}" is not an app id (every link of the app carries its id).` };
+    }
     default:
       return { kind: 'help', reason: sub && sub !== 'help' ? `Unknown command "${sub}".` : undefined };
   }

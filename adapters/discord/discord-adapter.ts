@@ -15,6 +15,7 @@ import type { Actor, MessageRef } from '../../src/core/ports.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';
+import { DiscordLinkConversation, embeddableLinks } from './link-replies.ts';
 import { channelKey, messageKey, parseKey, userKey } from './discord-ids.ts';
 import { parseCustomId } from './render-discord.ts';
 
@@ -67,12 +68,14 @@ export async function startDiscord(opts: {
     const cmd = commandFromInteraction(it);
     const deferred = cmd.kind === 'create' ? 'public' : 'ephemeral';
     await it.deferReply(deferred === 'ephemeral' ? { flags: MessageFlags.Ephemeral } : {});
+    const parent = it.channel?.isThread() ? (it.channel.parentId ?? undefined) : undefined;
     const conv = new DiscordConversation({
       rest: client.rest,
       guild: it.guildId ?? 'dm',
       channel: it.channelId,
       interaction: { it, deferred },
       logger,
+      ...(parent ? { parent } : {}),
     });
     await bot.dispatch(context(it, conv), cmd);
     await conv.finish();
@@ -101,26 +104,43 @@ export async function startDiscord(opts: {
   }
 
   async function onMessage(m: Message): Promise<void> {
-    // Messages in threads only, never plain channel chatter. Bots (ourselves included) and
-    // re-deliveries after a gateway RESUME are the core's to drop.
-    if (!m.inGuild() || !m.channel.isThread()) return;
+    // App links anywhere get a reply with their cards (unless the message suppresses embeds);
+    // otherwise messages in threads only, never plain channel chatter. Bots (ourselves included)
+    // and re-deliveries after a gateway RESUME are the core's to drop.
+    if (!m.inGuild()) return;
     const guild = m.guildId;
-    const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId, logger });
+    const parent = m.channel.isThread() ? (m.channel.parentId ?? undefined) : undefined;
+    const place = { rest: client.rest, guild, channel: m.channelId, logger, ...(parent ? { parent } : {}) };
     const actor: Actor = {
       id: userKey(guild, m.author.id),
       name: m.member?.displayName ?? m.author.username,
       isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)),
     };
-    const ctx: ChatContext = {
-      conv,
+    const base = {
       actor,
-      channelId: channelKey(guild, m.channel.parentId ?? m.channelId),
-      threadId: channelKey(guild, m.channelId),
+      channelId: channelKey(guild, parent ?? m.channelId),
       usage: DISCORD_USAGE,
-      eventId: `discord:message:${m.id}`,
+      messageId: messageKey(guild, m.channelId, m.id),
       fromBot: m.author.bot || m.system,
     };
-    await bot.threadMessage(ctx, m.content);
+    const links = m.flags.has(MessageFlags.SuppressEmbeds) ? [] : embeddableLinks(m.content);
+    await Promise.all([
+      links.length > 0 &&
+        bot.linkShared(
+          { ...base, conv: new DiscordLinkConversation(place, m.id), eventId: `discord:links:${m.id}` },
+          links,
+        ),
+      m.channel.isThread() &&
+        bot.threadMessage(
+          {
+            ...base,
+            conv: new DiscordConversation(place),
+            threadId: channelKey(guild, m.channelId),
+            eventId: `discord:message:${m.id}`,
+          },
+          m.content,
+        ),
+    ]);
   }
 
   /** Where and who: in a thread, the app's channel is the thread's parent. */

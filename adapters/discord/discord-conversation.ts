@@ -7,9 +7,10 @@ import {
   type REST,
   type RequestData,
 } from 'discord.js';
-import type { Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
+import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
 import { channelKey, messageKey, parseKey } from './discord-ids.ts';
 import { discordUploads, renderDiscordMessage, type DiscordMessageBody, type DiscordUpload } from './render-discord.ts';
+import { readDiscordThread } from './thread-history.ts';
 
 /** Interaction tokens live 15 minutes; past this age the bot edits its own message instead. */
 export const INTERACTION_TOKEN_MS = 14 * 60_000;
@@ -20,6 +21,8 @@ export interface DiscordPlace {
   guild: string;
   /** Where the event happened: a text channel or a thread. */
   channel: string;
+  /** A thread's parent channel, when the event happened in a thread (its starter message lives there). */
+  parent?: string;
   /** The slash command or button behind this event, already deferred. */
   interaction?: {
     it: ChatInputCommandInteraction | ButtonInteraction;
@@ -40,7 +43,7 @@ export class DiscordConversation implements Conversation {
   private original?: MessageRef; // the interaction's reply, once filled
   private originalUsed = false;
 
-  constructor(private readonly place: DiscordPlace) {}
+  constructor(protected readonly place: DiscordPlace) {}
 
   async post(card: Card): Promise<MessageRef> {
     const { interaction, guild, channel } = this.place;
@@ -111,6 +114,12 @@ export class DiscordConversation implements Conversation {
     );
   }
 
+  /** The thread's newest messages (and its starter message), for a request that carries them. */
+  history(threadId: string, since?: number): Promise<ChatMessage[]> {
+    const parent = threadId === channelKey(this.place.guild, this.place.channel) ? this.place.parent : undefined;
+    return readDiscordThread(this.place.rest, threadId, parent, since);
+  }
+
   threadLink(threadId: string): string | undefined {
     const { guild, channel } = parseKey(threadId);
     return `https://discord.com/channels/${guild}/${channel}`;
@@ -129,7 +138,7 @@ export class DiscordConversation implements Conversation {
    * arrives. An expired interaction token is the caller's to handle (it edits through the channel
    * instead).
    */
-  private async send<T>(card: Card, deliver: Deliver<T>): Promise<T> {
+  protected async send<T>(card: Card, deliver: Deliver<T>): Promise<T> {
     const files = discordUploads(card);
     if (files.length === 0) return deliver(renderDiscordMessage(card), []);
     try {
@@ -179,7 +188,7 @@ function asEdit(body: DiscordMessageBody, files: DiscordUpload[]) {
  * `n` (a picture's alt text as `description`) and the bytes as `files[n]`. An edit always sends
  * `attachments`, so the message keeps exactly the card's picture and file (or none).
  */
-function restRequest(body: DiscordMessageBody, files: DiscordUpload[], kind: 'create' | 'edit'): RequestData {
+export function restRequest(body: DiscordMessageBody, files: DiscordUpload[], kind: 'create' | 'edit'): RequestData {
   const attachments = files.map((f, i) => ({
     id: String(i),
     ...(f.description !== undefined ? { description: f.description } : {}),

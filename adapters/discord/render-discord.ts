@@ -71,6 +71,8 @@ export function renderDiscordMessage(card: Card): DiscordMessageBody {
     if (thread)
       e.fields = [...(e.fields ?? []), { name: 'Thread', value: clip(thread.url, LIMITS.fieldValue), inline: true }];
     embeds.push(e);
+    // An entry's buttons (Remix) sit under all the embeds, so each names its entry.
+    buttons.push(...actionButtons(item.actions?.map((a) => ({ ...a, label: `${a.label}: ${item.title ?? ''}` }))));
   }
   buttons.push(...actionButtons(card.actions));
   return { content: '', embeds: capEmbeds(embeds), components: rows(buttons), allowed_mentions: { parse: [] } };

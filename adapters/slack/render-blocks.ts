@@ -33,8 +33,9 @@ export interface SlackMessage {
 /**
  * A card as Block Kit, within Slack's limits. Everything from users or the model is escaped.
  * `mentions`: render people as `<@U…>` (only where that cannot notify: ephemeral messages).
+ * `imageFile`: the card's picture as a file already uploaded to Slack (its id; see hosted-images.ts).
  */
-export function renderSlackMessage(card: Card, opts: { mentions?: boolean } = {}): SlackMessage {
+export function renderSlackMessage(card: Card, opts: { mentions?: boolean; imageFile?: string } = {}): SlackMessage {
   const blocks: KnownBlock[] = [];
   let buttons = 0;
   if (card.title)
@@ -45,7 +46,10 @@ export function renderSlackMessage(card: Card, opts: { mentions?: boolean } = {}
   if (card.text) blocks.push(section(card.text));
   if (card.fields?.length) blocks.push(fieldsSection(card.fields, opts));
   // A public image only: Slack fetches it; a local file has to be uploaded into the thread instead.
-  if (card.image?.url) blocks.push({ type: 'image', image_url: card.image.url, alt_text: clip(card.image.alt, 2000) });
+  if (card.image && opts.imageFile)
+    blocks.push({ type: 'image', slack_file: { id: opts.imageFile }, alt_text: clip(card.image.alt, 2000) });
+  else if (card.image?.url)
+    blocks.push({ type: 'image', image_url: card.image.url, alt_text: clip(card.image.alt, 2000) });
   const actions = [...linkButtons(card.links, () => buttons++), ...actionButtons(card.actions, () => buttons++)];
   for (const item of card.items ?? []) {
     blocks.push({ type: 'divider' });

@@ -4,8 +4,13 @@ import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@s
 import type { Logger } from '../../src/core/ports.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { MessageRef } from '../../src/core/ports.ts';
+import { parseHomeValue } from '../../src/core/actions.ts';
 import { BackgroundWork } from '../background-work.ts';
+import { onAppHome, publishHome } from './app-home.ts';
+import { SlackHostedImages } from './hosted-images.ts';
+import { onLinkShared } from './link-shared.ts';
 import { actionFromId } from './render-blocks.ts';
+import { readHomeMetadata } from './render-home.ts';
 import { SlackConversation } from './slack-conversation.ts';
 import { channelKey, messageKey, userKey } from './slack-ids.ts';
 import { SlackPeople } from './slack-people.ts';
@@ -34,7 +39,8 @@ export interface RunningSlack {
 }
 
 /**
- * Runs the bot on Slack with @slack/bolt: `/vibe`, thread replies, and buttons. Every handler
+ * Runs the bot on Slack with @slack/bolt: `/vibe`, thread replies, buttons, shared app links
+ * (unfurled) and the App Home tab. Every handler
  * acknowledges first (Slack's 3-second deadline) and then works in the background.
  */
 export async function startSlack(opts: {
@@ -76,6 +82,7 @@ export async function startSlack(opts: {
     return new SlackConversation({ client: app.client, team, channel, user: '', workspaceUrl, logger });
   });
   const work = new BackgroundWork(logger, 'slack');
+  const images = new SlackHostedImages(app.client, logger);
   // Bolt acknowledges events before its listeners run: tracked from the first middleware on,
   // `idle()` also covers an event whose listener has not started yet.
   app.use(({ next }) => new Promise<void>((resolve, reject) => work.run('event', () => next().then(resolve, reject))));
@@ -103,8 +110,16 @@ export async function startSlack(opts: {
     if (body.type !== 'block_actions' || action.type !== 'button' || !('action_id' in action)) return;
     const name = actionFromId(action.action_id);
     if (!name) return; // a link button: the browser opens the link, nothing to do here
+    const team = body.team?.id ?? body.user.team_id ?? '';
+    if (body.container?.type === 'view') {
+      // Paging the App Home: the home is published again at the pages asked for.
+      const { channel } = readHomeMetadata(body.view?.private_metadata);
+      if (name !== 'home' || !channel) return;
+      const at = parseHomeValue(action.value ?? '');
+      work.run('app home page', () => publishHome(home, client, { team, user: body.user.id, channel }, at));
+      return;
+    }
     work.run(`button ${name}`, async () => {
-      const team = body.team?.id ?? body.user.team_id ?? '';
       const container = body.container as {
         message_ts?: string;
         channel_id?: string;
@@ -152,7 +167,8 @@ export async function startSlack(opts: {
     const user = e.user;
     const threadTs = e.thread_ts;
     work.run('thread reply', async () => {
-      const conv = new SlackConversation({ client, team, channel: e.channel, user, threadTs, workspaceUrl, logger });
+      const place = { client, team, channel: e.channel, user, threadTs, workspaceUrl, logger, people };
+      const conv = new SlackConversation(place);
       // A bot's message is dropped by the core: no users.info call for it (our own replies included).
       const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
       await bot.threadMessage(
@@ -161,6 +177,7 @@ export async function startSlack(opts: {
           actor,
           channelId: channelKey(team, e.channel),
           threadId: messageKey(team, e.channel, threadTs),
+          messageId: messageKey(team, e.channel, e.ts),
           fromBot: Boolean(e.bot_id),
           ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
         },
@@ -168,6 +185,10 @@ export async function startSlack(opts: {
       );
     });
   });
+
+  const home = { bot, people, images, work, workspaceUrl, logger };
+  onLinkShared(app, home);
+  onAppHome(app, home);
 
   app.error(async (err) => logger.error({ err }, 'slack: unhandled error in a listener'));
 

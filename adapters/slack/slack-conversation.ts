@@ -1,9 +1,11 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import { UserError } from '../../src/core/errors.ts';
-import type { Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
+import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
 import { renderSlackMessage } from './render-blocks.ts';
 import { channelKey, messageKey, parseMessageKey } from './slack-ids.ts';
 import { clip } from './slack-text.ts';
+import type { SlackPeople } from './slack-people.ts';
+import { readSlackThread } from './thread-history.ts';
 
 /**
  * How long a message waits for each of its uploads (screenshot, file). The SDK retries a failing
@@ -28,6 +30,8 @@ export interface SlackEventPlace {
   respond?: RespondFn;
   /** Where a screenshot or file that could not be delivered is reported. */
   logger: Pick<Logger, 'warn'>;
+  /** Names the authors of a thread's messages (`history`); without it they go by id. */
+  people?: SlackPeople;
 }
 
 /** One upload into a thread: a card's screenshot or its file. */
@@ -184,6 +188,11 @@ export class SlackConversation implements Conversation {
     if ((await Promise.race([upload, waited])) === 'late')
       logger.warn({ channel, threadTs, filename }, `slack: ${what} upload is slow; it goes on in the background`);
     clearTimeout(timer);
+  }
+
+  /** The thread's messages (conversations.replies), for a request that carries them. */
+  history(threadId: string, since?: number): Promise<ChatMessage[]> {
+    return readSlackThread(this.place.client, this.place.people, threadId, since);
   }
 
   threadLink(threadId: string): string | undefined {

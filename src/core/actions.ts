@@ -11,6 +11,17 @@ export function parseRestoreValue(value: string): { appId: string; version: numb
   return { appId, version: Number(n) };
 }
 
+/** "<cursor>~5": where App Home's two lists are (your apps: a store cursor; your channels' apps: an offset). */
+export function homeValue(mine: string | undefined, channels: number): string {
+  return `${mine ?? ''}~${channels}`;
+}
+
+export function parseHomeValue(value: string): { mine?: string; channels: number } {
+  const [mine = '', n = ''] = value.split('~');
+  const channels = Number(n);
+  return { ...(mine ? { mine } : {}), channels: Number.isInteger(channels) && channels > 0 ? channels : 0 };
+}
+
 /** The `/vibe …` text that does what a button does (where there are no buttons: the terminal chat). */
 export function commandFor(action: string, value: string): string {
   switch (action) {

@@ -1,3 +1,5 @@
+import { isAppId } from './ids.ts';
+
 /** The two links of an app: the light view everyone gets, and the creator's live (hot reload) view. */
 export interface AppLink {
   open: string;
@@ -29,6 +31,29 @@ export class AppLinks {
     const tunnel = this.preferSandboxUrl && sandboxUrl ? sandboxUrl.replace(/\/?$/, '/') : undefined;
     const open = tunnel ?? (this.appOrigin ? `${this.appOrigin(appId)}/` : `${this.base}/apps/${appId}/`);
     return { open, creator: `${open}dev/`, stable: tunnel === undefined };
+  }
+
+  /**
+   * The app a posted URL is a link of (its light view, creator's view or a pinned version, on its
+   * own origin or under `<base>/apps/`), or undefined: the id is read from the URL, then the URL
+   * must start with that app's own link, so nothing else is taken for one.
+   */
+  appIdIn(url: string): string | undefined {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if (/^\/apps\/[^/]+$/.test(u.pathname)) u.pathname += '/'; // pasted without its last slash
+    const href = u.href;
+    const candidates = [u.hostname.split('.')[0], /^\/apps\/([^/]+)\//.exec(u.pathname)?.[1]];
+    for (const id of candidates) {
+      if (!id || !isAppId(id)) continue;
+      const own = [this.forApp(id).open, `${this.base}/apps/${id}/`];
+      if (own.some((prefix) => href.startsWith(prefix))) return id;
+    }
+    return undefined;
   }
 }
 

@@ -112,6 +112,11 @@ export class AppRuntime {
     return this.deps.links.forApp(app.id, this.running.get(app.id)?.handle.url ?? app.sandboxUrl);
   }
 
+  /** The app a posted URL links to (see AppLinks.appIdIn). */
+  appIdIn(url: string): string | undefined {
+    return this.deps.links.appIdIn(url);
+  }
+
   /** Stores which sandbox serves the app (after a create, once the app is in the store). */
   async record(appId: string, version: number): Promise<AppRecord> {
     this.synced(appId, version);

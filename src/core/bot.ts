@@ -59,6 +59,11 @@ import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
 import { parseRestoreValue } from './actions.ts';
 import { changeLabel, fixRequest, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
+import { homeView, type HomeRequest, type HomeView } from './flows/home.ts';
+import { linkCards } from './flows/link-card.ts';
+import { remixApp, type RemixKit } from './flows/remix.ts';
+import { Screenshots } from './flows/screenshots.ts';
+import { readThread, type ThreadWindow } from './flows/thread-spec.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -78,6 +83,8 @@ export interface ChatContext {
   eventId?: string;
   /** The event's author is a bot (ourselves included): the core ignores it. */
   fromBot?: boolean;
+  /** The message the event is (a thread reply, a shared link), as `ChatMessage.id`: a thread's history stops before it. */
+  messageId?: string;
 }
 
 export interface BotDeps {
@@ -130,11 +137,14 @@ export class VibeBot {
   private readonly slots: BuildSlots;
   private readonly meter: UsageMeter;
   private readonly leases?: AppLeases;
+  /** Each app's newest screenshot, for link cards and the home. */
+  private readonly screenshots: Screenshots;
 
   constructor(private readonly deps: BotDeps) {
     this.slots = deps.slots ?? new BuildSlots(Number.POSITIVE_INFINITY);
     this.meter = deps.meter ?? new UsageMeter(deps.store, {});
     this.leases = deps.leases;
+    this.screenshots = new Screenshots(deps.store);
   }
 
   /**
@@ -171,7 +181,12 @@ export class VibeBot {
     return this.track(ctx, (c) => this.runCommand(c, cmd));
   }
 
-  private async runCommand(c: ChatContext, cmd: Command): Promise<void> {
+  private async runCommand(c: ChatContext, parsed: Command): Promise<void> {
+    // `/vibe` (with or without words) inside an ordinary thread builds from the thread's discussion.
+    const discussion = await this.discussionThread(c, parsed);
+    const cmd: Command = discussion
+      ? { kind: 'create', prompt: parsed.kind === 'create' ? parsed.prompt : '' }
+      : parsed;
     if (cmd.kind !== 'invalid' && cmd.kind !== 'retry') {
       // A command in an app's thread acts on that app: the policies see which.
       const named = 'appId' in cmd ? cmd.appId : undefined;
@@ -184,7 +199,9 @@ export class VibeBot {
       case 'invalid':
         throw new UserError(cmd.message);
       case 'create':
-        return this.create(c, cmd.prompt);
+        return this.create(c, cmd.prompt, discussion);
+      case 'remix':
+        return this.remix(c, await this.resolveApp(c, cmd.appId, 'remix'));
       case 'gallery':
         return this.gallery(c, cmd.cursor);
       case 'mine':
@@ -224,8 +241,55 @@ export class VibeBot {
       const bad = checkInstruction(trimmed);
       if (bad) throw new UserError(bad);
       await this.admit(c, 'refine', app.id);
-      await this.refine(c, app, { kind: 'change', instruction: trimmed });
+      await this.refine(c, app, { kind: 'change', instruction: trimmed }, { thread: true });
     });
+  }
+
+  /**
+   * An ordinary thread (not an app's, not building one) that a `/vibe` or `/vibe <words>` came
+   * from, where the platform can read threads: the discussion to build from. Undefined otherwise.
+   */
+  private async discussionThread(c: ChatContext, cmd: Command): Promise<string | undefined> {
+    const threadId = c.threadId;
+    if (!threadId || !c.conv.history || !(cmd.kind === 'create' || (cmd.kind === 'help' && cmd.empty)))
+      return undefined;
+    if (this.building.has(threadId)) throw new UserError('An app is already being built from this thread.');
+    return (await this.deps.store.appForThread(threadId)) ? undefined : threadId;
+  }
+
+  /**
+   * Cards for the app links a message carried (Slack's `link_shared`, a Discord message with
+   * links): the Conversation shows them on the message. Nobody asked the bot, so nothing is said
+   * when there is nothing to show or something fails (it is logged).
+   */
+  linkShared(ctx: ChatContext, urls: string[]): Promise<void> {
+    const { store, runtime, logger } = this.deps;
+    const p = (async () => {
+      if (!ctx.conv.unfurl || !(await this.isNew(ctx))) return;
+      await this.admit(ctx, 'unfurl');
+      const threadLink = ctx.conv.threadLink?.bind(ctx.conv);
+      const cards = await linkCards({ store, runtime, screenshots: this.screenshots }, { ...ctx, threadLink }, urls);
+      if (cards.length > 0) await ctx.conv.unfurl(cards);
+    })().catch((err: unknown) => {
+      if (err instanceof UserError) logger.info({ reason: err.message }, 'app links not shown: refused');
+      else logger.warn({ err }, 'app links could not be shown');
+    });
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  /**
+   * A person's home (Slack's App Home): their apps and their channels' apps, paged. `ctx.channelId`
+   * is a channel of theirs in the workspace; `channels` are the channels the platform says they are in.
+   */
+  async home(ctx: ChatContext, channels: string[], at?: HomeRequest['at']): Promise<HomeView> {
+    await this.admit(ctx, 'mine');
+    const { store, runtime } = this.deps;
+    const threadLink = ctx.conv.threadLink?.bind(ctx.conv);
+    return homeView(
+      { store, runtime, screenshots: this.screenshots },
+      { userId: ctx.actor.id, channelId: ctx.channelId, channels, ...(at ? { at } : {}), threadLink },
+    );
   }
 
   /** A button press: `action` and `value` come from a card's actions. */
@@ -259,6 +323,8 @@ export class VibeBot {
           return this.delete(c, app, false);
         case 'delete-confirm':
           return this.delete(c, app, true);
+        case 'remix':
+          return this.remix(c, app);
         default:
           throw new UserError(`Unknown button "${action}".`);
       }
@@ -272,24 +338,39 @@ export class VibeBot {
 
   // ------------------------------------------------------------------ flows
 
-  private async create(ctx: ChatContext, prompt: string): Promise<void> {
+  /** A new app; `discussion`: the ordinary thread it is built from (its card goes there, not into a new thread). */
+  private async create(ctx: ChatContext, prompt: string, discussion?: string): Promise<void> {
     const { runtime, model, store, logger } = this.deps;
-    const what = `Building "${truncate(prompt, 60)}"`;
-    const ref = await ctx.conv.post(queuedCard(what, 0));
-    const threadId = await ctx.conv.startThread(ref, truncate(prompt, 80));
+    const thread = discussion ? await this.readThread(ctx, discussion, { before: ctx.messageId }) : undefined;
+    if (thread?.length === 0 && !prompt)
+      throw new UserError('There is nothing in this thread to build from yet: say what the app should do first.');
+    const what = discussion
+      ? `Building from this thread${prompt ? `: "${truncate(prompt, 50)}"` : ''}`
+      : `Building "${truncate(prompt, 60)}"`;
+    const ref = discussion
+      ? await ctx.conv.reply(discussion, queuedCard(what, 0))
+      : await ctx.conv.post(queuedCard(what, 0));
+    const threadId = discussion ?? (await ctx.conv.startThread(ref, truncate(prompt, 80)));
     const appId = newId();
     const status = this.status(ctx.conv, ref);
     this.building.add(threadId);
     // Held from boot to the last write: never stopped for room while the model is still writing.
     const release = runtime.hold(appId);
-    const untrack = await this.journal(ctx, { kind: 'create', appId, status: ref, what, text: prompt });
+    const untrack = await this.journal(ctx, {
+      kind: 'create',
+      appId,
+      status: ref,
+      what,
+      text: prompt,
+      ...(discussion ? { threadId: discussion } : {}),
+    });
     try {
       const { first, built } = await this.build(
         { appId, kind: 'create', ctx },
         what,
         status,
         (onWait) => runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }),
-        (onProgress, signal) => model.generate(prompt, onProgress, signal),
+        (onProgress, signal) => model.generate(prompt, onProgress, signal, thread),
       );
       if (built.errors.length > 0) {
         await runtime.stop(appId);
@@ -302,7 +383,10 @@ export class VibeBot {
         );
         return;
       }
-      const title = built.turn.title?.trim() || first.title?.trim() || truncate(prompt, 40);
+      const title =
+        built.turn.title?.trim() ||
+        first.title?.trim() ||
+        truncate(prompt || thread?.at(-1)?.text || 'Untitled app', 40);
       const summary = built.turn.summary?.trim() || first.summary?.trim() || '';
       await store.createApp({
         id: appId,
@@ -312,7 +396,7 @@ export class VibeBot {
         ownerName: ctx.actor.name,
         title,
         summary,
-        prompt,
+        prompt: prompt || `(built from the thread's discussion)`,
       });
       try {
         const version = await store.addVersion(appId, {
@@ -349,7 +433,13 @@ export class VibeBot {
     }
   }
 
-  private async refine(ctx: ChatContext, app: AppRecord, change: ChangeRequest): Promise<void> {
+  /** A change to the app; `thread`: its request carries the thread's earlier messages since the last version. */
+  private async refine(
+    ctx: ChatContext,
+    app: AppRecord,
+    change: ChangeRequest,
+    opts: { thread?: boolean } = {},
+  ): Promise<void> {
     const instruction = changeLabel(change);
     const what = `Changing: "${truncate(instruction, 60)}"`;
     this.refuseIfLineFull(app.id, 'refine');
@@ -377,12 +467,14 @@ export class VibeBot {
         const current = await store.getVersion(app.id, fresh.latestVersion);
         if (!current) throw new Error(`app ${app.id} lacks version ${fresh.latestVersion}`);
         working = current;
+        const window = { since: current.createdAt, before: ctx.messageId };
+        const thread = opts.thread ? await this.readThread(ctx, app.threadId, window) : undefined;
         const { built } = await this.build(
           { appId: app.id, kind: 'refine', ctx },
           what,
           status,
           (onWait) => runtime.ensure(app.id, { wait: true, onWait }),
-          (onProgress, signal) => model.refine(current.files, change, onProgress, signal),
+          (onProgress, signal) => model.refine(current.files, change, onProgress, signal, thread),
         );
         if (built.errors.length > 0) {
           const refused = await runtime.write(app.id, current.files); // put the working version back
@@ -550,7 +642,7 @@ export class VibeBot {
         }
         try {
           const app = await store.getApp(build.appId);
-          if (build.kind === 'create' && app && app.latestVersion === 0) await store.deleteApp(app.id);
+          if (build.kind !== 'refine' && app && app.latestVersion === 0) await store.deleteApp(app.id);
           if (build.kind === 'refine' && app?.sandboxId)
             await store.updateApp(app.id, { sandboxId: undefined, sandboxUrl: undefined });
           strays.add(build.appId);
@@ -581,7 +673,13 @@ export class VibeBot {
     if (build.kind === 'create') {
       await this.admit(ctx, 'create');
       if (!(await store.firstSeen(`retried:${id}`, RETRY_KEPT_MS))) throw new UserError('This was retried already.');
-      return this.create(ctx, build.text);
+      return this.create(ctx, build.text, build.threadId);
+    }
+    if (build.kind === 'remix') {
+      const source = await this.resolveApp(ctx, build.text, 'remix');
+      await this.admit(ctx, 'remix', source.id);
+      if (!(await store.firstSeen(`retried:${id}`, RETRY_KEPT_MS))) throw new UserError('This was retried already.');
+      return this.remix(ctx, source);
     }
     const app = await this.resolveApp(ctx, build.appId, 'retry');
     await this.admit(ctx, 'refine', app.id);
@@ -626,8 +724,9 @@ export class VibeBot {
   }
 
   /**
-   * The tail shared by create, refine, undo and restore: the card of a version that just went
-   * live, with the browser check's screenshot (or a footer when no browser checked it).
+   * The tail shared by create, refine, undo, restore and remix: the card of a version that just
+   * went live, with the browser check's screenshot (or a footer when no browser checked it). The
+   * screenshot is kept as the app's newest (link cards and the home show it).
    */
   private announceVersion(
     app: AppRecord,
@@ -635,6 +734,8 @@ export class VibeBot {
     given: string | undefined,
     checked: { rendered?: RenderResult; warnings?: CheckError[] },
   ): Card {
+    const shot = checked.rendered?.screenshot;
+    if (shot) this.keepScreenshot(app.id, version.number, shot);
     const warned = checked.warnings?.[0];
     const note = [
       given ? truncate(given, 300) : undefined,
@@ -849,7 +950,45 @@ export class VibeBot {
     else await ctx.conv.ephemeral(card);
   }
 
+  /** Remix: see flows/remix.ts. */
+  private remix(ctx: ChatContext, source: AppRecord): Promise<void> {
+    return remixApp(this.remixKit(), ctx, source);
+  }
+
+  private remixKit(): RemixKit {
+    const { store, runtime, logger, model } = this.deps;
+    return {
+      store,
+      runtime,
+      logger,
+      conversationFor: (channelId) => {
+        const conv = [...this.outbound].map((f) => f(channelId)).find(Boolean);
+        return conv && model.offline ? withFooter(conv, OFFLINE_NOTE) : conv;
+      },
+      status: (conv, ref) => this.status(conv, ref),
+      journal: (ctx, build) => this.journal(ctx, build),
+      publish: (appId, version) => this.publish(appId, version),
+      announce: (app, version, note, checked) => this.announceVersion(app, version, note, checked),
+      failure: (what, err) => this.failure(what, err),
+      building: this.building,
+    };
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** The thread's human messages for a model request (see flows/thread-spec.ts). */
+  private readThread(ctx: ChatContext, threadId: string, window: ThreadWindow) {
+    return readThread(ctx.conv, threadId, window, this.deps.logger);
+  }
+
+  /** Keeps a new version's screenshot as the app's newest, in the background (a failure is logged). */
+  private keepScreenshot(appId: string, version: number, png: Uint8Array): void {
+    const p = this.screenshots
+      .keep(appId, version, png)
+      .catch((err: unknown) => this.deps.logger.warn({ err, appId, version }, 'the screenshot could not be kept'));
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
 
   private async resolveApp(ctx: ChatContext, appId: string | undefined, what: string): Promise<AppRecord> {
     const app = appId
@@ -967,6 +1106,8 @@ const ACTION_KINDS: Record<ButtonAction, RequestKind> = {
   fix: 'refine',
   export: 'export',
   retry: 'create', // admitted as what it runs again (see retry())
+  remix: 'remix',
+  home: 'mine', // the adapter pages the home itself (see home()); here only as a stray press
 };
 
 /** Where each Conversation method that sends a card takes it. */

@@ -4,6 +4,7 @@ import { formatCheckError } from './check-errors.ts';
 import { resetText, type FairUseLimits } from './fair-use.ts';
 import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.ts';
 import type { UsageSnapshot } from './usage-meter.ts';
+import { remixAction, remixedFrom } from './flows/lineage.ts';
 
 export { formatCheckError };
 
@@ -18,6 +19,7 @@ export const DEFAULT_USAGE = [
   '`/vibe mine`: your own apps, in every channel of this workspace.',
   "`/vibe versions`, `/vibe undo`, `/vibe restore <n>`: history (in the app's thread, or add the app id).",
   '`/vibe delete`: delete an app (its owner).',
+  '`/vibe remix <id>`: your own copy of an app, from its latest version, in a new thread (or press Remix on its card).',
   "`/vibe export`: the app's source and build as a zip in its thread, to run anywhere (`npm install && npm run dev`).",
   "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",
   "`/vibe fix`: fix the error a viewer of the app hit, as the bot's note says (in the app's thread, or add the app id).",
@@ -32,9 +34,7 @@ export function helpCard(reason?: string, usage: string[] = DEFAULT_USAGE): Card
   };
 }
 
-export function errorCard(message: string): Card {
-  return { title: 'Could not do that', text: message };
-}
+export const errorCard = (message: string): Card => ({ title: 'Could not do that', text: message });
 
 export function queuedCard(what: string, ahead: number): Card {
   return {
@@ -104,7 +104,7 @@ export function liveCard(
       : {}),
     ...(shown.browserChecked === false ? { footer: NOT_BROWSER_CHECKED } : {}),
     title: app.title,
-    text: [app.summary, note, link.stable ? undefined : UNSTABLE_LINK].filter(Boolean).join('\n'),
+    text: [app.summary, remixedFrom(app), note, link.stable ? undefined : UNSTABLE_LINK].filter(Boolean).join('\n'),
     fields: [
       { label: 'Version', value: `v${version.number}` },
       { label: 'Owner', value: app.ownerName ?? app.ownerId },
@@ -124,6 +124,7 @@ export function appActions(appId: string): NonNullable<Card['actions']> {
     { label: 'Undo', action: 'undo', value: appId },
     { label: 'Versions', action: 'versions', value: appId },
     { label: 'Export', action: 'export', value: appId },
+    remixAction(appId),
     { label: 'Delete', action: 'delete', value: appId, style: 'danger' },
   ];
 }
@@ -150,16 +151,15 @@ export function failureCard(what: string, reason: string, lastErrors: CheckError
 export function versionsCard(app: AppRecord, versions: VersionRecord[]): Card {
   return {
     title: `${app.title}: versions`,
-    text: versions
-      .map(
-        (v) =>
-          `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}${versionTokens(v)}`,
-      )
-      .join('\n'),
+    text: [remixedFrom(app), ...versions.map(versionLine)].filter(Boolean).join('\n'),
     actions: versions
       .slice(1, 4)
       .map((v) => ({ label: `Restore v${v.number}`, action: 'restore', value: restoreValue(app.id, v.number) })),
   };
+}
+
+function versionLine(v: VersionRecord): string {
+  return `v${v.number} · ${new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} · ${truncate(v.instruction, 80)}${versionTokens(v)}`;
 }
 
 /** " · 12,345 tokens (1,200 out)" for a version a model wrote; nothing for undo and restore. */
@@ -288,6 +288,7 @@ export function galleryCard(page: Page<GalleryEntry>, list: 'gallery' | 'mine' =
         { label: 'Open', url, kind: 'app' as const },
         ...(threadUrl ? [{ label: 'Thread', url: threadUrl, kind: 'thread' as const }] : []),
       ],
+      actions: [remixAction(app.id)],
       meta: { appId: app.id, url },
     })),
     actions,

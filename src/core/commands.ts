@@ -6,7 +6,8 @@ export const MAX_PROMPT_CHARS = 4000;
 
 export type Command =
   | { kind: 'create'; prompt: string }
-  | { kind: 'help'; reason?: string }
+  /** `empty`: a bare `/vibe` (inside an ordinary thread it builds from the discussion). */
+  | { kind: 'help'; reason?: string; empty?: true }
   | { kind: 'gallery'; cursor?: string }
   | { kind: 'mine'; cursor?: string }
   | { kind: 'usage' }
@@ -19,6 +20,8 @@ export type Command =
   | { kind: 'delete'; appId?: string; confirmed: boolean }
   /** The text twin of an interrupted build's Retry button. */
   | { kind: 'retry'; id: string }
+  /** A new app of the caller's from another app's latest version (the Remix button's twin). */
+  | { kind: 'remix'; appId: string }
   | { kind: 'invalid'; message: string };
 
 // Typos of these get help instead of an app. ('fix' is not among them: too many short words are two edits from it.)
@@ -33,12 +36,17 @@ const SUBCOMMANDS = [
   'undo',
   'restore',
   'delete',
+  'remix',
 ] as const;
 
 export function parseCommand(input: string): Command {
   const text = input.trim();
   if (text === '')
-    return { kind: 'help', reason: 'Tell me what to build, for example `/vibe a pomodoro timer with a dark theme`.' };
+    return {
+      kind: 'help',
+      reason: 'Tell me what to build, for example `/vibe a pomodoro timer with a dark theme`.',
+      empty: true,
+    };
   const [first = '', ...rest] = text.split(/\s+/);
   const word = first.toLowerCase();
   const args = rest;
@@ -66,6 +74,14 @@ export function parseCommand(input: string): Command {
     case 'retry':
       if (args.length !== 1 || !isAppId(args[0]!)) return createOrRefuse(text);
       return { kind: 'retry', id: args[0]! };
+    case 'remix':
+      if (args.length === 0)
+        return {
+          kind: 'invalid',
+          message: 'Which app? For example `/vibe remix k3j9x0q2ab` (its id is in its links).',
+        };
+      if (args.length > 1 || !isAppId(args[0]!)) return createOrRefuse(text);
+      return { kind: 'remix', appId: args[0]! };
     case 'restore': {
       const raw = args[0]?.replace(/^v/i, '');
       if (args.length === 0)

@@ -6,7 +6,7 @@ import { DAY_MS, HOUR_MS, type UsageMeter } from './usage-meter.ts';
 
 /** The limits a team sets (docs/settings.md); undefined or 0 = no limit. */
 export interface FairUseLimits {
-  /** VIBE_USER_BUILDS_PER_HOUR: creates, refinements and exports one person may start per clock hour. */
+  /** VIBE_USER_BUILDS_PER_HOUR: creates, refinements, remixes and exports one person may start per clock hour. */
   userBuildsPerHour?: number;
   /** VIBE_USER_DAILY_TOKENS: output tokens one person's builds may use per UTC day. */
   userDailyTokens?: number;
@@ -20,8 +20,10 @@ export interface FairUseLimits {
 }
 
 const BUILDS: BotRequest['kind'][] = ['create', 'refine'];
-/** What the hourly build limit counts: every request that runs a build, exports included (each builds in the app's sandbox). */
-const COUNTED_BUILDS: BotRequest['kind'][] = [...BUILDS, 'export'];
+/** What makes a new app (a channel's cap): a remix costs no tokens, but is a new app with a sandbox. */
+const NEW_APPS: BotRequest['kind'][] = ['create', 'remix'];
+/** What the hourly build limit counts: every request that runs a build, exports (each builds in the app's sandbox) and remixes included. */
+const COUNTED_BUILDS: BotRequest['kind'][] = [...BUILDS, 'remix', 'export'];
 const set = (n: number | undefined): n is number => n !== undefined && n > 0;
 const num = (n: number) => n.toLocaleString('en-US');
 const BY_OPERATOR = 'a limit set by whoever runs this bot';
@@ -67,7 +69,7 @@ export class AppTenancyPolicy implements Policy {
   }
 }
 
-/** VIBE_CHANNEL_MAX_APPS: a create in a full channel is refused. */
+/** VIBE_CHANNEL_MAX_APPS: a create or remix in a full channel is refused. */
 export class ChannelAppsPolicy implements Policy {
   readonly name = 'channel-apps';
   constructor(
@@ -76,7 +78,7 @@ export class ChannelAppsPolicy implements Policy {
   ) {}
 
   async admit({ kind, ctx }: BotRequest): Promise<void> {
-    if (kind !== 'create') return;
+    if (!NEW_APPS.includes(kind)) return;
     // Pages until the cap is reached or the channel's list ends: deleted apps do not count.
     let live = 0;
     let cursor: string | undefined;

@@ -2,7 +2,20 @@ import type { ChatContext } from './bot.ts';
 
 /** What a request asks the bot to do (the flow it runs). */
 export type RequestKind =
-  'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'usage' | 'export' | 'help';
+  | 'create'
+  | 'refine'
+  | 'remix'
+  | 'undo'
+  | 'restore'
+  | 'delete'
+  | 'versions'
+  | 'gallery'
+  | 'mine'
+  | 'usage'
+  | 'export'
+  | 'help'
+  /** Cards for app links someone posted (nobody asked the bot: a refusal is silent). */
+  | 'unfurl';
 
 export interface BotRequest {
   kind: RequestKind;

@@ -60,13 +60,33 @@ export type ChangeRequest =
   /** Fix it: the model gets the report as untrusted data, apart from its own instruction (worded in src/llm). */
   | { kind: 'fix'; report: ViewerReport };
 
+/** A person's message in the chat thread a request came from, as the model reads it (see core/flows/thread-spec.ts). */
+export interface ThreadMessage {
+  /** Who wrote it (a display name, else their id). */
+  author: string;
+  text: string;
+}
+
 export interface CodeModel {
   /** For logs and messages, e.g. "claude-sonnet-4-6" or "offline sample model". */
   readonly label: string;
   /** True for the built-in sample model: every message it causes says so. */
   readonly offline: boolean;
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
-  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
+  /** `thread`: the discussion the app is built from (a `/vibe` inside an ordinary thread), oldest first. */
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn>;
+  /** `thread`: the thread's earlier human messages since the last version, oldest first. */
+  refine(
+    files: FileMap,
+    change: ChangeRequest,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn>;
 }
 
 /**
@@ -201,6 +221,17 @@ export interface AppRecord {
   deleted?: boolean;
   /** The newest version with a published build (served to viewers without a sandbox); unset before the first. */
   publishedVersion?: number;
+  /** Set on a remix: the app (and its version) it started from. */
+  remixOf?: Lineage;
+}
+
+/** Where a remix came from: the source app, its version, and how it was named and owned then. */
+export interface Lineage {
+  appId: string;
+  version: number;
+  title: string;
+  ownerId: string;
+  ownerName?: string;
 }
 
 /**
@@ -209,7 +240,8 @@ export interface AppRecord {
  */
 export interface BuildRecord {
   id: string;
-  kind: 'create' | 'refine';
+  /** A remix's `text` is the source app's id. */
+  kind: 'create' | 'refine' | 'remix';
   appId: string;
   channelId: string;
   /** The app's thread (a refinement; a create's is its status message's). */
@@ -270,6 +302,8 @@ export interface VersionRecord {
   model: string;
   /** For undo/restore: the version whose files this one copies. */
   basedOn?: number;
+  /** A remix's first version: the other app's version whose files it copies. */
+  remixOf?: Lineage;
 }
 
 export interface Page<T> {
@@ -369,7 +403,11 @@ export type ButtonAction =
   /** Posts the app's source and build as a zip into its thread (value: the app id). */
   | 'export'
   /** Runs again a build that a bot restart interrupted (value: the id its interrupted card carries). */
-  | 'retry';
+  | 'retry'
+  /** A new app of the presser's, from the app's latest version, in a new thread (value: the app id). */
+  | 'remix'
+  /** Pages Slack's App Home (value: both lists' positions, see core/actions.ts). */
+  | 'home';
 
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {
@@ -436,6 +474,29 @@ export interface Conversation {
   ephemeral(card: Card): Promise<void>;
   /** A link to a thread, where the platform has one. */
   threadLink?(threadId: string): string | undefined;
+  /**
+   * The thread's messages, oldest first, where the platform lets the bot read them (the root
+   * included). `since` (epoch ms): only newer ones are needed, a hint the platform may use.
+   */
+  history?(threadId: string, since?: number): Promise<ChatMessage[]>;
+  /**
+   * Shows a card for each app link the event's message carried (Slack: `chat.unfurl` on the
+   * message; Discord: a reply to it). Only where the event was a shared link.
+   */
+  unfurl?(links: { url: string; card: Card }[]): Promise<void>;
+}
+
+/** A message of a chat thread as the platform gives it (see `Conversation.history`). */
+export interface ChatMessage {
+  /** Platform-qualified message id, as `ChatContext.messageId`. */
+  id: string;
+  authorId: string;
+  authorName?: string;
+  text: string;
+  /** When it was posted (epoch ms). */
+  at: number;
+  /** Written by a bot (this one included) or the platform itself. */
+  fromBot: boolean;
 }
 
 export interface Actor {

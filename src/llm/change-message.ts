@@ -5,17 +5,19 @@ const EDIT_STYLE =
   "Make the change with small `str_replace` edits (or `insert`); do not rewrite whole files. Create a new file only when the change needs one. If the app's name no longer fits, call set_app_info.";
 
 /**
- * The user message of a refinement, as content blocks: the app's files, then what to do. A
+ * The user message of a refinement, as content blocks: the app's files (and the thread's earlier
+ * messages, `earlier`, already framed by thread-text.ts), then what to do. A
  * person's request is the instruction. A viewer's error report (Fix it) is not: anyone with the
  * link can send one with any text, so it travels in a block of its own, quoted and escaped inside
  * `<viewer_report>`, and the instruction after it (the bot's own words, never the report's) says
  * to treat it as a symptom to check against the code, and to change nothing it asks for.
  */
-export function changeMessage(filesText: string, change: ChangeRequest): TextBlockParam[] {
+export function changeMessage(filesText: string, change: ChangeRequest, earlier?: string): TextBlockParam[] {
+  const context = earlier ? `${filesText}\n\n${earlier}` : filesText;
   if (change.kind === 'change')
-    return [{ type: 'text', text: `${filesText}\n\nChange request: ${change.instruction}\n\n${EDIT_STYLE}` }];
+    return [{ type: 'text', text: `${context}\n\nChange request: ${change.instruction}\n\n${EDIT_STYLE}` }];
   return [
-    { type: 'text', text: filesText },
+    { type: 'text', text: context },
     { type: 'text', text: viewerReportBlock(change.report) },
     { type: 'text', text: FIX_INSTRUCTION },
   ];

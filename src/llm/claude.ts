@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../core/ports.ts';
-import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
+import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener, ThreadMessage } from '../core/ports.ts';
 import { changeMessage } from './change-message.ts';
 import {
   outputBudget,
@@ -12,6 +12,7 @@ import {
 } from './conversation.ts';
 import { repairMessage } from './repair-message.ts';
 import { DEFAULT_MODEL } from './default-model.ts';
+import { discussionRequest, earlierMessages } from './thread-text.ts';
 
 export interface ClaudeCodeModelOptions {
   /** Built by the caller (apiKey, baseURL, maxRetries): the SDK's retries and backoff apply. */
@@ -39,13 +40,26 @@ export class ClaudeCodeModel implements CodeModel {
     this.label = opts.model ?? DEFAULT_MODEL;
   }
 
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
     const start: ConversationState = { messages: [], files: { ...this.opts.templateFiles } };
-    return this.turn(this.deps(signal), start, prompt, onProgress, titleFromPrompt(prompt));
+    const request = thread?.length ? discussionRequest(thread, prompt) : prompt;
+    const title = titleFromPrompt(prompt || thread?.at(-1)?.text || '');
+    return this.turn(this.deps(signal), start, request, onProgress, title);
   }
 
-  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    const content = changeMessage(describeFiles(files), change);
+  refine(
+    files: FileMap,
+    change: ChangeRequest,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
+    const content = changeMessage(describeFiles(files), change, thread?.length ? earlierMessages(thread) : undefined);
     return this.turn(this.deps(signal), { messages: [], files: { ...files } }, content, onProgress);
   }
 

@@ -1,5 +1,13 @@
 import { UserError } from '../core/errors.ts';
-import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
+import type {
+  ChangeRequest,
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  ProgressListener,
+  ThreadMessage,
+  TokenUsage,
+} from '../core/ports.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from './samples/all-samples.ts';
 import { chooseSample } from './samples/choose-sample.ts';
 import type { SampleApp } from './samples/sample-app.ts';
@@ -46,9 +54,15 @@ export class OfflineSampleModel implements CodeModel {
     return chooseSample(prompt, this.samples, this.fallbackId);
   }
 
-  async generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  async generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
     signal?.throwIfAborted();
-    const sample = this.pick(prompt);
+    // A discussion picks by everything said in it.
+    const sample = this.pick([...(thread ?? []).map((m) => m.text), prompt].join(' '));
     // Helpers first and App.tsx last, the order a model writing the app would use.
     const paths = Object.keys(sample.files).sort((a, b) => Number(a === 'src/App.tsx') - Number(b === 'src/App.tsx'));
     const touched: string[] = [];

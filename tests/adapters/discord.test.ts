@@ -89,7 +89,15 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
       (row) => (row as { components: { label?: string; url?: string; custom_id?: string }[] }).components,
     );
     expect(buttons.find((b) => b.label === 'Open')?.url).toBe(`https://apps.test/apps/${appId}/`);
-    expect(buttons.map((b) => b.label)).toEqual(['Open', 'Live edit view', 'Undo', 'Versions', 'Export', 'Delete']);
+    expect(buttons.map((b) => b.label)).toEqual([
+      'Open',
+      'Live edit view',
+      'Undo',
+      'Versions',
+      'Export',
+      'Remix',
+      'Delete',
+    ]);
     expect(buttons.find((b) => b.label === 'Live edit view')?.url).toBe(`https://apps.test/apps/${appId}/dev/`);
     for (const r of fake.requests.filter(
       (x) => ['POST', 'PATCH'].includes(x.method) && !x.path.includes('/callback') && !x.path.endsWith('/threads'),
@@ -163,7 +171,10 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
       'App 2',
       'App 1',
     ]);
+    // Each entry's Remix, named for its entry, then the paging.
     expect((second.body as typeof page1).components.flatMap((r) => r.components).map((b) => b.label)).toEqual([
+      'Remix: App 2',
+      'Remix: App 1',
       'Previous',
     ]);
   });
@@ -474,6 +485,7 @@ describe('npm run discord:register', () => {
       'restore',
       'export',
       'delete',
+      'remix',
     ]);
     expect(fake.commands(fake.fixture.guildId).map((c) => c.name)).toEqual(['vibe']);
     const global = await run({});

@@ -566,16 +566,24 @@ describe('manifest', () => {
     const manifest = MANIFEST;
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
       'channels:history',
+      'channels:read',
       'chat:write',
       'commands',
       'files:write',
       'groups:history',
+      'groups:read',
+      'links:read',
+      'links:write',
       'users:read',
     ]);
     expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([
+      'app_home_opened',
+      'link_shared',
       'message.channels',
       'message.groups',
     ]);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    expect(manifest.features.unfurl_domains).toHaveLength(1);
     expect(manifest.features.slash_commands.map((c: { command: string }) => c.command)).toEqual(['/vibe']);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
   });

@@ -5,6 +5,7 @@ import type {
   CodeTurn,
   FileMap,
   ProgressListener,
+  ThreadMessage,
   TokenUsage,
 } from '../../src/core/ports.ts';
 
@@ -29,9 +30,14 @@ const usage = (outputTokens = 10): TokenUsage => ({
 export class ScriptedModel implements CodeModel {
   readonly label = 'scripted';
   offline = false;
-  /** `input`: the prompt, a change's instruction ('' for a fix), or a repair's errors; `change`: what refine was asked. */
-  readonly calls: { kind: 'generate' | 'refine' | 'repair'; input: string; files?: FileMap; change?: ChangeRequest }[] =
-    [];
+  /** `input`: the prompt, a change's instruction ('' for a fix), or a repair's errors; `change`: what refine was asked; `thread`: the chat thread's messages the request carried. */
+  readonly calls: {
+    kind: 'generate' | 'refine' | 'repair';
+    input: string;
+    files?: FileMap;
+    change?: ChangeRequest;
+    thread?: ThreadMessage[];
+  }[] = [];
   private answers: Answer[] = [];
   /** Delay before answering, to let tests observe concurrency. */
   delayMs = 0;
@@ -43,13 +49,30 @@ export class ScriptedModel implements CodeModel {
     return this;
   }
 
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'generate', input: prompt });
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
+    this.calls.push({ kind: 'generate', input: prompt, ...(thread ? { thread } : {}) });
     return this.answer(onProgress, signal);
   }
 
-  refine(files: FileMap, change: ChangeRequest, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'refine', input: change.kind === 'change' ? change.instruction : '', files, change });
+  refine(
+    files: FileMap,
+    change: ChangeRequest,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    thread?: ThreadMessage[],
+  ): Promise<CodeTurn> {
+    this.calls.push({
+      kind: 'refine',
+      input: change.kind === 'change' ? change.instruction : '',
+      files,
+      change,
+      ...(thread ? { thread } : {}),
+    });
     return this.answer(onProgress, signal);
   }
 

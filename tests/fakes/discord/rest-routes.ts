@@ -2,7 +2,7 @@ import { DiscordApiError } from './api-error.ts';
 import type { ApplicationCommands } from './commands.ts';
 import type { InteractionBook } from './interactions.ts';
 import { checkMessageBody } from './message-limits.ts';
-import type { DiscordState, UploadedFile } from './state.ts';
+import { isEphemeral, type DiscordState, type UploadedFile } from './state.ts';
 
 /** What a route handler may touch. */
 export interface RouteContext {
@@ -104,8 +104,12 @@ export const ROUTES: Route[] = [
   route('GET', `/channels/${ID}/messages`, true, (ctx) => {
     ctx.state.requireChannel(ctx.params[0]!);
     const limit = Math.min(Number(ctx.query.limit ?? 50), 100);
-    // Newest first, as Discord lists them.
-    const list = ctx.state.messages(ctx.params[0]!).reverse().slice(0, limit);
+    // Newest first, as Discord lists them; ephemeral messages are nobody's history.
+    const list = ctx.state
+      .messages(ctx.params[0]!)
+      .filter((m) => !isEphemeral(m))
+      .reverse()
+      .slice(0, limit);
     return { json: list.map(({ edits: _e, history: _h, files: _f, ...m }) => m) };
   }),
   route('POST', `/channels/${ID}/messages`, true, (ctx) => ({

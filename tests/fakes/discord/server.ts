@@ -78,6 +78,8 @@ export interface UserMessageInput {
   userId?: string;
   /** Replies to this message (MESSAGE type 19). */
   replyTo?: string;
+  /** Message flags the author set, e.g. `MessageFlags.SuppressEmbeds` (the embeds of its links removed). */
+  flags?: number;
 }
 
 export class FakeDiscord {
@@ -283,7 +285,11 @@ export class FakeDiscord {
     if (!author) throw new Error(`fake discord: ${userId} is not a member`);
     return this.state.createMessage(
       input.channelId,
-      { content: input.content, ...(input.replyTo ? { message_reference: { message_id: input.replyTo } } : {}) },
+      {
+        content: input.content,
+        ...(input.replyTo ? { message_reference: { message_id: input.replyTo } } : {}),
+        ...(input.flags !== undefined ? { flags: input.flags } : {}),
+      },
       { author },
     );
   }

@@ -117,6 +117,16 @@ export class DiscordState {
 
   createMessage(channelId: string, body: Record<string, any>, options: CreateMessageOptions = {}): APIMessage {
     const channel = this.requireChannel(channelId);
+    const replyTo = body.message_reference?.message_id;
+    // A reply to a message that is not in the channel is refused, unless the sender said not to mind.
+    if (
+      replyTo !== undefined &&
+      body.message_reference.fail_if_not_exists !== false &&
+      !this.messagesByChannel.get(channelId)?.some((m) => m.data.id === String(replyTo) && !m.deleted)
+    )
+      throw invalidFormBody([
+        { path: ['message_reference'], code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' },
+      ]);
     const { attachments, embeds, commit } = this.attach(channelId, body, options.files ?? [], []);
     commit();
     const now = new Date().toISOString();

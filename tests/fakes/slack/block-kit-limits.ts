@@ -11,11 +11,11 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const textOf = (v: unknown): string | undefined => (isObj(v) && typeof v.text === 'string' ? v.text : undefined);
 
-/** Returns Slack-style error strings (empty when the blocks would be accepted). */
-export function blockKitProblems(blocks: unknown): string[] {
+/** Returns Slack-style error strings (empty when the blocks would be accepted). `max`: 50 in a message, 100 in a view. */
+export function blockKitProblems(blocks: unknown, max = MAX_BLOCKS): string[] {
   if (!Array.isArray(blocks)) return ['blocks must be an array'];
   const problems: string[] = [];
-  if (blocks.length > MAX_BLOCKS) problems.push(`no more than ${MAX_BLOCKS} items allowed [json-pointer:/blocks]`);
+  if (blocks.length > max) problems.push(`no more than ${max} items allowed [json-pointer:/blocks]`);
   const blockIds = new Set<string>();
   blocks.forEach((block, i) => {
     const at = `[json-pointer:/blocks/${i}`;

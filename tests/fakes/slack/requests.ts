@@ -270,6 +270,97 @@ function messageEvent(input: MessageEventInput, team_id: string): Record<string,
   };
 }
 
+export interface LinkSharedInput {
+  channel: string;
+  user: string;
+  /** The message the links are in (its ts from `fake.postAsPerson`). */
+  message_ts: string;
+  links: string[];
+  thread_ts?: string;
+  /** `composer`: the links are still being typed (Slack then names them by `unfurl_id`). */
+  source?: 'conversations_history' | 'composer';
+  unfurl_id?: string;
+}
+
+/** A `link_shared` event: links of the app's unfurl domains in a message (Slack's shape, `domain` from each URL). */
+export function linkSharedEvent(input: LinkSharedInput): { type: string } & Record<string, unknown> {
+  return {
+    type: 'link_shared',
+    channel: input.channel,
+    is_bot_user_member: true,
+    user: input.user,
+    message_ts: input.message_ts,
+    ...(input.thread_ts ? { thread_ts: input.thread_ts } : {}),
+    unfurl_id: input.unfurl_id ?? `${input.channel}.${input.message_ts}.${randomUUID().replace(/-/g, '')}`,
+    source: input.source ?? 'conversations_history',
+    links: input.links.map((url) => ({ domain: new URL(url).hostname, url })),
+    event_ts: input.message_ts,
+  };
+}
+
+/** An `app_home_opened` event: `user` opened the app's Home tab (or its Messages tab). */
+export function appHomeOpenedEvent(input: {
+  user: string;
+  channel?: string;
+  tab?: 'home' | 'messages';
+}): { type: string } & Record<string, unknown> {
+  return {
+    type: 'app_home_opened',
+    user: input.user,
+    channel: input.channel ?? `D0${input.user.slice(1)}`,
+    tab: input.tab ?? 'home',
+    event_ts: `${(Date.now() / 1000).toFixed(6)}`,
+  };
+}
+
+/** `block_actions` from a button in a view (the App Home): a `view` container, no channel, no response URL. */
+export function viewBlockActions(input: {
+  actions: ButtonClick[];
+  view: { id: string; private_metadata?: string; blocks?: unknown[] };
+  user_id?: string;
+  user_name?: string;
+  team_id?: string;
+}): Record<string, unknown> {
+  const team_id = input.team_id ?? DEFAULTS.team_id;
+  const actionTs = `${(Date.now() / 1000).toFixed(6)}`;
+  return {
+    type: 'block_actions',
+    user: {
+      id: input.user_id ?? DEFAULTS.user_id,
+      username: input.user_name ?? DEFAULTS.user_name,
+      name: input.user_name ?? DEFAULTS.user_name,
+      team_id,
+    },
+    api_app_id: DEFAULTS.api_app_id,
+    token: DEFAULTS.token,
+    container: { type: 'view', view_id: input.view.id },
+    trigger_id: fakeTriggerId(),
+    team: { id: team_id, domain: DEFAULTS.team_domain },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: {
+      id: input.view.id,
+      team_id,
+      type: 'home',
+      blocks: input.view.blocks ?? [],
+      private_metadata: input.view.private_metadata ?? '',
+      callback_id: '',
+      state: { values: {} },
+      hash: `${Date.now()}.abc`,
+      app_id: DEFAULTS.api_app_id,
+      bot_id: 'B0BOT',
+    },
+    actions: input.actions.map((a) => ({
+      action_id: a.action_id,
+      block_id: a.block_id ?? randomUUID().slice(0, 5),
+      text: { type: 'plain_text', text: a.text ?? a.action_id, emoji: true },
+      ...(a.value !== undefined ? { value: a.value } : {}),
+      type: 'button',
+      action_ts: actionTs,
+    })),
+  };
+}
+
 /** The one unsigned-looking request Slack sends when an Events URL is saved (Bolt answers the challenge). */
 export function urlVerification(challenge: string): Record<string, unknown> {
   return { token: DEFAULTS.token, challenge, type: 'url_verification' };

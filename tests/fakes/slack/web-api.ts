@@ -86,6 +86,21 @@ export interface FakeSlack {
   files(): FakeSlackFile[];
   /** A ts from the same clock as posted messages, for user messages a test injects. */
   nextTs(): string;
+  /**
+   * A person (or, with `bot_id`, another app) writes a message: kept, so conversations.replies and
+   * chat.unfurl find it; the test sends the matching event (with this message's ts) itself.
+   */
+  postAsPerson(input: {
+    channel: string;
+    user: string;
+    text: string;
+    thread_ts?: string;
+    bot_id?: string;
+  }): FakeSlackMessage;
+  /** The App Home view last published for `user` (views.publish), if any. */
+  homeView(user: string): Record<string, any> | undefined;
+  /** What chat.unfurl attached to a composer's links (`unfurl_id` + `source`), by unfurl id. */
+  composerUnfurls(unfurlId: string): Record<string, unknown> | undefined;
   /** A fresh response URL; with a target, its answers also change `messages(target.channel)`. */
   responseUrl(target?: ResponseUrlTarget): string;
   /**
@@ -108,6 +123,9 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.postEphemeral': ['chat:write'],
   'users.info': ['users:read'],
   'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+  'users.conversations': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+  'chat.unfurl': ['links:write'],
   'files.getUploadURLExternal': ['files:write'],
   'files.completeUploadExternal': ['files:write'],
 };
@@ -312,6 +330,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages: (channel) => workspace.messages(channel),
     files: () => files.list(),
     nextTs: () => workspace.nextTs(),
+    postAsPerson: (input) => workspace.postAsPerson(input),
+    homeView: (user) => structuredClone(workspace.surfaces.views.get(user)?.view),
+    composerUnfurls: (id) => structuredClone(workspace.surfaces.composerUnfurls.get(id)),
     responseUrl(target) {
       const id = randomUUID();
       responseTargets.set(id, target);

@@ -1,4 +1,5 @@
 import { blockKitProblems } from './block-kit-limits.ts';
+import { FakeSlackSurfaces } from './surfaces.ts';
 
 /**
  * The state behind the fake Web API: one team, its users and channels, and the messages the bot
@@ -21,6 +22,8 @@ export interface FakeSlackChannel {
   is_private?: boolean;
   /** false: the bot was never invited, so posting and sharing files there answer `not_in_channel`. */
   is_member?: boolean;
+  /** The people in it (users.conversations lists a person's channels from these). */
+  members?: string[];
 }
 
 export interface FakeSlackIdentity {
@@ -48,6 +51,11 @@ export interface FakeSlackMessage {
   edits: number;
   /** Ids of the files this message shares (files.completeUploadExternal); see `fake.files()`. */
   files?: string[];
+  /** Set for a message another app or bot posted (`fake.postAsPerson` with a bot_id). */
+  bot_id?: string;
+  subtype?: string;
+  /** What chat.unfurl attached, by URL (a later call for the same URL replaces it, as Slack does). */
+  unfurls?: Record<string, unknown>;
 }
 
 export type ApiResult = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
@@ -62,6 +70,8 @@ export class FakeSlackWorkspace {
   private readonly users = new Map<string, FakeSlackUser>();
   private readonly channels: Map<string, FakeSlackChannel> | undefined;
   private lastMicros = 0;
+  /** Threads, unfurls, App Home views and people's channels (surfaces.ts). */
+  readonly surfaces = new FakeSlackSurfaces(this);
 
   /** `channels` undefined means every channel id exists (tests rarely care). */
   constructor(
@@ -104,8 +114,42 @@ export class FakeSlackWorkspace {
       case 'conversations.info':
         return this.conversationInfo(args);
       default:
-        return undefined;
+        return this.surfaces.call(method, args);
     }
+  }
+
+  /**
+   * A message a person (or, with `bot_id`, another app) writes: kept like the bot's, so threads read
+   * back with conversations.replies hold it. The test then sends the matching event itself.
+   */
+  postAsPerson(input: {
+    channel: string;
+    user: string;
+    text: string;
+    thread_ts?: string;
+    bot_id?: string;
+  }): FakeSlackMessage {
+    const message: FakeSlackMessage = {
+      ts: this.nextTs(),
+      text: input.text,
+      blocks: [],
+      user: input.user,
+      edits: 0,
+      ...(input.thread_ts ? { thread_ts: input.thread_ts } : {}),
+      ...(input.bot_id ? { bot_id: input.bot_id, subtype: 'bot_message' } : {}),
+    };
+    this.list(input.channel).push(message);
+    return structuredClone(message);
+  }
+
+  /** The channels the fake knows (undefined: every id exists, none has members). */
+  knownChannels(): FakeSlackChannel[] | undefined {
+    return this.channels && [...this.channels.values()];
+  }
+
+  /** A known person (users.info's list), the bot included. */
+  user(id: string): FakeSlackUser | undefined {
+    return this.users.get(id);
   }
 
   /** What a POST to a response URL does to the conversation it came from (see web-api.ts). */
@@ -293,7 +337,7 @@ export class FakeSlackWorkspace {
     };
   }
 
-  private channelProblem(channel: unknown): ApiResult | undefined {
+  channelProblem(channel: unknown): ApiResult | undefined {
     if (typeof channel !== 'string' || !channel) return fail('channel_not_found');
     if (this.channels && !this.channels.has(channel)) return fail('channel_not_found');
     return undefined;
@@ -304,7 +348,7 @@ export class FakeSlackWorkspace {
   }
 
   /** Slack's checks on a message body; `partial` (updates) lets text and blocks be left out. */
-  private contentProblem(args: Args, partial: boolean): ApiResult | undefined {
+  contentProblem(args: Args, partial: boolean): ApiResult | undefined {
     const hasText = typeof args.text === 'string' && args.text.length > 0;
     const hasBlocks = args.blocks !== undefined;
     if (!partial && !hasText && !hasBlocks && args.attachments === undefined) return fail('no_text');
@@ -343,7 +387,8 @@ export class FakeSlackWorkspace {
     };
   }
 
-  private list(channel: string): FakeSlackMessage[] {
+  /** The live list of a channel's messages (the fake's own modules change it). */
+  list(channel: string): FakeSlackMessage[] {
     let list = this.byChannel.get(channel);
     if (!list) this.byChannel.set(channel, (list = []));
     return list;

@@ -1,0 +1,138 @@
+import type { AppRuntime } from '../app-runtime.ts';
+import type { ChatContext } from '../bot.ts';
+import { formatCheckError, progressCard, queuedCard, truncate } from '../cards.ts';
+import { UserError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type {
+  AppRecord,
+  AppStore,
+  BuildRecord,
+  Card,
+  CheckError,
+  Conversation,
+  Lineage,
+  Logger,
+  MessageRef,
+  RenderResult,
+  VersionRecord,
+} from '../ports.ts';
+import type { StatusMessage } from '../status-message.ts';
+import { zeroUsage } from '../usage.ts';
+
+/** What a remix needs of the bot: the store and runtime, and the tails every new version shares. */
+export interface RemixKit {
+  store: AppStore;
+  runtime: AppRuntime;
+  logger: Logger;
+  /** How the bot speaks in a channel of its own accord (a remix starts a new thread there). */
+  conversationFor(channelId: string): Conversation | undefined;
+  status(conv: Conversation, ref: MessageRef): StatusMessage;
+  journal(
+    ctx: ChatContext,
+    build: Omit<BuildRecord, 'id' | 'startedAt' | 'channelId' | 'actorId'>,
+  ): Promise<() => Promise<void>>;
+  publish(appId: string, version: VersionRecord): Promise<void>;
+  announce(
+    app: AppRecord,
+    version: VersionRecord,
+    note: string | undefined,
+    checked: { rendered?: RenderResult },
+  ): Card;
+  failure(what: string, err: unknown): Card;
+  /** Threads whose first version is being made (a reply there is told to wait). */
+  building: Set<string>;
+}
+
+/**
+ * Remix (the button, or `/vibe remix <id>`): a new app owned by the person who asked, in a new
+ * thread of the channel they asked in, from the source's latest version: its files (nothing the
+ * app's viewers saved), no model and no tokens. Opened in the browser like a restore (for its
+ * screenshot; an error there is said, not refused), stored as version 1 with its lineage.
+ * The caller has admitted it (tenancy, the person's limits, the channel's cap).
+ */
+export async function remixApp(kit: RemixKit, ctx: ChatContext, source: AppRecord): Promise<void> {
+  const { store, runtime, logger } = kit;
+  const from = await store.getVersion(source.id, source.latestVersion);
+  if (!from) throw new UserError(`"${source.title}" has no version to remix yet.`);
+  const lineage: Lineage = {
+    appId: source.id,
+    version: from.number,
+    title: source.title,
+    ownerId: source.ownerId,
+    ...(source.ownerName ? { ownerName: source.ownerName } : {}),
+  };
+  // Pressed in a thread (or an unfurl), the remix still gets a thread of its own in the channel.
+  const conv = kit.conversationFor(ctx.channelId) ?? ctx.conv;
+  const what = `Remixing "${truncate(source.title, 60)}"`;
+  const ref = await conv.post(queuedCard(what, 0));
+  const threadId = await conv.startThread(ref, truncate(`${source.title} (remix)`, 80));
+  const appId = newId();
+  const status = kit.status(conv, ref);
+  kit.building.add(threadId);
+  const release = runtime.hold(appId);
+  const untrack = await kit.journal(ctx, { kind: 'remix', appId, status: ref, what, text: source.id });
+  try {
+    status.set(progressCard(what, { stage: 'starting' }));
+    await runtime.boot(
+      appId,
+      undefined,
+      { channel: ctx.channelId },
+      {
+        wait: true,
+        onWait: () => status.set(progressCard(what, { stage: 'waiting' })),
+      },
+    );
+    const refused = await runtime.write(appId, from.files);
+    if (refused.length > 0)
+      throw new UserError(`"${source.title}" cannot be remixed: ${formatCheckError(refused[0]!)}`);
+    status.set(progressCard(what, { stage: 'rendering' }));
+    const rendered = await runtime.render(appId);
+    await store.createApp({
+      id: appId,
+      channelId: ctx.channelId,
+      threadId,
+      ownerId: ctx.actor.id,
+      ...(ctx.actor.name ? { ownerName: ctx.actor.name } : {}),
+      title: source.title,
+      summary: source.summary,
+      prompt: source.prompt,
+      remixOf: lineage,
+    });
+    try {
+      const version = await store.addVersion(appId, {
+        files: from.files,
+        instruction: `remix of "${source.title}" v${from.number}`,
+        authorId: ctx.actor.id,
+        usage: zeroUsage(),
+        model: 'none',
+        remixOf: lineage,
+      });
+      await store.setThread(threadId, appId);
+      await kit.publish(appId, version);
+      const app = await runtime.record(appId, version.number);
+      logger.info({ appId, from: source.id, version: from.number, by: ctx.actor.id }, 'app remixed');
+      await status.finish(kit.announce(app, version, remixNote(rendered?.errors), { rendered }));
+    } catch (err) {
+      await store
+        .deleteApp(appId)
+        .catch((e) => logger.error({ err: e, appId }, 'could not roll back a half-made remix'));
+      throw err;
+    }
+  } catch (err) {
+    await runtime
+      .stop(appId)
+      .catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed remix'));
+    await status.finish(kit.failure(what, err));
+  } finally {
+    release();
+    kit.building.delete(threadId);
+    await untrack();
+  }
+}
+
+/** Said under a remix's first card: it is yours now; and the browser's first error, if the copy has one. */
+function remixNote(errors: CheckError[] | undefined): string {
+  const broken = errors?.find((e) => !e.warning);
+  const own = 'Your copy: reply in this thread to change it (the original stays as it is).';
+  return broken ? `${own}\nIt fails when opened in a browser: ${formatCheckError(broken)}` : own;
+}
