@@ -70,7 +70,7 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   VIBE_USER_BUILDS_PER_HOUR: {
     default: '`20`',
     meaning:
-      'Builds (new apps, changes and exports) one person may start per clock hour; more are refused, privately, with the reset time. `0` = no limit.',
+      'Builds (new apps, changes, remixes and exports) one person may start per clock hour; more are refused, privately, with the reset time. `0` = no limit.',
   },
   VIBE_USER_DAILY_TOKENS: {
     default: '`300000`',

@@ -138,7 +138,7 @@ export class BuildRatePolicy implements Policy {
     if (n <= this.perHour) return;
     await this.meter.uncountBuild(ctx.actor.id);
     throw new UserError(
-      `You have started ${num(this.perHour)} builds (new apps, changes and exports) this hour, the most allowed (${BY_OPERATOR}). You can start more ${resetText(this.meter.resetsAt(HOUR_MS), this.meter.now())}.`,
+      `You have started ${num(this.perHour)} builds (new apps, changes, remixes and exports) this hour, the most allowed (${BY_OPERATOR}). You can start more ${resetText(this.meter.resetsAt(HOUR_MS), this.meter.now())}.`,
     );
   }
 }

@@ -255,7 +255,7 @@ describe('fair use', () => {
     expect(zips()).toHaveLength(2);
     expect(refusals(conv)).toHaveLength(2);
     for (const r of refusals(conv))
-      expect(r).toMatch(/You have started 3 builds \(new apps, changes and exports\) this hour/);
+      expect(r).toMatch(/You have started 3 builds \(new apps, changes, remixes and exports\) this hour/);
     expect((await store.getApp(appId))?.latestVersion).toBe(1);
     await bot.command(ctx(conv, alice), 'usage');
     expect(
