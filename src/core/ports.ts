@@ -17,6 +17,8 @@ export interface TokenUsage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** Of `outputTokens`, those the model spent thinking (extended thinking); absent when it did not say. */
+  thinkingTokens?: number;
 }
 
 // ---------------------------------------------------------------- code model
@@ -24,7 +26,21 @@ export interface TokenUsage {
 export type ModelProgress =
   | { kind: 'file'; path: string; files: string[] } // a file was created or edited; `files` = paths touched so far
   | { kind: 'text'; chars: number } // streamed text, for liveness
-  | { kind: 'usage'; usage: TokenUsage }; // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
+  | { kind: 'usage'; usage: TokenUsage } // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
+  | { kind: 'narration'; text: string }; // the model's own short words on what it is doing, between its edits
+
+/**
+ * A picture that goes to the model with the text ("make it look like this"): checked and resized
+ * by `src/core/images.ts`, never stored.
+ */
+export interface ModelImage {
+  /** The file name it came with (said in the version's instruction). */
+  name: string;
+  mediaType: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+}
 
 export type ProgressListener = (p: ModelProgress) => void;
 
@@ -47,8 +63,20 @@ export interface CodeModel {
   readonly label: string;
   /** True for the built-in sample model: every message it causes says so. */
   readonly offline: boolean;
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn>;
+  /** `images` go to the model with the text; a model that cannot read them refuses with a UserError. */
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn>;
+  refine(
+    files: FileMap,
+    instruction: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn>;
 }
 
 /**
@@ -416,6 +444,40 @@ export interface Conversation {
   ephemeral(card: Card): Promise<void>;
   /** A link to a thread, where the platform has one. */
   threadLink?(threadId: string): string | undefined;
+  /**
+   * Where the platform can stream a build's progress into a thread (Slack's chat streaming): a
+   * stream for the thread `threadId`, or undefined. `onRefused` is called once if the workspace or
+   * token turns streaming down (then the status message carries the progress, as without one).
+   */
+  stream?(threadId: string, onRefused: (err: unknown) => void): ProgressStream | undefined;
+}
+
+/** One step of a build as a stream shows it; a later step with the same `id` replaces it. */
+export interface ProgressStep {
+  id: string;
+  title: string;
+  status: 'pending' | 'in_progress' | 'complete' | 'error';
+  detail?: string;
+}
+
+/** A build's progress as it streams into a thread (see `Conversation.stream`). Calls never throw. */
+export interface ProgressStream {
+  step(step: ProgressStep): void;
+  /** The model's short narration. */
+  say(text: string): void;
+  /** Ends the stream; resolves once everything sent before has been delivered (or refused). */
+  end(): Promise<void>;
+}
+
+/**
+ * A picture attached to a chat message, as the adapter found it: its bytes are fetched only once
+ * the declared size passed (`src/core/images.ts`), and never more than `maxBytes` of them.
+ */
+export interface ImageAttachment {
+  name: string;
+  /** Size the platform declared, in bytes, when it says. */
+  size?: number;
+  fetch(maxBytes: number): Promise<Uint8Array>;
 }
 
 export interface Actor {
