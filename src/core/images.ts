@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { UserError } from './errors.ts';
 import type { ImageAttachment, ModelImage } from './ports.ts';
 
@@ -35,7 +35,9 @@ export async function readImages(attachments: readonly ImageAttachment[] | undef
       `You attached ${list.length} pictures; I take at most ${MAX_IMAGES} at a time. Nothing was built: send at most ${MAX_IMAGES}.`,
     );
   for (const a of list) if (a.size !== undefined && a.size > MAX_IMAGE_BYTES) throw tooLarge(a.name, a.size);
-  const downloaded = await Promise.all(list.map(async (a) => ({ name: a.name, bytes: await a.fetch(MAX_IMAGE_BYTES) })));
+  const downloaded = await Promise.all(
+    list.map(async (a) => ({ name: a.name, bytes: await a.fetch(MAX_IMAGE_BYTES) })),
+  );
   const out: ModelImage[] = [];
   for (const { name, bytes } of downloaded) out.push(await prepare(safeName(name), bytes));
   return out;
@@ -69,7 +71,10 @@ async function prepare(name: string, bytes: Uint8Array): Promise<ModelImage> {
     let encoded = await encode(resized.clone(), kind).toBuffer({ resolveWithObject: true });
     let mediaType: ModelImage['mediaType'] = `image/${kind}`;
     if (encoded.data.length > MAX_ENCODED_BYTES) {
-      encoded = await resized.flatten({ background: '#ffffff' }).jpeg({ quality: 80 }).toBuffer({ resolveWithObject: true });
+      encoded = await resized
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: 80 })
+        .toBuffer({ resolveWithObject: true });
       mediaType = 'image/jpeg';
     }
     return {
@@ -87,7 +92,7 @@ async function prepare(name: string, bytes: Uint8Array): Promise<ModelImage> {
   }
 }
 
-function encode(image: sharp.Sharp, kind: Kind): sharp.Sharp {
+function encode(image: Sharp, kind: Kind): Sharp {
   switch (kind) {
     case 'jpeg':
       return image.jpeg({ quality: 85 });
