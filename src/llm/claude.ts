@@ -1,6 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { Logger } from '../core/ports.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger, ModelImage } from '../core/ports.ts';
 import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
+import type { ThinkingMode } from './model-check.ts';
 import {
   outputBudget,
   runTurn,
@@ -24,6 +26,10 @@ export interface ClaudeCodeModelOptions {
   maxToolRounds?: number;
   /** Output tokens one generate/refine may spend over all its tool and repair rounds. Default 60,000. */
   turnMaxOutputTokens?: number;
+  /** Extended thinking (default adaptive); the start-up check picks what the model takes. */
+  thinking?: ThinkingMode;
+  /** False when the model takes no pictures (the Models API says so): a request with one is refused. */
+  readsImages?: boolean;
 }
 
 const DEFAULT_TURN_MAX_OUTPUT_TOKENS = 60_000;
@@ -37,18 +43,36 @@ export class ClaudeCodeModel implements CodeModel {
     this.label = opts.model ?? DEFAULT_MODEL;
   }
 
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  async generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn> {
+    this.checkImages(images);
     const start: ConversationState = { messages: [], files: { ...this.opts.templateFiles } };
-    return this.turn(this.deps(signal), start, prompt, onProgress, titleFromPrompt(prompt));
+    return this.turn(this.deps(signal), start, prompt, onProgress, titleFromPrompt(prompt), images);
   }
 
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  async refine(
+    files: FileMap,
+    instruction: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn> {
+    this.checkImages(images);
     const text = `${describeFiles(files)}
 
 Change request: ${instruction}
 
 Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite whole files. Create a new file only when the change needs one. If the app's name no longer fits, call set_app_info.`;
-    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, text, onProgress);
+    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, text, onProgress, undefined, images);
+  }
+
+  private checkImages(images: readonly ModelImage[] | undefined): void {
+    if (images?.length && this.opts.readsImages === false)
+      throw new UserError(`${this.label} cannot read pictures. Nothing was built: describe it in words instead.`);
   }
 
   /** Called once per generate/refine: the deps its repairs reuse, with a fresh output budget. */
@@ -59,6 +83,7 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
       systemPrompt: this.opts.systemPrompt,
       maxTokens: this.opts.maxTokens ?? 16_000,
       maxToolRounds: this.opts.maxToolRounds ?? 25,
+      thinking: this.opts.thinking ?? 'adaptive',
       budget: outputBudget(this.opts.turnMaxOutputTokens ?? DEFAULT_TURN_MAX_OUTPUT_TOKENS),
       logger: this.opts.logger,
       ...(signal ? { signal } : {}),
@@ -72,8 +97,12 @@ Make the change with small \`str_replace\` edits (or \`insert\`); do not rewrite
     onProgress: ProgressListener,
     /** Set on create, where the app must be named: used only if Claude never calls set_app_info. */
     fallbackTitle?: string,
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
-    const result = await runTurn(deps, start, userText, onProgress, { requireAppInfo: fallbackTitle !== undefined });
+    const result = await runTurn(deps, start, userText, onProgress, {
+      requireAppInfo: fallbackTitle !== undefined,
+      ...(images ? { images } : {}),
+    });
     if (fallbackTitle !== undefined && !result.state.title) {
       deps.logger.warn({ model: deps.model }, 'Claude did not call set_app_info; the title falls back to the prompt');
       return this.toCodeTurn(deps, { ...result, state: { ...result.state, title: fallbackTitle } });

@@ -1,5 +1,5 @@
 import { UserError } from '../core/errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
+import type { CodeModel, CodeTurn, FileMap, ModelImage, ProgressListener, TokenUsage } from '../core/ports.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from './samples/all-samples.ts';
 import { chooseSample } from './samples/choose-sample.ts';
 import type { SampleApp } from './samples/sample-app.ts';
@@ -20,6 +20,10 @@ const ZERO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadToken
 export const OFFLINE_REFINE_MESSAGE =
   'The offline sample model cannot edit apps: it only serves a few built-in samples. ' +
   'To get real edits, set ANTHROPIC_API_KEY (see README) and restart the bot.';
+
+export const OFFLINE_IMAGE_MESSAGE =
+  'The offline sample model cannot read pictures: it only serves a few built-in samples. Nothing was built. ' +
+  'Describe the app in words, or set ANTHROPIC_API_KEY (see README) and restart the bot to build from a picture.';
 
 /**
  * The CodeModel used when no ANTHROPIC_API_KEY is set: answers each prompt with the handwritten
@@ -46,8 +50,14 @@ export class OfflineSampleModel implements CodeModel {
     return chooseSample(prompt, this.samples, this.fallbackId);
   }
 
-  async generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
+  async generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn> {
     signal?.throwIfAborted();
+    if (images?.length) throw new UserError(OFFLINE_IMAGE_MESSAGE);
     const sample = this.pick(prompt);
     // Helpers first and App.tsx last, the order a model writing the app would use.
     const paths = Object.keys(sample.files).sort((a, b) => Number(a === 'src/App.tsx') - Number(b === 'src/App.tsx'));
@@ -65,9 +75,10 @@ export class OfflineSampleModel implements CodeModel {
     _instruction: string,
     _onProgress: ProgressListener,
     signal?: AbortSignal,
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
     signal?.throwIfAborted();
-    throw new UserError(OFFLINE_REFINE_MESSAGE);
+    throw new UserError(images?.length ? OFFLINE_IMAGE_MESSAGE : OFFLINE_REFINE_MESSAGE);
   }
 }
 

@@ -1,5 +1,5 @@
 import { formatCheckError } from '../../src/core/check-errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
+import type { CodeModel, CodeTurn, FileMap, ModelImage, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
 
 /**
  * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`
@@ -22,7 +22,12 @@ const usage = (outputTokens = 10): TokenUsage => ({
 export class ScriptedModel implements CodeModel {
   readonly label = 'scripted';
   offline = false;
-  readonly calls: { kind: 'generate' | 'refine' | 'repair'; input: string; files?: FileMap }[] = [];
+  readonly calls: {
+    kind: 'generate' | 'refine' | 'repair';
+    input: string;
+    files?: FileMap;
+    images?: readonly ModelImage[];
+  }[] = [];
   private answers: Answer[] = [];
   /** Delay before answering, to let tests observe concurrency. */
   delayMs = 0;
@@ -34,13 +39,24 @@ export class ScriptedModel implements CodeModel {
     return this;
   }
 
-  generate(prompt: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'generate', input: prompt });
+  generate(
+    prompt: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn> {
+    this.calls.push({ kind: 'generate', input: prompt, ...(images?.length ? { images } : {}) });
     return this.answer(onProgress, signal);
   }
 
-  refine(files: FileMap, instruction: string, onProgress: ProgressListener, signal?: AbortSignal): Promise<CodeTurn> {
-    this.calls.push({ kind: 'refine', input: instruction, files });
+  refine(
+    files: FileMap,
+    instruction: string,
+    onProgress: ProgressListener,
+    signal?: AbortSignal,
+    images?: readonly ModelImage[],
+  ): Promise<CodeTurn> {
+    this.calls.push({ kind: 'refine', input: instruction, files, ...(images?.length ? { images } : {}) });
     return this.answer(onProgress, signal);
   }
 

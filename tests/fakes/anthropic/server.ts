@@ -69,6 +69,8 @@ export interface FakeAnthropicOptions {
   chunkChars?: number;
   /** What `GET /v1/models` lists (default DEFAULT_FAKE_MODELS); changeable later through `fake.models`. */
   models?: FakeModel[];
+  /** When set, only this key is accepted (others: 401 authentication_error); default any key. */
+  apiKey?: string;
 }
 
 export interface FakeAnthropic {
@@ -126,7 +128,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     }
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       modelsRequests.push({ method: 'GET', path, headers, body, index: modelsRequests.length });
-      const unauthorized = authProblem(headers);
+      const unauthorized = authProblem(headers, options.apiKey);
       if (unauthorized) return sendError(res, unauthorized, options);
       const { status, body: answer } = modelsApi.answer(path, new URL(req.url ?? '/', 'http://x').searchParams);
       return sendJson(res, status, answer);
@@ -141,7 +143,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         options,
       );
     }
-    const unauthorized = authProblem(headers);
+    const unauthorized = authProblem(headers, options.apiKey);
     if (unauthorized) return sendError(res, unauthorized, options);
     const b = body as Record<string, any>;
     const invalid =
@@ -425,9 +427,12 @@ function validate(body: unknown): string | undefined {
 
 // ------------------------------------------------------------------ plumbing
 
-function authProblem(headers: Record<string, string>): FakeError | undefined {
+function authProblem(headers: Record<string, string>, key: string | undefined): FakeError | undefined {
   if (!headers['x-api-key'] && !headers['authorization'])
     return { status: 401, type: 'authentication_error', message: 'x-api-key header is required' };
+  // The SDK sends the key as `x-api-key` or as a bearer token; either must be the one accepted.
+  if (key !== undefined && (headers['x-api-key'] ?? headers['authorization']?.replace(/^Bearer /, '')) !== key)
+    return { status: 401, type: 'authentication_error', message: 'invalid x-api-key' };
   if (!headers['anthropic-version'])
     return { status: 400, type: 'invalid_request_error', message: 'anthropic-version header is required' };
   return undefined;
