@@ -1,8 +1,9 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import { UserError } from '../../src/core/errors.ts';
-import type { Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
+import type { Card, Conversation, Logger, MessageRef, ProgressStream } from '../../src/core/ports.ts';
 import { renderSlackMessage } from './render-blocks.ts';
 import { channelKey, messageKey, parseMessageKey } from './slack-ids.ts';
+import { SlackProgressStream } from './slack-streamer.ts';
 import { clip } from './slack-text.ts';
 
 /**
@@ -27,7 +28,7 @@ export interface SlackEventPlace {
   /** A slash command's response_url: private answers work there even where the bot is not a member. */
   respond?: RespondFn;
   /** Where a screenshot or file that could not be delivered is reported. */
-  logger: Pick<Logger, 'warn'>;
+  logger: Pick<Logger, 'warn' | 'debug'>;
 }
 
 /** One upload into a thread: a card's screenshot or its file. */
@@ -184,6 +185,14 @@ export class SlackConversation implements Conversation {
     if ((await Promise.race([upload, waited])) === 'late')
       logger.warn({ channel, threadTs, filename }, `slack: ${what} upload is slow; it goes on in the background`);
     clearTimeout(timer);
+  }
+
+  /** A build's progress streamed into the thread, to the person who asked (none outside an event). */
+  stream(threadId: string, onRefused: (err: unknown) => void): ProgressStream | undefined {
+    const { client, team, user, logger } = this.place;
+    if (!user) return undefined;
+    const { channel, ts } = parseMessageKey(threadId);
+    return new SlackProgressStream({ client, team, channel, threadTs: ts, user, logger }, onRefused);
   }
 
   threadLink(threadId: string): string | undefined {
