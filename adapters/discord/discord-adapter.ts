@@ -15,6 +15,7 @@ import type { Actor, MessageRef } from '../../src/core/ports.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';
+import { discordAttachments, withoutMention } from './mentions.ts';
 import { channelKey, messageKey, parseKey, userKey } from './discord-ids.ts';
 import { parseCustomId } from './render-discord.ts';
 
@@ -74,7 +75,9 @@ export async function startDiscord(opts: {
       interaction: { it, deferred },
       logger,
     });
-    await bot.dispatch(context(it, conv), cmd);
+    const image = cmd.kind === 'create' ? it.options.getAttachment('image') : null;
+    const images = discordAttachments(image ? [image] : undefined, settings.apiUrl);
+    await bot.dispatch({ ...context(it, conv), ...(images ? { images } : {}) }, cmd);
     await conv.finish();
   }
 
@@ -101,9 +104,12 @@ export async function startDiscord(opts: {
   }
 
   async function onMessage(m: Message): Promise<void> {
-    // Messages in threads only, never plain channel chatter. Bots (ourselves included) and
-    // re-deliveries after a gateway RESUME are the core's to drop.
-    if (!m.inGuild() || !m.channel.isThread()) return;
+    // Messages in threads, and mentions of the bot in a channel (they create, as /vibe create
+    // does); never other channel chatter. Bots (ourselves included) and re-deliveries after a
+    // gateway RESUME are the core's to drop.
+    const botId = client.user?.id ?? '';
+    const named = m.mentions.users.has(botId);
+    if (!m.inGuild() || (!m.channel.isThread() && !named)) return;
     const guild = m.guildId;
     const conv = new DiscordConversation({ rest: client.rest, guild, channel: m.channelId, logger });
     const actor: Actor = {
@@ -111,16 +117,21 @@ export async function startDiscord(opts: {
       name: m.member?.displayName ?? m.author.username,
       isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)),
     };
+    const inThread = m.channel.isThread();
+    const images = discordAttachments(m.attachments.values(), settings.apiUrl);
     const ctx: ChatContext = {
       conv,
       actor,
-      channelId: channelKey(guild, m.channel.parentId ?? m.channelId),
-      threadId: channelKey(guild, m.channelId),
+      channelId: channelKey(guild, (inThread ? m.channel.parentId : null) ?? m.channelId),
+      ...(inThread ? { threadId: channelKey(guild, m.channelId) } : {}),
       usage: DISCORD_USAGE,
       eventId: `discord:message:${m.id}`,
       fromBot: m.author.bot || m.system,
+      mentioned: named,
+      ...(images ? { images } : {}),
     };
-    await bot.threadMessage(ctx, m.content);
+    const text = withoutMention(m.content, botId);
+    await (inThread ? bot.threadMessage(ctx, text) : bot.command(ctx, text));
   }
 
   /** Where and who: in a thread, the app's channel is the thread's parent. */
