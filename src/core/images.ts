@@ -1,4 +1,4 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { UserError } from './errors.ts';
 import type { ImageAttachment, ModelImage } from './ports.ts';
 
@@ -57,6 +57,8 @@ async function prepare(name: string, bytes: Uint8Array): Promise<ModelImage> {
     throw new UserError(
       `"${name}" is not a PNG, JPEG, GIF or WebP picture (judged by its contents, not its name). Nothing was built.`,
     );
+  // Loaded on first use: a bot that never sees a picture never loads libvips.
+  const { default: sharp } = await import('sharp');
   try {
     const input = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
     const meta = await input.metadata();
