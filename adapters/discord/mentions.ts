@@ -1,5 +1,5 @@
 import type { Attachment } from 'discord.js';
-import type { ImageAttachment } from '../../src/core/ports.ts';
+import type { ImageAttachment } from '../../src/core/image-types.ts';
 import { downloadCapped } from '../download.ts';
 
 /** Where Discord serves attachments; the REST base's origin is added for emulators and tests. */

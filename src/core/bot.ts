@@ -48,13 +48,12 @@ import type {
   CodeModel,
   CodeTurn,
   Conversation,
-  ImageAttachment,
   MessageRef,
-  ModelImage,
   ModelProgress,
   RenderResult,
   VersionRecord,
 } from './ports.ts';
+import type { ImageAttachment, ModelImage } from './image-types.ts';
 import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
 import { BuildProgress } from './build-progress.ts';

@@ -1,5 +1,6 @@
 import { progressCard, type Stage } from './cards.ts';
-import type { Card, Conversation, Logger, ProgressStep, ProgressStream } from './ports.ts';
+import type { Card, Conversation, Logger } from './ports.ts';
+import type { ProgressStep, ProgressStream } from './progress-stream.ts';
 import type { StatusMessage } from './status-message.ts';
 
 /** Said on the status message while the steps stream into the thread. */

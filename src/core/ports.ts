@@ -1,6 +1,9 @@
 // The interfaces the core owns. Adapters, models, sandboxes and stores implement them;
 // the core imports nothing concrete.
 
+import type { ImageAttachment, ModelImage } from './image-types.ts';
+import type { ProgressStream } from './progress-stream.ts';
+
 /** The logging methods every part of the bot uses (pino's, structurally). */
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -28,19 +31,6 @@ export type ModelProgress =
   | { kind: 'text'; chars: number } // streamed text, for liveness
   | { kind: 'usage'; usage: TokenUsage } // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
   | { kind: 'narration'; text: string }; // the model's own short words on what it is doing, between its edits
-
-/**
- * A picture that goes to the model with the text ("make it look like this"): checked and resized
- * by `src/core/images.ts`, never stored.
- */
-export interface ModelImage {
-  /** The file name it came with (said in the version's instruction). */
-  name: string;
-  mediaType: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
-  bytes: Uint8Array;
-  width: number;
-  height: number;
-}
 
 export type ProgressListener = (p: ModelProgress) => void;
 
@@ -450,34 +440,6 @@ export interface Conversation {
    * token turns streaming down (then the status message carries the progress, as without one).
    */
   stream?(threadId: string, onRefused: (err: unknown) => void): ProgressStream | undefined;
-}
-
-/** One step of a build as a stream shows it; a later step with the same `id` replaces it. */
-export interface ProgressStep {
-  id: string;
-  title: string;
-  status: 'pending' | 'in_progress' | 'complete' | 'error';
-  detail?: string;
-}
-
-/** A build's progress as it streams into a thread (see `Conversation.stream`). Calls never throw. */
-export interface ProgressStream {
-  step(step: ProgressStep): void;
-  /** The model's short narration. */
-  say(text: string): void;
-  /** Ends the stream; resolves once everything sent before has been delivered (or refused). */
-  end(): Promise<void>;
-}
-
-/**
- * A picture attached to a chat message, as the adapter found it: its bytes are fetched only once
- * the declared size passed (`src/core/images.ts`), and never more than `maxBytes` of them.
- */
-export interface ImageAttachment {
-  name: string;
-  /** Size the platform declared, in bytes, when it says. */
-  size?: number;
-  fetch(maxBytes: number): Promise<Uint8Array>;
 }
 
 export interface Actor {

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { UserError } from '../core/errors.ts';
-import type { Logger, ModelImage } from '../core/ports.ts';
+import type { Logger } from '../core/ports.ts';
+import type { ModelImage } from '../core/image-types.ts';
 import type { CodeModel, CodeTurn, FileMap, ProgressListener } from '../core/ports.ts';
 import type { ThinkingMode } from './model-check.ts';
 import {

@@ -7,7 +7,7 @@ import type {
   TextBlockParam,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ModelImage } from '../core/ports.ts';
+import type { ModelImage } from '../core/image-types.ts';
 import type { ThinkingMode } from './model-check.ts';
 import { thinkingParams, userContent } from './request-parts.ts';
 import type { Logger } from '../core/ports.ts';

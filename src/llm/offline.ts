@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ModelImage, ProgressListener, TokenUsage } from '../core/ports.ts';
+import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
+import type { ModelImage } from '../core/image-types.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from './samples/all-samples.ts';
 import { chooseSample } from './samples/choose-sample.ts';
 import type { SampleApp } from './samples/sample-app.ts';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import type { ProgressStep, ProgressStream } from '../../src/core/ports.ts';
+import type { ProgressStep, ProgressStream } from '../../src/core/progress-stream.ts';
 import type { AppStore } from '../../src/core/ports.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';

@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MAX_IMAGE_BYTES, readImages, withImageNote } from '../../src/core/images.ts';
 import { UserError } from '../../src/core/errors.ts';
-import type { ImageAttachment } from '../../src/core/ports.ts';
+import type { ImageAttachment } from '../../src/core/image-types.ts';
 import { makePng } from '../support/png.ts';
 
 /** An attachment whose bytes are `bytes`; `fetched` counts downloads (a refusal by size must not download). */

@@ -1,5 +1,6 @@
 import { formatCheckError } from '../../src/core/check-errors.ts';
-import type { CodeModel, CodeTurn, FileMap, ModelImage, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
+import type { CodeModel, CodeTurn, FileMap, ProgressListener, TokenUsage } from '../../src/core/ports.ts';
+import type { ModelImage } from '../../src/core/image-types.ts';
 
 /**
  * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`

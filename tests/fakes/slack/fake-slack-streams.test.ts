@@ -15,7 +15,11 @@ afterEach(async () => {
   await fake.close();
 });
 
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { data?: { error?: string } }) => e.data?.error);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { data?: { error?: string } }) => e.data?.error,
+  );
 
 async function root(): Promise<string> {
   const res = await client.chat.postMessage({ channel: 'C1', text: 'root' });
@@ -35,7 +39,11 @@ describe('fake chat streaming', () => {
     await s.append({ chunks: [{ type: 'task_update', id: 'a', title: 'Step A', status: 'in_progress' }] });
     await s.append({ chunks: [{ type: 'markdown_text', text: 'hello ' }] });
     await s.stop({ chunks: [{ type: 'task_update', id: 'a', title: 'Step A', status: 'complete' }] });
-    expect(fake.calls.map((c) => c.method).slice(1)).toEqual(['chat.startStream', 'chat.appendStream', 'chat.stopStream']);
+    expect(fake.calls.map((c) => c.method).slice(1)).toEqual([
+      'chat.startStream',
+      'chat.appendStream',
+      'chat.stopStream',
+    ]);
     const m = fake.messages('C1').find((x) => x.chunks)!;
     expect(m).toMatchObject({ thread_ts: thread, text: 'hello ', streaming: false });
     expect(m.chunks!.map((c) => [c.type, c.status ?? c.text])).toEqual([
@@ -48,9 +56,9 @@ describe('fake chat streaming', () => {
   it('answers Slack errors: recipients in a channel, no thread, another message, a stopped stream, no text', async () => {
     const thread = await root();
     expect(await code(client.chat.startStream({ channel: 'C1', thread_ts: thread }))).toBe('missing_recipient_user_id');
-    expect(
-      await code(client.chat.startStream({ channel: 'C1', thread_ts: thread, recipient_user_id: 'U0USER' })),
-    ).toBe('missing_recipient_team_id');
+    expect(await code(client.chat.startStream({ channel: 'C1', thread_ts: thread, recipient_user_id: 'U0USER' }))).toBe(
+      'missing_recipient_team_id',
+    );
     const start = { recipient_user_id: 'U0USER', recipient_team_id: 'T0FAKE', channel: 'C1' };
     expect(await code(client.chat.startStream({ ...start, thread_ts: '' } as never))).toBe('invalid_arguments');
     expect(await code(client.chat.appendStream({ channel: 'C1', ts: thread, markdown_text: 'x' }))).toBe(
