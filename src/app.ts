@@ -63,8 +63,9 @@ export const ISOLATION_REQUIRED =
 
 /** Composition root: config -> store, model, sandboxes, gateway -> core. */
 export async function buildVibeApp(config: Config, logger: Logger, overrides: BuildOverrides = {}): Promise<VibeApp> {
-  const store = await openAppStore(config.VIBE_STORE_URL, { logger });
+  // The model first: its start-up check may refuse to start (a retired VIBE_MODEL) before anything is opened.
   const model = overrides.model ?? (await chooseModel(config, logger));
+  const store = await openAppStore(config.VIBE_STORE_URL, { logger });
   const modal = config.VIBE_SANDBOX === 'modal';
   const sandbox: SandboxProvider = modal
     ? modalProvider(config, logger)

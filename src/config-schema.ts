@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_PRICES, parsePrices } from './core/prices.ts';
-import { DEFAULT_MODEL } from './llm/default-model.ts';
 
 /** "90s", "10m", "1h", "500ms" or a bare number of seconds -> milliseconds. */
 export function parseDuration(raw: string): number | undefined {
@@ -51,7 +50,8 @@ export const configSchema = z
   .object({
     ANTHROPIC_API_KEY: optionalText,
     ANTHROPIC_BASE_URL: z.url().optional(),
-    VIBE_MODEL: z.string().min(1).default(DEFAULT_MODEL),
+    // Unset: the pinned default, or the newest Sonnet-class model (checked at start-up, src/llm/model-check.ts).
+    VIBE_MODEL: optionalText,
     VIBE_STORE_URL: z
       .string()
       .default('sqlite://./data/vibe.sqlite')

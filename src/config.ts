@@ -19,7 +19,11 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
     meaning: 'Claude API key. Unset: the offline sample model answers (no edits).',
   },
   ANTHROPIC_BASE_URL: { default: '(unset)', meaning: 'Messages API base URL (proxies, tests).' },
-  VIBE_MODEL: { default: '`claude-sonnet-4-6`', meaning: 'Claude model that writes the apps.' },
+  VIBE_MODEL: {
+    default: '(unset: `claude-sonnet-4-6` when the key can use it, else the newest Sonnet-class model)',
+    meaning:
+      'Claude model that writes the apps. Checked at start-up against the Models API: a model the key cannot use stops the bot with the list it could use; an unreachable Models API only warns.',
+  },
   VIBE_STORE_URL: {
     default: '`sqlite://./data/vibe.sqlite`',
     meaning: 'Where apps and versions live: `sqlite://FILE`, `redis://…`, `postgres://…`, `memory://`.',

@@ -13,7 +13,6 @@ describe('config', () => {
   it('has working defaults with an empty environment', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      VIBE_MODEL: 'claude-sonnet-4-6',
       VIBE_STORE_URL: 'sqlite://./data/vibe.sqlite',
       VIBE_IDLE_TIMEOUT: 600_000,
       VIBE_MAX_RUNNING: 8,
@@ -21,6 +20,7 @@ describe('config', () => {
       VIBE_ISOLATION: 'auto',
     });
     expect(c.ANTHROPIC_API_KEY).toBeUndefined();
+    expect(c.VIBE_MODEL).toBeUndefined(); // the start-up check picks the model (src/llm/model-check.ts)
   });
 
   it('lists every bad variable in one readable message', () => {

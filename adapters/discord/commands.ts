@@ -23,6 +23,11 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
             .setDescription('What to build, e.g. a pomodoro timer with a dark theme')
             .setRequired(true)
             .setMaxLength(4000),
+        )
+        .addAttachmentOption((o) =>
+          o
+            .setName('image')
+            .setDescription('A screenshot or mockup to build from (PNG, JPEG, GIF or WebP; 10 MB at most)'),
         ),
     )
     .addSubcommand((s) => s.setName('gallery').setDescription("This channel's apps, newest first"))
@@ -55,8 +60,8 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
 }
 
 export const DISCORD_USAGE = [
-  '`/vibe create prompt:<what to build>`: builds a React app and posts its link in a new thread.',
-  'Write in that thread to change the app; each change is a new version.',
+  '`/vibe create prompt:<what to build>` (add `image:` for a screenshot to build from), or mention me with your words and pictures: builds a React app and posts its link in a new thread.',
+  'Write in that thread to change the app, pictures included; each change is a new version.',
   "`/vibe gallery`: this channel's apps, newest first.",
   '`/vibe mine`: your own apps, in every channel of this server.',
   "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",

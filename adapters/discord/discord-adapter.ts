@@ -16,6 +16,7 @@ import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';
 import { DiscordLinkConversation, embeddableLinks } from './link-replies.ts';
+import { discordAttachments, withoutMention } from './mentions.ts';
 import { channelKey, messageKey, parseKey, userKey } from './discord-ids.ts';
 import { parseCustomId } from './render-discord.ts';
 
@@ -77,7 +78,9 @@ export async function startDiscord(opts: {
       logger,
       ...(parent ? { parent } : {}),
     });
-    await bot.dispatch(context(it, conv), cmd);
+    const image = cmd.kind === 'create' ? it.options.getAttachment('image') : null;
+    const images = discordAttachments(image ? [image] : undefined, settings.apiUrl);
+    await bot.dispatch({ ...context(it, conv), ...(images ? { images } : {}) }, cmd);
     await conv.finish();
   }
 
@@ -105,10 +108,14 @@ export async function startDiscord(opts: {
 
   async function onMessage(m: Message): Promise<void> {
     // App links anywhere get a reply with their cards (unless the message suppresses embeds);
-    // otherwise messages in threads only, never plain channel chatter. Bots (ourselves included)
-    // and re-deliveries after a gateway RESUME are the core's to drop.
+    // messages in threads, and mentions of the bot in a channel (they create, as /vibe create
+    // does); never other channel chatter. Bots (ourselves included) and re-deliveries after a
+    // gateway RESUME are the core's to drop.
     if (!m.inGuild()) return;
+    const botId = client.user?.id ?? '';
+    const named = m.mentions.users.has(botId);
     const guild = m.guildId;
+    const inThread = m.channel.isThread();
     const parent = m.channel.isThread() ? (m.channel.parentId ?? undefined) : undefined;
     const place = { rest: client.rest, guild, channel: m.channelId, logger, ...(parent ? { parent } : {}) };
     const actor: Actor = {
@@ -116,13 +123,17 @@ export async function startDiscord(opts: {
       name: m.member?.displayName ?? m.author.username,
       isManager: Boolean(m.member?.permissions.has(PermissionFlagsBits.ManageMessages)),
     };
+    const images = discordAttachments(m.attachments.values(), settings.apiUrl);
     const base = {
       actor,
       channelId: channelKey(guild, parent ?? m.channelId),
       usage: DISCORD_USAGE,
       messageId: messageKey(guild, m.channelId, m.id),
       fromBot: m.author.bot || m.system,
+      mentioned: named,
     };
+    const text = withoutMention(m.content, botId);
+    const asked = { ...base, ...(images ? { images } : {}), eventId: `discord:message:${m.id}` };
     const links = m.flags.has(MessageFlags.SuppressEmbeds) ? [] : embeddableLinks(m.content);
     await Promise.all([
       links.length > 0 &&
@@ -130,16 +141,12 @@ export async function startDiscord(opts: {
           { ...base, conv: new DiscordLinkConversation(place, m.id), eventId: `discord:links:${m.id}` },
           links,
         ),
-      m.channel.isThread() &&
+      inThread &&
         bot.threadMessage(
-          {
-            ...base,
-            conv: new DiscordConversation(place),
-            threadId: channelKey(guild, m.channelId),
-            eventId: `discord:message:${m.id}`,
-          },
-          m.content,
+          { ...asked, conv: new DiscordConversation(place), threadId: channelKey(guild, m.channelId) },
+          text,
         ),
+      !inThread && named && bot.command({ ...asked, conv: new DiscordConversation(place) }, text),
     ]);
   }
 

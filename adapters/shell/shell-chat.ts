@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
 import type { Actor, Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
+import type { ImageAttachment } from '../../src/core/image-types.ts';
+import { fileAttachment } from './image-file.ts';
 
 /** Everything the terminal chat shows: one event per post, edit, reply, thread and private note. */
 export interface ShellEvent {
@@ -44,6 +46,7 @@ export const SHELL_HELP = [
   'Terminal chat commands:',
   '  /vibe <what to build>   build an app (its thread opens automatically)',
   '  /vibe gallery | mine | help | versions | undo | restore N | delete | fix',
+  '  /image PATH             attach a picture (PNG, JPEG, GIF, WebP) to your next message',
   '  /thread N               enter the thread of message N (then type to change its app)',
   '  /back                   leave the thread',
   '  /channel NAME           switch channel',
@@ -61,6 +64,8 @@ export class ShellChat {
   thread?: string;
   user = 'you';
   private readonly threadOf = new Map<string, string>(); // message id -> thread id
+  /** Pictures `/image` attached, for the next message (a create or a change). */
+  private pictures: ImageAttachment[] = [];
 
   constructor(
     private readonly bot: VibeBot,
@@ -75,6 +80,8 @@ export class ShellChat {
 
   /** Handles one line; resolves when the shell has dispatched it (not when the bot is done). */
   handle(input: ShellInput): Promise<void> | void {
+    const [first, ...words] = (input.text ?? '').trim().split(/\s+/);
+    if (first === '/image') return this.attach(words.join(' '));
     const channel = input.channel ?? this.channel;
     const thread = input.thread ?? this.thread;
     const user = input.user ?? this.user;
@@ -82,7 +89,7 @@ export class ShellChat {
     if (input.action) return this.bot.action(ctx, input.action, input.value ?? '');
     const text = (input.text ?? '').trim();
     if (text === '') return;
-    if (text === '/vibe' || text.startsWith('/vibe ')) return this.bot.command(ctx, text.slice(5));
+    if (text === '/vibe' || text.startsWith('/vibe ')) return this.bot.command(this.withPictures(ctx), text.slice(5));
     const [word, ...rest] = text.split(/\s+/);
     switch (word) {
       case '/help':
@@ -110,7 +117,24 @@ export class ShellChat {
     }
     if (text.startsWith('/')) return this.info(`Unknown command ${word}. ${SHELL_HELP}`);
     if (!thread) return this.info("Start with /vibe <what to build>, or /thread N to talk in an app's thread.");
-    return this.bot.threadMessage(ctx, text);
+    return this.bot.threadMessage(this.withPictures(ctx), text);
+  }
+
+  /** `/image PATH`: the picture goes with the next message (the core checks it then). */
+  private attach(path: string): void {
+    if (!path) return this.info('Which picture? /image PATH');
+    const picture = fileAttachment(path);
+    if (!picture) return this.info(`No file at ${path}.`);
+    this.pictures.push(picture);
+    this.info(`Picture ${picture.name} goes with your next message (${this.pictures.length} attached).`);
+  }
+
+  /** The context with the pictures attached so far, which are then cleared. */
+  private withPictures(ctx: ChatContext): ChatContext {
+    if (this.pictures.length === 0) return ctx;
+    const images = this.pictures;
+    this.pictures = [];
+    return { ...ctx, images };
   }
 
   private context(channel: string, thread: string | undefined, user: string): ChatContext {

@@ -9,9 +9,11 @@ import { BackgroundWork } from '../background-work.ts';
 import { onAppHome, publishHome } from './app-home.ts';
 import { SlackHostedImages } from './hosted-images.ts';
 import { onLinkShared } from './link-shared.ts';
+import { mentionsBot, registerMentions, withoutMention } from './mentions.ts';
 import { actionFromId } from './render-blocks.ts';
 import { readHomeMetadata } from './render-home.ts';
 import { SlackConversation } from './slack-conversation.ts';
+import { slackAttachments } from './slack-files.ts';
 import { channelKey, messageKey, userKey } from './slack-ids.ts';
 import { SlackPeople } from './slack-people.ts';
 
@@ -74,6 +76,8 @@ export async function startSlack(opts: {
 
   const auth = await app.client.auth.test();
   const workspaceUrl = typeof auth.url === 'string' ? auth.url : undefined;
+  const botUserId = auth.user_id ?? '';
+  const files = { botToken: settings.botToken, ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}) };
   const people = new SlackPeople(app.client, logger);
   // Posts outside any event (a note about an error a viewer of an app hit): the bot's own client.
   const disconnect = bot.connect((channelId) => {
@@ -149,9 +153,12 @@ export async function startSlack(opts: {
     });
   });
 
+  registerMentions(app, { bot, people, work, logger, botUserId, workspaceUrl, files });
+
   app.event('message', async ({ event, body, client }) => {
-    // New replies in threads only: no edits, joins or top-level chatter. Bots (ourselves
-    // included) and re-deliveries (x-slack-retry-num, same event_id) are the core's to drop.
+    // New replies in threads only (with their pictures: file_share): no edits, joins or top-level
+    // chatter. Bots (ourselves included) and re-deliveries (x-slack-retry-num, same event_id) are
+    // the core's to drop. A mention in a thread comes here too (app_mention leaves it alone).
     const e = event as {
       subtype?: string;
       bot_id?: string;
@@ -160,8 +167,9 @@ export async function startSlack(opts: {
       ts: string;
       thread_ts?: string;
       channel: string;
+      files?: unknown;
     };
-    if (e.subtype || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
+    if ((e.subtype && e.subtype !== 'file_share') || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
     const team = (body as { team_id?: string }).team_id ?? '';
     const eventId = (body as { event_id?: unknown }).event_id;
     const user = e.user;
@@ -171,6 +179,7 @@ export async function startSlack(opts: {
       const conv = new SlackConversation(place);
       // A bot's message is dropped by the core: no users.info call for it (our own replies included).
       const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
+      const images = await slackAttachments(e.files, { client, ...files });
       await bot.threadMessage(
         {
           conv,
@@ -179,9 +188,11 @@ export async function startSlack(opts: {
           threadId: messageKey(team, e.channel, threadTs),
           messageId: messageKey(team, e.channel, e.ts),
           fromBot: Boolean(e.bot_id),
+          mentioned: mentionsBot(e.text ?? '', botUserId),
+          ...(images ? { images } : {}),
           ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
         },
-        e.text ?? '',
+        withoutMention(e.text ?? '', botUserId),
       );
     });
   });

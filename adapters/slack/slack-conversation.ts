@@ -1,8 +1,10 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import { UserError } from '../../src/core/errors.ts';
 import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
+import type { ProgressStream } from '../../src/core/progress-stream.ts';
 import { renderSlackMessage } from './render-blocks.ts';
 import { channelKey, messageKey, parseMessageKey } from './slack-ids.ts';
+import { SlackProgressStream } from './slack-streamer.ts';
 import { clip } from './slack-text.ts';
 import type { SlackPeople } from './slack-people.ts';
 import { readSlackThread } from './thread-history.ts';
@@ -29,7 +31,7 @@ export interface SlackEventPlace {
   /** A slash command's response_url: private answers work there even where the bot is not a member. */
   respond?: RespondFn;
   /** Where a screenshot or file that could not be delivered is reported. */
-  logger: Pick<Logger, 'warn'>;
+  logger: Pick<Logger, 'warn' | 'debug'>;
   /** Names the authors of a thread's messages (`history`); without it they go by id. */
   people?: SlackPeople;
 }
@@ -193,6 +195,14 @@ export class SlackConversation implements Conversation {
   /** The thread's messages (conversations.replies), for a request that carries them. */
   history(threadId: string, since?: number): Promise<ChatMessage[]> {
     return readSlackThread(this.place.client, this.place.people, threadId, since);
+  }
+
+  /** A build's progress streamed into the thread, to the person who asked (none outside an event). */
+  stream(threadId: string, onRefused: (err: unknown) => void): ProgressStream | undefined {
+    const { client, team, user, logger } = this.place;
+    if (!user) return undefined;
+    const { channel, ts } = parseMessageKey(threadId);
+    return new SlackProgressStream({ client, team, channel, threadTs: ts, user, logger }, onRefused);
   }
 
   threadLink(threadId: string): string | undefined {

@@ -12,7 +12,6 @@ import {
   helpCard,
   liveCard,
   OFFLINE_NOTE,
-  progressCard,
   queuedCard,
   slotWaitCard,
   usageCard,
@@ -55,8 +54,12 @@ import type {
   RenderResult,
   VersionRecord,
 } from './ports.ts';
+import type { ImageAttachment, ModelImage } from './image-types.ts';
 import type { Policy, RequestKind } from './policy.ts';
 import { StatusMessage } from './status-message.ts';
+import { BuildProgress } from './build-progress.ts';
+import { PICTURE_ONLY_CHANGE, PICTURE_ONLY_PROMPT, readImages, withImageNote } from './images.ts';
+import { withTokensByModel } from './model-tokens.ts';
 import { parseRestoreValue } from './actions.ts';
 import { changeLabel, fixRequest, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
 import { homeView, type HomeRequest, type HomeView } from './flows/home.ts';
@@ -85,6 +88,10 @@ export interface ChatContext {
   fromBot?: boolean;
   /** The message the event is (a thread reply, a shared link), as `ChatMessage.id`: a thread's history stops before it. */
   messageId?: string;
+  /** Pictures attached to the message: checked and resized before anything else (core/images.ts), never stored. */
+  images?: ImageAttachment[];
+  /** The message named the bot (a mention): in a thread that is not an app's it gets a hint, not silence. */
+  mentioned?: boolean;
 }
 
 export interface BotDeps {
@@ -120,6 +127,10 @@ const RETRY_KEPT_MS = 7 * 24 * 3600_000;
 
 /** Changes (and exports) that may wait behind the one under way, per app; more are refused. */
 export const MAX_QUEUED_CHANGES = 3;
+
+/** Said to a mention in a thread that is not an app's. */
+const MENTION_HINT =
+  "This thread is not an app's. Mention me in a channel to build an app, or in an app's thread to change it.";
 
 /** How long an event id is remembered for dedupe (platforms retry within minutes). */
 const EVENT_DEDUPE_MS = 60 * 60_000;
@@ -173,7 +184,8 @@ export class VibeBot {
 
   /** `/vibe <text>`. */
   command(ctx: ChatContext, text: string): Promise<void> {
-    return this.track(ctx, (c) => this.runCommand(c, parseCommand(text)));
+    const said = text.trim() === '' && ctx.images?.length ? PICTURE_ONLY_PROMPT : text;
+    return this.track(ctx, (c) => this.runCommand(c, parseCommand(said)));
   }
 
   /** An already-parsed command (platforms with structured commands, e.g. Discord's subcommands). */
@@ -187,6 +199,8 @@ export class VibeBot {
     const cmd: Command = discussion
       ? { kind: 'create', prompt: parsed.kind === 'create' ? parsed.prompt : '' }
       : parsed;
+    // Pictures first: one refused costs nothing (no policy counted, no message, no sandbox).
+    const images = cmd.kind === 'create' ? await readImages(c.images) : [];
     if (cmd.kind !== 'invalid' && cmd.kind !== 'retry') {
       // A command in an app's thread acts on that app: the policies see which.
       const named = 'appId' in cmd ? cmd.appId : undefined;
@@ -199,7 +213,7 @@ export class VibeBot {
       case 'invalid':
         throw new UserError(cmd.message);
       case 'create':
-        return this.create(c, cmd.prompt, discussion);
+        return this.create(c, cmd.prompt, discussion, images);
       case 'remix':
         return this.remix(c, await this.resolveApp(c, cmd.appId, 'remix'));
       case 'gallery':
@@ -230,18 +244,23 @@ export class VibeBot {
     return this.track(ctx, async (c) => {
       const threadId = c.threadId;
       if (!threadId) return;
-      const trimmed = text.trim();
+      const trimmed = text.trim() || (c.images?.length ? PICTURE_ONLY_CHANGE : '');
       if (/^\/vibe(\s|$)/.test(trimmed)) return this.runCommand(c, parseCommand(trimmed.slice('/vibe'.length)));
       if (this.building.has(threadId)) {
         await c.conv.reply(threadId, { text: 'Still building the first version; reply again once the link is here.' });
         return;
       }
       const app = await this.deps.store.appForThread(threadId);
-      if (!app || app.deleted) return; // not an app's thread: stay quiet
+      if (!app || app.deleted) {
+        // Not an app's thread: stay quiet, unless the bot was named.
+        if (c.mentioned) throw new UserError(MENTION_HINT);
+        return;
+      }
       const bad = checkInstruction(trimmed);
       if (bad) throw new UserError(bad);
+      const images = await readImages(c.images);
       await this.admit(c, 'refine', app.id);
-      await this.refine(c, app, { kind: 'change', instruction: trimmed }, { thread: true });
+      await this.refine(c, app, { kind: 'change', instruction: trimmed }, { thread: true, images });
     });
   }
 
@@ -339,7 +358,12 @@ export class VibeBot {
   // ------------------------------------------------------------------ flows
 
   /** A new app; `discussion`: the ordinary thread it is built from (its card goes there, not into a new thread). */
-  private async create(ctx: ChatContext, prompt: string, discussion?: string): Promise<void> {
+  private async create(
+    ctx: ChatContext,
+    prompt: string,
+    discussion?: string,
+    images: ModelImage[] = [],
+  ): Promise<void> {
     const { runtime, model, store, logger } = this.deps;
     const thread = discussion ? await this.readThread(ctx, discussion, { before: ctx.messageId }) : undefined;
     if (thread?.length === 0 && !prompt)
@@ -370,7 +394,7 @@ export class VibeBot {
         what,
         status,
         (onWait) => runtime.boot(appId, undefined, { channel: ctx.channelId }, { wait: true, onWait }),
-        (onProgress, signal) => model.generate(prompt, onProgress, signal, thread),
+        (onProgress, signal) => model.generate(prompt, onProgress, signal, thread, images),
       );
       if (built.errors.length > 0) {
         await runtime.stop(appId);
@@ -396,12 +420,12 @@ export class VibeBot {
         ownerName: ctx.actor.name,
         title,
         summary,
-        prompt: prompt || `(built from the thread's discussion)`,
+        prompt: withImageNote(prompt || `(built from the thread's discussion)`, images),
       });
       try {
         const version = await store.addVersion(appId, {
           files: built.turn.files,
-          instruction: prompt,
+          instruction: withImageNote(prompt, images),
           authorId: ctx.actor.id,
           usage: built.usage,
           model: model.label,
@@ -438,8 +462,9 @@ export class VibeBot {
     ctx: ChatContext,
     app: AppRecord,
     change: ChangeRequest,
-    opts: { thread?: boolean } = {},
+    opts: { thread?: boolean; images?: ModelImage[] } = {},
   ): Promise<void> {
+    const images = opts.images ?? [];
     const instruction = changeLabel(change);
     const what = `Changing: "${truncate(instruction, 60)}"`;
     this.refuseIfLineFull(app.id, 'refine');
@@ -474,7 +499,7 @@ export class VibeBot {
           what,
           status,
           (onWait) => runtime.ensure(app.id, { wait: true, onWait }),
-          (onProgress, signal) => model.refine(current.files, change, onProgress, signal, thread),
+          (onProgress, signal) => model.refine(current.files, change, onProgress, signal, thread, images),
         );
         if (built.errors.length > 0) {
           const refused = await runtime.write(app.id, current.files); // put the working version back
@@ -492,7 +517,13 @@ export class VibeBot {
         // Compare-and-set: only on top of the version this change was made from.
         const version = await store.addVersion(
           app.id,
-          { files: built.turn.files, instruction, authorId: ctx.actor.id, usage: built.usage, model: model.label },
+          {
+            files: built.turn.files,
+            instruction: withImageNote(instruction, images),
+            authorId: ctx.actor.id,
+            usage: built.usage,
+            model: model.label,
+          },
           { expectLatest: current.number },
         );
         runtime.synced(app.id, version.number);
@@ -550,21 +581,20 @@ export class VibeBot {
     const spending = new Spending(this.meter, { userId: ctx.actor.id, channelId: ctx.channelId }, model.label, (err) =>
       this.deps.logger.warn({ err, appId }, 'spending could not be counted'),
     );
-    const onProgress = this.onModelProgress(status, what, spending);
+    const progress = new BuildProgress(status, what, ctx.conv, this.deps.logger);
+    const onProgress = this.onModelProgress(progress, spending);
     let outcome: 'live' | 'failed' | 'error' = 'error';
     const abort = new AbortController();
     let sandboxReady = false;
-    status.set(progressCard(what, { stage: 'writing', files: [] }));
-    const starting = startSandbox(() => status.set(progressCard(what, { stage: 'waiting' }))).then(
-      () => void (sandboxReady = true),
-    );
+    progress.stage({ stage: 'writing', files: [] });
+    const starting = startSandbox(() => progress.stage({ stage: 'waiting' })).then(() => void (sandboxReady = true));
     starting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
     try {
       const first = await ask(onProgress, abort.signal).catch(async (err) => {
         await starting; // a failed start explains the abort
         throw err;
       });
-      if (!sandboxReady) status.set(progressCard(what, { stage: 'starting' }));
+      if (!sandboxReady) progress.stage({ stage: 'starting' });
       await starting;
       const built = await writeCheckRepair({
         first,
@@ -573,7 +603,7 @@ export class VibeBot {
           check: () => this.timed('typecheck', () => runtime.check(appId)),
           render: () => this.timed('browser', () => runtime.render(appId)),
         },
-        onStage: (s) => status.set(progressCard(what, s)),
+        onStage: (s) => progress.stage(s),
         onProgress,
       });
       outcome = built.errors.length > 0 ? 'failed' : 'live';
@@ -583,6 +613,7 @@ export class VibeBot {
       throw err;
     } finally {
       release();
+      await progress.end(outcome === 'live'); // the stream ends before the final card lands
       await spending.settled();
       this.deps.metrics?.buildFinished(job.kind, outcome, (Date.now() - started) / 1000);
       // One line per build, whatever became of it: what it cost, and for whom.
@@ -598,6 +629,7 @@ export class VibeBot {
             ms: Date.now() - started,
             model: model.label,
             usage: spending.total,
+            tokensByModel: spending.byModel,
             costUsd: spending.costUsd,
           },
         },
@@ -854,14 +886,13 @@ export class VibeBot {
   /** `/vibe usage`: the caller's and the channel's use in the current windows, and the limits (private). */
   private async usage(ctx: ChatContext): Promise<void> {
     const who = { userId: ctx.actor.id, channelId: ctx.channelId };
-    const used = await this.meter.snapshot(who);
-    await ctx.conv.ephemeral(
-      usageCard(used, this.deps.limits ?? {}, {
-        hourResets: this.meter.resetsAt(HOUR_MS),
-        dayResets: this.meter.resetsAt(DAY_MS),
-        now: this.meter.now(),
-      }),
-    );
+    const used = await this.meter.snapshot(who, [this.deps.model.label]);
+    const card = usageCard(used, this.deps.limits ?? {}, {
+      hourResets: this.meter.resetsAt(HOUR_MS),
+      dayResets: this.meter.resetsAt(DAY_MS),
+      now: this.meter.now(),
+    });
+    await ctx.conv.ephemeral(withTokensByModel(card, used.userByModel));
   }
 
   /**
@@ -1017,9 +1048,10 @@ export class VibeBot {
     });
   }
 
-  private onModelProgress(status: StatusMessage, what: string, spending: Spending): (p: ModelProgress) => void {
+  private onModelProgress(progress: BuildProgress, spending: Spending): (p: ModelProgress) => void {
     return (p) => {
-      if (p.kind === 'file') status.set(progressCard(what, { stage: 'writing', files: p.files } satisfies Stage));
+      if (p.kind === 'file') progress.stage({ stage: 'writing', files: p.files } satisfies Stage);
+      if (p.kind === 'narration') progress.narrate(p.text);
       if (p.kind === 'usage') {
         spending.add(p.usage);
         this.deps.metrics?.tokensUsed(p.usage);

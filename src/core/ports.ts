@@ -1,6 +1,9 @@
 // The interfaces the core owns. Adapters, models, sandboxes and stores implement them;
 // the core imports nothing concrete.
 
+import type { ImageAttachment, ModelImage } from './image-types.ts';
+import type { ProgressStream } from './progress-stream.ts';
+
 /** The logging methods every part of the bot uses (pino's, structurally). */
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -17,6 +20,8 @@ export interface TokenUsage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** Of `outputTokens`, those the model spent thinking (extended thinking); absent when it did not say. */
+  thinkingTokens?: number;
 }
 
 // ---------------------------------------------------------------- code model
@@ -24,7 +29,8 @@ export interface TokenUsage {
 export type ModelProgress =
   | { kind: 'file'; path: string; files: string[] } // a file was created or edited; `files` = paths touched so far
   | { kind: 'text'; chars: number } // streamed text, for liveness
-  | { kind: 'usage'; usage: TokenUsage }; // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
+  | { kind: 'usage'; usage: TokenUsage } // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
+  | { kind: 'narration'; text: string }; // the model's own short words on what it is doing, between its edits
 
 export type ProgressListener = (p: ModelProgress) => void;
 
@@ -72,12 +78,13 @@ export interface CodeModel {
   readonly label: string;
   /** True for the built-in sample model: every message it causes says so. */
   readonly offline: boolean;
-  /** `thread`: the discussion the app is built from (a `/vibe` inside an ordinary thread), oldest first. */
+  /** `thread`: the discussion the app is built from (a `/vibe` inside an ordinary thread), oldest first; `images` go to the model with the text (a model that cannot read them refuses with a UserError). */
   generate(
     prompt: string,
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn>;
   /** `thread`: the thread's earlier human messages since the last version, oldest first. */
   refine(
@@ -86,6 +93,7 @@ export interface CodeModel {
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn>;
 }
 
@@ -474,6 +482,12 @@ export interface Conversation {
   ephemeral(card: Card): Promise<void>;
   /** A link to a thread, where the platform has one. */
   threadLink?(threadId: string): string | undefined;
+  /**
+   * Where the platform can stream a build's progress into a thread (Slack's chat streaming): a
+   * stream for the thread `threadId`, or undefined. `onRefused` is called once if the workspace or
+   * token turns streaming down (then the status message carries the progress, as without one).
+   */
+  stream?(threadId: string, onRefused: (err: unknown) => void): ProgressStream | undefined;
   /**
    * The thread's messages, oldest first, where the platform lets the bot read them (the root
    * included). `since` (epoch ms): only newer ones are needed, a hint the platform may use.

@@ -24,6 +24,11 @@ export class Spending {
     void p.finally(() => this.writes.delete(p));
   }
 
+  /** The build's tokens per model (one model runs a build; the log line names it). */
+  get byModel(): Record<string, TokenUsage> {
+    return { [this.model]: this.total };
+  }
+
   get costUsd(): number {
     return this.meter.costUsd(this.total, this.model);
   }

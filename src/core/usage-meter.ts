@@ -1,5 +1,6 @@
 import { workspaceOf } from './ids.ts';
 import type { AppStore, TokenUsage } from './ports.ts';
+import type { ModelTokens } from './model-tokens.ts';
 import { costMicros, type PriceTable } from './prices.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -20,6 +21,8 @@ export interface UsageSnapshot {
   channelCostToday: number;
   teamTokensToday: number;
   teamCostToday: number;
+  /** The person's tokens today per model (thinking included in output), models with none left out. */
+  userByModel: ModelTokens[];
 }
 
 /**
@@ -70,18 +73,44 @@ export class UsageMeter {
             window,
           )
         : undefined,
+      this.spendByModel(who.userId, usage, model, window),
     ]);
   }
 
-  async snapshot(who: Spender): Promise<UsageSnapshot> {
-    const [builds = 0, ...rest] = await this.store.tallies([
+  /** The person's tokens per model: three counters (in, out, thinking), each added on its own. */
+  private async spendByModel(userId: string, usage: TokenUsage, model: string, window: number): Promise<void> {
+    const input = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+    const parts: [string, number][] = [
+      ['min', input],
+      ['mout', usage.outputTokens],
+      ['mthink', usage.thinkingTokens ?? 0],
+    ];
+    await Promise.all(
+      parts
+        .filter(([, n]) => n > 0)
+        .map(([what, n]) => this.store.tally([this.key(what, 'user', `${model}:${userId}`, DAY_MS)], n, window)),
+    );
+  }
+
+  /** What the person, channel and workspace used; `models`: whose tokens to show per model (priced ones too). */
+  async snapshot(who: Spender, models: string[] = []): Promise<UsageSnapshot> {
+    const names = [...new Set([...models, ...Object.keys(this.prices)])];
+    const [builds = 0, ut = 0, uc = 0, ct = 0, cc = 0, tt = 0, tc = 0, ...perModel] = await this.store.tallies([
       this.key('builds', 'user', who.userId, HOUR_MS),
       ...this.scopes(who).flatMap(([kind, id]) => [
         this.key('out', kind, id, DAY_MS),
         this.key('cost', kind, id, DAY_MS),
       ]),
+      ...names.flatMap((m) => ['min', 'mout', 'mthink'].map((w) => this.key(w, 'user', `${m}:${who.userId}`, DAY_MS))),
     ]);
-    const [ut = 0, uc = 0, ct = 0, cc = 0, tt = 0, tc = 0] = rest;
+    const userByModel = names
+      .map((model, i) => ({
+        model,
+        input: perModel[3 * i] ?? 0,
+        output: perModel[3 * i + 1] ?? 0,
+        thinking: perModel[3 * i + 2] ?? 0,
+      }))
+      .filter((m) => m.input + m.output > 0);
     return {
       userBuildsThisHour: builds,
       userTokensToday: ut,
@@ -90,6 +119,7 @@ export class UsageMeter {
       channelCostToday: cc / 1e6,
       teamTokensToday: tt,
       teamCostToday: tc / 1e6,
+      userByModel,
     };
   }
 

@@ -1,7 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
+import type { ModelImage } from '../core/image-types.ts';
 import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener, ThreadMessage } from '../core/ports.ts';
 import { changeMessage } from './change-message.ts';
+import type { ThinkingMode } from './model-check.ts';
 import {
   outputBudget,
   runTurn,
@@ -27,6 +30,10 @@ export interface ClaudeCodeModelOptions {
   maxToolRounds?: number;
   /** Output tokens one generate/refine may spend over all its tool and repair rounds. Default 60,000. */
   turnMaxOutputTokens?: number;
+  /** Extended thinking (default adaptive); the start-up check picks what the model takes. */
+  thinking?: ThinkingMode;
+  /** False when the model takes no pictures (the Models API says so): a request with one is refused. */
+  readsImages?: boolean;
 }
 
 const DEFAULT_TURN_MAX_OUTPUT_TOKENS = 60_000;
@@ -40,27 +47,35 @@ export class ClaudeCodeModel implements CodeModel {
     this.label = opts.model ?? DEFAULT_MODEL;
   }
 
-  generate(
+  async generate(
     prompt: string,
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
+    this.checkImages(images);
     const start: ConversationState = { messages: [], files: { ...this.opts.templateFiles } };
     const request = thread?.length ? discussionRequest(thread, prompt) : prompt;
     const title = titleFromPrompt(prompt || thread?.at(-1)?.text || '');
-    return this.turn(this.deps(signal), start, request, onProgress, title);
+    return this.turn(this.deps(signal), start, request, onProgress, title, images);
   }
 
-  refine(
+  async refine(
     files: FileMap,
     change: ChangeRequest,
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
+    this.checkImages(images);
     const content = changeMessage(describeFiles(files), change, thread?.length ? earlierMessages(thread) : undefined);
-    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, content, onProgress);
+    return this.turn(this.deps(signal), { messages: [], files: { ...files } }, content, onProgress, undefined, images);
+  }
+  private checkImages(images: readonly ModelImage[] | undefined): void {
+    if (images?.length && this.opts.readsImages === false)
+      throw new UserError(`${this.label} cannot read pictures. Nothing was built: describe it in words instead.`);
   }
 
   /** Called once per generate/refine: the deps its repairs reuse, with a fresh output budget. */
@@ -71,6 +86,7 @@ export class ClaudeCodeModel implements CodeModel {
       systemPrompt: this.opts.systemPrompt,
       maxTokens: this.opts.maxTokens ?? 16_000,
       maxToolRounds: this.opts.maxToolRounds ?? 25,
+      thinking: this.opts.thinking ?? 'adaptive',
       budget: outputBudget(this.opts.turnMaxOutputTokens ?? DEFAULT_TURN_MAX_OUTPUT_TOKENS),
       logger: this.opts.logger,
       ...(signal ? { signal } : {}),
@@ -84,8 +100,12 @@ export class ClaudeCodeModel implements CodeModel {
     onProgress: ProgressListener,
     /** Set on create, where the app must be named: used only if Claude never calls set_app_info. */
     fallbackTitle?: string,
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
-    const result = await runTurn(deps, start, userText, onProgress, { requireAppInfo: fallbackTitle !== undefined });
+    const result = await runTurn(deps, start, userText, onProgress, {
+      requireAppInfo: fallbackTitle !== undefined,
+      ...(images ? { images } : {}),
+    });
     if (fallbackTitle !== undefined && !result.state.title) {
       deps.logger.warn({ model: deps.model }, 'Claude did not call set_app_info; the title falls back to the prompt');
       return this.toCodeTurn(deps, { ...result, state: { ...result.state, title: fallbackTitle } });

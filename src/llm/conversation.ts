@@ -7,6 +7,9 @@ import type {
   TextBlockParam,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
+import type { ModelImage } from '../core/image-types.ts';
+import type { ThinkingMode } from './model-check.ts';
+import { thinkingParams, userContent } from './request-parts.ts';
 import type { Logger } from '../core/ports.ts';
 import { UserError } from '../core/errors.ts';
 import type { FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
@@ -22,6 +25,8 @@ export interface ConversationDeps {
   /** `max_tokens` of one request (capped further by what is left of `budget`). */
   maxTokens: number;
   maxToolRounds: number;
+  /** Extended thinking: adaptive, with a budget, or off (the start-up check chose, see model-check.ts). */
+  thinking: ThinkingMode;
   /** Shared by the turn and its repairs; a new generate/refine gets a new one. */
   budget: OutputBudget;
   logger: Logger;
@@ -85,9 +90,9 @@ export async function runTurn(
   start: ConversationState,
   userText: UserContent,
   onProgress: ProgressListener,
-  opts: { requireAppInfo: boolean },
+  opts: { requireAppInfo: boolean; images?: readonly ModelImage[] },
 ): Promise<TurnResult> {
-  const messages: MessageParam[] = [...start.messages, { role: 'user', content: userText }];
+  const messages: MessageParam[] = [...start.messages, { role: 'user', content: userContent(userText, opts.images) }];
   const state: ToolState = {
     files: start.files,
     ...(start.title !== undefined ? { title: start.title } : {}),
@@ -105,7 +110,9 @@ export async function runTurn(
       );
     }
     const { budget } = deps;
-    if (budget.remaining < MIN_USEFUL_OUTPUT_TOKENS) {
+    // A thinking budget needs room beside it for the answer itself.
+    const minUseful = deps.thinking === 'budget' ? 2 * MIN_USEFUL_OUTPUT_TOKENS : MIN_USEFUL_OUTPUT_TOKENS;
+    if (budget.remaining < minUseful) {
       deps.logger.info({ round, budget: budget.total, remaining: budget.remaining }, 'turn output budget used up');
       throw new UserError(
         `Claude used this request's budget of ${budget.total.toLocaleString('en-US')} output tokens before it finished, so I stopped it. Nothing was changed; try a smaller request.`,
@@ -124,10 +131,13 @@ export async function runTurn(
     budget.remaining = Math.max(0, budget.remaining - roundUsage.outputTokens);
     usage = addUsage(usage, roundUsage);
     onProgress({ kind: 'usage', usage: roundUsage });
+    // Thinking blocks go back exactly as they came (the API checks their signatures).
     messages.push({ role: 'assistant', content: response.content.map(toParam) });
     deps.logger.debug({ round, stop: response.stop_reason, usage: response.usage }, 'claude round');
 
     const toolUses = response.content.filter((b) => b.type === 'tool_use');
+    const said = toolUses.length > 0 ? finalText(response.content) : undefined;
+    if (said) onProgress({ kind: 'narration', text: said });
     const results: ToolResultBlockParam[] = [];
     for (const block of toolUses) {
       // With max_tokens the last block may be cut mid-JSON: executing it would write half a file.
@@ -204,7 +214,10 @@ async function streamOnce(
     {
       model: deps.model,
       max_tokens: maxTokens,
-      system: [{ type: 'text', text: deps.systemPrompt, cache_control: { type: 'ephemeral' } }],
+      // Tools come before the system prompt, so this one breakpoint caches both, for an hour:
+      // builds are minutes apart, and the 5-minute default would lapse between them.
+      system: [{ type: 'text', text: deps.systemPrompt, cache_control: { type: 'ephemeral', ttl: '1h' } }],
+      ...thinkingParams(deps.thinking, maxTokens),
       tools: CODE_TOOLS.map((t) => t.definition),
       messages: withCacheBreakpoints(messages),
     },
@@ -241,10 +254,12 @@ export function withCacheBreakpoints(messages: readonly MessageParam[]): Message
   return out;
 }
 
-/** Response blocks as request params, without response-only fields. */
+/** Response blocks as request params, without response-only fields; thinking blocks unchanged. */
 function toParam(block: ContentBlock): ContentBlockParam {
   if (block.type === 'text') return { type: 'text', text: block.text } satisfies TextBlockParam;
   if (block.type === 'tool_use') return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+  if (block.type === 'thinking') return { type: 'thinking', thinking: block.thinking, signature: block.signature };
+  if (block.type === 'redacted_thinking') return { type: 'redacted_thinking', data: block.data };
   return block as unknown as ContentBlockParam;
 }
 
@@ -259,6 +274,7 @@ function fromApiUsage(u: Message['usage']): TokenUsage {
     outputTokens: u.output_tokens ?? 0,
     cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
     cacheReadTokens: u.cache_read_input_tokens ?? 0,
+    ...(u.output_tokens_details ? { thinkingTokens: u.output_tokens_details.thinking_tokens } : {}),
   };
 }
 

@@ -1,12 +1,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../core/ports.ts';
 import { ClaudeCodeModel } from './claude.ts';
-import { DEFAULT_MODEL } from './default-model.ts';
+import { checkModel } from './model-check.ts';
 import { buildSystemPrompt, loadTemplate } from './system-prompt.ts';
 
 export interface CreateClaudeModelOptions {
   apiKey: string;
   baseURL?: string;
+  /** VIBE_MODEL when set; checked against the Models API at start-up (see model-check.ts). */
   model?: string;
   /** The sandbox template folder: its `src/` and `libraries.json` shape the system prompt. */
   templateDir: string;
@@ -19,7 +20,10 @@ export interface CreateClaudeModelOptions {
   turnMaxOutputTokens?: number;
 }
 
-/** Builds the Anthropic client and the Claude code model from settings (used by main.ts). */
+/**
+ * Builds the Anthropic client and the Claude code model from settings (used by main.ts), after
+ * the start-up check of the model (a ConfigError when VIBE_MODEL is not available).
+ */
 export async function createClaudeModel(opts: CreateClaudeModelOptions): Promise<ClaudeCodeModel> {
   const template = await loadTemplate(opts.templateDir);
   const client = new Anthropic({
@@ -27,9 +31,12 @@ export async function createClaudeModel(opts: CreateClaudeModelOptions): Promise
     ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
     maxRetries: opts.maxRetries ?? 4,
   });
+  const checked = await checkModel({ client, ...(opts.model ? { configured: opts.model } : {}), logger: opts.logger });
   return new ClaudeCodeModel({
     client,
-    model: opts.model ?? DEFAULT_MODEL,
+    model: checked.id,
+    thinking: checked.thinking,
+    readsImages: checked.images,
     systemPrompt: buildSystemPrompt(template),
     templateFiles: template.templateFiles,
     logger: opts.logger,

@@ -8,6 +8,7 @@ import type {
   ThreadMessage,
   TokenUsage,
 } from '../core/ports.ts';
+import type { ModelImage } from '../core/image-types.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from './samples/all-samples.ts';
 import { chooseSample } from './samples/choose-sample.ts';
 import type { SampleApp } from './samples/sample-app.ts';
@@ -28,6 +29,10 @@ const ZERO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadToken
 export const OFFLINE_REFINE_MESSAGE =
   'The offline sample model cannot edit apps: it only serves a few built-in samples. ' +
   'To get real edits, set ANTHROPIC_API_KEY (see README) and restart the bot.';
+
+export const OFFLINE_IMAGE_MESSAGE =
+  'The offline sample model cannot read pictures: it only serves a few built-in samples. Nothing was built. ' +
+  'Describe the app in words, or set ANTHROPIC_API_KEY (see README) and restart the bot to build from a picture.';
 
 /**
  * The CodeModel used when no ANTHROPIC_API_KEY is set: answers each prompt with the handwritten
@@ -59,8 +64,10 @@ export class OfflineSampleModel implements CodeModel {
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
     signal?.throwIfAborted();
+    if (images?.length) throw new UserError(OFFLINE_IMAGE_MESSAGE);
     // A discussion picks by everything said in it.
     const sample = this.pick([...(thread ?? []).map((m) => m.text), prompt].join(' '));
     // Helpers first and App.tsx last, the order a model writing the app would use.
@@ -79,9 +86,11 @@ export class OfflineSampleModel implements CodeModel {
     _change: ChangeRequest,
     _onProgress: ProgressListener,
     signal?: AbortSignal,
+    _thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
     signal?.throwIfAborted();
-    throw new UserError(OFFLINE_REFINE_MESSAGE);
+    throw new UserError(images?.length ? OFFLINE_IMAGE_MESSAGE : OFFLINE_REFINE_MESSAGE);
   }
 }
 

@@ -114,7 +114,9 @@ describe('Remix', () => {
     await h.vibe(`remix ${first.appId}`, 'U0BOB');
     await fake.waitForCall('response_url', (c) => sent(c).includes('already holds 2 apps'));
     await h.vibe(`remix ${first.appId}`, 'U0USER', { channel_id: OTHER });
-    await fake.waitForCall('response_url', (c) => sent(c).includes('builds (new apps, changes, remixes and exports) this hour'));
+    await fake.waitForCall('response_url', (c) =>
+      sent(c).includes('builds (new apps, changes, remixes and exports) this hour'),
+    );
     await h.settled();
     expect((await h.store.appsInChannel(`slack:T0FAKE:${CHANNEL}`, 10)).items).toHaveLength(2);
   });

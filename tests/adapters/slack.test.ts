@@ -140,8 +140,10 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     const posted = fake.calls.slice(before).filter((c) => c.method === 'chat.postMessage');
     expect(posted).toHaveLength(1);
     expect(posted[0]!.args.thread_ts).toBe(ts);
-    const [reply, ...others] = fake.messages(CHANNEL).filter((m) => m.thread_ts === ts);
+    // The bot's messages in the thread: the status reply, and the progress streamed (chat.startStream).
+    const [reply, ...others] = fake.messages(CHANNEL).filter((m) => m.thread_ts === ts && !m.chunks);
     expect(others).toEqual([]);
+    expect(fake.messages(CHANNEL).filter((m) => m.thread_ts === ts && m.chunks)).toHaveLength(2); // the create's, the change's
     const edits = fake.calls.slice(before).filter((c) => c.method === 'chat.update');
     expect(edits.length).toBeGreaterThan(0);
     expect(edits.every((e) => e.args.ts === reply!.ts)).toBe(true);
@@ -565,10 +567,12 @@ describe('manifest', () => {
   it('asks for exactly the scopes, events and command the bot uses', () => {
     const manifest = MANIFEST;
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
+      'app_mentions:read',
       'channels:history',
       'channels:read',
       'chat:write',
       'commands',
+      'files:read',
       'files:write',
       'groups:history',
       'groups:read',
@@ -577,6 +581,7 @@ describe('manifest', () => {
       'users:read',
     ]);
     expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([
+      'app_mention',
       'app_home_opened',
       'link_shared',
       'message.channels',

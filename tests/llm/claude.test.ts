@@ -131,8 +131,15 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
       }),
     ]);
     expect(first?.body.system).toEqual([
-      { type: 'text', text: expect.stringContaining('lucide-react@0.500.0'), cache_control: { type: 'ephemeral' } },
+      {
+        type: 'text',
+        text: expect.stringContaining('lucide-react@0.500.0'),
+        cache_control: { type: 'ephemeral', ttl: '1h' },
+      },
     ]);
+    // Thinking on, and no sampling settings beside it (thinking allows none of them).
+    expect(first?.body.thinking).toEqual({ type: 'adaptive' });
+    for (const k of ['temperature', 'top_k', 'top_p']) expect(first?.body).not.toHaveProperty(k);
     expect(first?.body.system[0].text).toContain('src/main.tsx');
     expect(first?.body.messages).toEqual([
       {
@@ -419,6 +426,12 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
       { content: [create('src/App.tsx', COUNTER_APP), appInfo('Counter', 'Counts.')] },
       { content: [{ type: 'text', text: 'Done.' }] },
     );
+    fake.models.push({
+      id: 'claude-test-model',
+      display_name: 'Test',
+      created_at: '2026-12-01T00:00:00Z',
+      line: 'sonnet',
+    });
     const m = await createClaudeModel({
       apiKey: 'sk-ant-factory',
       baseURL: fake.url,

@@ -8,6 +8,7 @@ import type {
   ThreadMessage,
   TokenUsage,
 } from '../../src/core/ports.ts';
+import type { ModelImage } from '../../src/core/image-types.ts';
 
 /**
  * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`
@@ -37,6 +38,7 @@ export class ScriptedModel implements CodeModel {
     files?: FileMap;
     change?: ChangeRequest;
     thread?: ThreadMessage[];
+    images?: readonly ModelImage[];
   }[] = [];
   private answers: Answer[] = [];
   /** Delay before answering, to let tests observe concurrency. */
@@ -54,8 +56,14 @@ export class ScriptedModel implements CodeModel {
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
-    this.calls.push({ kind: 'generate', input: prompt, ...(thread ? { thread } : {}) });
+    this.calls.push({
+      kind: 'generate',
+      input: prompt,
+      ...(thread ? { thread } : {}),
+      ...(images?.length ? { images } : {}),
+    });
     return this.answer(onProgress, signal);
   }
 
@@ -65,6 +73,7 @@ export class ScriptedModel implements CodeModel {
     onProgress: ProgressListener,
     signal?: AbortSignal,
     thread?: ThreadMessage[],
+    images?: readonly ModelImage[],
   ): Promise<CodeTurn> {
     this.calls.push({
       kind: 'refine',
@@ -72,6 +81,7 @@ export class ScriptedModel implements CodeModel {
       files,
       change,
       ...(thread ? { thread } : {}),
+      ...(images?.length ? { images } : {}),
     });
     return this.answer(onProgress, signal);
   }

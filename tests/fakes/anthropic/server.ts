@@ -1,13 +1,26 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_FAKE_MODELS, FakeModels, type FakeModel } from './models.ts';
+import { cacheTtlProblem, imageProblem, thinkingOn, thinkingProblem } from './request-checks.ts';
+import { ThinkingLedger, type FakeWarning } from './thinking.ts';
 
 /**
- * A fake Anthropic Messages API on loopback: `POST /v1/messages`, JSON or SSE (`stream: true`)
- * with the real event shapes, answering from a per-test script. Point the real SDK at `url`.
+ * A fake Anthropic API on loopback: `POST /v1/messages`, JSON or SSE (`stream: true`) with the
+ * real event shapes, answering from a per-test script; and the Models API (`GET /v1/models`,
+ * see models.ts). Extended thinking (signed thinking blocks that must come back unchanged, see
+ * thinking.ts), image blocks and prompt-cache TTLs are checked as the real API checks them.
+ * Point the real SDK at `url`.
  */
 
+export type { FakeModel } from './models.ts';
+export type { FakeWarning } from './thinking.ts';
+
 export type FakeBlock =
-  { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: unknown; id?: string };
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; name: string; input: unknown; id?: string }
+  /** Only in answers to requests with thinking on; the fake signs it. */
+  | { type: 'thinking'; thinking: string }
+  | { type: 'redacted_thinking' };
 
 export interface FakeUsage {
   input_tokens: number;
@@ -54,12 +67,23 @@ export interface FakeAnthropicOptions {
   retryAfterMs?: number;
   /** Characters per text_delta / input_json_delta. Default 16. */
   chunkChars?: number;
+  /** What `GET /v1/models` lists (default DEFAULT_FAKE_MODELS); changeable later through `fake.models`. */
+  models?: FakeModel[];
+  /** When set, only this key is accepted (others: 401 authentication_error); default any key. */
+  apiKey?: string;
 }
 
 export interface FakeAnthropic {
   /** Base URL for the SDK (`new Anthropic({ baseURL: url })`). */
   url: string;
+  /** Messages API requests (`POST /v1/messages`), in order. */
   requests: RecordedRequest[];
+  /** Models API requests (`GET /v1/models…`), in order. */
+  modelsRequests: RecordedRequest[];
+  /** What the Models API serves; replace or edit it at will. */
+  models: FakeModel[];
+  /** Things the real API would quietly tolerate but a client should not do (see thinking.ts). */
+  warnings: FakeWarning[];
   /** Appends replies to the queue; each request takes the next one. A function answers from the request. */
   script(...replies: (FakeReply | FakeResponder)[]): void;
   /** Replies not yet used. */
@@ -75,6 +99,10 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const queue: (FakeReply | FakeResponder)[] = [];
   const requests: RecordedRequest[] = [];
   const responderErrors: unknown[] = [];
+  const modelsRequests: RecordedRequest[] = [];
+  const state = { models: options.models ?? structuredClone(DEFAULT_FAKE_MODELS) };
+  const modelsApi = new FakeModels(() => state.models);
+  const ledger = new ThinkingLedger();
   let ids = 0;
   const nextId = (prefix: string): string => `${prefix}_fake${String(++ids).padStart(6, '0')}`;
 
@@ -98,6 +126,13 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     } catch {
       body = raw;
     }
+    if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
+      modelsRequests.push({ method: 'GET', path, headers, body, index: modelsRequests.length });
+      const unauthorized = authProblem(headers, options.apiKey);
+      if (unauthorized) return sendError(res, unauthorized, options);
+      const { status, body: answer } = modelsApi.answer(path, new URL(req.url ?? '/', 'http://x').searchParams);
+      return sendJson(res, status, answer);
+    }
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers, body, index: requests.length };
     requests.push(recorded);
 
@@ -108,21 +143,15 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         options,
       );
     }
-    if (!headers['x-api-key'] && !headers['authorization']) {
-      return sendError(
-        res,
-        { status: 401, type: 'authentication_error', message: 'x-api-key header is required' },
-        options,
-      );
-    }
-    if (!headers['anthropic-version']) {
-      return sendError(
-        res,
-        { status: 400, type: 'invalid_request_error', message: 'anthropic-version header is required' },
-        options,
-      );
-    }
-    const invalid = validate(body);
+    const unauthorized = authProblem(headers, options.apiKey);
+    if (unauthorized) return sendError(res, unauthorized, options);
+    const b = body as Record<string, any>;
+    const invalid =
+      validate(body) ??
+      thinkingProblem(b) ??
+      cacheTtlProblem(b) ??
+      (await imageProblem(b)) ??
+      ledger.check(b.messages, thinkingOn(b), recorded.index);
     if (invalid) return sendError(res, { status: 400, type: 'invalid_request_error', message: invalid }, options);
 
     const next = queue.shift();
@@ -150,9 +179,19 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       );
     }
     if ('status' in reply) return sendError(res, reply, options);
+    if (!thinkingOn(b) && reply.content.some((c) => c.type === 'thinking' || c.type === 'redacted_thinking'))
+      return sendError(
+        res,
+        {
+          status: 400,
+          type: 'invalid_request_error',
+          message: 'fake anthropic: a thinking block was scripted for a request without thinking on',
+        },
+        options,
+      );
 
-    const b = body as { model: string; stream?: boolean };
-    const message = buildMessage(reply, b.model, raw.length, nextId);
+    const message = buildMessage(reply, b.model, raw.length, nextId, ledger);
+    ledger.remember(message.content);
     if (b.stream) await streamMessage(res, message, options);
     else sendJson(res, 200, message);
   }
@@ -166,6 +205,14 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    modelsRequests,
+    get models() {
+      return state.models;
+    },
+    set models(list: FakeModel[]) {
+      state.models = list;
+    },
+    warnings: ledger.warnings,
     script: (...replies) => void queue.push(...replies),
     pending: () => queue.length,
     responderErrors,
@@ -179,15 +226,21 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
 // ------------------------------------------------------------------ protocol
 
+type BuiltBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
+
 interface BuiltMessage {
   id: string;
   type: 'message';
   role: 'assistant';
   model: string;
-  content: ({ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown })[];
+  content: BuiltBlock[];
   stop_reason: string;
   stop_sequence: null;
-  usage: FakeUsage;
+  usage: FakeUsage & { output_tokens_details?: { thinking_tokens: number } };
 }
 
 function buildMessage(
@@ -195,16 +248,32 @@ function buildMessage(
   model: string,
   requestChars: number,
   nextId: (p: string) => string,
+  ledger: ThinkingLedger,
 ): BuiltMessage {
-  const content = reply.content.map((b) =>
+  const content = reply.content.map((b): BuiltBlock => {
+    switch (b.type) {
+      case 'text':
+        return { type: 'text', text: b.text };
+      case 'tool_use':
+        return { type: 'tool_use', id: b.id ?? nextId('toolu'), name: b.name, input: b.input };
+      case 'thinking':
+        return { type: 'thinking', thinking: b.thinking, signature: ledger.sign(b.thinking) };
+      case 'redacted_thinking':
+        return { type: 'redacted_thinking', data: ledger.redactedData() };
+    }
+  });
+  const charsOf = (b: BuiltBlock) =>
     b.type === 'text'
-      ? { type: 'text' as const, text: b.text }
-      : { type: 'tool_use' as const, id: b.id ?? nextId('toolu'), name: b.name, input: b.input },
-  );
-  const streamedChars = content.reduce(
-    (n, b) => n + (b.type === 'text' ? b.text.length : JSON.stringify(b.input).length),
-    0,
-  );
+      ? b.text.length
+      : b.type === 'tool_use'
+        ? JSON.stringify(b.input).length
+        : b.type === 'thinking'
+          ? b.thinking.length
+          : b.data.length;
+  const streamedChars = content.reduce((n, b) => n + charsOf(b), 0);
+  const thinkingChars = content
+    .filter((b) => b.type !== 'text' && b.type !== 'tool_use')
+    .reduce((n, b) => n + charsOf(b), 0);
   const stop = reply.stop_reason ?? (content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
   return {
     id: nextId('msg'),
@@ -219,6 +288,9 @@ function buildMessage(
       output_tokens: Math.max(1, Math.ceil(streamedChars / CHARS_PER_TOKEN)),
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
+      ...(thinkingChars > 0
+        ? { output_tokens_details: { thinking_tokens: Math.ceil(thinkingChars / CHARS_PER_TOKEN) } }
+        : {}),
       ...reply.usage,
     },
   };
@@ -256,6 +328,28 @@ async function streamMessage(res: ServerResponse, message: BuiltMessage, options
         await pace(piece.length);
         send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
       }
+    } else if (block.type === 'thinking') {
+      // As the real API streams it: an empty block, the text in thinking_deltas, then its signature.
+      send('content_block_start', {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      });
+      for (const piece of chunks(block.thinking, chunkChars)) {
+        await pace(piece.length);
+        send('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'thinking_delta', thinking: piece },
+        });
+      }
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'signature_delta', signature: block.signature },
+      });
+    } else if (block.type === 'redacted_thinking') {
+      send('content_block_start', { type: 'content_block_start', index, content_block: block });
     } else {
       send('content_block_start', {
         type: 'content_block_start',
@@ -283,7 +377,10 @@ async function streamMessage(res: ServerResponse, message: BuiltMessage, options
   send('message_delta', {
     type: 'message_delta',
     delta: { stop_reason: message.stop_reason, stop_sequence: null },
-    usage: { output_tokens: usage.output_tokens },
+    usage: {
+      output_tokens: usage.output_tokens,
+      ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
+    },
   });
   send('message_stop', { type: 'message_stop' });
   if (!closed) res.end();
@@ -329,6 +426,17 @@ function validate(body: unknown): string | undefined {
 }
 
 // ------------------------------------------------------------------ plumbing
+
+function authProblem(headers: Record<string, string>, key: string | undefined): FakeError | undefined {
+  if (!headers['x-api-key'] && !headers['authorization'])
+    return { status: 401, type: 'authentication_error', message: 'x-api-key header is required' };
+  // The SDK sends the key as `x-api-key` or as a bearer token; either must be the one accepted.
+  if (key !== undefined && (headers['x-api-key'] ?? headers['authorization']?.replace(/^Bearer /, '')) !== key)
+    return { status: 401, type: 'authentication_error', message: 'invalid x-api-key' };
+  if (!headers['anthropic-version'])
+    return { status: 400, type: 'invalid_request_error', message: 'anthropic-version header is required' };
+  return undefined;
+}
 
 function sendError(res: ServerResponse, e: FakeError, options: FakeAnthropicOptions): void {
   const retryAfterMs = e.retryAfterMs ?? options.retryAfterMs ?? 5;

@@ -5,6 +5,7 @@ import {
   InteractionContextType,
   InteractionType,
   type APIApplicationCommandInteractionDataOption,
+  type APIAttachment,
   type APIChannel,
   type APIChatInputApplicationCommandGuildInteraction,
   type APIInteractionGuildMember,
@@ -43,13 +44,19 @@ export interface ChatInputCommand {
   /** `/vibe create prompt:…` has subcommand `create`; omit for a command without subcommands. */
   subcommand?: string;
   options?: CommandOptionValues;
+  /** Attachment options (type 11): the option's value is the attachment's id, the object goes in `resolved`. */
+  attachments?: Record<string, APIAttachment>;
 }
 
 export function chatInputInteraction(
   ctx: InteractionContext,
   command: ChatInputCommand,
 ): APIChatInputApplicationCommandGuildInteraction {
-  const values = optionList(command.options ?? {});
+  const files = Object.entries(command.attachments ?? {});
+  const values = [
+    ...optionList(command.options ?? {}),
+    ...files.map(([name, a]) => ({ type: ApplicationCommandOptionType.Attachment, name, value: a.id })),
+  ] as APIApplicationCommandInteractionDataOption[];
   const options: APIApplicationCommandInteractionDataOption[] = command.subcommand
     ? [{ type: ApplicationCommandOptionType.Subcommand, name: command.subcommand, options: values as any }]
     : values;
@@ -62,6 +69,7 @@ export function chatInputInteraction(
       type: ApplicationCommandType.ChatInput,
       guild_id: ctx.guildId,
       options,
+      ...(files.length ? { resolved: { attachments: Object.fromEntries(files.map(([, a]) => [a.id, a])) } } : {}),
     },
   } as APIChatInputApplicationCommandGuildInteraction;
 }

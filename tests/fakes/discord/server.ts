@@ -59,6 +59,16 @@ export interface CommandInput {
   channelId?: string;
   /** Default: the fixture's human user. */
   userId?: string;
+  /** Attachment options by name (e.g. `/vibe create image:`): uploaded, then passed as `resolved.attachments`. */
+  attachments?: Record<string, UserFile>;
+}
+
+/** A file a person attaches. */
+export interface UserFile {
+  name: string;
+  data: Uint8Array;
+  /** What the person's client declared; Discord passes it on as `content_type`. */
+  contentType?: string;
 }
 
 export interface ButtonInput {
@@ -80,6 +90,8 @@ export interface UserMessageInput {
   replyTo?: string;
   /** Message flags the author set, e.g. `MessageFlags.SuppressEmbeds` (the embeds of its links removed). */
   flags?: number;
+  /** Files attached to the message. */
+  files?: UserFile[];
 }
 
 export class FakeDiscord {
@@ -261,12 +273,19 @@ export class FakeDiscord {
       (c) => c.name === name,
     );
     const ctx = this.interactionContext(input.channelId, input.userId);
+    const attachments = Object.fromEntries(
+      Object.entries(input.attachments ?? {}).map(([option, file]) => [
+        option,
+        this.state.uploadAttachment(ctx.channel.id, file),
+      ]),
+    );
     return this.sendInteraction(
       chatInputInteraction(ctx, {
         commandId: registered?.id ?? this.ids.next(),
         name,
         ...(input.subcommand ? { subcommand: input.subcommand } : {}),
         ...(input.options ? { options: input.options } : {}),
+        ...(input.attachments ? { attachments } : {}),
       }),
     );
   }
@@ -283,6 +302,13 @@ export class FakeDiscord {
     const userId = input.userId ?? this.fixture.user.id;
     const author = this.fixture.members.get(userId)?.user;
     if (!author) throw new Error(`fake discord: ${userId} is not a member`);
+    const files = (input.files ?? []).map((f, i) => ({
+      field: `files[${i}]`,
+      filename: f.name,
+      contentType: f.contentType ?? '',
+      size: f.data.length,
+      data: Buffer.from(f.data),
+    }));
     return this.state.createMessage(
       input.channelId,
       {
@@ -290,7 +316,7 @@ export class FakeDiscord {
         ...(input.replyTo ? { message_reference: { message_id: input.replyTo } } : {}),
         ...(input.flags !== undefined ? { flags: input.flags } : {}),
       },
-      { author },
+      { author, files },
     );
   }
 

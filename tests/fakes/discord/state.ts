@@ -115,6 +115,28 @@ export class DiscordState {
     return upload && upload.filename === filename ? upload : undefined;
   }
 
+  /**
+   * A file a person attached to a slash command option (Discord uploads it first and passes the
+   * interaction its attachment object, under `resolved.attachments`); served like any attachment.
+   */
+  uploadAttachment(channelId: string, file: { name: string; data: Uint8Array; contentType?: string }): APIAttachment {
+    const id = this.ids.next();
+    const url = `${this.cdnBase()}/attachments/${channelId}/${id}/${encodeURIComponent(file.name)}`;
+    const data = Buffer.from(file.data);
+    this.uploads.set(id, { data, contentType: file.contentType ?? '', filename: file.name });
+    const size = pngSize(data);
+    return {
+      id,
+      filename: file.name,
+      size: data.length,
+      url,
+      proxy_url: url,
+      ephemeral: true,
+      ...(file.contentType ? { content_type: file.contentType } : {}),
+      ...(size ?? {}),
+    };
+  }
+
   createMessage(channelId: string, body: Record<string, any>, options: CreateMessageOptions = {}): APIMessage {
     const channel = this.requireChannel(channelId);
     const replyTo = body.message_reference?.message_id;

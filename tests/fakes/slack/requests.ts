@@ -361,6 +361,34 @@ export function viewBlockActions(input: {
   };
 }
 
+export interface AppMentionInput {
+  channel: string;
+  /** The whole text, the mention included, e.g. `<@U0BOT> a timer`. */
+  text: string;
+  user?: string;
+  ts?: string;
+  thread_ts?: string;
+  /** File objects as `fake.userFile()` returns them. */
+  files?: Record<string, unknown>[];
+}
+
+/** An `app_mention` event (the bot was named in a channel it is in), for `eventCallback({ event })`. */
+export function appMention(input: AppMentionInput): { type: string } & Record<string, unknown> {
+  const ts = input.ts ?? `${(Date.now() / 1000).toFixed(6)}`;
+  return {
+    type: 'app_mention',
+    user: input.user ?? DEFAULTS.user_id,
+    text: input.text,
+    ts,
+    event_ts: ts,
+    channel: input.channel,
+    team: DEFAULTS.team_id,
+    client_msg_id: randomUUID(),
+    ...(input.thread_ts ? { thread_ts: input.thread_ts } : {}),
+    ...(input.files ? { files: input.files, upload: false, display_as_bot: false } : {}),
+  };
+}
+
 /** The one unsigned-looking request Slack sends when an Events URL is saved (Bolt answers the challenge). */
 export function urlVerification(challenge: string): Record<string, unknown> {
   return { token: DEFAULTS.token, challenge, type: 'url_verification' };

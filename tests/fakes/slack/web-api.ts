@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import { FakeSlackFiles, type FakeSlackFile } from './files.ts';
 import { FakeSocketMode } from './socket-mode.ts';
+import { FakeSlackStreams, type FakeStreamingOptions, type ThreadStatus } from './streams.ts';
+import { FakeUserFiles, type UserFileInput } from './user-files.ts';
 import { FakeSlackWorkspace, type FakeSlackChannel, type FakeSlackMessage, type FakeSlackUser } from './workspace.ts';
 
 /**
@@ -15,8 +17,10 @@ import { FakeSlackWorkspace, type FakeSlackChannel, type FakeSlackMessage, type 
 
 export type { FakeSlackChannel, FakeSlackMessage, FakeSlackUser } from './workspace.ts';
 export type { FakeSlackFile } from './files.ts';
+export type { ThreadStatus } from './streams.ts';
+export type { UserFileInput } from './user-files.ts';
 
-export interface FakeSlackOptions {
+export interface FakeSlackOptions extends FakeStreamingOptions {
   teamId?: string; // default T0FAKE
   teamName?: string; // default Fake Team
   teamDomain?: string; // default fake-team
@@ -101,6 +105,14 @@ export interface FakeSlack {
   homeView(user: string): Record<string, any> | undefined;
   /** What chat.unfurl attached to a composer's links (`unfurl_id` + `source`), by unfurl id. */
   composerUnfurls(unfurlId: string): Record<string, unknown> | undefined;
+  /** A file a person shares: returns it as an event's `files[]` entry (see user-files.ts). */
+  userFile(input: UserFileInput): Record<string, unknown>;
+  /** Downloads of people's files the fake answered (served: false when it sent the sign-in page). */
+  fileDownloads(): { id: string; served: boolean }[];
+  /** Every assistant.threads.setStatus the fake accepted, in order. */
+  threadStatuses: ThreadStatus[];
+  /** A thread's status line as people see it now ('' when none or cleared by a bot reply). */
+  threadStatus(channel: string, threadTs: string): string;
   /** A fresh response URL; with a target, its answers also change `messages(target.channel)`. */
   responseUrl(target?: ResponseUrlTarget): string;
   /**
@@ -128,9 +140,25 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.unfurl': ['links:write'],
   'files.getUploadURLExternal': ['files:write'],
   'files.completeUploadExternal': ['files:write'],
+  'files.info': ['files:read'],
+  'chat.startStream': ['chat:write'],
+  'chat.appendStream': ['chat:write'],
+  'chat.stopStream': ['chat:write'],
+  // Slack takes either for the status line (assistant:write is being retired in favour of chat:write).
+  'assistant.threads.setStatus': ['chat:write', 'assistant:write'],
 };
 /** Form fields the SDK JSON-stringifies (any non-primitive) and that we decode back. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'unfurls', 'user_auth_blocks', 'view', 'files']);
+const JSON_FIELDS = new Set([
+  'blocks',
+  'attachments',
+  'metadata',
+  'unfurls',
+  'user_auth_blocks',
+  'view',
+  'files',
+  'chunks',
+  'loading_messages',
+]);
 const BOOLEAN_FIELDS = new Set([
   'unfurl_links',
   'unfurl_media',
@@ -162,6 +190,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ...(options.socketPingIntervalMs !== undefined ? { pingIntervalMs: options.socketPingIntervalMs } : {}),
   });
   const files = new FakeSlackFiles(workspace, () => origin);
+  const streams = new FakeSlackStreams(workspace, options);
+  const userFiles = new FakeUserFiles(
+    workspace,
+    () => origin,
+    (token) => !tokenProblem('files.info', token) && !scopeProblem('files.info', token),
+  );
   const calls: RecordedCall[] = [];
   const waiters = new Set<(call: RecordedCall) => void>();
   const failures = new Map<string, { error: string; left: number }[]>();
@@ -194,6 +228,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const bytes = await readBody(req);
+    if (req.method === 'GET' && path.startsWith('/files-pri/'))
+      return userFiles.serve(path, bearer(req.headers.authorization), res);
     if (req.method === 'POST' && path.startsWith('/upload/v1/'))
       return handleUpload(path.slice('/upload/v1/'.length), bytes, req.headers['content-type'] ?? '', res);
     const raw = bytes.toString('utf8');
@@ -223,7 +259,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (method === 'apps.connections.open') return { ok: true, url: socket.issueUrl(origin) };
     if (method === 'files.getUploadURLExternal') return files.getUploadURL(args);
     if (method === 'files.completeUploadExternal') return files.complete(args);
-    return workspace.call(method, args) ?? { ok: false, error: 'unknown_method' };
+    if (method === 'files.info') return userFiles.info(args);
+    return streams.call(method, args) ?? workspace.call(method, args) ?? { ok: false, error: 'unknown_method' };
   }
 
   function scopeProblem(method: string, token: string | undefined): Record<string, unknown> | undefined {
@@ -333,6 +370,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     postAsPerson: (input) => workspace.postAsPerson(input),
     homeView: (user) => structuredClone(workspace.surfaces.views.get(user)?.view),
     composerUnfurls: (id) => structuredClone(workspace.surfaces.composerUnfurls.get(id)),
+    userFile: (input) => userFiles.add(input),
+    fileDownloads: () => [...userFiles.downloads],
+    threadStatuses: streams.statuses,
+    threadStatus: (channel, threadTs) => streams.statusOf(channel, threadTs),
     responseUrl(target) {
       const id = randomUUID();
       responseTargets.set(id, target);

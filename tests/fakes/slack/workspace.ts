@@ -56,6 +56,10 @@ export interface FakeSlackMessage {
   subtype?: string;
   /** What chat.unfurl attached, by URL (a later call for the same URL replaces it, as Slack does). */
   unfurls?: Record<string, unknown>;
+  /** A streamed message (chat.startStream): true until chat.stopStream. */
+  streaming?: boolean;
+  /** What was streamed into it, in order: markdown_text and task_update / plan_update / blocks chunks. */
+  chunks?: Record<string, unknown>[];
 }
 
 export type ApiResult = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
@@ -150,6 +154,28 @@ export class FakeSlackWorkspace {
   /** A known person (users.info's list), the bot included. */
   user(id: string): FakeSlackUser | undefined {
     return this.users.get(id);
+  }
+
+  /** Why the bot cannot post in `channel` (channel_not_found, not_in_channel), or undefined. */
+  postProblem(channel: unknown): ApiResult | undefined {
+    return this.channelProblem(channel) ?? (typeof channel === 'string' ? this.membershipProblem(channel) : undefined);
+  }
+
+  /** A message of the channel by ts (ephemeral ones excluded): the live object, for the streaming methods. */
+  find(channel: string, ts: unknown): FakeSlackMessage | undefined {
+    return this.list(channel).find((m) => m.ts === ts && !m.ephemeralFor);
+  }
+
+  /** Adds a bot message to the channel (the streaming methods' start). */
+  add(channel: string, message: Omit<FakeSlackMessage, 'ts' | 'user' | 'edits'>): FakeSlackMessage {
+    const m: FakeSlackMessage = { ...message, ts: this.nextTs(), user: this.identity.botUserId, edits: 0 };
+    this.list(channel).push(m);
+    return m;
+  }
+
+  /** The message object Slack returns for `m` (chat.stopStream's `message`). */
+  wireMessage(m: FakeSlackMessage): Record<string, unknown> {
+    return this.wire(m);
   }
 
   /** What a POST to a response URL does to the conversation it came from (see web-api.ts). */
