@@ -581,8 +581,8 @@ describe('manifest', () => {
       'users:read',
     ]);
     expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([
-      'app_mention',
       'app_home_opened',
+      'app_mention',
       'link_shared',
       'message.channels',
       'message.groups',
