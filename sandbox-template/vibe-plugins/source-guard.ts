@@ -27,7 +27,7 @@ interface CssRef {
  * @config, @source and source(…). Linear in the input: a url( or image-set( inside the argument
  * of an earlier one is part of that argument (Vite does not resolve it on its own either).
  */
-export function cssReferences(css: string): CssRef[] {
+function cssReferences(css: string): CssRef[] {
   const out: CssRef[] = [];
   // The next index of a character at or after `from` (searches only move forward: linear).
   const found = new Map<string, number>();
