@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Plugin, ResolvedConfig } from 'vite';
 
 // The build guard: what Vite and Tailwind may read while they build or serve an app whose code
@@ -226,14 +226,14 @@ export function sourceGuard(opts: { allow?: string[] } = {}): { files: Plugin; c
       if (!importer || source.startsWith('\0')) return null;
       const r = await this.resolve(source, importer, { ...options, skipSelf: true });
       const path = r && !r.external ? r.id.split('?')[0]! : '';
-      if (path.startsWith('/') && existsSync(path) && !guard().mayLoad(path))
+      if (isAbsolute(path) && existsSync(path) && !guard().mayLoad(path))
         throw new Error(
           `vibe: refused ${source} imported by ${guard().show(importer.split('?')[0]!)}: it resolves to ${path}, outside the app's src/`,
         );
       return r;
     },
     load(id) {
-      if (id.startsWith('\0') || !id.startsWith('/')) return null; // virtual modules
+      if (id.startsWith('\0') || !isAbsolute(id)) return null; // virtual modules
       const [path = '', query = ''] = id.split('?', 2);
       // Ids that are no file (Vite's /@react-refresh, /@vite/client before resolution) cannot leak one.
       if (!guard().mayLoad(path) && existsSync(path))
