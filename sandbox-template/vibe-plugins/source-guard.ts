@@ -190,7 +190,7 @@ function checkCss(policy: ReadPolicy, file: string, css: string, seen = new Set<
  *    since Vite resolves CSS url()s with a resolver of its own that calls no plugin's resolveId,
  *    and inlines `url(x?inline)` without asking assetsInlineLimit.
  */
-export function sourceGuard(opts: { allow?: string[] } = {}): { files: Plugin; css: Plugin } {
+export function sourceGuard(): { files: Plugin; css: Plugin } {
   let policy: ReadPolicy | undefined;
   const guard = (): ReadPolicy => {
     if (!policy) throw new Error('vibe: the source guard has no configuration yet');
@@ -214,7 +214,7 @@ export function sourceGuard(opts: { allow?: string[] } = {}): { files: Plugin; c
     configResolved(config: ResolvedConfig) {
       const root = real(config.root);
       const modules = real(join(root, 'node_modules'));
-      policy = new ReadPolicy(root, [modules, real(config.cacheDir), ...(opts.allow ?? []).map(real)]);
+      policy = new ReadPolicy(root, [modules, real(config.cacheDir)]);
       if (config.build.assetsInlineLimit !== assetsInlineLimit)
         throw new Error('vibe: build.assetsInlineLimit must be the source guard’s');
       const names = config.plugins.map((p) => p.name);
