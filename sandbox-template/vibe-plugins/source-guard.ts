@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Plugin, ResolvedConfig } from 'vite';
 
 // The build guard: what Vite and Tailwind may read while they build or serve an app whose code
@@ -27,7 +27,7 @@ interface CssRef {
  * @config, @source and source(…). Linear in the input: a url( or image-set( inside the argument
  * of an earlier one is part of that argument (Vite does not resolve it on its own either).
  */
-export function cssReferences(css: string): CssRef[] {
+function cssReferences(css: string): CssRef[] {
   const out: CssRef[] = [];
   // The next index of a character at or after `from` (searches only move forward: linear).
   const found = new Map<string, number>();
@@ -190,7 +190,7 @@ function checkCss(policy: ReadPolicy, file: string, css: string, seen = new Set<
  *    since Vite resolves CSS url()s with a resolver of its own that calls no plugin's resolveId,
  *    and inlines `url(x?inline)` without asking assetsInlineLimit.
  */
-export function sourceGuard(opts: { allow?: string[] } = {}): { files: Plugin; css: Plugin } {
+export function sourceGuard(): { files: Plugin; css: Plugin } {
   let policy: ReadPolicy | undefined;
   const guard = (): ReadPolicy => {
     if (!policy) throw new Error('vibe: the source guard has no configuration yet');
@@ -214,7 +214,7 @@ export function sourceGuard(opts: { allow?: string[] } = {}): { files: Plugin; c
     configResolved(config: ResolvedConfig) {
       const root = real(config.root);
       const modules = real(join(root, 'node_modules'));
-      policy = new ReadPolicy(root, [modules, real(config.cacheDir), ...(opts.allow ?? []).map(real)]);
+      policy = new ReadPolicy(root, [modules, real(config.cacheDir)]);
       if (config.build.assetsInlineLimit !== assetsInlineLimit)
         throw new Error('vibe: build.assetsInlineLimit must be the source guard’s');
       const names = config.plugins.map((p) => p.name);
@@ -226,14 +226,14 @@ export function sourceGuard(opts: { allow?: string[] } = {}): { files: Plugin; c
       if (!importer || source.startsWith('\0')) return null;
       const r = await this.resolve(source, importer, { ...options, skipSelf: true });
       const path = r && !r.external ? r.id.split('?')[0]! : '';
-      if (path.startsWith('/') && existsSync(path) && !guard().mayLoad(path))
+      if (isAbsolute(path) && existsSync(path) && !guard().mayLoad(path))
         throw new Error(
           `vibe: refused ${source} imported by ${guard().show(importer.split('?')[0]!)}: it resolves to ${path}, outside the app's src/`,
         );
       return r;
     },
     load(id) {
-      if (id.startsWith('\0') || !id.startsWith('/')) return null; // virtual modules
+      if (id.startsWith('\0') || !isAbsolute(id)) return null; // virtual modules
       const [path = '', query = ''] = id.split('?', 2);
       // Ids that are no file (Vite's /@react-refresh, /@vite/client before resolution) cannot leak one.
       if (!guard().mayLoad(path) && existsSync(path))

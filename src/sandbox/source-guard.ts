@@ -8,10 +8,12 @@ import { ScriptParser, UnparseableError } from './script-parser.ts';
 
 // Everything under src/ was written by a model from a stranger's words, and the build tools
 // (Vite, Tailwind, esbuild, tsc) do far more than compile it: `@plugin` runs a module in Node,
-// `?raw` inlines any file into the public bundle, `import.meta.glob` reads folders. So before a
-// file map is written into a sandbox, every import and every CSS directive that makes a build
-// tool load something is checked here, and anything that would reach outside `src/` (or run at
-// build time) is refused as a check error the model can repair.
+// `?raw` inlines any file into the public bundle, `import.meta.glob` reads folders, and a Tailwind
+// class such as `bg-[url(../../.env)]` in any file (a comment is enough) makes Vite inline that
+// file into the built CSS. So before a file map is written into a sandbox, every import, every
+// CSS directive and url(), and every url() in a class is checked here, and anything that would
+// reach outside `src/` (or run at build time) is refused as a check error the model can repair.
+// The template's build guard (sandbox-template/vibe-plugins/source-guard.ts) stands behind it.
 
 /** File names a build tool reads as configuration when they sit beside the source. */
 const CONFIG_NAMES =
@@ -172,8 +174,9 @@ function vetCssPath(file: string, target: string, files: FileMap, cssOnly: boole
 }
 
 /**
- * Checks file maps before they are written into a sandbox: every import, CSS directive and
- * file name that a build tool would follow outside `src/`, run at build time, or that names a
+ * Checks file maps before they are written into a sandbox: every import, CSS directive, url()
+ * (in CSS and in Tailwind classes of any file) and file name that a build tool would follow
+ * outside `src/` or read as a file, run at build time, or that names a
  * package the app cannot use, each with file and line. Empty means the files may be written.
  * Scripts are parsed by a real parser (oxc) in a process of its own (see ScriptParser).
  */

@@ -50,9 +50,9 @@ describe('an exported project builds with the same guard as the sandboxes', () =
       instruction: 'a page',
       authorId: app.ownerId,
       createdAt: 0,
-      usage: { inputTokens: 0, outputTokens: 0 },
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
       model: 'test',
-    } as VersionRecord;
+    };
     const zip = new AppZipPacker(TEMPLATE_DIR).pack(app, version, undefined);
     const out = join(tmp.path, `out${++n}`);
     for (const [path, bytes] of Object.entries(unzipSync(zip.bytes))) {

@@ -5,13 +5,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Plugin, ResolvedConfig } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceGuard } from '../../sandbox-template/vibe-plugins/source-guard.ts';
 import { prepareAppDir } from '../../src/sandbox/app-dir.ts';
 import { tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
 
 type Hook = (...args: unknown[]) => unknown;
+type Plugin = ReturnType<typeof sourceGuard>['files'];
 const hook = (p: Plugin, name: 'load' | 'configResolved' | 'config' | 'transform'): Hook => {
   const h = p[name] as Hook | { handler: Hook };
   return typeof h === 'function' ? h : h.handler;
@@ -22,7 +22,7 @@ function configured(plugins = ['vibe:source-guard', '@tailwindcss/vite:generate:
   const guard = sourceGuard();
   const { build } = hook(guard.files, 'config')() as { build: { assetsInlineLimit: (f: string) => unknown } };
   const config = { root: '/app', cacheDir: '/cache', build, plugins: plugins.map((name) => ({ name })) };
-  hook(guard.files, 'configResolved').call({}, config as unknown as ResolvedConfig);
+  hook(guard.files, 'configResolved').call({}, config);
   return { guard, inline: build.assetsInlineLimit };
 }
 
