@@ -42,6 +42,12 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
     )
     .addSubcommand((s) => s.setName('export').setDescription("The app's source and build as a zip (in its thread)"))
     .addSubcommand((s) => s.setName('delete').setDescription('Delete the app (its owner)'))
+    .addSubcommand((s) =>
+      s
+        .setName('data')
+        .setDescription("The app's shared data: size and items (use it in the app's thread)")
+        .addBooleanOption((o) => o.setName('reset').setDescription('Clear it (owner or Manage Messages)')),
+    )
     .toJSON();
 }
 
@@ -54,6 +60,7 @@ export const DISCORD_USAGE = [
   "`/vibe versions`, `/vibe undo`, `/vibe restore version:<n>`: history (in the app's thread).",
   "`/vibe export`: the app's source and build as a zip (in its thread).",
   '`/vibe delete`: delete an app (its owner; in its thread).',
+  "`/vibe data`, `/vibe data reset:True`: the app's shared data, and clearing it (owner or Manage Messages). Undo and restore leave it as it is.",
   '`/vibe help`: this message.',
 ];
 
@@ -79,6 +86,8 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
       return { kind: 'export' };
     case 'delete':
       return { kind: 'delete', confirmed: false };
+    case 'data':
+      return it.options.getBoolean('reset') ? { kind: 'data-reset', confirmed: false } : { kind: 'data' };
     default:
       return { kind: 'help', reason: sub && sub !== 'help' ? `Unknown command "${sub}".` : undefined };
   }

@@ -2,7 +2,19 @@ import type { ChatContext } from './bot.ts';
 
 /** What a request asks the bot to do (the flow it runs). */
 export type RequestKind =
-  'create' | 'refine' | 'undo' | 'restore' | 'delete' | 'versions' | 'gallery' | 'mine' | 'usage' | 'export' | 'help';
+  | 'create'
+  | 'refine'
+  | 'undo'
+  | 'restore'
+  | 'delete'
+  | 'versions'
+  | 'gallery'
+  | 'mine'
+  | 'usage'
+  | 'export'
+  | 'help'
+  /** `/vibe data` and its reset (shared state). */
+  | 'data';
 
 export interface BotRequest {
   kind: RequestKind;

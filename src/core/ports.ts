@@ -1,6 +1,8 @@
 // The interfaces the core owns. Adapters, models, sandboxes and stores implement them;
 // the core imports nothing concrete.
 
+import type { ScratchState, SharedDataExport } from './shared-data.ts';
+
 /** The logging methods every part of the bot uses (pino's, structurally). */
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -67,6 +69,8 @@ export interface AppPacker {
     app: AppRecord,
     version: VersionRecord,
     built: Map<string, Uint8Array> | undefined,
+    /** The app's shared state (`data.json`), when it has any. */
+    data?: SharedDataExport,
   ): { name: string; bytes: Uint8Array };
 }
 
@@ -94,10 +98,13 @@ export interface RenderResult {
   ms: number;
 }
 
-/** Opens a URL the way a viewer would (headless Chromium in production; see src/browser/). */
+/**
+ * Opens a URL the way a viewer would (headless Chromium in production; see src/browser/).
+ * `sharedState`: the page's `@vibe/shared` socket goes to this scratch copy, never the real data.
+ */
 export interface RenderChecker {
   /** Undefined when the check could not be made (no working browser): the version counts as unchecked. */
-  render(url: string): Promise<RenderResult | undefined>;
+  render(url: string, opts?: { sharedState?: ScratchState }): Promise<RenderResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -349,7 +356,10 @@ export type ButtonAction =
   /** Posts the app's source and build as a zip into its thread (value: the app id). */
   | 'export'
   /** Runs again a build that a bot restart interrupted (value: the id its interrupted card carries). */
-  | 'retry';
+  | 'retry'
+  /** Asks to clear the app's shared data, then clears it (value: the app id). */
+  | 'data-reset'
+  | 'data-reset-confirm';
 
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {
