@@ -87,28 +87,32 @@ export class SharedStateServer implements SharedData {
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     if (!(await this.deps.originAllowed(appId, origin))) return void refuse('403 Forbidden');
     if (!(await this.deps.appExists(appId))) return void refuse('404 Not Found');
+    // Loaded before the handshake ends: the page's first message comes right after it.
+    let doc: LiveDoc;
+    try {
+      doc = await this.open(appId);
+    } catch (err) {
+      this.deps.logger.warn({ err, appId }, 'shared state: the data could not be loaded');
+      return void refuse('503 Service Unavailable');
+    }
+    if (doc.peers.size === 0) this.startIdle(appId); // unloaded later if the handshake never ends
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.alive.add(ws);
       ws.on('pong', () => this.alive.add(ws));
-      void this.attach(appId, wsSocket(ws), false);
+      this.attach(appId, wsSocket(ws), doc, false);
     });
   }
 
-  /** Connects a page socket to the app's document (loading it first), within the connection cap. */
-  private async attach(appId: string, socket: PageSocket, scratchOf?: LiveDoc | false): Promise<void> {
-    try {
-      const doc = scratchOf || (await this.open(appId));
-      if (doc.peers.size >= this.limits.connectionsPerApp)
-        return socket.close(CLOSE.full, `too many pages of this app are open (${this.limits.connectionsPerApp})`);
-      this.stopIdle(appId);
-      new SharedConnection(doc, socket, this.limits, this.now);
-      socket.onClose(() => {
-        if (!scratchOf && doc.peers.size === 0) this.startIdle(appId);
-      });
-    } catch (err) {
-      this.deps.logger.warn({ err, appId }, 'shared state: a page could not be connected');
-      socket.close(1011, 'the shared data could not be loaded; retrying');
-    }
+  /** Connects a page socket to a document, within the connection cap. */
+  private attach(appId: string, socket: PageSocket, doc: LiveDoc, scratch: boolean): void {
+    if (doc.closed) return socket.close(CLOSE.reset, 'the app data changed; reconnecting');
+    if (doc.peers.size >= this.limits.connectionsPerApp)
+      return socket.close(CLOSE.full, `too many pages of this app are open (${this.limits.connectionsPerApp})`);
+    if (!scratch) this.stopIdle(appId);
+    new SharedConnection(doc, socket, this.limits, this.now);
+    socket.onClose(() => {
+      if (!scratch && doc.peers.size === 0 && this.docs.has(appId)) this.startIdle(appId);
+    });
   }
 
   /** The app's live document in this process, loaded on first use (and again after a reset). */
@@ -238,9 +242,18 @@ export class SharedStateServer implements SharedData {
     });
     source.remote(Y.encodeStateAsUpdate(real));
     real.destroy();
+    let pages = 0;
     return {
-      open: (socket) => void this.attach(appId, socket, source),
+      open: (socket) => {
+        pages++;
+        this.attach(appId, socket, source, true);
+      },
       close: () => {
+        // What the check's page did to its copy, for the log; all of it is dropped now.
+        this.deps.logger.info(
+          { appId, pages, items: source.itemCount(), bytes: source.measure() },
+          'shared state: the browser check used a scratch copy',
+        );
         source.end(CLOSE.gone, 'the check is over', true);
         source.doc.destroy();
       },

@@ -474,6 +474,7 @@ describe('npm run discord:register', () => {
       'restore',
       'export',
       'delete',
+      'data',
     ]);
     expect(fake.commands(fake.fixture.guildId).map((c) => c.name)).toEqual(['vibe']);
     const global = await run({});

@@ -35,7 +35,7 @@ export function testBot(
     model: CodeModel;
     runtime: AppRuntime;
     galleryPageSize?: number;
-  } & Pick<BotDeps, 'policies' | 'slots' | 'meter' | 'limits' | 'packer' | 'leases' | 'journal'> &
+  } & Pick<BotDeps, 'policies' | 'slots' | 'meter' | 'limits' | 'packer' | 'leases' | 'journal' | 'shared'> &
     Partial<Pick<BotDeps, 'logger'>>,
 ): VibeBot {
   return new VibeBot({
