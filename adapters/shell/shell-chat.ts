@@ -43,7 +43,7 @@ export interface ShellInput {
 export const SHELL_HELP = [
   'Terminal chat commands:',
   '  /vibe <what to build>   build an app (its thread opens automatically)',
-  '  /vibe gallery | mine | help | versions | undo | restore N | delete | fix',
+  '  /vibe gallery | mine | help | versions | undo | restore N | delete | fix | data',
   '  /thread N               enter the thread of message N (then type to change its app)',
   '  /back                   leave the thread',
   '  /channel NAME           switch channel',

@@ -3,6 +3,7 @@ import * as encoding from 'lib0/encoding';
 import * as sync from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { CLOSE, goodName, LIST_PREFIX, MAX_VALUE_BYTES, MESSAGE, STATE_ROOT, type StoredItem } from './layout.ts';
+import { randomId } from './random-id.ts';
 
 // The engine of `@vibe/shared`, without React or the DOM (index.ts wraps it in hooks; tests and
 // the bench drive it from Node). One Yjs document per page, kept in sync with the bot's server
@@ -127,7 +128,9 @@ export class SharedClient {
 
   put(name: string, id: string, next: unknown): void {
     if (!goodName(name) || !goodName(id))
-      return this.warn(`[@vibe/shared] list names and item ids are 1-100 characters (got "${String(name)}", "${String(id)}")`);
+      return this.warn(
+        `[@vibe/shared] list names and item ids are 1-100 characters (got "${String(name)}", "${String(id)}")`,
+      );
     const v = this.json(next);
     if (v === MISSING) return;
     const map = this.doc.getMap<StoredItem>(LIST_PREFIX + name);
@@ -164,7 +167,8 @@ export class SharedClient {
 
   private bind(doc: Y.Doc): void {
     doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === LOCAL && doc === this.syncing && this.sending) this.send(syncMessage((e) => sync.writeUpdate(e, update)));
+      if (origin === LOCAL && doc === this.syncing && this.sending)
+        this.send(syncMessage((e) => sync.writeUpdate(e, update)));
     });
     doc.on('afterTransaction', (tr: Y.Transaction) => {
       if (doc !== this.doc) return;
@@ -235,10 +239,12 @@ export class SharedClient {
       // The server's state vector: answer with what it lacks (this page's offline writes), then
       // send each change as it is made.
       const sv = decoding.readVarUint8Array(d);
-      this.send(syncMessage((e) => {
-        encoding.writeVarUint(e, sync.messageYjsSyncStep2);
-        encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(this.syncing, sv));
-      }));
+      this.send(
+        syncMessage((e) => {
+          encoding.writeVarUint(e, sync.messageYjsSyncStep2);
+          encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(this.syncing, sv));
+        }),
+      );
       this.sending = true;
       return;
     }
@@ -268,7 +274,8 @@ export class SharedClient {
   }
 
   private closed(code: number, reason: string): void {
-    const refusal = code === 1009 ? 'the change was too large' : code >= 4000 && code < 5000 ? reason || `code ${code}` : undefined;
+    const refusal =
+      code === 1009 ? 'the change was too large' : code >= 4000 && code < 5000 ? reason || `code ${code}` : undefined;
     if (refusal) {
       this.refused = refusal;
       this.warn(code === CLOSE.reset ? `[@vibe/shared] ${refusal}` : `[@vibe/shared] the server refused: ${refusal}`);
@@ -291,15 +298,4 @@ function syncMessage(write: (e: encoding.Encoder) => void): Uint8Array {
   encoding.writeVarUint(e, MESSAGE.sync);
   write(e);
   return encoding.toUint8Array(e);
-}
-
-/** 12 random base-36 characters. */
-export function randomId(): string {
-  const bytes = new Uint8Array(12);
-  const c = (globalThis as unknown as { crypto?: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
-  if (c) c.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  let id = '';
-  for (const b of bytes) id += (b % 36).toString(36);
-  return id;
 }

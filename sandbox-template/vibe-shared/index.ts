@@ -1,5 +1,6 @@
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import { MISSING, SharedClient, randomId, type SharedItem, type SharedStatus } from './client.ts';
+import { MISSING, SharedClient, type SharedItem, type SharedStatus } from './client.ts';
+import { randomId } from './random-id.ts';
 
 // `@vibe/shared`: state every open page of this app shares, live. Kept by the bot, in the app's
 // own space; each page connects to it over one WebSocket (see client.ts). A template file: the
@@ -31,10 +32,7 @@ function useClientValue<T>(read: (c: SharedClient) => T): T {
 }
 
 /** One value per key for the whole app; last writer wins; every open page sees a change. */
-export function useSharedState<T>(
-  key: string,
-  initial: T,
-): [T, (next: T | ((prev: T) => T)) => void, SharedStatus] {
+export function useSharedState<T>(key: string, initial: T): [T, (next: T | ((prev: T) => T)) => void, SharedStatus] {
   const stored = useClientValue((c) => c.getState(key));
   const status = useClientValue((c) => c.status);
   const value = stored === MISSING ? initial : (stored as T);
@@ -117,12 +115,9 @@ function setViewerName(name: string): void {
 
 /** This browser's viewer: a stable random id, and a display name the viewer may set. */
 export function useViewer(): { id: string; name: string | null; setName(name: string): void } {
-  const v = useSyncExternalStore(
-    (l) => {
-      viewerListeners.add(l);
-      return () => void viewerListeners.delete(l);
-    },
-    viewer,
-  );
+  const v = useSyncExternalStore((l) => {
+    viewerListeners.add(l);
+    return () => void viewerListeners.delete(l);
+  }, viewer);
   return useMemo(() => ({ id: v.id, name: v.name, setName: setViewerName }), [v]);
 }

@@ -100,7 +100,11 @@ export class BrowserCheck implements RenderChecker {
     await b?.close().catch(() => undefined);
   }
 
-  private async attempt(url: string, firstTry: boolean, shared?: ScratchState): Promise<RenderResult | typeof BOT_FAILED> {
+  private async attempt(
+    url: string,
+    firstTry: boolean,
+    shared?: ScratchState,
+  ): Promise<RenderResult | typeof BOT_FAILED> {
     const started = Date.now();
     let browser: Browser;
     let context: BrowserContext;

@@ -10,8 +10,7 @@ export function scratchSocket(ws: WebSocketRoute): PageSocket {
     send: (data) => ws.send(Buffer.from(data)),
     // The page may be gone already (the check is over): nothing to close then.
     close: (code, reason) => void ws.close({ code, reason }).catch(() => undefined),
-    onMessage: (listener) =>
-      ws.onMessage((m) => listener(typeof m === 'string' ? Buffer.from(m) : new Uint8Array(m))),
+    onMessage: (listener) => ws.onMessage((m) => listener(typeof m === 'string' ? Buffer.from(m) : new Uint8Array(m))),
     onClose: (listener) => ws.onClose(() => listener()),
   };
 }

@@ -822,7 +822,9 @@ export class VibeBot {
       // Its shared state goes with it (open pages are closed).
       await this.deps.shared
         ?.remove(app.id)
-        .catch((err: unknown) => this.deps.logger.warn({ err, appId: app.id }, 'the shared data of a deleted app was not removed'));
+        .catch((err: unknown) =>
+          this.deps.logger.warn({ err, appId: app.id }, 'the shared data of a deleted app was not removed'),
+        );
     });
     this.deps.logger.info({ appId: app.id, by: ctx.actor.id }, 'app deleted');
     await ctx.conv.reply(app.threadId, { title: `Deleted "${app.title}"`, text: 'Its link no longer works.' });

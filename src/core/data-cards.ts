@@ -5,7 +5,11 @@ import type { SharedDataStats } from './shared-data.ts';
 
 const num = (n: number) => n.toLocaleString('en-US');
 const size = (bytes: number) =>
-  bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(2)} MB`;
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1 << 20
+      ? `${(bytes / 1024).toFixed(1)} KB`
+      : `${+(bytes / (1 << 20)).toFixed(2)} MB`;
 
 /** `/vibe data`: what the app's shared state holds, against its limits. */
 export function dataCard(app: AppRecord, s: SharedDataStats): Card {
@@ -20,7 +24,7 @@ export function dataCard(app: AppRecord, s: SharedDataStats): Card {
       'Undo and restore change the code only: the data stays as it is. `/vibe data reset` clears it (the owner or a channel manager).',
     ].join('\n'),
     fields: [
-      { label: 'Size', value: `${size(s.bytes)} of ${size(s.limits.bytes)}` },
+      { label: 'Size', value: `${empty ? '0 B' : size(s.bytes)} of ${size(s.limits.bytes)}` },
       { label: 'List items', value: `${num(items)} of ${num(s.limits.items)}` },
       ...(s.lists.length > 0
         ? [

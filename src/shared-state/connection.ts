@@ -18,6 +18,8 @@ export const MESSAGE = { sync: 0, hello: 3 } as const;
  */
 export class SharedConnection implements DocPeer {
   private readonly bucket: WriteBucket;
+  /** Sync requests (a page sends one per connection): each answer encodes the whole state. */
+  private readonly syncs: WriteBucket;
   private closed = false;
 
   constructor(
@@ -27,6 +29,7 @@ export class SharedConnection implements DocPeer {
     now: () => number,
   ) {
     this.bucket = new WriteBucket(limits.writesPerMinute, limits.writeBurst, now);
+    this.syncs = new WriteBucket(10, 5, now);
     doc.peers.add(this);
     socket.onMessage((data) => this.receive(data));
     socket.onClose(() => {
@@ -70,6 +73,8 @@ export class SharedConnection implements DocPeer {
       if (decoding.readVarUint(d) !== MESSAGE.sync) throw new Error('not a sync message');
       const kind = decoding.readVarUint(d);
       if (kind === sync.messageYjsSyncStep1) {
+        if (!this.syncs.take(1))
+          return this.close(CLOSE.rateLimited, 'too many sync requests from this page; wait a moment');
         const sv = decoding.readVarUint8Array(d);
         const e = encoding.createEncoder();
         encoding.writeVarUint(e, MESSAGE.sync);

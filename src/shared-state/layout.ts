@@ -39,7 +39,8 @@ export function entryProblem(root: Root, value: unknown, valueBytes: number, now
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'a list item is not an object';
   const { v, by, at, c, ...rest } = value as Record<string, unknown>;
   if (Object.keys(rest).length > 0 || v === undefined) return 'a list item has the wrong fields';
-  if (typeof by !== 'string' || by.length < 1 || by.length > MAX_VIEWER) return "a list item's author is not a viewer id";
+  if (typeof by !== 'string' || by.length < 1 || by.length > MAX_VIEWER)
+    return "a list item's author is not a viewer id";
   for (const t of [at, c])
     if (typeof t !== 'number' || t < 0 || t > now + FUTURE_MS) return "a list item's time is not the server's time";
   return undefined;

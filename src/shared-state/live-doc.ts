@@ -193,14 +193,23 @@ export class LiveDoc {
       try {
         const n = await log.append(appId, epoch, update);
         const b64 = Buffer.from(update).toString('base64');
-        const message: BusMessage = { a: appId, o: processId, n, e: epoch, ...(b64.length <= INLINE_MAX ? { u: b64 } : {}) };
+        const message: BusMessage = {
+          a: appId,
+          o: processId,
+          n,
+          e: epoch,
+          ...(b64.length <= INLINE_MAX ? { u: b64 } : {}),
+        };
         await log.bus.publish(JSON.stringify(message)).catch((err: unknown) => {
           logger.warn({ err, appId }, 'shared state: a change was stored but not announced to other processes');
         });
         if (++this.sinceCompact >= COMPACT_EVERY) void this.compact();
       } catch (err) {
         this.unsaved = true;
-        logger.warn({ err, appId }, 'shared state: a change could not be stored; it is kept in memory and stored later');
+        logger.warn(
+          { err, appId },
+          'shared state: a change could not be stored; it is kept in memory and stored later',
+        );
       }
     });
   }

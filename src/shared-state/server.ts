@@ -16,6 +16,7 @@ import { SharedConnection } from './connection.ts';
 import { CLOSE, SHARED_LIMITS, type SharedLimits } from './limits.ts';
 import { LiveDoc, type BusMessage } from './live-doc.ts';
 import { exportOf, statsOf } from './to-json.ts';
+import { wsSocket } from './ws-socket.ts';
 
 export interface SharedStateDeps {
   log: SharedLog;
@@ -83,7 +84,8 @@ export class SharedStateServer implements SharedData {
 
   /** The gateway's upgrade of `/apps/<appId>/__vibe/shared`: refused before the handshake, or a connection. */
   async upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, appId: string): Promise<void> {
-    const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (status: string) =>
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     if (!(await this.deps.originAllowed(appId, origin))) return void refuse('403 Forbidden');
     if (!(await this.deps.appExists(appId))) return void refuse('404 Not Found');
@@ -263,7 +265,9 @@ export class SharedStateServer implements SharedData {
   private async tell(m: BusMessage): Promise<void> {
     await this.deps.log.bus
       .publish(JSON.stringify(m))
-      .catch((err: unknown) => this.deps.logger.warn({ err, appId: m.a }, 'shared state: other processes were not told'));
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, appId: m.a }, 'shared state: other processes were not told'),
+      );
   }
 
   /** Stores every open document compacted and closes every page (shutdown). */
@@ -283,20 +287,4 @@ export class SharedStateServer implements SharedData {
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }
-}
-
-/** A `ws` WebSocket as a PageSocket (binary messages only). */
-function wsSocket(ws: WebSocket): PageSocket {
-  return {
-    send: (data) => {
-      if (ws.readyState === ws.OPEN) ws.send(data);
-    },
-    close: (code, reason) => ws.close(code, reason),
-    onMessage: (listener) =>
-      ws.on('message', (data, isBinary) => {
-        if (!isBinary) return ws.close(CLOSE.refused, 'text messages are not part of the protocol');
-        listener(Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data as ArrayBuffer | Buffer));
-      }),
-    onClose: (listener) => ws.on('close', listener),
-  };
 }

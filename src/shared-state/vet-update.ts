@@ -5,7 +5,7 @@ import { CLOSE } from './limits.ts';
 /** An update that may be applied: how many writes it makes, and the list items it may add. */
 export interface Accepted {
   ok: true;
-  /** Entries it sets (a removal alone counts 1): what the write rate counts. */
+  /** Entries it sets (a removal alone counts 1; nothing new, 0): what the write rate counts. */
   writes: number;
   /** Items it may add to lists (keys not there yet): what the item limit counts. */
   newItems: number;
@@ -35,7 +35,11 @@ const refuse = (reason: string, code: number = CLOSE.refused): Refused => ({ ok:
  * (or the update itself) already holds, so nothing is left pending unchecked. Yjs cannot take
  * an update back once applied, hence before.
  */
-export function vetUpdate(doc: Y.Doc, update: Uint8Array, opts: { valueBytes: number; now: number }): Accepted | Refused {
+export function vetUpdate(
+  doc: Y.Doc,
+  update: Uint8Array,
+  opts: { valueBytes: number; now: number },
+): Accepted | Refused {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);
@@ -119,15 +123,30 @@ export function vetUpdate(doc: Y.Doc, update: Uint8Array, opts: { valueBytes: nu
     if (place.root.kind === 'list' && !hasKey(doc, place.rootName, place.key))
       adds.add(`${place.rootName}\u0000${place.key}`);
   }
-  let deletes = 0;
+  // Anything new at all: a struct past what the server has, or a deletion of something live.
+  let fresh = decoded.structs.some(
+    (st) => !(st instanceof Y.Skip) && st.id.clock + st.length > Y.getState(doc.store, st.id.client),
+  );
   for (const [client, ranges] of decoded.ds.clients)
     for (const d of ranges) {
       if (d.len < 0 || d.clock + d.len > knownOf(client))
         return refuse('the update deletes changes the server does not have');
-      deletes++;
+      fresh ||= deletesLive(doc, client, d.clock, d.len);
     }
-  // A removal alone is a write too; an empty update (a sync with nothing new) is none.
-  return { ok: true, writes: writes > 0 ? writes : deletes > 0 ? 1 : 0, newItems: adds.size };
+  // A page's sync resends its whole delete set: with nothing new it is no write (and not stored).
+  return { ok: true, writes: fresh ? Math.max(1, writes) : 0, newItems: adds.size };
+}
+
+/** True when the range deletes something the document holds undeleted (or does not hold yet). */
+function deletesLive(doc: Y.Doc, client: number, clock: number, len: number): boolean {
+  const state = Y.getState(doc.store, client);
+  for (let c = clock; c < clock + len;) {
+    if (c >= state) return true; // the update's own structs
+    const st = Y.getItem(doc.store, Y.createID(client, c)) as Struct;
+    if (!st.deleted) return true;
+    c = st.id.clock + st.length;
+  }
+  return false;
 }
 
 /** True when the root map `name` has a live entry under `key` (without creating the map). */

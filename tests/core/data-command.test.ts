@@ -78,7 +78,11 @@ describe('/vibe data', () => {
     expect(parseCommand('data')).toEqual({ kind: 'data', appId: undefined });
     expect(parseCommand('data abcd1234')).toEqual({ kind: 'data', appId: 'abcd1234' });
     expect(parseCommand('data reset')).toEqual({ kind: 'data-reset', appId: undefined, confirmed: false });
-    expect(parseCommand('data reset abcd1234 confirm')).toEqual({ kind: 'data-reset', appId: 'abcd1234', confirmed: true });
+    expect(parseCommand('data reset abcd1234 confirm')).toEqual({
+      kind: 'data-reset',
+      appId: 'abcd1234',
+      confirmed: true,
+    });
     expect(parseCommand('data about cats').kind).toBe('create');
     expect(commandFor('data-reset-confirm', 'abcd1234')).toBe('/vibe data reset abcd1234 confirm');
   });
@@ -96,7 +100,7 @@ describe('/vibe data', () => {
         { label: 'Shared values', value: '1' },
       ]),
     );
-    expect(card.fields?.find((f) => f.label === 'Size')?.value).toMatch(/^\d+ B of 1.00 MB$/);
+    expect(card.fields?.find((f) => f.label === 'Size')?.value).toMatch(/^\d+ B of 1 MB$/);
     expect(card.text).toMatch(/Undo and restore change the code only/);
     expect(card.actions?.[0]).toMatchObject({ action: 'data-reset', value: appId });
 
@@ -107,7 +111,11 @@ describe('/vibe data', () => {
 
     await bot.command(ctx(alice, thread), 'data reset');
     const confirm = conv.cards('ephemeral').at(-1)!;
-    expect(confirm.actions?.[0]).toMatchObject({ action: 'data-reset-confirm', value: appId, confirm: expect.any(Object) });
+    expect(confirm.actions?.[0]).toMatchObject({
+      action: 'data-reset-confirm',
+      value: appId,
+      confirm: expect.any(Object),
+    });
     expect((await shared.exportData(appId))?.lists.votes).toHaveLength(2);
     await bot.action(ctx(alice, thread), 'data-reset-confirm', appId);
     expect(await shared.exportData(appId)).toBeUndefined();

@@ -233,7 +233,9 @@ export default function App() {
       expect(await count(b.page, 'Thai')).toBe('1 vote'); // the vote made while the bot was down
       expect(await count(b.page, 'Sushi')).toBe('1 vote');
       expect(await count(b.page, 'Pizza')).toBe('1 vote');
-      expect([...a.errors, ...b.errors].filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load/.test(e))).toEqual([]);
+      expect(
+        [...a.errors, ...b.errors].filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load/.test(e)),
+      ).toEqual([]);
     },
   );
 });
@@ -282,7 +284,9 @@ describe.runIf(needs('chromium', 'bwrap') && redisUp)('two bot instances on one 
 
     const oneToTwo = await voteAndTime(one.page, two.page, 'Pizza');
     const twoToOne = await voteAndTime(two.page, one.page, 'Tacos');
-    console.log(`shared state across two bot instances on Redis: ${oneToTwo.toFixed(1)} ms and ${twoToOne.toFixed(1)} ms`);
+    console.log(
+      `shared state across two bot instances on Redis: ${oneToTwo.toFixed(1)} ms and ${twoToOne.toFixed(1)} ms`,
+    );
     expect(await count(one.page, 'Tacos')).toBe('1 vote');
     expect(await count(two.page, 'Pizza')).toBe('1 vote');
     expect([...one.errors, ...two.errors]).toEqual([]);

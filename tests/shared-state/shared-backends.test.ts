@@ -68,11 +68,17 @@ for (const [name, url, up] of [
       });
       await storeApp(stores[0]!, 'poll1');
       // Reads of the log are rare here (60 s): what crosses is the bus's doing.
-      const stacks = [await sharedStack(stores[0]!, { catchUpMs: 60_000 }), await sharedStack(stores[1]!, { catchUpMs: 60_000 })];
+      const stacks = [
+        await sharedStack(stores[0]!, { catchUpMs: 60_000 }),
+        await sharedStack(stores[1]!, { catchUpMs: 60_000 }),
+      ];
       for (const s of stacks) cleanups.push(() => s.close());
       const a = pageClient(stacks[0]!.url('poll1'), 'viewera1');
       const b = pageClient(stacks[1]!.url('poll1'), 'viewerb1');
-      cleanups.push(() => a.client.stop(), () => b.client.stop());
+      cleanups.push(
+        () => a.client.stop(),
+        () => b.client.stop(),
+      );
       await live(a.client, b.client);
 
       const t0 = performance.now();
@@ -82,7 +88,9 @@ for (const [name, url, up] of [
       const t1 = performance.now();
       b.client.put('votes', 'viewerb1', { choice: 'sushi' });
       await eventually(() => a.client.items('votes').length === 2, 5000, 1);
-      console.log(`shared state across two processes on ${name}: ${aToB.toFixed(1)} ms and ${(performance.now() - t1).toFixed(1)} ms`);
+      console.log(
+        `shared state across two processes on ${name}: ${aToB.toFixed(1)} ms and ${(performance.now() - t1).toFixed(1)} ms`,
+      );
       expect(values(a.client.items('votes'))).toEqual(['pizza', 'sushi']);
       expect(values(b.client.items('votes'))).toEqual(['pizza', 'sushi']);
       // A long value does not fit a NOTIFY: it travels by the log instead.

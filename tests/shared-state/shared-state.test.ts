@@ -64,7 +64,9 @@ describe('shared state between pages of one app', () => {
     const t1 = performance.now();
     b.client.setState('title', 'Friday lunch');
     await eventually(() => a.client.getState('title') === 'Friday lunch', 5000, 1);
-    console.log(`shared state, Node pages on loopback: a -> b ${aToB.toFixed(1)} ms, b -> a ${(performance.now() - t1).toFixed(1)} ms`);
+    console.log(
+      `shared state, Node pages on loopback: a -> b ${aToB.toFixed(1)} ms, b -> a ${(performance.now() - t1).toFixed(1)} ms`,
+    );
 
     const [item] = b.client.items('votes');
     expect(item).toMatchObject({ id: 'viewera1', by: 'viewera1', value: { choice: 'pizza' } });
@@ -201,6 +203,31 @@ describe('limits and bad input', () => {
     expect(choices(a.client)).toEqual(['pizza']);
   });
 
+  it('stores nothing for a page that reconnects with nothing new, and cuts off a page that keeps asking to sync', async () => {
+    const s = await memoryStack();
+    const a = page(s.url('poll1'), 'viewera1');
+    await live(a.client);
+    a.client.put('votes', 'viewera1', { choice: 'pizza' });
+    a.client.remove('votes', 'viewera1'); // the page's delete set is not empty from now on
+    a.client.put('votes', 'viewera1', { choice: 'sushi' });
+    await eventually(async () => (await s.store.shared.read('poll1')).updates.length === 3);
+    // The connection drops; the page comes back and syncs (its step 2 carries its delete set).
+    (a.client as unknown as { socket: { close(): void } }).socket.close();
+    await eventually(() => a.client.status === 'offline');
+    await live(a.client);
+    const b = page(s.url('poll1'), 'viewerb1');
+    await live(b.client);
+    expect(choices(b.client)).toEqual(['sushi']);
+    expect((await s.store.shared.read('poll1')).updates).toHaveLength(3);
+
+    const step1 = new Uint8Array([0, 0, 1, 0]); // sync step 1 with an empty state vector
+    const closed = await rawSocket(
+      s.url('poll1'),
+      Array.from({ length: 8 }, () => step1),
+    );
+    expect(closed).toEqual({ code: 4429, reason: expect.stringMatching(/too many sync requests/) });
+  });
+
   it('refuses connections past the per-app cap, with the reason', async () => {
     const s = await memoryStack({ limits: { connectionsPerApp: 2 } });
     const a = page(s.url('poll1'), 'viewera1');
@@ -298,7 +325,11 @@ async function rawHandshake(url: string, origin: string | undefined): Promise<nu
 
 /** A client on a scratch copy, through in-memory sockets (as the check browser's route is). */
 function scratchPage(scratch: ScratchState): SharedClient {
-  const client = new SharedClient({ url: 'ws://scratch/__vibe/shared', viewerId: 'checker', WebSocket: scratchSockets(scratch) });
+  const client = new SharedClient({
+    url: 'ws://scratch/__vibe/shared',
+    viewerId: 'checker',
+    WebSocket: scratchSockets(scratch),
+  });
   cleanups.push(() => client.stop());
   return client.start();
 }

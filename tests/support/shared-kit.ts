@@ -13,7 +13,15 @@ const quiet = pino({ level: 'silent' });
 /** Stores an app with one version, so the shared-state server takes connections for it. */
 export async function storeApp(store: KeyvAppStore, id: string): Promise<void> {
   if (await store.getApp(id)) return;
-  await store.createApp({ id, channelId: 'shell:c', threadId: `t-${id}`, ownerId: 'u1', title: id, summary: '', prompt: 'p' });
+  await store.createApp({
+    id,
+    channelId: 'shell:c',
+    threadId: `t-${id}`,
+    ownerId: 'u1',
+    title: id,
+    summary: '',
+    prompt: 'p',
+  });
   await store.addVersion(id, {
     files: { 'src/App.tsx': '' },
     instruction: 'p',
@@ -30,7 +38,13 @@ export async function storeApp(store: KeyvAppStore, id: string): Promise<void> {
 export async function sharedStack(
   store: KeyvAppStore,
   opts: Partial<Pick<SharedStateDeps, 'limits' | 'catchUpMs' | 'idleMs'>> & { port?: number } = {},
-): Promise<{ server: SharedStateServer; port: number; url(appId: string): string; origin(appId: string): string; close(): Promise<void> }> {
+): Promise<{
+  server: SharedStateServer;
+  port: number;
+  url(appId: string): string;
+  origin(appId: string): string;
+  close(): Promise<void>;
+}> {
   const server = new SharedStateServer({
     log: store.shared,
     logger: quiet,
@@ -38,7 +52,11 @@ export async function sharedStack(
       const app = await store.getApp(id);
       return Boolean(app && !app.deleted && app.latestVersion > 0);
     },
-    originAllowed: sharedOriginPolicy({ appDomain: 'localhost', gatewayHosts: ['127.0.0.1'], sandboxUrl: async () => undefined }),
+    originAllowed: sharedOriginPolicy({
+      appDomain: 'localhost',
+      gatewayHosts: ['127.0.0.1'],
+      sandboxUrl: async () => undefined,
+    }),
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.catchUpMs ? { catchUpMs: opts.catchUpMs } : {}),
     ...(opts.idleMs ? { idleMs: opts.idleMs } : {}),
@@ -73,7 +91,11 @@ export function socketClass(origin?: string): SocketFactory {
 }
 
 /** The real client module (`@vibe/shared`'s engine) in Node: a page, as far as the server can tell. */
-export function pageClient(url: string, viewerId: string, origin?: string): { client: SharedClient; warnings: string[] } {
+export function pageClient(
+  url: string,
+  viewerId: string,
+  origin?: string,
+): { client: SharedClient; warnings: string[] } {
   const warnings: string[] = [];
   const client = new SharedClient({
     url,
@@ -93,7 +115,10 @@ export async function live(...clients: SharedClient[]): Promise<void> {
  * A raw socket speaking the protocol by hand (for input the real client never sends): resolves
  * with the close code and reason once the server ends it, after `send`ing each message.
  */
-export async function rawSocket(url: string, messages: (Uint8Array | string)[]): Promise<{ code: number; reason: string }> {
+export async function rawSocket(
+  url: string,
+  messages: (Uint8Array | string)[],
+): Promise<{ code: number; reason: string }> {
   const ws = new WebSocket(url);
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),

@@ -50,9 +50,14 @@ export default function App() {
         </p>
 
         {votes.status !== 'live' && (
-          <p className="mb-4 flex items-center gap-2 rounded-lg bg-slate-100 px-3 py-2 text-sm text-slate-600" role="status">
+          <p
+            className="mb-4 flex items-center gap-2 rounded-lg bg-slate-100 px-3 py-2 text-sm text-slate-600"
+            role="status"
+          >
             <WifiOff className="size-4" aria-hidden />
-            {votes.status === 'connecting' ? 'Connecting…' : 'Offline: your vote will be sent when the connection is back.'}
+            {votes.status === 'connecting'
+              ? 'Connecting…'
+              : 'Offline: your vote will be sent when the connection is back.'}
           </p>
         )}
 
@@ -66,7 +71,10 @@ export default function App() {
               maxLength={40}
               className="flex-1 rounded-lg border border-slate-200 px-3 py-2 text-sm outline-none focus:border-orange-400 focus:ring-2 focus:ring-orange-100"
             />
-            <button type="submit" className="rounded-lg bg-slate-800 px-3 py-2 text-sm font-medium text-white hover:bg-slate-700">
+            <button
+              type="submit"
+              className="rounded-lg bg-slate-800 px-3 py-2 text-sm font-medium text-white hover:bg-slate-700"
+            >
               Save
             </button>
           </form>
@@ -86,7 +94,11 @@ export default function App() {
                     chosen ? 'border-orange-400 ring-2 ring-orange-200' : 'border-slate-200 hover:border-orange-300'
                   }`}
                 >
-                  <span className="absolute inset-y-0 left-0 bg-orange-100" style={{ width: `${share}%` }} aria-hidden />
+                  <span
+                    className="absolute inset-y-0 left-0 bg-orange-100"
+                    style={{ width: `${share}%` }}
+                    aria-hidden
+                  />
                   <span className="relative flex items-center justify-between gap-2">
                     <span className="flex items-center gap-2 font-medium text-slate-800">
                       {chosen && <Check className="size-4 text-orange-600" aria-hidden />}
