@@ -108,6 +108,9 @@ describe('shared state between pages of one app', () => {
     expect(await rawHandshake(s.url('poll1'), s.origin('poll1'))).toBe(101);
     expect(await rawHandshake(s.url('poll1'), undefined)).toBe(101);
     expect(await rawHandshake(s.url('nosuchapp'), undefined)).toBe(404);
+    // On one app's origin, another app's path is nothing; and the path takes WebSockets only.
+    expect(await rawHandshake(`ws://poll1.localhost:${s.port}/apps/poll2/__vibe/shared`, undefined)).toBe(404);
+    expect((await fetch(s.origin('poll1') + '/__vibe/shared')).status).toBe(426);
     const own = page(s.url('poll1'), 'viewera1', s.origin('poll1'));
     await live(own.client);
   });
