@@ -17,8 +17,9 @@ function shared(): SharedClient {
   if (!client) {
     const url = new URL(__VIBE_SHARED_URL__, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    // Never stopped: the browser closes the socket when the page goes, and a page restored from
+    // the back/forward cache reconnects by itself.
     client = new SharedClient({ url: url.href, viewerId: viewer().id }).start();
-    addEventListener('pagehide', () => client?.stop());
   }
   return client;
 }
