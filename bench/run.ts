@@ -16,6 +16,7 @@ import { launchChromium } from '../tests/support/browser.ts';
 import { RecordingConversation } from '../tests/support/recording-conversation.ts';
 import { measureFastView } from './fast-view.ts';
 import { measurePublished } from './published.ts';
+import { measureSharedState } from './shared-state.ts';
 import { browserTreePssMb, chromiumPids } from './process-memory.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -213,6 +214,8 @@ async function main(): Promise<void> {
   for (const line of await measureFastView()) console.log(`  ${line}`);
   console.log('published builds (offline pomodoro sample; no sandbox running):');
   for (const line of await measurePublished()) console.log(`  ${line}`);
+  console.log('shared state (@vibe/shared): a change on one page -> shown on the other pages of the app:');
+  for (const line of await measureSharedState()) console.log(`  ${line}`);
 }
 
 main().catch((err) => {

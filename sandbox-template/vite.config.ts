@@ -17,6 +17,10 @@ const cacheDir = process.env.VIBE_CACHE_DIR || '.vite-cache';
 // is this app's own path on the page's origin; a sandbox served from elsewhere (a Modal tunnel)
 // is given the gateway's public URL for this app.
 const errorUrl = process.env.VIBE_ERROR_URL || `${base}__vibe/errors`;
+// `@vibe/shared` (shared state): where pages find the bot's server. Behind the gateway that is
+// this app's own path on the page's origin; a sandbox served from elsewhere (a Modal tunnel) is
+// given the gateway's address for this app.
+const sharedUrl = process.env.VIBE_SHARED_URL || `${base}__vibe/shared`;
 // An export build (the bot's `/vibe export`): a site that works from any folder of any static
 // host, with none of the bot's own plugins in it, written where the export reads it from.
 const exportDir = process.env.VIBE_EXPORT_DIR;
@@ -29,6 +33,10 @@ const vibe = (await import(
   /* @vite-ignore */ pathToFileURL(join(templateRoot, 'vibe-plugins', 'index.ts')).href
 )) as typeof import('./vibe-plugins/index.ts');
 
+// The `@vibe/shared` module: a template file the app imports and cannot change (an exported
+// app gets its read-only twin, which reads data.json).
+const sharedDir = join(templateRoot, 'vibe-shared');
+
 /** The shared library chunks: React, recharts (with the d3 modules it pulls in), lucide's icons. */
 const VENDOR_CHUNKS = [
   { name: 'react', test: /[\\/]node_modules[\\/](react|react-dom|scheduler)[\\/]/, priority: 3 },
@@ -38,6 +46,7 @@ const VENDOR_CHUNKS = [
     priority: 2,
   },
   { name: 'lucide', test: /[\\/]node_modules[\\/]lucide-react[\\/]/, priority: 1 },
+  { name: 'shared', test: /[\\/]node_modules[\\/](yjs|y-protocols|lib0)[\\/]/, priority: 1 },
 ];
 
 export default defineConfig(({ command }) => {
@@ -46,8 +55,8 @@ export default defineConfig(({ command }) => {
   const cache = resolve(root, cacheDir);
   // The `vite build --watch` child of the light view (undefined in a plain `vite build`).
   const child = command === 'build' && !exportDir ? vibe.lightBuildChild() : undefined;
-  // What Vite and Tailwind may read: src/, node_modules and the cache (see vibe-plugins/source-guard.ts).
-  const guard = vibe.sourceGuard();
+  // What Vite and Tailwind may read: src/, node_modules, the cache and @vibe/shared (see vibe-plugins/source-guard.ts).
+  const guard = vibe.sourceGuard([sharedDir]);
   return {
     // The creator's dev server (HMR) under dev/; the light production view at the base itself.
     base: exportDir ? './' : command === 'serve' ? `${base}dev/` : base,
@@ -62,6 +71,10 @@ export default defineConfig(({ command }) => {
       ...(command === 'serve' ? [vibe.lightView({ base, root })] : []),
       ...(child ? [child.plugin] : []),
     ],
+    resolve: {
+      alias: [{ find: /^@vibe\/shared$/, replacement: join(sharedDir, exportDir ? 'readonly.ts' : 'index.ts') }],
+    },
+    define: { __VIBE_SHARED_URL__: JSON.stringify(sharedUrl) },
     // node_modules is shared and read-only: Vite's own cache lives elsewhere.
     cacheDir: cache,
     clearScreen: false,
@@ -80,7 +93,7 @@ export default defineConfig(({ command }) => {
       // the page on a port the browser does not see (e.g. 443 on Modal) can force it.
       ws: hmrClientPort ? { clientPort: hmrClientPort } : {},
       // Dependencies resolve through the symlink to the template's node_modules.
-      fs: { allow: ['.', modules, cache] },
+      fs: { allow: ['.', modules, cache, sharedDir] },
     },
     build: {
       sourcemap: false,
@@ -94,7 +107,18 @@ export default defineConfig(({ command }) => {
     // Pre-bundle the curated libraries at start, so a first import does not reload the page.
     // lucide-react is not: imports are rewritten to one module per icon (vibe:lucide-icons).
     optimizeDeps: {
-      include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'recharts', 'clsx'],
+      include: [
+        'react',
+        'react-dom',
+        'react-dom/client',
+        'react/jsx-dev-runtime',
+        'recharts',
+        'clsx',
+        'yjs',
+        'y-protocols/sync',
+        'lib0/encoding',
+        'lib0/decoding',
+      ],
       exclude: ['lucide-react'],
     },
   };

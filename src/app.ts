@@ -26,6 +26,8 @@ import { PrometheusMetrics } from './metrics/prometheus.ts';
 import { AppZipPacker } from './export/app-zip.ts';
 import { appDomainOf, appOriginFor, fairUseLimits, modalSettings, onLoopback, publicGateway } from './app-settings.ts';
 import { startRecovering, stopOrphanSandboxes } from './app-recovery.ts';
+import { SharedStateServer } from './shared-state/server.ts';
+import { sharedOriginPolicy } from './shared-state/origin-policy.ts';
 
 /** The running bot minus its chat adapters: what main.ts, the tests and the bench all build. */
 export interface VibeApp {
@@ -37,6 +39,8 @@ export interface VibeApp {
   /** Stores each version's build for viewers (the bench times it). */
   publisher: Publisher;
   gateway: AppGateway;
+  /** Apps' shared state (`@vibe/shared`): its WebSockets on the gateway, kept in the store. */
+  shared: SharedStateServer;
   /** Base of the links the bot posts, e.g. http://127.0.0.1:8787 */
   publicUrl: string;
   /** What app links look like, for the start-up message: "http://<id>.localhost:8787/" or "…/apps/<id>/". */
@@ -104,13 +108,29 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
           logger,
           publishLatest: (appId) => publishLatest?.(appId) ?? Promise.resolve(undefined),
         });
+  // The names links use; requests for any other Host (DNS rebinding) are refused.
+  const allowedHosts = [
+    config.VIBE_HOST.includes(':') ? `[${config.VIBE_HOST}]` : config.VIBE_HOST,
+    ...(config.VIBE_PUBLIC_URL ? [new URL(config.VIBE_PUBLIC_URL).hostname] : []),
+  ];
+  // shared state (`@vibe/shared`): served by the gateway for existing apps, to their own pages only.
+  const shared = new SharedStateServer({
+    log: store.shared,
+    logger,
+    appExists: async (appId) => {
+      const app = await store.getApp(appId);
+      return Boolean(app && !app.deleted && app.latestVersion > 0);
+    },
+    originAllowed: sharedOriginPolicy({
+      appDomain: appDomain?.split(':')[0],
+      gatewayHosts: ['127.0.0.1', 'localhost', '[::1]', ...allowedHosts],
+      sandboxUrl: async (appId) => (await store.getApp(appId))?.sandboxUrl,
+    }),
+  });
   const gateway = new AppGateway({
     logger,
-    // The names links use; requests for any other Host (DNS rebinding) are refused.
-    allowedHosts: [
-      config.VIBE_HOST.includes(':') ? `[${config.VIBE_HOST}]` : config.VIBE_HOST,
-      ...(config.VIBE_PUBLIC_URL ? [new URL(config.VIBE_PUBLIC_URL).hostname] : []),
-    ],
+    allowedHosts,
+    shared,
     // Local sandboxes are proxied; a Modal sandbox has its own https tunnel, so the link redirects there.
     redirect: modal,
     // A gateway on loopback with a public URL is reached through a proxy or tunnel on this machine:
@@ -154,6 +174,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       '',
     );
   } catch (err) {
+    await shared.close();
     await store.close();
     throw err;
   }
@@ -174,6 +195,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     maxRunning: config.VIBE_MAX_RUNNING,
     links,
     browser,
+    scratch: (appId) => shared.scratch(appId),
   });
   runtime.startSweeper();
   const limits = fairUseLimits(config);
@@ -193,6 +215,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   const scrape = await metrics?.listen(config.VIBE_METRICS_PORT!, config.VIBE_METRICS_HOST).catch(async (err) => {
     // A port in use: nothing this function started may outlive the error.
     await gateway.close();
+    await shared.close();
     await running.stopAll();
     await browser?.close();
     await store.close();
@@ -214,6 +237,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     slots,
     meter,
     packer: new AppZipPacker(TEMPLATE_DIR),
+    shared,
     ...(metrics ? { metrics: metrics.bot } : {}),
     limits: {
       ...limits,
@@ -239,6 +263,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     runtime,
     publisher,
     gateway,
+    shared,
     publicUrl,
     linkPattern: links.forApp('<id>').open,
     ...(scrape ? { metricsUrl: scrape.url } : {}),
@@ -248,6 +273,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await journal.stop().catch((err: unknown) => logger.warn({ err }, 'could not leave the list of bot processes'));
       site?.close();
       await gateway.close();
+      await shared.close(); // after the gateway: no new page; open documents stored compacted
       await scrape?.close();
       await runtime.stopAll();
       await browser?.close();

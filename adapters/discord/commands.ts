@@ -56,6 +56,12 @@ export function vibeCommand(): RESTPostAPIChatInputApplicationCommandsJSONBody {
           o.setName('app').setDescription("The app's id (in its links)").setRequired(true).setMaxLength(32),
         ),
     )
+    .addSubcommand((s) =>
+      s
+        .setName('data')
+        .setDescription("The app's shared data: size and items (use it in the app's thread)")
+        .addBooleanOption((o) => o.setName('reset').setDescription('Clear it (owner or Manage Messages)')),
+    )
     .toJSON();
 }
 
@@ -70,6 +76,7 @@ export const DISCORD_USAGE = [
   '`/vibe delete`: delete an app (its owner; in its thread).',
   '`/vibe remix app:<id>`: your own copy of an app, in a new thread (or press Remix on its card).',
   "`/vibe create` inside an ordinary thread builds an app from the thread's discussion, and posts it there.",
+  "`/vibe data`, `/vibe data reset:True`: the app's shared data, and clearing it (owner or Manage Messages). Undo and restore leave it as it is.",
   '`/vibe help`: this message.',
 ];
 
@@ -101,6 +108,8 @@ export function commandFromInteraction(it: ChatInputCommandInteraction): Command
         ? { kind: 'remix', appId }
         : { kind: 'invalid', message: `"${appId}" is not an app id (every link of the app carries its id).` };
     }
+    case 'data':
+      return it.options.getBoolean('reset') ? { kind: 'data-reset', confirmed: false } : { kind: 'data' };
     default:
       return { kind: 'help', reason: sub && sub !== 'help' ? `Unknown command "${sub}".` : undefined };
   }

@@ -45,7 +45,7 @@ export interface ShellInput {
 export const SHELL_HELP = [
   'Terminal chat commands:',
   '  /vibe <what to build>   build an app (its thread opens automatically)',
-  '  /vibe gallery | mine | help | versions | undo | restore N | delete | fix',
+  '  /vibe gallery | mine | help | versions | undo | restore N | delete | fix | data',
   '  /image PATH             attach a picture (PNG, JPEG, GIF, WebP) to your next message',
   '  /thread N               enter the thread of message N (then type to change its app)',
   '  /back                   leave the thread',

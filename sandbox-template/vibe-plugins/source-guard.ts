@@ -190,7 +190,8 @@ function checkCss(policy: ReadPolicy, file: string, css: string, seen = new Set<
  *    since Vite resolves CSS url()s with a resolver of its own that calls no plugin's resolveId,
  *    and inlines `url(x?inline)` without asking assetsInlineLimit.
  */
-export function sourceGuard(): { files: Plugin; css: Plugin } {
+/** `extraDirs`: folders beside src/ a build may also read (the template's `vibe-shared/` module). */
+export function sourceGuard(extraDirs: string[] = []): { files: Plugin; css: Plugin } {
   let policy: ReadPolicy | undefined;
   const guard = (): ReadPolicy => {
     if (!policy) throw new Error('vibe: the source guard has no configuration yet');
@@ -214,7 +215,11 @@ export function sourceGuard(): { files: Plugin; css: Plugin } {
     configResolved(config: ResolvedConfig) {
       const root = real(config.root);
       const modules = real(join(root, 'node_modules'));
-      policy = new ReadPolicy(root, [modules, real(config.cacheDir)]);
+      policy = new ReadPolicy(root, [
+        modules,
+        real(config.cacheDir),
+        ...extraDirs.filter((d) => existsSync(d)).map(real),
+      ]);
       if (config.build.assetsInlineLimit !== assetsInlineLimit)
         throw new Error('vibe: build.assetsInlineLimit must be the source guard’s');
       const names = config.plugins.map((p) => p.name);

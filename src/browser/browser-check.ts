@@ -1,5 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Logger, RenderChecker, RenderResult } from '../core/ports.ts';
+import type { ScratchState } from '../core/shared-data.ts';
+import { scratchSocket, SHARED_PATH } from './scratch-socket.ts';
 import { CheckBrowser } from './check-browser.ts';
 import { pageProblems } from './page-problems.ts';
 import { RUNTIME, watch } from './page-watch.ts';
@@ -40,11 +42,11 @@ export class BrowserCheck implements RenderChecker {
    * check, twice): that is the bot's problem, never blamed on the app. A check the bot spoiled is
    * made once more on a fresh page before giving up.
    */
-  async render(url: string): Promise<RenderResult | undefined> {
-    const first = await this.bounded(url, true);
+  async render(url: string, opts: { sharedState?: ScratchState } = {}): Promise<RenderResult | undefined> {
+    const first = await this.bounded(url, true, opts.sharedState);
     if (first !== BOT_FAILED) return first;
     this.opts.logger.warn({ url }, 'the check browser failed during a check; trying once more');
-    const second = await this.bounded(url, false);
+    const second = await this.bounded(url, false, opts.sharedState);
     return second === BOT_FAILED ? undefined : second;
   }
 
@@ -53,7 +55,11 @@ export class BrowserCheck implements RenderChecker {
    * stops answering the protocol altogether must not hold a build. Past it, that browser is
    * dropped (the next attempt starts another) and the attempt counts as the bot's failure.
    */
-  private async bounded(url: string, firstTry: boolean): Promise<RenderResult | typeof BOT_FAILED> {
+  private async bounded(
+    url: string,
+    firstTry: boolean,
+    shared?: ScratchState,
+  ): Promise<RenderResult | typeof BOT_FAILED> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<typeof BOT_FAILED>((resolve) => {
       timer = setTimeout(() => {
@@ -63,13 +69,17 @@ export class BrowserCheck implements RenderChecker {
       }, ATTEMPT_DEADLINE_MS);
     });
     try {
-      return await Promise.race([this.attempt(url, firstTry), late]);
+      return await Promise.race([this.attempt(url, firstTry, shared), late]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async attempt(url: string, firstTry: boolean): Promise<RenderResult | typeof BOT_FAILED> {
+  private async attempt(
+    url: string,
+    firstTry: boolean,
+    shared?: ScratchState,
+  ): Promise<RenderResult | typeof BOT_FAILED> {
     const started = Date.now();
     let browser: Browser;
     let context: BrowserContext;
@@ -91,9 +101,12 @@ export class BrowserCheck implements RenderChecker {
       await context.route('**/*', (route) =>
         allowed(route.request().url()) ? route.continue() : route.abort('blockedbyclient'),
       );
-      await context.routeWebSocket(/.*/, (ws) =>
-        allowed(ws.url().replace(/^ws/, 'http')) ? ws.connectToServer() : ws.close(),
-      );
+      await context.routeWebSocket(/.*/, (ws) => {
+        const http = ws.url().replace(/^ws/, 'http');
+        // The app's shared state: a scratch copy answered in the bot, never the real data.
+        if (SHARED_PATH.test(new URL(http).pathname)) return shared ? shared.open(scratchSocket(ws)) : ws.close();
+        return allowed(http) ? ws.connectToServer() : ws.close();
+      });
       const found = watch(page, own);
       const loaded = await page
         .goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS })

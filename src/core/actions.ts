@@ -35,6 +35,10 @@ export function commandFor(action: string, value: string): string {
     }
     case 'delete-confirm':
       return `/vibe delete ${value} confirm`;
+    case 'data-reset':
+      return `/vibe data reset ${value}`;
+    case 'data-reset-confirm':
+      return `/vibe data reset ${value} confirm`;
     default:
       return `/vibe ${action} ${value}`;
   }

@@ -10,6 +10,7 @@ import type {
   SandboxHandle,
   SandboxProvider,
 } from './ports.ts';
+import type { ScratchState } from './shared-data.ts';
 
 interface Running {
   handle: SandboxHandle;
@@ -66,6 +67,8 @@ export class AppRuntime {
       links: AppLinks;
       /** Opens apps the way viewers do (VIBE_BROWSER); none = no runtime check. */
       browser?: RenderChecker;
+      /** A scratch copy of the app's shared state for each check (its page never touches the real one). */
+      scratch?: (appId: string) => Promise<ScratchState>;
       now?: () => number;
     },
   ) {}
@@ -104,7 +107,13 @@ export class AppRuntime {
    */
   async render(appId: string): Promise<RenderResult | undefined> {
     if (!this.deps.browser) return undefined;
-    return this.deps.browser.render(`${this.handleOf(appId).url.replace(/\/?$/, '/')}dev/`);
+    const url = `${this.handleOf(appId).url.replace(/\/?$/, '/')}dev/`;
+    const scratch = await this.deps.scratch?.(appId);
+    try {
+      return await this.deps.browser.render(url, scratch ? { sharedState: scratch } : undefined);
+    } finally {
+      scratch?.close();
+    }
   }
 
   /** The links users get for the app (see AppLinks), from its running sandbox or, when it sleeps, the stored record. */

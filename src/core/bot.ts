@@ -67,6 +67,8 @@ import { linkCards } from './flows/link-card.ts';
 import { remixApp, type RemixKit } from './flows/remix.ts';
 import { Screenshots } from './flows/screenshots.ts';
 import { readThread, type ThreadWindow } from './flows/thread-spec.ts';
+import type { SharedData } from './shared-data.ts';
+import { resetData, showData } from './data-flow.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -118,6 +120,8 @@ export interface BotDeps {
   leases?: AppLeases;
   /** Stores each new version's build for viewers (none: viewers are served by the sandbox). */
   publisher?: Publisher;
+  /** Apps' shared state (`@vibe/shared`): `/vibe data`, reset, and removed or exported with the app. */
+  shared?: SharedData;
   /** The limits, as `/vibe usage` shows them (the policies enforce them). */
   limits?: FairUseLimits & { maxConcurrentBuilds?: number; turnMaxOutputTokens?: number };
 }
@@ -205,7 +209,7 @@ export class VibeBot {
       // A command in an app's thread acts on that app: the policies see which.
       const named = 'appId' in cmd ? cmd.appId : undefined;
       const appId = named ?? (c.threadId ? (await this.deps.store.appForThread(c.threadId))?.id : undefined);
-      await this.admit(c, cmd.kind === 'fix' ? 'refine' : cmd.kind, appId);
+      await this.admit(c, cmd.kind === 'fix' ? 'refine' : cmd.kind === 'data-reset' ? 'data' : cmd.kind, appId);
     }
     switch (cmd.kind) {
       case 'help':
@@ -236,6 +240,14 @@ export class VibeBot {
         return this.delete(c, await this.resolveApp(c, cmd.appId, 'delete'), cmd.confirmed);
       case 'retry':
         return this.retry(c, cmd.id);
+      // shared state (data-flow.ts)
+      case 'data':
+        return showData(c, await this.resolveApp(c, cmd.appId, 'data'), this.deps.shared);
+      case 'data-reset': {
+        const app = await this.resolveApp(c, cmd.appId, 'data reset');
+        this.requireOwnerOrManager(c, app, 'reset');
+        return resetData(c, app, this.deps, cmd.confirmed);
+      }
     }
   }
 
@@ -344,6 +356,10 @@ export class VibeBot {
           return this.delete(c, app, true);
         case 'remix':
           return this.remix(c, app);
+        case 'data-reset': // shared state (data-flow.ts)
+        case 'data-reset-confirm':
+          this.requireOwnerOrManager(c, app, 'reset');
+          return resetData(c, app, this.deps, action === 'data-reset-confirm');
         default:
           throw new UserError(`Unknown button "${action}".`);
       }
@@ -917,7 +933,12 @@ export class VibeBot {
           logger.warn({ err, appId: app.id }, 'the export build failed; the zip has the source only');
           return undefined;
         });
-      const file = packer.pack(fresh, version, built);
+      // shared state goes with it as data.json (a failed read leaves it out, never fails the export)
+      const data = await this.deps.shared?.exportData(app.id).catch((err: unknown) => {
+        logger.warn({ err, appId: app.id }, 'the shared data could not be read; the zip has none');
+        return undefined;
+      });
+      const file = packer.pack(fresh, version, built, data);
       logger.info(
         { appId: app.id, version: version.number, bytes: file.bytes.length, built: Boolean(built) },
         'app exported',
@@ -939,6 +960,12 @@ export class VibeBot {
       // Deleted first: a visit from here on cannot wake it again, and a wake under way checks again before serving.
       await this.deps.store.deleteApp(app.id);
       await this.deps.runtime.stop(app.id);
+      // Its shared state goes with it (open pages are closed).
+      await this.deps.shared
+        ?.remove(app.id)
+        .catch((err: unknown) =>
+          this.deps.logger.warn({ err, appId: app.id }, 'the shared data of a deleted app was not removed'),
+        );
     });
     this.deps.logger.info({ appId: app.id, by: ctx.actor.id }, 'app deleted');
     await ctx.conv.reply(app.threadId, { title: `Deleted "${app.title}"`, text: 'Its link no longer works.' });
@@ -1140,6 +1167,8 @@ const ACTION_KINDS: Record<ButtonAction, RequestKind> = {
   retry: 'create', // admitted as what it runs again (see retry())
   remix: 'remix',
   home: 'mine', // the adapter pages the home itself (see home()); here only as a stray press
+  'data-reset': 'data',
+  'data-reset-confirm': 'data',
 };
 
 /** Where each Conversation method that sends a card takes it. */

@@ -23,6 +23,7 @@ export const DEFAULT_USAGE = [
   "`/vibe export`: the app's source and build as a zip in its thread, to run anywhere (`npm install && npm run dev`).",
   "`/vibe usage`: your builds and tokens today, the channel's, and the limits (only you see it).",
   "`/vibe fix`: fix the error a viewer of the app hit, as the bot's note says (in the app's thread, or add the app id).",
+  "`/vibe data`: the app's shared data (votes, lists); `/vibe data reset` clears it (owner or manager). Undo and restore leave it as it is.",
   '`/vibe help`: this message.',
 ];
 

@@ -22,6 +22,9 @@ export type Command =
   | { kind: 'retry'; id: string }
   /** A new app of the caller's from another app's latest version (the Remix button's twin). */
   | { kind: 'remix'; appId: string }
+  /** The app's shared state (`@vibe/shared`): its size and items, or (`reset`) clearing it. */
+  | { kind: 'data'; appId?: string }
+  | { kind: 'data-reset'; appId?: string; confirmed: boolean }
   | { kind: 'invalid'; message: string };
 
 // Typos of these get help instead of an app. ('fix' is not among them: too many short words are two edits from it.)
@@ -37,6 +40,7 @@ const SUBCOMMANDS = [
   'restore',
   'delete',
   'remix',
+  'data',
 ] as const;
 
 export function parseCommand(input: string): Command {
@@ -91,6 +95,14 @@ export function parseCommand(input: string): Command {
         return { kind: 'invalid', message: `"${args[0]}" is not a version number. For example \`/vibe restore 2\`.` };
       if (args.length > 2 || (args[1] !== undefined && !isAppId(args[1]))) return createOrRefuse(text);
       return { kind: 'restore', version: n, appId: args[1] };
+    }
+    case 'data': {
+      // `/vibe data [id]`, `/vibe data reset [id] [confirm]`
+      const reset = args[0]?.toLowerCase() === 'reset';
+      const confirmed = reset && args.at(-1)?.toLowerCase() === 'confirm';
+      const ids = args.slice(reset ? 1 : 0, confirmed ? -1 : undefined);
+      if (ids.length > 1 || (ids[0] !== undefined && !isAppId(ids[0]))) return createOrRefuse(text);
+      return reset ? { kind: 'data-reset', appId: ids[0], confirmed } : { kind: 'data', appId: ids[0] };
     }
     case 'delete': {
       const confirmed = args.at(-1)?.toLowerCase() === 'confirm';

@@ -15,7 +15,9 @@ export type RequestKind =
   | 'export'
   | 'help'
   /** Cards for app links someone posted (nobody asked the bot: a refusal is silent). */
-  | 'unfurl';
+  | 'unfurl'
+  /** `/vibe data` and its reset (shared state). */
+  | 'data';
 
 export interface BotRequest {
   kind: RequestKind;

@@ -3,6 +3,7 @@
 
 import type { ImageAttachment, ModelImage } from './image-types.ts';
 import type { ProgressStream } from './progress-stream.ts';
+import type { ScratchState, SharedDataExport } from './shared-data.ts';
 
 /** The logging methods every part of the bot uses (pino's, structurally). */
 export interface Logger {
@@ -113,6 +114,8 @@ export interface AppPacker {
     app: AppRecord,
     version: VersionRecord,
     built: Map<string, Uint8Array> | undefined,
+    /** The app's shared state (`data.json`), when it has any. */
+    data?: SharedDataExport,
   ): { name: string; bytes: Uint8Array };
 }
 
@@ -140,10 +143,13 @@ export interface RenderResult {
   ms: number;
 }
 
-/** Opens a URL the way a viewer would (headless Chromium in production; see src/browser/). */
+/**
+ * Opens a URL the way a viewer would (headless Chromium in production; see src/browser/).
+ * `sharedState`: the page's `@vibe/shared` socket goes to this scratch copy, never the real data.
+ */
 export interface RenderChecker {
   /** Undefined when the check could not be made (no working browser): the version counts as unchecked. */
-  render(url: string): Promise<RenderResult | undefined>;
+  render(url: string, opts?: { sharedState?: ScratchState }): Promise<RenderResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -415,7 +421,10 @@ export type ButtonAction =
   /** A new app of the presser's, from the app's latest version, in a new thread (value: the app id). */
   | 'remix'
   /** Pages Slack's App Home (value: both lists' positions, see core/actions.ts). */
-  | 'home';
+  | 'home'
+  /** Asks to clear the app's shared data, then clears it (value: the app id). */
+  | 'data-reset'
+  | 'data-reset-confirm';
 
 /** A neutral message; each adapter renders it for its platform and enforces its limits. */
 export interface Card {

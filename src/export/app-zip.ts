@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import type { AppPacker, AppRecord, VersionRecord } from '../core/ports.ts';
+import { SHARED_MODULE, type SharedDataExport } from '../core/shared-data.ts';
 
 /** Every entry's time in the zip: fixed, so one version always packs to the same bytes. */
 const ZIP_TIME = new Date(Date.UTC(2026, 0, 1));
@@ -18,6 +19,8 @@ export class AppZipPacker implements AppPacker {
     tsconfig: string;
     indexHtml: string;
     guard: string;
+    /** `@vibe/shared` for an exported app: the read-only twin that reads data.json. */
+    sharedReadOnly: string;
   };
 
   constructor(templateDir: string) {
@@ -30,25 +33,33 @@ export class AppZipPacker implements AppPacker {
       indexHtml: readFileSync(join(templateDir, 'index.html'), 'utf8'),
       // The sandboxes' own build guard, as it is: the person's own build reads nothing outside src/ either.
       guard: readFileSync(join(templateDir, 'vibe-plugins', 'source-guard.ts'), 'utf8'),
+      sharedReadOnly: readFileSync(join(templateDir, 'vibe-shared', 'readonly.ts'), 'utf8'),
     };
   }
 
-  pack(app: AppRecord, version: VersionRecord, built: Map<string, Uint8Array> | undefined) {
+  pack(app: AppRecord, version: VersionRecord, built: Map<string, Uint8Array> | undefined, data?: SharedDataExport) {
     const slug = slugOf(app.title);
     const name = `${slug}-${app.id}-v${version.number}`;
+    // Shared state (`@vibe/shared`): its data as data.json, read by a read-only module.
+    const shared = data !== undefined || Object.values(version.files).some((t) => t.includes(SHARED_MODULE));
+    const dataJson = strToU8(`${JSON.stringify(data ?? { state: {}, lists: {} }, null, 2)}\n`);
     const files: Record<string, Uint8Array> = {
       'package.json': strToU8(`${JSON.stringify(this.packageJson(slug), null, 2)}\n`),
       'tsconfig.json': strToU8(this.template.tsconfig),
-      'vite.config.ts': strToU8(VITE_CONFIG),
+      'vite.config.ts': strToU8(shared ? VITE_CONFIG_SHARED : VITE_CONFIG),
       'vite-guard.ts': strToU8(this.template.guard),
+      ...(shared
+        ? { 'vibe-shared/index.ts': strToU8(this.template.sharedReadOnly), 'public/data.json': dataJson }
+        : {}),
       'index.html': strToU8(
         this.template.indexHtml.replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(app.title)}</title>`),
       ),
-      'README.md': strToU8(readme(app, version, built !== undefined)),
+      'README.md': strToU8(readme(app, version, built !== undefined) + (shared ? SHARED_NOTE : '')),
       '.gitignore': strToU8('node_modules\n'),
     };
     for (const [path, text] of Object.entries(version.files)) files[path] = strToU8(text);
     for (const [path, bytes] of built ?? []) files[`dist/${path}`] = bytes;
+    if (shared && built) files['dist/data.json'] = dataJson;
     const tree: Zippable = {};
     for (const [path, bytes] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))
       tree[`${name}/${path}`] = [bytes, { mtime: ZIP_TIME }];
@@ -82,6 +93,48 @@ export default defineConfig({
   base: './',
   plugins: [guard.files, react(), tailwindcss(), guard.css],
 });
+`;
+
+// The read-only `@vibe/shared` (vibe-shared/index.ts, from the template's readonly.ts) for an app that uses shared state.
+const VITE_CONFIG_SHARED = `import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import tailwindcss from '@tailwindcss/vite';
+import { sourceGuard } from './vite-guard.ts';
+
+// The app's code was written by a model: vite-guard.ts lets the build read nothing outside src/,
+// node_modules and vibe-shared/. Tailwind reads every file here for classes, this one included.
+const sharedDir = fileURLToPath(new URL('./vibe-shared', import.meta.url));
+const guard = sourceGuard([sharedDir]);
+
+// base './': the built site in dist/ works from any folder of any static host.
+// @vibe/shared: the app's shared data as it was exported (public/data.json), read-only.
+export default defineConfig({
+  base: './',
+  plugins: [
+    guard.files,
+    react(),
+    tailwindcss(),
+    guard.css,
+    {
+      name: 'exported-data',
+      generateBundle() {
+        const source = readFileSync(new URL('./public/data.json', import.meta.url));
+        this.emitFile({ type: 'asset', fileName: 'data.json', source });
+      },
+    },
+  ],
+  resolve: { alias: { '@vibe/shared': fileURLToPath(new URL('./vibe-shared/index.ts', import.meta.url)) } },
+});
+`;
+
+const SHARED_NOTE = `
+## Shared data
+
+In the chat, this app keeps data every viewer shares (\`@vibe/shared\`): votes, lists, values. That needs the bot's server, so
+here \`vibe-shared/index.ts\` stands in for it: it shows the data as it was when the app was exported
+(\`public/data.json\`, which the build copies into \`dist/\`), read-only. Changes made in this copy are not saved (the console says so).
 `;
 
 function readme(app: AppRecord, version: VersionRecord, withBuild: boolean): string {

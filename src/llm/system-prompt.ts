@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { checkAppPath, MAX_FILE_BYTES, MAX_FILES } from '../core/files.ts';
 import type { FileMap } from '../core/ports.ts';
 import { readLibraries, type Library } from '../template.ts';
+import { SHARED_STATE_PROMPT } from './shared-state-prompt.ts';
 
 export type { Library };
 
@@ -45,7 +46,7 @@ export function buildSystemPrompt({ templateFiles, libraries }: Template): strin
 
 # The app
 - Vite + React 19 + TypeScript (strict) + Tailwind CSS v4 (utility classes; \`src/index.css\` already has \`@import "tailwindcss";\`).
-- It runs entirely in the browser: no backend, no server code, no network calls (no fetch, no external APIs, no CDN links, no remote images or fonts). Keep data in React state; use localStorage when it should survive a reload.
+- It runs entirely in the browser: no backend, no server code, no network calls (no fetch, no external APIs, no CDN links, no remote images or fonts). Keep one person's data in React state; use localStorage when it should survive a reload; data several people share goes in \`@vibe/shared\` (below).
 - It should work on a phone and a laptop screen, look finished, and be accessible (labels, buttons, contrast).
 
 # The template every app starts from
@@ -54,6 +55,8 @@ ${templateText}
 # Libraries
 You may import ONLY these packages (plus relative imports of your own files). Anything else is not installed and fails the build:
 ${libraryText || '- react, react-dom'}
+
+${SHARED_STATE_PROMPT}
 
 # Craft
 - Layout: one centred column (\`mx-auto max-w-3xl p-6\`), grids that collapse on phones (\`grid gap-4 sm:grid-cols-2\`), generous spacing, one accent colour. Tailwind v4 has no config file: use utility classes directly; arbitrary values such as \`w-[42rem]\` are fine.

@@ -40,6 +40,11 @@ export interface GatewayDeps {
    * light view is proxied to the app's sandbox like the creator's view.
    */
   published?: Pick<PublishedSite, 'serve'>;
+  /**
+   * Shared state (`@vibe/shared`): the WebSocket at `/apps/<id>/__vibe/shared` is handed here,
+   * on the light and live views alike, never to a sandbox (src/shared-state/server.ts).
+   */
+  shared?: { upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, appId: string): Promise<void> };
   /** Told the status of every response the gateway sends (metrics). */
   onResponse?: (status: number) => void;
   /** Most client connections open at once (default 1,000). */
@@ -165,6 +170,9 @@ export class AppGateway {
         return await this.reports.handle(req, res, appId, this.limits.clientOf(req), (origin) =>
           this.servesApp(origin, appId, req),
         );
+      // shared state: a WebSocket only (see onUpgrade).
+      if (url.split('?')[0] === `/apps/${appId}/__vibe/shared`)
+        return void res.writeHead(426, { upgrade: 'websocket', 'content-length': '0' }).end();
       // A path link on the gateway's own host, where apps have origins of their own: go there.
       if (!onOwnOrigin && this.deps.appOrigin)
         return void res
@@ -267,6 +275,10 @@ export class AppGateway {
     try {
       const url = this.hosts.inside(req);
       if (url === undefined) return refuse(this.deps.appDomain ? '404 Not Found' : '421 Misdirected Request');
+      // shared state: answered by the bot itself, for either view, on any host it accepts (the
+      // handshake's Origin decides which pages may use it; see src/shared-state/server.ts).
+      const shared = new RegExp(`^/apps/(${APP_ID_PATTERN})/__vibe/shared(\\?|$)`).exec(url);
+      if (shared && this.deps.shared) return await this.deps.shared.upgrade(req, client, head, shared[1]!);
       // On the gateway's own host, apps with origins of their own take no WebSocket.
       if (this.deps.appOrigin && this.hosts.appOnHost(req) === undefined) return refuse('404 Not Found');
       req.url = url;

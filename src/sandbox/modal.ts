@@ -87,6 +87,8 @@ export class ModalSandboxProvider implements SandboxProvider {
         VIBE_PORT: String(APP_PORT),
         VIBE_BASE: '/',
         ...(settings.reportOrigin ? { VIBE_ERROR_URL: `${settings.reportOrigin}/apps/${appId}/__vibe/errors` } : {}),
+        // Shared state lives on the gateway, never in the sandbox (src/shared-state/).
+        ...(settings.reportOrigin ? { VIBE_SHARED_URL: `${settings.reportOrigin}/apps/${appId}/__vibe/shared` } : {}),
       },
       encryptedPorts: [APP_PORT],
       readinessProbe: Probe.withTcp(APP_PORT),

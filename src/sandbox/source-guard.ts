@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { CheckError, FileMap } from '../core/ports.ts';
 import { scanClassUrls } from './class-scan.ts';
+import { SHARED_MODULE } from '../core/shared-data.ts';
 import { scanCss, type CssFinding } from './css-scan.ts';
 import { lineIndex } from './line-index.ts';
 import { nestingDepth } from './nesting-depth.ts';
@@ -51,6 +52,8 @@ export function vetSpecifier(file: string, specifier: string, files: FileMap, li
     if (ASSET.test(target) && !(target in files)) return `Cannot find file '${specifier}' (${target} does not exist)`;
     return undefined;
   }
+  // The template's own module (sandbox-template/vibe-shared/, an alias): that exact name only.
+  if (specifier === SHARED_MODULE) return undefined;
   const name = packageName(specifier);
   if (!libraries.includes(name))
     return `Package '${name}' is not available. The libraries you can import are: ${libraries.join(', ')}`;

@@ -52,6 +52,13 @@ export class StoreKeys {
   version(appId: string, n: number): string {
     return `${this.app(appId)}:v:${n}`;
   }
+  /**
+   * The app's shared state (`@vibe/shared`): `seq` numbers its log (a counter), `head` says
+   * where the log starts, `s:<gen>` is a compacted snapshot and `u:<n>` one update.
+   */
+  shared(appId: string, part: 'seq' | 'head' | `s:${number}` | `u:${number}`): string {
+    return `${this.app(appId)}:sh:${part}`;
+  }
   thread(threadId: string): string {
     return `${this.prefix}thread:${keyPart(threadId)}`;
   }

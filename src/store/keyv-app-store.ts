@@ -10,6 +10,9 @@ import type {
   VersionRecord,
 } from '../core/ports.ts';
 import { KeyvBlobStore } from './keyv-blob-store.ts';
+import { KeyvSharedLog } from './keyv-shared-log.ts';
+import { LocalSharedBus } from './shared-bus.ts';
+import type { SharedBus } from '../core/shared-data.ts';
 import { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { SlotIndex } from './slot-index.ts';
@@ -28,6 +31,8 @@ export interface KeyvAppStoreDeps {
   primitives: StorePrimitives;
   namespace: string;
   now?: () => number;
+  /** Shared state's messages between processes (default: this process only). */
+  bus?: SharedBus & { close?(): Promise<void> };
 }
 
 /**
@@ -44,6 +49,9 @@ export class KeyvAppStore implements AppStore {
   private readonly now: () => number;
   readonly blobs: BlobStore;
   private readonly instances: KeyvInstanceRegistry;
+  /** Apps' shared state (`@vibe/shared`): a log per app, in this same store. */
+  readonly shared: KeyvSharedLog;
+  private readonly bus: SharedBus & { close?(): Promise<void> };
 
   constructor(deps: KeyvAppStoreDeps) {
     this.keyv = deps.keyv;
@@ -52,6 +60,8 @@ export class KeyvAppStore implements AppStore {
     this.now = deps.now ?? Date.now;
     this.blobs = new KeyvBlobStore(this.keyv, this.primitives, this.keys);
     this.instances = new KeyvInstanceRegistry(this.keyv, this.primitives, this.keys);
+    this.bus = deps.bus ?? new LocalSharedBus();
+    this.shared = new KeyvSharedLog(this.keyv, this.primitives, this.keys, this.bus);
     this.index = new SlotIndex(this.keyv, this.primitives, this.keys, (ids) => this.loadApps(ids));
   }
 
@@ -272,6 +282,7 @@ export class KeyvAppStore implements AppStore {
   }
 
   async close(): Promise<void> {
+    await this.bus.close?.();
     await this.primitives.close();
   }
 

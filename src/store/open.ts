@@ -12,6 +12,8 @@ import { openPgPool, PooledKeyvPostgres } from './postgres-adapter.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { openRedisClient } from './redis-client.ts';
 import { RedisPrimitives } from './redis-primitives.ts';
+import { LocalSharedBus, PgSharedBus, RedisSharedBus } from './shared-bus.ts';
+import type { SharedBus } from '../core/shared-data.ts';
 import { postgresDialect, SqlPrimitives, sqliteDialect } from './sql-primitives.ts';
 
 export const DEFAULT_NAMESPACE = 'vibe';
@@ -25,6 +27,8 @@ export interface OpenAppStoreOptions {
 interface Backend {
   adapter: KeyvStoreAdapter | Map<string, unknown>;
   primitives: StorePrimitives;
+  /** Shared state's messages between bot processes (see SharedBus). */
+  bus: (namespace: string) => SharedBus & { close?(): Promise<void> };
 }
 
 /**
@@ -40,7 +44,7 @@ export async function openAppStore(storeUrl: string, opts: OpenAppStoreOptions =
   // Keys arrive namespaced (StoreKeys), so Keyv's own prefixing is off; errors must reach the caller.
   const keyv = new Keyv({ store: backend.adapter, namespace: undefined, useKeyPrefix: false, throwOnErrors: true });
   keyv.on('error', onError);
-  return new KeyvAppStore({ keyv, primitives: backend.primitives, namespace });
+  return new KeyvAppStore({ keyv, primitives: backend.primitives, namespace, bus: backend.bus(namespace) });
 }
 
 async function openBackend(storeUrl: string, onError: (error: unknown) => void): Promise<Backend> {
@@ -48,7 +52,7 @@ async function openBackend(storeUrl: string, onError: (error: unknown) => void):
   switch (scheme) {
     case 'memory': {
       const map = new Map<string, unknown>();
-      return { adapter: map, primitives: new MemoryPrimitives(map) };
+      return { adapter: map, primitives: new MemoryPrimitives(map), bus: () => new LocalSharedBus() };
     }
     case 'sqlite':
       return openSqlite(storeUrl, onError);
@@ -81,7 +85,7 @@ async function openSqlite(storeUrl: string, onError: (error: unknown) => void): 
     await adapter.disconnect().catch(() => undefined);
     throw error;
   }
-  return { adapter, primitives };
+  return { adapter, primitives, bus: () => new LocalSharedBus() };
 }
 
 async function openRedis(storeUrl: string, onError: (error: unknown) => void): Promise<Backend> {
@@ -92,7 +96,11 @@ async function openRedis(storeUrl: string, onError: (error: unknown) => void): P
     throwOnConnectError: true,
   });
   adapter.on('error', onError);
-  return { adapter, primitives: new RedisPrimitives(client) };
+  return {
+    adapter,
+    primitives: new RedisPrimitives(client),
+    bus: (namespace) => new RedisSharedBus(client, `${namespace}:shared`, onError),
+  };
 }
 
 async function openPostgres(storeUrl: string, onError: (error: unknown) => void): Promise<Backend> {
@@ -119,5 +127,5 @@ async function openPostgres(storeUrl: string, onError: (error: unknown) => void)
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return { adapter, primitives };
+  return { adapter, primitives, bus: (namespace) => new PgSharedBus(pool, `${namespace}_shared`, onError) };
 }

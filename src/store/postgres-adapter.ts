@@ -5,6 +5,16 @@ export interface PgPool {
   query(sql: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** A connection of its own (LISTEN, see shared-bus.ts), until `release`. */
+  connect(): Promise<PgPoolClient>;
+}
+
+/** A connection checked out of the pool. */
+export interface PgPoolClient {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification', listener: (msg: { channel: string; payload?: string }) => void): unknown;
+  on(event: 'error' | 'end', listener: (err?: Error) => void): unknown;
+  release(destroy?: boolean): void;
 }
 
 interface PgModule {

@@ -486,6 +486,7 @@ describe('npm run discord:register', () => {
       'export',
       'delete',
       'remix',
+      'data',
     ]);
     expect(fake.commands(fake.fixture.guildId).map((c) => c.name)).toEqual(['vibe']);
     const global = await run({});

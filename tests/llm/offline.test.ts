@@ -141,7 +141,8 @@ describe('the samples', () => {
       const imports = Object.values(sample.files).flatMap((t) =>
         [...t.matchAll(/from '([^'.][^']*)'/g)].map((m) => m[1]),
       );
-      for (const spec of imports) expect(['react', 'react-dom', 'lucide-react', 'recharts']).toContain(spec);
+      for (const spec of imports)
+        expect(['react', 'react-dom', 'lucide-react', 'recharts', '@vibe/shared']).toContain(spec);
     },
   );
 });

@@ -35,7 +35,10 @@ export function testBot(
     model: CodeModel;
     runtime: AppRuntime;
     galleryPageSize?: number;
-  } & Pick<BotDeps, 'policies' | 'slots' | 'meter' | 'limits' | 'packer' | 'leases' | 'journal' | 'publisher'> &
+  } & Pick<
+    BotDeps,
+    'policies' | 'slots' | 'meter' | 'limits' | 'packer' | 'leases' | 'journal' | 'publisher' | 'shared'
+  > &
     Partial<Pick<BotDeps, 'logger'>>,
 ): VibeBot {
   return new VibeBot({

@@ -1,5 +1,6 @@
 import { calculatorSample } from './calculator.ts';
 import { expensesSample } from './expenses.ts';
+import { lunchPollSample } from './lunchpoll.ts';
 import { pomodoroSample } from './pomodoro.ts';
 import type { SampleApp } from './sample-app.ts';
 import { tictactoeSample } from './tictactoe.ts';
@@ -13,6 +14,7 @@ export const ALL_SAMPLES: readonly SampleApp[] = [
   expensesSample,
   tictactoeSample,
   weatherSample,
+  lunchPollSample,
   todoSample,
 ];
 
