@@ -9,7 +9,6 @@ import { remixAction, remixedFrom } from './flows/lineage.ts';
 export { formatCheckError };
 
 // Every message the bot sends, as a neutral card. Adapters render and escape them.
-
 export const OFFLINE_NOTE = 'offline sample model: set ANTHROPIC_API_KEY for Claude';
 
 export const DEFAULT_USAGE = [

@@ -72,8 +72,7 @@ export interface GatewayDeps {
   errorReportLimits?: Partial<ViewerReportLimits>;
   /** How long a report's body may take to arrive (default 5 s): a client trickling bytes is cut off. */
   errorReportTimeoutMs?: number;
-  /** Clock of the report limits (tests). */
-  now?: () => number;
+  now?: () => number; // the report limits' clock (tests)
 }
 
 const APP_PATH = new RegExp(`^/apps/(${APP_ID_PATTERN})(/|$)`);
