@@ -10,7 +10,6 @@ export { formatCheckError };
 
 // Every message the bot sends, as a neutral card. Adapters render and escape them.
 export const OFFLINE_NOTE = 'offline sample model: set ANTHROPIC_API_KEY for Claude';
-
 export const DEFAULT_USAGE = [
   '`/vibe <what to build>`: builds a React app and posts its link in a new thread.',
   'Reply in that thread to change the app; each change is a new version.',
