@@ -175,6 +175,26 @@ describe('no one client can take the gateway', () => {
     await eventually(async () => (await open(port, host, '/__vibe/events', '127.0.3.5')).status === 200, 5000);
   });
 
+  it("shared-state sockets count toward their client's long-lived requests; other clients still get theirs", async () => {
+    const accepted: string[] = [];
+    const shared: GatewayDeps['shared'] = {
+      upgrade: async (_req, socket, _head, appId) => {
+        accepted.push(appId);
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      },
+    };
+    const { port } = await start(['pollapp1'], { shared, limits: { streamsPerClient: 5 } });
+    const host = `pollapp1.localhost:${port}`;
+    const ws =
+      'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    const flood: Opened[] = [];
+    for (let i = 0; i < 8; i++) flood.push(await open(port, host, '/__vibe/shared', '127.0.4.1', ws));
+    expect(flood.map((o) => o.status)).toEqual([101, 101, 101, 101, 101, 429, 429, 429]);
+    expect((await open(port, host, '/__vibe/events', '127.0.4.1')).status).toBe(429); // its share is used up
+    expect((await open(port, host, '/__vibe/shared', '127.0.4.2', ws)).status).toBe(101);
+    expect(accepted).toHaveLength(6);
+  });
+
   it('caps the connections one client holds open; other clients are not affected', async () => {
     const { gw, port } = await start(['connapp1'], { limits: { perClientConnections: 5 } });
     const host = `connapp1.localhost:${port}`;
