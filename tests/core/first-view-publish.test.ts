@@ -65,7 +65,13 @@ beforeEach(async () => {
   bot = testBot({ store, model, runtime, publisher });
   conv = new RecordingConversation();
   site = new PublishedSite({ store, logger: quiet, publishLatest: (id) => (asked++, bot.publishLatest(id)) });
-  gateway = new AppGateway({ resolve: async () => undefined, logger: quiet, published: site });
+  // Room for 200 loads at once from this one test client (the per-client cap is tested in gateway-limits).
+  gateway = new AppGateway({
+    resolve: async () => undefined,
+    logger: quiet,
+    published: site,
+    limits: { perClientConnections: 400 },
+  });
   base = `http://127.0.0.1:${(await gateway.listen(0, '127.0.0.1')).port}`;
 });
 afterEach(async () => {
