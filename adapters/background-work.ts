@@ -1,4 +1,4 @@
-import type { Logger } from '../src/core/ports.ts';
+import type { Logger } from '../src/core/ports/index.ts';
 
 /**
  * Work an adapter starts after acknowledging an event (Slack and Discord both give 3 seconds):

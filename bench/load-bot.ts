@@ -3,13 +3,13 @@
 // model with a fixed latency, and the real Slack adapter in HTTP mode (Bolt's receiver).
 import type { Config } from '../src/config.ts';
 import { startSlack, type RunningSlack } from '../adapters/slack/slack-adapter.ts';
-import { AppLeases } from '../src/core/app-lease.ts';
-import { AppLinks } from '../src/core/app-links.ts';
-import { AppRuntime } from '../src/core/app-runtime.ts';
+import { AppLeases } from '../src/core/apps/app-lease.ts';
+import { AppLinks } from '../src/core/apps/app-links.ts';
+import { AppRuntime } from '../src/core/apps/app-runtime.ts';
 import { VibeBot } from '../src/core/bot.ts';
-import { BuildJournal } from '../src/core/build-journal.ts';
-import { BuildSlots } from '../src/core/build-slots.ts';
-import { fairUsePolicies } from '../src/core/fair-use.ts';
+import { BuildJournal } from '../src/core/apps/build-journal.ts';
+import { BuildSlots } from '../src/core/limits/build-slots.ts';
+import { fairUsePolicies } from '../src/core/limits/fair-use.ts';
 import { fairUseLimits } from '../src/app-settings.ts';
 import type {
   ChangeRequest,
@@ -19,9 +19,9 @@ import type {
   Logger,
   ProgressListener,
   TokenUsage,
-} from '../src/core/ports.ts';
-import { Publisher } from '../src/core/publisher.ts';
-import { UsageMeter } from '../src/core/usage-meter.ts';
+} from '../src/core/ports/index.ts';
+import { Publisher } from '../src/core/apps/publisher.ts';
+import { UsageMeter } from '../src/core/limits/usage-meter.ts';
 import { openAppStore } from '../src/store/open.ts';
 import { MemorySandbox } from '../tests/support/memory-sandbox.ts';
 

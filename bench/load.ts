@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../src/config.ts';
-import type { AppRecord } from '../src/core/ports.ts';
+import type { AppRecord } from '../src/core/ports/index.ts';
 import { loadTemplate } from '../src/llm/system-prompt.ts';
 import { openAppStore } from '../src/store/open.ts';
 import { TEMPLATE_DIR } from '../src/template.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buildVibeApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import type { BuildManifest } from '../src/core/ports.ts';
+import type { BuildManifest } from '../src/core/ports/index.ts';
 import { OfflineSampleModel } from '../src/llm/offline.ts';
 import { loadTemplate } from '../src/llm/system-prompt.ts';
 import { TEMPLATE_DIR } from '../src/template.ts';

@@ -9,7 +9,7 @@ import { buildVibeApp } from '../src/app.ts';
 import { TEMPLATE_DIR } from '../src/template.ts';
 import { loadConfig } from '../src/config.ts';
 import type { ChatContext } from '../src/core/bot.ts';
-import type { CodeModel, CodeTurn } from '../src/core/ports.ts';
+import type { CodeModel, CodeTurn } from '../src/core/ports/index.ts';
 import { createClaudeModel } from '../src/llm/create-claude.ts';
 import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';
 import { launchChromium } from '../tests/support/browser.ts';

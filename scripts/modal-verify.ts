@@ -13,7 +13,7 @@ import { ModalClient, Probe, type App, type Image, type Sandbox } from 'modal';
 import WebSocket from 'ws';
 import { configOrReport, readEnv, type Config } from '../src/config.ts';
 import { parseDuration } from '../src/config-schema.ts';
-import type { FileMap, Logger } from '../src/core/ports.ts';
+import type { FileMap, Logger } from '../src/core/ports/index.ts';
 import { MAX_FILE_BYTES, MAX_FILES } from '../src/core/files.ts';
 import { loadTemplate } from '../src/llm/system-prompt.ts';
 import { buildTemplateImage } from '../src/sandbox/modal-image.ts';

@@ -1,4 +1,4 @@
-import type { AppStore, Logger, SandboxProvider } from './core/ports.ts';
+import type { AppStore, Logger, SandboxProvider } from './core/ports/index.ts';
 
 /** Modal sandboxes younger than this are never taken for orphans: a build may still be using one. */
 const LONGEST_BUILD_MS = 15 * 60_000;

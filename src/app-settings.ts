@@ -1,6 +1,6 @@
 import type { Config } from './config.ts';
-import { isPublicOrigin } from './core/app-links.ts';
-import type { FairUseLimits } from './core/fair-use.ts';
+import { isPublicOrigin } from './core/apps/app-links.ts';
+import type { FairUseLimits } from './core/limits/fair-use.ts';
 
 // What the settings mean for the composition root (app.ts): plain values, no object made here.
 

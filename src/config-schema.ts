@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_PRICES, parsePrices } from './core/prices.ts';
+import { DEFAULT_PRICES, parsePrices } from './core/limits/prices.ts';
 
 /** "90s", "10m", "1h", "500ms" or a bare number of seconds -> milliseconds. */
 export function parseDuration(raw: string): number | undefined {

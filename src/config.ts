@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
 import { configSchema } from './config-schema.ts';
-import { DEFAULT_PRICES } from './core/prices.ts';
+import { DEFAULT_PRICES } from './core/limits/prices.ts';
 import { redactUrl } from './redact-url.ts';
 
 /** The settings, with VIBE_SANDBOX resolved: Modal when its tokens are set, else local. */

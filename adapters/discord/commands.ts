@@ -3,7 +3,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { createCommand, type Command } from '../../src/core/commands.ts';
+import { createCommand, type Command } from '../../src/core/chat/commands.ts';
 import { isAppId } from '../../src/core/ids.ts';
 
 // Discord cannot mix a bare option with subcommands, so `/vibe` has subcommands only:

@@ -9,9 +9,9 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { Actor, MessageRef } from '../../src/core/ports.ts';
+import type { Actor, MessageRef } from '../../src/core/ports/index.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';

@@ -7,7 +7,7 @@ import {
   type REST,
   type RequestData,
 } from 'discord.js';
-import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
+import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports/index.ts';
 import { channelKey, messageKey, parseKey } from './discord-ids.ts';
 import { discordUploads, renderDiscordMessage, type DiscordMessageBody, type DiscordUpload } from './render-discord.ts';
 import { readDiscordThread } from './thread-history.ts';

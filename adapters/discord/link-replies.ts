@@ -1,5 +1,5 @@
 import { Routes } from 'discord.js';
-import type { Card } from '../../src/core/ports.ts';
+import type { Card } from '../../src/core/ports/index.ts';
 import { DiscordConversation, restRequest, type DiscordPlace } from './discord-conversation.ts';
 import type { DiscordMessageBody } from './render-discord.ts';
 

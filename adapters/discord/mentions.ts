@@ -1,5 +1,5 @@
 import type { Attachment } from 'discord.js';
-import type { ImageAttachment } from '../../src/core/image-types.ts';
+import type { ImageAttachment } from '../../src/core/ports/images.ts';
 import { downloadCapped } from '../download.ts';
 
 /** Where Discord serves attachments; the REST base's origin is added for emulators and tests. */

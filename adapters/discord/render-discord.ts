@@ -1,6 +1,6 @@
 import { escapeMarkdown } from 'discord.js';
 import type { APIActionRowComponent, APIButtonComponent, APIComponentInMessageActionRow, APIEmbed } from 'discord.js';
-import type { Card } from '../../src/core/ports.ts';
+import type { Card } from '../../src/core/ports/index.ts';
 import { discordUserId } from './discord-ids.ts';
 
 // Discord's message limits (https://discord.com/developers/docs/resources/message).

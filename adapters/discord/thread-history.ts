@@ -1,5 +1,5 @@
 import { MessageType, Routes, type APIMessage, type REST } from 'discord.js';
-import type { ChatMessage } from '../../src/core/ports.ts';
+import type { ChatMessage } from '../../src/core/ports/index.ts';
 import { messageKey, parseKey, userKey } from './discord-ids.ts';
 
 /** The newest messages of a thread read (one request: Discord's page limit). */

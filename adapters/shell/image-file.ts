@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { ImageAttachment } from '../../src/core/image-types.ts';
+import type { ImageAttachment } from '../../src/core/ports/images.ts';
 
 /**
  * A picture file on this machine (`/image PATH` in the terminal chat) as the core's attachment:

@@ -1,5 +1,5 @@
-import type { Card } from '../../src/core/ports.ts';
-import { commandFor } from '../../src/core/actions.ts';
+import type { Card } from '../../src/core/ports/index.ts';
+import { commandFor } from '../../src/core/chat/actions.ts';
 
 /** A card as terminal lines. Buttons become the text command that does the same thing. */
 export function renderCardText(card: Card): string[] {

@@ -1,7 +1,7 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { VibeBot } from '../../src/core/bot.ts';
-import type { Card, Logger } from '../../src/core/ports.ts';
+import type { Card, Logger } from '../../src/core/ports/index.ts';
 import type { PlainLogStream } from './log-lines.ts';
 import { renderCardText } from './render-text.ts';
 import { SHELL_HELP, ShellChat, type ShellEvent, type ShellInput } from './shell-chat.ts';

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { Actor, Card, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
-import type { ImageAttachment } from '../../src/core/image-types.ts';
+import type { Actor, Card, Conversation, Logger, MessageRef } from '../../src/core/ports/index.ts';
+import type { ImageAttachment } from '../../src/core/ports/images.ts';
 import { fileAttachment } from './image-file.ts';
 
 /** Everything the terminal chat shows: one event per post, edit, reply, thread and private note. */

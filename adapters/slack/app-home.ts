@@ -2,7 +2,7 @@ import type { App, webApi } from '@slack/bolt';
 import type { VibeBot } from '../../src/core/bot.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { HOME_MAX_CHANNELS } from '../../src/core/flows/home.ts';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import type { BackgroundWork } from '../background-work.ts';
 import type { SlackHostedImages } from './hosted-images.ts';
 import { homeMetadata, renderHomeBlocks } from './render-home.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import { clip } from './slack-text.ts';
 
 /** Pictures remembered (their Slack file ids), at most; the oldest are forgotten first. */

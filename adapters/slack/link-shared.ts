@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { VibeBot } from '../../src/core/bot.ts';
-import type { Card, Logger } from '../../src/core/ports.ts';
+import type { Card, Logger } from '../../src/core/ports/index.ts';
 import type { BackgroundWork } from '../background-work.ts';
 import type { SlackHostedImages } from './hosted-images.ts';
 import { renderSlackMessage } from './render-blocks.ts';

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { VibeBot } from '../../src/core/bot.ts';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import type { BackgroundWork } from '../background-work.ts';
 import { SlackConversation } from './slack-conversation.ts';
 import { slackAttachments, type SlackFilePlace } from './slack-files.ts';

@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { Card } from '../../src/core/ports.ts';
+import type { Card } from '../../src/core/ports/index.ts';
 import { slackUserId } from './slack-ids.ts';
 import { clip, escapeMrkdwn, inertPlain } from './slack-text.ts';
 

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { MessageRef } from '../../src/core/ports.ts';
-import { parseHomeValue } from '../../src/core/actions.ts';
+import type { MessageRef } from '../../src/core/ports/index.ts';
+import { parseHomeValue } from '../../src/core/chat/actions.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { onAppHome, publishHome } from './app-home.ts';
 import { SlackHostedImages } from './hosted-images.ts';

@@ -1,7 +1,7 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import { UserError } from '../../src/core/errors.ts';
-import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports.ts';
-import type { ProgressStream } from '../../src/core/progress-stream.ts';
+import type { Card, ChatMessage, Conversation, Logger, MessageRef } from '../../src/core/ports/index.ts';
+import type { ProgressStream } from '../../src/core/chat/progress-stream.ts';
 import { renderSlackMessage } from './render-blocks.ts';
 import { channelKey, messageKey, parseMessageKey } from './slack-ids.ts';
 import { SlackProgressStream } from './slack-streamer.ts';

@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { UserError } from '../../src/core/errors.ts';
-import type { ImageAttachment } from '../../src/core/image-types.ts';
+import type { ImageAttachment } from '../../src/core/ports/images.ts';
 import { downloadCapped } from '../download.ts';
 
 /** Where Slack serves files (`url_private_download`); tests add the fake's origin. */

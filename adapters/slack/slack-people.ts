@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
-import type { Actor } from '../../src/core/ports.ts';
+import type { Actor } from '../../src/core/ports/index.ts';
 import { userKey } from './slack-ids.ts';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 
 const TTL_MS = 5 * 60_000;
 

@@ -1,6 +1,6 @@
 import type { types, webApi } from '@slack/bolt';
-import type { Logger } from '../../src/core/ports.ts';
-import type { ProgressStep, ProgressStream } from '../../src/core/progress-stream.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
+import type { ProgressStep, ProgressStream } from '../../src/core/chat/progress-stream.ts';
 import { clip, escapeMrkdwn } from './slack-text.ts';
 
 export interface SlackStreamPlace {

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { ChatMessage } from '../../src/core/ports.ts';
+import type { ChatMessage } from '../../src/core/ports/index.ts';
 import { messageKey, parseMessageKey, userKey } from './slack-ids.ts';
 import type { SlackPeople } from './slack-people.ts';
 

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Logger, RenderChecker, RenderResult } from '../core/ports.ts';
-import type { ScratchState } from '../core/shared-data.ts';
+import type { Logger, RenderChecker, RenderResult } from '../core/ports/index.ts';
+import type { ScratchState } from '../core/ports/shared.ts';
 import { scratchSocket, SHARED_PATH } from './scratch-socket.ts';
 import { CheckBrowser } from './check-browser.ts';
 import { pageProblems } from './page-problems.ts';

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 
 /** Chromium's flags for a headless, quiet, offline-friendly browser on a server. */
 export const CHROMIUM_ARGS = [

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import type { CheckError } from '../core/ports.ts';
+import type { CheckError } from '../core/ports/index.ts';
 import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
 
 /** The page is settled when no request has been in flight for this long (or the check's settle time is up). */

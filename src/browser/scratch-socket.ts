@@ -1,5 +1,5 @@
 import type { WebSocketRoute } from 'playwright-core';
-import type { PageSocket } from '../core/shared-data.ts';
+import type { PageSocket } from '../core/ports/shared.ts';
 
 /** The path of an app's shared state (the template's `@vibe/shared` connects there). */
 export const SHARED_PATH = /\/__vibe\/shared$/;

@@ -1,6 +1,6 @@
-import type { AppRuntime } from './app-runtime.ts';
-import { MAX_REPAIR_ROUNDS, writeCheckRepair, type BuildResult } from './build-loop.ts';
-import { zeroUsage } from './usage.ts';
+import type { AppRuntime } from './apps/app-runtime.ts';
+import { MAX_REPAIR_ROUNDS, writeCheckRepair, type BuildResult } from './build/build-loop.ts';
+import { zeroUsage } from './limits/usage.ts';
 import {
   confirmDeleteCard,
   errorCard,
@@ -20,18 +20,18 @@ import {
   viewerErrorCard,
   type GalleryEntry,
   type Stage,
-} from './cards.ts';
-import { checkInstruction, parseCommand, type Command } from './commands.ts';
+} from './chat/cards.ts';
+import { checkInstruction, parseCommand, type Command } from './chat/commands.ts';
 import { StaleVersionError, UserError } from './errors.ts';
-import type { AppLeases } from './app-lease.ts';
-import type { BuildJournal } from './build-journal.ts';
+import type { AppLeases } from './apps/app-lease.ts';
+import type { BuildJournal } from './apps/build-journal.ts';
 import { newId, workspaceOf } from './ids.ts';
-import { KeyedQueue } from './keyed-queue.ts';
-import type { Publisher } from './publisher.ts';
-import { BuildSlots } from './build-slots.ts';
-import type { FairUseLimits } from './fair-use.ts';
-import { Spending } from './spending.ts';
-import { DAY_MS, HOUR_MS, UsageMeter } from './usage-meter.ts';
+import { KeyedQueue } from './apps/keyed-queue.ts';
+import type { Publisher } from './apps/publisher.ts';
+import { BuildSlots } from './limits/build-slots.ts';
+import type { FairUseLimits } from './limits/fair-use.ts';
+import { Spending } from './limits/spending.ts';
+import { DAY_MS, HOUR_MS, UsageMeter } from './limits/usage-meter.ts';
 import type {
   AppPacker,
   BotMetrics,
@@ -53,22 +53,28 @@ import type {
   ModelProgress,
   RenderResult,
   VersionRecord,
-} from './ports.ts';
-import type { ImageAttachment, ModelImage } from './image-types.ts';
-import type { Policy, RequestKind } from './policy.ts';
-import { StatusMessage } from './status-message.ts';
-import { BuildProgress } from './build-progress.ts';
-import { PICTURE_ONLY_CHANGE, PICTURE_ONLY_PROMPT, readImages, withImageNote } from './images.ts';
-import { withTokensByModel } from './model-tokens.ts';
-import { parseRestoreValue } from './actions.ts';
-import { changeLabel, fixRequest, readViewerError, ViewerErrorNotes, type ViewerErrorReport } from './viewer-errors.ts';
+} from './ports/index.ts';
+import type { ImageAttachment, ModelImage } from './ports/images.ts';
+import type { Policy, RequestKind } from './limits/policy.ts';
+import { StatusMessage } from './chat/status-message.ts';
+import { BuildProgress } from './chat/build-progress.ts';
+import { PICTURE_ONLY_CHANGE, PICTURE_ONLY_PROMPT, readImages, withImageNote } from './build/images.ts';
+import { withTokensByModel } from './chat/model-tokens.ts';
+import { parseRestoreValue } from './chat/actions.ts';
+import {
+  changeLabel,
+  fixRequest,
+  readViewerError,
+  ViewerErrorNotes,
+  type ViewerErrorReport,
+} from './flows/viewer-errors.ts';
 import { homeView, type HomeRequest, type HomeView } from './flows/home.ts';
 import { linkCards } from './flows/link-card.ts';
 import { remixApp, type RemixKit } from './flows/remix.ts';
 import { Screenshots } from './flows/screenshots.ts';
 import { readThread, type ThreadWindow } from './flows/thread-spec.ts';
-import type { SharedData } from './shared-data.ts';
-import { resetData, showData } from './data-flow.ts';
+import type { SharedData } from './ports/shared.ts';
+import { resetData, showData } from './flows/data.ts';
 
 /** Everything the core knows about one incoming event. */
 export interface ChatContext {
@@ -90,7 +96,7 @@ export interface ChatContext {
   fromBot?: boolean;
   /** The message the event is (a thread reply, a shared link), as `ChatMessage.id`: a thread's history stops before it. */
   messageId?: string;
-  /** Pictures attached to the message: checked and resized before anything else (core/images.ts), never stored. */
+  /** Pictures attached to the message: checked and resized before anything else (core/build/images.ts), never stored. */
   images?: ImageAttachment[];
   /** The message named the bot (a mention): in a thread that is not an app's it gets a hint, not silence. */
   mentioned?: boolean;

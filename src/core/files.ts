@@ -1,4 +1,4 @@
-import type { FileMap } from './ports.ts';
+import type { FileMap } from './ports/index.ts';
 
 export const MAX_FILES = 40;
 export const MAX_FILE_BYTES = 200 * 1024;

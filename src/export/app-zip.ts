@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync, type Zippable } from 'fflate';
-import type { AppPacker, AppRecord, VersionRecord } from '../core/ports.ts';
-import { SHARED_MODULE, type SharedDataExport } from '../core/shared-data.ts';
+import type { AppPacker, AppRecord, VersionRecord } from '../core/ports/index.ts';
+import { SHARED_MODULE, type SharedDataExport } from '../core/ports/shared.ts';
 
 /** Every entry's time in the zip: fixed, so one version always packs to the same bytes. */
 const ZIP_TIME = new Date(Date.UTC(2026, 0, 1));

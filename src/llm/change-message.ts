@@ -1,5 +1,5 @@
 import type { TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
-import type { ChangeRequest, ViewerReport } from '../core/ports.ts';
+import type { ChangeRequest, ViewerReport } from '../core/ports/index.ts';
 
 const EDIT_STYLE =
   "Make the change with small `str_replace` edits (or `insert`); do not rewrite whole files. Create a new file only when the change needs one. If the app's name no longer fits, call set_app_info.";

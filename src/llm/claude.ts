@@ -1,8 +1,15 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { UserError } from '../core/errors.ts';
-import type { Logger } from '../core/ports.ts';
-import type { ModelImage } from '../core/image-types.ts';
-import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener, ThreadMessage } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
+import type { ModelImage } from '../core/ports/images.ts';
+import type {
+  ChangeRequest,
+  CodeModel,
+  CodeTurn,
+  FileMap,
+  ProgressListener,
+  ThreadMessage,
+} from '../core/ports/index.ts';
 import { changeMessage } from './change-message.ts';
 import type { ThinkingMode } from './model-check.ts';
 import {

@@ -7,13 +7,13 @@ import type {
   TextBlockParam,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ModelImage } from '../core/image-types.ts';
+import type { ModelImage } from '../core/ports/images.ts';
 import type { ThinkingMode } from './model-check.ts';
 import { thinkingParams, userContent } from './request-parts.ts';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { UserError } from '../core/errors.ts';
-import type { FileMap, ProgressListener, TokenUsage } from '../core/ports.ts';
-import { addUsage, zeroUsage } from '../core/usage.ts';
+import type { FileMap, ProgressListener, TokenUsage } from '../core/ports/index.ts';
+import { addUsage, zeroUsage } from '../core/limits/usage.ts';
 import { toUserError } from './claude-errors.ts';
 import { CODE_TOOLS, findTool, type ToolState } from './tools.ts';
 

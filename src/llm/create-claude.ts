@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { ClaudeCodeModel } from './claude.ts';
 import { checkModel } from './model-check.ts';
 import { buildSystemPrompt, loadTemplate } from './system-prompt.ts';

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ModelInfo } from '@anthropic-ai/sdk/resources/models';
 import { ConfigError } from '../config.ts';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { DEFAULT_MODEL } from './default-model.ts';
 
 /** How the bot asks a model to think (see conversation.ts). */

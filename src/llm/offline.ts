@@ -7,8 +7,8 @@ import type {
   ProgressListener,
   ThreadMessage,
   TokenUsage,
-} from '../core/ports.ts';
-import type { ModelImage } from '../core/image-types.ts';
+} from '../core/ports/index.ts';
+import type { ModelImage } from '../core/ports/images.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from './samples/all-samples.ts';
 import { chooseSample } from './samples/choose-sample.ts';
 import type { SampleApp } from './samples/sample-app.ts';

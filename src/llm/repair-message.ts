@@ -1,5 +1,5 @@
-import { formatCheckError } from '../core/check-errors.ts';
-import type { CheckError } from '../core/ports.ts';
+import { formatCheckError } from '../core/build/check-errors.ts';
+import type { CheckError } from '../core/ports/index.ts';
 
 /** At most this many errors are shown; the rest are counted. */
 const SHOWN = 20;

@@ -1,5 +1,5 @@
 import type { ContentBlockParam, TextBlockParam, ThinkingConfigParam } from '@anthropic-ai/sdk/resources/messages';
-import type { ModelImage } from '../core/image-types.ts';
+import type { ModelImage } from '../core/ports/images.ts';
 import type { ThinkingMode } from './model-check.ts';
 
 /** The thinking budget of one request in `budget` mode (models without adaptive thinking). */

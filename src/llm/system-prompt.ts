@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { checkAppPath, MAX_FILE_BYTES, MAX_FILES } from '../core/files.ts';
-import type { FileMap } from '../core/ports.ts';
+import type { FileMap } from '../core/ports/index.ts';
 import { readLibraries, type Library } from '../template.ts';
 import { SHARED_STATE_PROMPT } from './shared-state-prompt.ts';
 

@@ -1,5 +1,5 @@
 import { caseTwin, checkAppPath, checkFileCount, checkFileSize } from '../core/files.ts';
-import type { FileMap } from '../core/ports.ts';
+import type { FileMap } from '../core/ports/index.ts';
 
 /**
  * Executes one call of Anthropic's text editor tool (`str_replace_based_edit_tool`,

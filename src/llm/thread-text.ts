@@ -1,4 +1,4 @@
-import type { ThreadMessage } from '../core/ports.ts';
+import type { ThreadMessage } from '../core/ports/index.ts';
 
 // How the messages of a chat thread read to Claude: each marked with its author, in tags that a
 // message's own text cannot close or forge (its `<`, `>` and `&` are escaped), so "Ana:" written

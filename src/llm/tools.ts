@@ -1,5 +1,5 @@
 import type { Tool, ToolTextEditor20250728 } from '@anthropic-ai/sdk/resources/messages';
-import type { FileMap } from '../core/ports.ts';
+import type { FileMap } from '../core/ports/index.ts';
 import { runTextEditor } from './text-editor.ts';
 
 /** Anthropic's schema-less text editor tool: Claude models are trained on its exact commands. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BotMetrics, TokenUsage } from '../core/ports.ts';
+import type { BotMetrics, TokenUsage } from '../core/ports/index.ts';
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {

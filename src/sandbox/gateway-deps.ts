@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type net from 'node:net';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import type { ClientLimitSettings } from './gateway-limits.ts';
 import type { PublishedSite } from './published-site.ts';
 import type { ViewerReportLimits } from './viewer-report-route.ts';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { page } from './gateway-page.ts';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { prepareAppDir } from './app-dir.ts';
 import { bwrapArgs, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';

@@ -4,7 +4,14 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { assertValidFiles } from '../core/files.ts';
 import { isAppId } from '../core/ids.ts';
-import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
+import type {
+  CheckError,
+  FileMap,
+  Logger,
+  SandboxHandle,
+  SandboxProvider,
+  SandboxStatus,
+} from '../core/ports/index.ts';
 import { AgentChannel } from './agent-channel.ts';
 import { readBuiltFiles } from './built-files.ts';
 import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';

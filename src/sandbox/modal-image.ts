@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NotFoundError, type App, type Image, type ModalClient } from 'modal';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { tarFiles } from './tar.ts';
 
 export const BASE_IMAGE = 'node:20-bookworm-slim';

@@ -4,7 +4,14 @@ import { LIGHT_BUILD_TIMEOUT_MS, lightBuildArgv } from './light-build-fetch.ts';
 import { InvalidError, Probe, TimeoutError, type App, type Image, type ModalClient, type Sandbox } from 'modal';
 import { UserError } from '../core/errors.ts';
 import { assertValidFiles } from '../core/files.ts';
-import type { CheckError, FileMap, Logger, SandboxHandle, SandboxProvider, SandboxStatus } from '../core/ports.ts';
+import type {
+  CheckError,
+  FileMap,
+  Logger,
+  SandboxHandle,
+  SandboxProvider,
+  SandboxStatus,
+} from '../core/ports/index.ts';
 import { errorText, isDeadlineExceeded, isGone, isResourceExhausted } from './modal-errors.ts';
 import { DeadlineError, execOutput, sendStdin, stderrTail, SYNC_SCRIPT, withDeadline } from './modal-exec.ts';
 import { publishedTemplateImage } from './modal-image.ts';

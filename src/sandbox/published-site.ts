@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { AppRecord, AppStore, BuildManifest, Logger, PublishedFile } from '../core/ports.ts';
+import type { AppRecord, AppStore, BuildManifest, Logger, PublishedFile } from '../core/ports/index.ts';
 import { PublishBackoffError } from '../core/errors.ts';
 import { page } from './gateway-page.ts';
 import { VersionStreams, withReload } from './version-streams.ts';

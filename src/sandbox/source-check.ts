@@ -1,5 +1,5 @@
 import { readLibraries } from '../template.ts';
-import type { CheckError, FileMap } from '../core/ports.ts';
+import type { CheckError, FileMap } from '../core/ports/index.ts';
 
 /** The package names an app may import (sandbox-template/libraries.json). */
 export function libraryNames(templateDir: string): string[] {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
-import type { CheckError, FileMap } from '../core/ports.ts';
+import type { CheckError, FileMap } from '../core/ports/index.ts';
 import { scanClassUrls } from './class-scan.ts';
-import { SHARED_MODULE } from '../core/shared-data.ts';
+import { SHARED_MODULE } from '../core/ports/shared.ts';
 import { scanCss, type CssFinding } from './css-scan.ts';
 import { lineIndex } from './line-index.ts';
 import { nestingDepth } from './nesting-depth.ts';

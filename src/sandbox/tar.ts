@@ -1,4 +1,4 @@
-import type { FileMap } from '../core/ports.ts';
+import type { FileMap } from '../core/ports/index.ts';
 
 // A minimal ustar writer: files go into a remote sandbox as one tar through one `exec`,
 // instead of one round trip per file. Paths are our validated relative paths (< 100 bytes).

@@ -1,5 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
-import type { CheckError } from '../core/ports.ts';
+import type { CheckError } from '../core/ports/index.ts';
 
 // "src/App.tsx(12,5): error TS2304: Cannot find name 'x'." (tsc --pretty false)
 const LOCATED = /^(.+?)\((\d+),(\d+)\): error (TS\d+: .*)$/;

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { AppRecord, AppStore, Logger } from '../core/ports.ts';
+import type { AppRecord, AppStore, Logger } from '../core/ports/index.ts';
 
 /** After a stream's lifetime, the browser reconnects after this long (ms). */
 const RECONNECT_MS = 2000;

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 
 /** Largest error report body (the reporter sends at most ~2.5 KB). */
 export const MAX_ERROR_REPORT_BYTES = 4096;

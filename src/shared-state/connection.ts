@@ -2,7 +2,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as sync from 'y-protocols/sync';
 import * as Y from 'yjs';
-import type { PageSocket } from '../core/shared-data.ts';
+import type { PageSocket } from '../core/ports/shared.ts';
 import { CLOSE, WriteBucket, type SharedLimits } from './limits.ts';
 import type { DocPeer, LiveDoc } from './live-doc.ts';
 

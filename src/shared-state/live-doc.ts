@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
-import type { Logger } from '../core/ports.ts';
-import type { SharedLog, SharedLogRead } from '../core/shared-data.ts';
+import type { Logger } from '../core/ports/index.ts';
+import type { SharedLog, SharedLogRead } from '../core/ports/shared.ts';
 import { CLOSE, type SharedLimits } from './limits.ts';
 import { rootOf } from './layout.ts';
 import { vetUpdate, type Refused } from './vet-update.ts';

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import * as Y from 'yjs';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import type {
   PageSocket,
   ScratchState,
@@ -11,7 +11,7 @@ import type {
   SharedDataExport,
   SharedDataStats,
   SharedLog,
-} from '../core/shared-data.ts';
+} from '../core/ports/shared.ts';
 import { SharedConnection } from './connection.ts';
 import { CLOSE, SHARED_LIMITS, type SharedLimits } from './limits.ts';
 import { LiveDoc, type BusMessage } from './live-doc.ts';

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { SharedDataExport, SharedDataStats } from '../core/shared-data.ts';
+import type { SharedDataExport, SharedDataStats } from '../core/ports/shared.ts';
 import { rootOf } from './layout.ts';
 
 type Item = { v: unknown; by: string; at: number; c: number };

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { PageSocket } from '../core/shared-data.ts';
+import type { PageSocket } from '../core/ports/shared.ts';
 import { CLOSE } from './limits.ts';
 
 /** A `ws` WebSocket as a PageSocket (binary messages only). */

@@ -8,11 +8,11 @@ import type {
   Page,
   PublishedFile,
   VersionRecord,
-} from '../core/ports.ts';
+} from '../core/ports/index.ts';
 import { KeyvBlobStore } from './keyv-blob-store.ts';
 import { KeyvSharedLog } from './keyv-shared-log.ts';
 import { LocalSharedBus } from './shared-bus.ts';
-import type { SharedBus } from '../core/shared-data.ts';
+import type { SharedBus } from '../core/ports/shared.ts';
 import { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 import { SlotIndex } from './slot-index.ts';

@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import type { BlobStore } from '../core/ports.ts';
+import type { BlobStore } from '../core/ports/index.ts';
 import type { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Keyv from 'keyv';
-import type { SharedBus, SharedLog, SharedLogRead } from '../core/shared-data.ts';
+import type { SharedBus, SharedLog, SharedLogRead } from '../core/ports/shared.ts';
 import type { StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';
 

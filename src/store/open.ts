@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
-import type { Logger } from '../core/ports.ts';
+import type { Logger } from '../core/ports/index.ts';
 import { redactUrl } from '../redact-url.ts';
 import { checkNamespace } from './keys.ts';
 import { KeyvAppStore } from './keyv-app-store.ts';
@@ -13,7 +13,7 @@ import type { StorePrimitives } from './primitives.ts';
 import { openRedisClient } from './redis-client.ts';
 import { RedisPrimitives } from './redis-primitives.ts';
 import { LocalSharedBus, PgSharedBus, RedisSharedBus } from './shared-bus.ts';
-import type { SharedBus } from '../core/shared-data.ts';
+import type { SharedBus } from '../core/ports/shared.ts';
 import { postgresDialect, SqlPrimitives, sqliteDialect } from './sql-primitives.ts';
 
 export const DEFAULT_NAMESPACE = 'vibe';

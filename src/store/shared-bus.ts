@@ -1,4 +1,4 @@
-import type { SharedBus } from '../core/shared-data.ts';
+import type { SharedBus } from '../core/ports/shared.ts';
 import type { PgPool, PgPoolClient } from './postgres-adapter.ts';
 import type { RedisClient } from './redis-client.ts';
 

@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import type { AppRecord, Page } from '../core/ports.ts';
+import type { AppRecord, Page } from '../core/ports/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { IndexName, StoreKeys } from './keys.ts';
 import type { StorePrimitives } from './primitives.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { renderDiscordMessage } from '../../adapters/discord/render-discord.ts';
 import { renderCardText } from '../../adapters/shell/render-text.ts';
-import { commandFor } from '../../src/core/actions.ts';
+import { commandFor } from '../../src/core/chat/actions.ts';
 import { renderSlackMessage } from '../../adapters/slack/render-blocks.ts';
-import { confirmDeleteCard, galleryCard, versionsCard } from '../../src/core/cards.ts';
-import type { AppRecord, Card, VersionRecord } from '../../src/core/ports.ts';
-import { zeroUsage } from '../../src/core/usage.ts';
+import { confirmDeleteCard, galleryCard, versionsCard } from '../../src/core/chat/cards.ts';
+import type { AppRecord, Card, VersionRecord } from '../../src/core/ports/index.ts';
+import { zeroUsage } from '../../src/core/limits/usage.ts';
 
 const app: AppRecord = {
   id: 'k3j9x0q2ab',

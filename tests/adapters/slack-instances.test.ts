@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-adapter.ts';
-import { AppLeases } from '../../src/core/app-lease.ts';
+import { AppLeases } from '../../src/core/apps/app-lease.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { uniqueNamespace } from '../store/app-store-contract.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionFromId, LIMITS, renderSlackMessage } from '../../adapters/slack/render-blocks.ts';
 import { escapeMrkdwn } from '../../adapters/slack/slack-text.ts';
-import type { Card } from '../../src/core/ports.ts';
+import type { Card } from '../../src/core/ports/index.ts';
 
 const PINGS = '<!channel> <!here> <!everyone> <@U0BOSS> <#C0SECRET> <https://evil.example|click>';
 

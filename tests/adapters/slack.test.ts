@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-adapter.ts';
-import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
-import type { AppStore } from '../../src/core/ports.ts';
+import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import {
   blockActions,
@@ -21,8 +21,8 @@ import { PictureBot } from '../support/picture-bot.ts';
 import { makePng, readPng } from '../support/png.ts';
 import { ScriptedModel } from '../support/scripted-model.ts';
 import { testBot, testRuntime } from '../support/test-bot.ts';
-import { fairUsePolicies } from '../../src/core/fair-use.ts';
-import { UsageMeter } from '../../src/core/usage-meter.ts';
+import { fairUsePolicies } from '../../src/core/limits/fair-use.ts';
+import { UsageMeter } from '../../src/core/limits/usage-meter.ts';
 
 // The real Bolt app (HTTP mode, and Socket Mode) receives requests in Slack's own shapes, signed
 // like Slack signs them; a fake Slack Web API answers and records what the bot sends.

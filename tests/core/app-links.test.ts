@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AppLinks, isPublicOrigin } from '../../src/core/app-links.ts';
-import { liveCard, UNSTABLE_LINK } from '../../src/core/cards.ts';
-import { zeroUsage } from '../../src/core/usage.ts';
+import { AppLinks, isPublicOrigin } from '../../src/core/apps/app-links.ts';
+import { liveCard, UNSTABLE_LINK } from '../../src/core/chat/cards.ts';
+import { zeroUsage } from '../../src/core/limits/usage.ts';
 
 describe('which link an app gets', () => {
   it('through the gateway: stable, whether or not a sandbox runs', () => {

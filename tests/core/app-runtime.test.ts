@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RuntimeBusyError } from '../../src/core/app-runtime.ts';
-import { zeroUsage } from '../../src/core/usage.ts';
-import type { AppStore } from '../../src/core/ports.ts';
+import { RuntimeBusyError } from '../../src/core/apps/app-runtime.ts';
+import { zeroUsage } from '../../src/core/limits/usage.ts';
+import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { testRuntime } from '../support/test-bot.ts';

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
 import { UserError } from '../../src/core/errors.ts';
-import type { Actor, AppStore } from '../../src/core/ports.ts';
+import type { Actor, AppStore } from '../../src/core/ports/index.ts';
 import { OfflineSampleModel } from '../../src/llm/offline.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import type { ProgressStep, ProgressStream } from '../../src/core/progress-stream.ts';
-import type { AppStore } from '../../src/core/ports.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
+import type { ProgressStep, ProgressStream } from '../../src/core/chat/progress-stream.ts';
+import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';

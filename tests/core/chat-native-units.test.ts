@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { homeValue, parseHomeValue } from '../../src/core/actions.ts';
-import { AppLinks } from '../../src/core/app-links.ts';
-import { parseCommand } from '../../src/core/commands.ts';
+import { homeValue, parseHomeValue } from '../../src/core/chat/actions.ts';
+import { AppLinks } from '../../src/core/apps/app-links.ts';
+import { parseCommand } from '../../src/core/chat/commands.ts';
 import { THREAD_MAX_CHARS, THREAD_MAX_MESSAGES, threadSpec } from '../../src/core/flows/thread-spec.ts';
-import type { ChatMessage } from '../../src/core/ports.ts';
+import type { ChatMessage } from '../../src/core/ports/index.ts';
 import { threadBlock } from '../../src/llm/thread-text.ts';
 
 const said = (n: number, text: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({

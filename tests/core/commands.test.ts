@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInstruction, MAX_PROMPT_CHARS, parseCommand } from '../../src/core/commands.ts';
+import { checkInstruction, MAX_PROMPT_CHARS, parseCommand } from '../../src/core/chat/commands.ts';
 
 describe('parseCommand', () => {
   it('turns free text into a create', () => {

@@ -1,10 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { ChatContext } from '../../src/core/bot.ts';
-import { BuildSlots } from '../../src/core/build-slots.ts';
-import { fairUsePolicies, type FairUseLimits } from '../../src/core/fair-use.ts';
+import { BuildSlots } from '../../src/core/limits/build-slots.ts';
+import { fairUsePolicies, type FairUseLimits } from '../../src/core/limits/fair-use.ts';
 import type {
   Actor,
   AppStore,
@@ -13,8 +13,8 @@ import type {
   CodeTurn,
   FileMap,
   ProgressListener,
-} from '../../src/core/ports.ts';
-import { UsageMeter } from '../../src/core/usage-meter.ts';
+} from '../../src/core/ports/index.ts';
+import { UsageMeter } from '../../src/core/limits/usage-meter.ts';
 import { AppZipPacker } from '../../src/export/app-zip.ts';
 import { ClaudeCodeModel } from '../../src/llm/claude.ts';
 import { TEMPLATE_DIR } from '../../src/template.ts';

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { Actor, AppStore } from '../../src/core/ports.ts';
-import { Publisher } from '../../src/core/publisher.ts';
+import type { Actor, AppStore } from '../../src/core/ports/index.ts';
+import { Publisher } from '../../src/core/apps/publisher.ts';
 import { AppGateway } from '../../src/sandbox/gateway.ts';
 import { PublishedSite } from '../../src/sandbox/published-site.ts';
 import { openAppStore } from '../../src/store/open.ts';

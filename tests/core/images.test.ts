@@ -1,9 +1,9 @@
 import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MAX_IMAGE_BYTES, readImages, withImageNote } from '../../src/core/images.ts';
+import { MAX_IMAGE_BYTES, readImages, withImageNote } from '../../src/core/build/images.ts';
 import { UserError } from '../../src/core/errors.ts';
-import type { ImageAttachment } from '../../src/core/image-types.ts';
+import type { ImageAttachment } from '../../src/core/ports/images.ts';
 import { makePng } from '../support/png.ts';
 
 /** An attachment whose bytes are `bytes`; `fetched` counts downloads (a refusal by size must not download). */

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppLeases } from '../../src/core/app-lease.ts';
+import { AppLeases } from '../../src/core/apps/app-lease.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
-import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener } from '../../src/core/ports.ts';
+import type { ChangeRequest, CodeModel, CodeTurn, FileMap, ProgressListener } from '../../src/core/ports/index.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { uniqueNamespace } from '../store/app-store-contract.ts';

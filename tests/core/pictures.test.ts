@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import { fairUsePolicies } from '../../src/core/fair-use.ts';
-import type { Actor, AppStore } from '../../src/core/ports.ts';
-import type { ImageAttachment } from '../../src/core/image-types.ts';
-import { UsageMeter } from '../../src/core/usage-meter.ts';
+import { fairUsePolicies } from '../../src/core/limits/fair-use.ts';
+import type { Actor, AppStore } from '../../src/core/ports/index.ts';
+import type { ImageAttachment } from '../../src/core/ports/images.ts';
+import { UsageMeter } from '../../src/core/limits/usage-meter.ts';
 import { OfflineSampleModel } from '../../src/llm/offline.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import { Publisher } from '../../src/core/publisher.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
+import { Publisher } from '../../src/core/apps/publisher.ts';
 import { openAppStore } from '../../src/store/open.ts';
 
 // Issue 20, item 6: what one publish may cost the bot. A published manifest is capped in files

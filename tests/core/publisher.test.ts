@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import type { FileMap, VersionRecord } from '../../src/core/ports.ts';
-import { Publisher } from '../../src/core/publisher.ts';
-import { sourceHash } from '../../src/core/source-hash.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
+import type { FileMap, VersionRecord } from '../../src/core/ports/index.ts';
+import { Publisher } from '../../src/core/apps/publisher.ts';
+import { sourceHash } from '../../src/core/apps/source-hash.ts';
 import { openAppStore } from '../../src/store/open.ts';
 
 // The Publisher over a real (memory) store, with the sandbox's side played by a stub runtime

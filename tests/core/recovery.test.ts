@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BuildJournal } from '../../src/core/build-journal.ts';
+import { BuildJournal } from '../../src/core/apps/build-journal.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { openAppStore } from '../../src/store/open.ts';

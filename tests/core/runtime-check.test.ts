@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NOT_BROWSER_CHECKED } from '../../src/core/cards.ts';
-import type { AppStore, RenderChecker, RenderResult } from '../../src/core/ports.ts';
+import { NOT_BROWSER_CHECKED } from '../../src/core/chat/cards.ts';
+import type { AppStore, RenderChecker, RenderResult } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Card, Conversation, MessageRef } from '../../src/core/ports.ts';
-import { StatusMessage } from '../../src/core/status-message.ts';
+import type { Card, Conversation, MessageRef } from '../../src/core/ports/index.ts';
+import { StatusMessage } from '../../src/core/chat/status-message.ts';
 
 function recordingConversation() {
   const edits: { at: number; card: Card }[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
-import type { AppStore, CodeModel, Logger, ProgressListener } from '../../src/core/ports.ts';
-import { UsageMeter } from '../../src/core/usage-meter.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
+import type { AppStore, CodeModel, Logger, ProgressListener } from '../../src/core/ports/index.ts';
+import { UsageMeter } from '../../src/core/limits/usage-meter.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';

@@ -1,12 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import { commandFor } from '../../src/core/actions.ts';
-import { parseCommand } from '../../src/core/commands.ts';
-import type { Actor, AppStore, Card } from '../../src/core/ports.ts';
-import { MAX_NOTES_PER_VERSION, MESSAGE_CHARS, readViewerError } from '../../src/core/viewer-errors.ts';
+import { commandFor } from '../../src/core/chat/actions.ts';
+import { parseCommand } from '../../src/core/chat/commands.ts';
+import type { Actor, AppStore, Card } from '../../src/core/ports/index.ts';
+import { MAX_NOTES_PER_VERSION, MESSAGE_CHARS, readViewerError } from '../../src/core/flows/viewer-errors.ts';
 import { ClaudeCodeModel } from '../../src/llm/claude.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { startFakeAnthropic } from '../fakes/anthropic/server.ts';

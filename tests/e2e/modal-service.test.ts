@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildVibeApp, type VibeApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { UNSTABLE_LINK } from '../../src/core/cards.ts';
+import { UNSTABLE_LINK } from '../../src/core/chat/cards.ts';
 import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { NO_ROOM, ModalSandboxProvider } from '../../src/sandbox/modal.ts';
 import { buildTemplateImage } from '../../src/sandbox/modal-image.ts';

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildVibeApp, type VibeApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { FileMap } from '../../src/core/ports.ts';
+import type { FileMap } from '../../src/core/ports/index.ts';
 import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { TEMPLATE_DIR } from '../../src/template.ts';
 import { collectPageErrors, launchChromium } from '../support/browser.ts';

@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildVibeApp, type VibeApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { FileMap } from '../../src/core/ports.ts';
+import type { FileMap } from '../../src/core/ports/index.ts';
 import { lunchPollSample } from '../../src/llm/samples/lunchpoll.ts';
 import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { freePort } from '../../src/sandbox/free-port.ts';

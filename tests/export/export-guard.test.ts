@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRecord, VersionRecord } from '../../src/core/ports.ts';
+import type { AppRecord, VersionRecord } from '../../src/core/ports/index.ts';
 import { AppZipPacker } from '../../src/export/app-zip.ts';
 import { TEMPLATE_DIR } from '../../src/template.ts';
 import { tempDir, templateFiles } from '../sandbox/sandbox-test-kit.ts';

@@ -1,11 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { ChatContext } from '../../src/core/bot.ts';
-import { fairUsePolicies } from '../../src/core/fair-use.ts';
-import type { Actor, AppStore } from '../../src/core/ports.ts';
-import { UsageMeter } from '../../src/core/usage-meter.ts';
+import { fairUsePolicies } from '../../src/core/limits/fair-use.ts';
+import type { Actor, AppStore } from '../../src/core/ports/index.ts';
+import { UsageMeter } from '../../src/core/limits/usage-meter.ts';
 import { AppZipPacker } from '../../src/export/app-zip.ts';
 import { readBuiltFiles } from '../../src/sandbox/built-files.ts';
 import { openAppStore } from '../../src/store/open.ts';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
-import type { FileMap, ModelProgress } from '../../src/core/ports.ts';
+import type { FileMap, ModelProgress } from '../../src/core/ports/index.ts';
 import { ClaudeCodeModel, describeFiles } from '../../src/llm/claude.ts';
 import { createClaudeModel } from '../../src/llm/create-claude.ts';
 import { buildSystemPrompt } from '../../src/llm/system-prompt.ts';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildVibeApp } from '../../src/app.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import { createClaudeModel } from '../../src/llm/create-claude.ts';
 import { DEFAULT_MODEL } from '../../src/llm/default-model.ts';
 import { checkModel } from '../../src/llm/model-check.ts';

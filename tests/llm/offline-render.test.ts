@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMPLATE_DIR } from '../../src/template.ts';
-import type { SandboxHandle } from '../../src/core/ports.ts';
+import type { SandboxHandle } from '../../src/core/ports/index.ts';
 import { loadTemplate } from '../../src/llm/system-prompt.ts';
 import { ALL_SAMPLES } from '../../src/llm/samples/all-samples.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import { assertValidFiles } from '../../src/core/files.ts';
-import type { ModelProgress } from '../../src/core/ports.ts';
+import type { ModelProgress } from '../../src/core/ports/index.ts';
 import { OfflineSampleModel } from '../../src/llm/offline.ts';
 import { ALL_SAMPLES, DEFAULT_SAMPLE_ID } from '../../src/llm/samples/all-samples.ts';
 import { chooseSample, keywordMatches } from '../../src/llm/samples/choose-sample.ts';

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, mk
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileMap } from '../../src/core/ports.ts';
+import type { FileMap } from '../../src/core/ports/index.ts';
 
 export const TEMPLATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sandbox-template');
 export const TEMPLATE_TSC = join(TEMPLATE_DIR, 'node_modules/.bin/tsc');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FILE_BYTES, MAX_FILES } from '../../src/core/files.ts';
-import type { FileMap } from '../../src/core/ports.ts';
+import type { FileMap } from '../../src/core/ports/index.ts';
 import { runTextEditor } from '../../src/llm/text-editor.ts';
 
 const app = (): FileMap => ({

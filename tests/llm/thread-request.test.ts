@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileMap } from '../../src/core/ports.ts';
+import type { FileMap } from '../../src/core/ports/index.ts';
 import { ClaudeCodeModel } from '../../src/llm/claude.ts';
 import { buildSystemPrompt } from '../../src/llm/system-prompt.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/server.ts';

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceHash } from '../../src/core/source-hash.ts';
+import { sourceHash } from '../../src/core/apps/source-hash.ts';
 import { exportBuildArgv } from '../../src/sandbox/export-build.ts';
 import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { needs } from '../support/needs.ts';

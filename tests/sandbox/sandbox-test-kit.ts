@@ -4,7 +4,7 @@ import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../../src/core/ports.ts';
+import type { Logger } from '../../src/core/ports/index.ts';
 import { processTree } from '../../src/sandbox/process-tree.ts';
 
 export const templateDir = resolve(fileURLToPath(new URL('../../sandbox-template', import.meta.url)));

@@ -7,7 +7,7 @@ import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { eventually } from '../support/eventually.ts';
 import { live, pageClient, rawSocket, scratchSockets, sharedStack, storeApp } from '../support/shared-kit.ts';
 import { SharedClient } from '../../sandbox-template/vibe-shared/client.ts';
-import type { ScratchState } from '../../src/core/shared-data.ts';
+import type { ScratchState } from '../../src/core/ports/shared.ts';
 
 // The server end of `@vibe/shared` behind the real gateway, driven by the real client module
 // (its engine, in Node) and, for what no honest page sends, by hand over the wire.

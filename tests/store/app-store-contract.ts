@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { StaleVersionError, UserError } from '../../src/core/errors.ts';
-import type { AppRecord, Page, TokenUsage } from '../../src/core/ports.ts';
+import type { AppRecord, Page, TokenUsage } from '../../src/core/ports/index.ts';
 import { newId as newAppId } from '../../src/core/ids.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 

@@ -1,4 +1,4 @@
-import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../../src/core/ports.ts';
+import type { CheckError, FileMap, SandboxHandle, SandboxProvider, SandboxStatus } from '../../src/core/ports/index.ts';
 
 /**
  * A SandboxProvider test double for core tests: keeps files in memory; `check` reports an

@@ -1,5 +1,5 @@
 import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
-import type { Card } from '../../src/core/ports.ts';
+import type { Card } from '../../src/core/ports/index.ts';
 
 /**
  * A stand-in for the core that sends what it sends once a version goes live with a screenshot:

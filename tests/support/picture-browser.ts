@@ -1,4 +1,4 @@
-import type { RenderChecker, RenderResult } from '../../src/core/ports.ts';
+import type { RenderChecker, RenderResult } from '../../src/core/ports/index.ts';
 import { makePng } from './png.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Card, Conversation, MessageRef } from '../../src/core/ports.ts';
+import type { Card, Conversation, MessageRef } from '../../src/core/ports/index.ts';
 
 export interface Recorded {
   type: 'post' | 'update' | 'reply' | 'ephemeral' | 'thread';

@@ -1,4 +1,4 @@
-import { formatCheckError } from '../../src/core/check-errors.ts';
+import { formatCheckError } from '../../src/core/build/check-errors.ts';
 import type {
   ChangeRequest,
   CodeModel,
@@ -7,8 +7,8 @@ import type {
   ProgressListener,
   ThreadMessage,
   TokenUsage,
-} from '../../src/core/ports.ts';
-import type { ModelImage } from '../../src/core/image-types.ts';
+} from '../../src/core/ports/index.ts';
+import type { ModelImage } from '../../src/core/ports/images.ts';
 
 /**
  * One scripted answer: the files the "model" ends with (or an error to throw). `outputTokens`

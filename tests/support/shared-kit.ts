@@ -4,7 +4,7 @@ import { SharedClient, type SocketFactory } from '../../sandbox-template/vibe-sh
 import { AppGateway } from '../../src/sandbox/gateway.ts';
 import { sharedOriginPolicy } from '../../src/shared-state/origin-policy.ts';
 import { SharedStateServer, type SharedStateDeps } from '../../src/shared-state/server.ts';
-import type { PageSocket, ScratchState } from '../../src/core/shared-data.ts';
+import type { PageSocket, ScratchState } from '../../src/core/ports/shared.ts';
 import type { KeyvAppStore } from '../../src/store/keyv-app-store.ts';
 import { eventually } from './eventually.ts';
 

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { expect } from 'vitest';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-adapter.ts';
-import type { AppRuntime } from '../../src/core/app-runtime.ts';
+import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
-import { fairUsePolicies, type FairUseLimits } from '../../src/core/fair-use.ts';
-import type { AppStore } from '../../src/core/ports.ts';
-import { UsageMeter } from '../../src/core/usage-meter.ts';
+import { fairUsePolicies, type FairUseLimits } from '../../src/core/limits/fair-use.ts';
+import type { AppStore } from '../../src/core/ports/index.ts';
+import { UsageMeter } from '../../src/core/limits/usage-meter.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import {
   blockActions,

@@ -1,8 +1,8 @@
 import pino from 'pino';
-import { AppLinks } from '../../src/core/app-links.ts';
-import { AppRuntime } from '../../src/core/app-runtime.ts';
+import { AppLinks } from '../../src/core/apps/app-links.ts';
+import { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import { VibeBot, type BotDeps } from '../../src/core/bot.ts';
-import type { AppStore, CodeModel, RenderChecker, SandboxProvider } from '../../src/core/ports.ts';
+import type { AppStore, CodeModel, RenderChecker, SandboxProvider } from '../../src/core/ports/index.ts';
 
 const quiet = pino({ level: 'silent' });
 

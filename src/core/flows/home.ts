@@ -1,7 +1,7 @@
-import { homeValue } from '../actions.ts';
-import type { AppRuntime } from '../app-runtime.ts';
+import { homeValue } from '../chat/actions.ts';
+import type { AppRuntime } from '../apps/app-runtime.ts';
 import { workspaceOf } from '../ids.ts';
-import type { AppRecord, AppStore, Card, Page } from '../ports.ts';
+import type { AppRecord, AppStore, Card, Page } from '../ports/index.ts';
 import { linkCard } from './link-card.ts';
 import type { Screenshots } from './screenshots.ts';
 

@@ -1,4 +1,4 @@
-import type { AppRecord, Card } from '../ports.ts';
+import type { AppRecord, Card } from '../ports/index.ts';
 
 // Where a remix came from, as cards show it, and the button that makes one.
 

@@ -1,7 +1,7 @@
-import type { AppLink } from '../app-links.ts';
-import type { AppRuntime } from '../app-runtime.ts';
+import type { AppLink } from '../apps/app-links.ts';
+import type { AppRuntime } from '../apps/app-runtime.ts';
 import { workspaceOf } from '../ids.ts';
-import type { AppRecord, AppStore, Card } from '../ports.ts';
+import type { AppRecord, AppStore, Card } from '../ports/index.ts';
 import { remixAction, remixedFrom } from './lineage.ts';
 import type { Screenshots } from './screenshots.ts';
 

@@ -1,6 +1,6 @@
-import type { AppRuntime } from '../app-runtime.ts';
+import type { AppRuntime } from '../apps/app-runtime.ts';
 import type { ChatContext } from '../bot.ts';
-import { formatCheckError, progressCard, queuedCard, truncate } from '../cards.ts';
+import { formatCheckError, progressCard, queuedCard, truncate } from '../chat/cards.ts';
 import { UserError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type {
@@ -15,9 +15,9 @@ import type {
   MessageRef,
   RenderResult,
   VersionRecord,
-} from '../ports.ts';
-import type { StatusMessage } from '../status-message.ts';
-import { zeroUsage } from '../usage.ts';
+} from '../ports/index.ts';
+import type { StatusMessage } from '../chat/status-message.ts';
+import { zeroUsage } from '../limits/usage.ts';
 
 /** What a remix needs of the bot: the store and runtime, and the tails every new version shares. */
 export interface RemixKit {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppStore } from '../ports.ts';
+import type { AppStore } from '../ports/index.ts';
 
 /** How long an app's newest screenshot is kept after its last new one (a link card of a year-old app has none). */
 const KEPT_MS = 365 * 24 * 3600_000;

@@ -1,4 +1,4 @@
-import type { ChatMessage, Conversation, Logger, ThreadMessage } from '../ports.ts';
+import type { ChatMessage, Conversation, Logger, ThreadMessage } from '../ports/index.ts';
 
 // The thread is the spec: what people said in a thread goes with the request the bot makes of
 // the model, so "like Ana said above" works and a discussion can become an app. Bounded, and only

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileMap } from '../../core/ports.ts';
+import type { FileMap } from '../../core/ports/index.ts';
 
 /** One handwritten app the offline sample model can answer with. */
 export interface SampleApp {

@@ -1,4 +1,4 @@
-import type { TokenUsage } from './ports.ts';
+import type { TokenUsage } from '../ports/index.ts';
 
 /** No tokens (undo, restore: no model ran). */
 export function zeroUsage(): TokenUsage {

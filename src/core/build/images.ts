@@ -1,6 +1,6 @@
 import type { Sharp } from 'sharp';
-import { UserError } from './errors.ts';
-import type { ImageAttachment, ModelImage } from './image-types.ts';
+import { UserError } from '../errors.ts';
+import type { ImageAttachment, ModelImage } from '../ports/images.ts';
 
 // Pictures people attach ("make it look like this"): checked before anything else happens, so
 // a refused picture costs nothing and leaves nothing half-done; resized to what the model reads

@@ -6,7 +6,7 @@
 // cleaned one-line message and bare code locations in the app's files are ever shown, and the
 // model gets them as quoted data (`ChangeRequest` of kind `fix`), never as its instruction.
 import { createHash } from 'node:crypto';
-import type { ChangeRequest, ViewerReport } from './ports.ts';
+import type { ChangeRequest, ViewerReport } from '../ports/index.ts';
 
 /** What the gateway hands on (bounded to 4 KB and shape-checked there). */
 export interface ViewerErrorReport {

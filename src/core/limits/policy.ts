@@ -1,4 +1,4 @@
-import type { ChatContext } from './bot.ts';
+import type { ChatContext } from '../bot.ts';
 
 /** What a request asks the bot to do (the flow it runs). */
 export type RequestKind =

@@ -1,10 +1,10 @@
-import type { AppLink } from './app-links.ts';
+import type { AppLink } from '../apps/app-links.ts';
 import { restoreValue } from './actions.ts';
-import { formatCheckError } from './check-errors.ts';
-import { resetText, type FairUseLimits } from './fair-use.ts';
-import type { AppRecord, Card, CheckError, Page, VersionRecord } from './ports.ts';
-import type { UsageSnapshot } from './usage-meter.ts';
-import { remixAction, remixedFrom } from './flows/lineage.ts';
+import { formatCheckError } from '../build/check-errors.ts';
+import { resetText, type FairUseLimits } from '../limits/fair-use.ts';
+import type { AppRecord, Card, CheckError, Page, VersionRecord } from '../ports/index.ts';
+import type { UsageSnapshot } from '../limits/usage-meter.ts';
+import { remixAction, remixedFrom } from '../flows/lineage.ts';
 
 export { formatCheckError };
 

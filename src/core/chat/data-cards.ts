@@ -1,5 +1,5 @@
-import type { AppRecord, Card } from './ports.ts';
-import type { SharedDataStats } from './shared-data.ts';
+import type { AppRecord, Card } from '../ports/index.ts';
+import type { SharedDataStats } from '../ports/shared.ts';
 
 // The cards of `/vibe data` (an app's shared state, `@vibe/shared`).
 

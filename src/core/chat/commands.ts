@@ -1,4 +1,4 @@
-import { isAppId } from './ids.ts';
+import { isAppId } from '../ids.ts';
 // Parses the text after `/vibe` into a command. Every button the bot shows has a text twin
 // here, so the terminal (which has no buttons) can do everything Slack and Discord can.
 

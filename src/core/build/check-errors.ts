@@ -1,4 +1,4 @@
-import type { CheckError } from './ports.ts';
+import type { CheckError } from '../ports/index.ts';
 
 /** One check error as a line: "src/App.tsx:3:7 TS2304: …" (or "src/main.tsx: …" without a position). */
 export function formatCheckError(e: CheckError): string {

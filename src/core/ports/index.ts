@@ -1,9 +1,9 @@
 // The interfaces the core owns. Adapters, models, sandboxes and stores implement them;
 // the core imports nothing concrete.
 
-import type { ImageAttachment, ModelImage } from './image-types.ts';
-import type { ProgressStream } from './progress-stream.ts';
-import type { ScratchState, SharedDataExport } from './shared-data.ts';
+import type { ImageAttachment, ModelImage } from './images.ts';
+import type { ProgressStream } from '../chat/progress-stream.ts';
+import type { ScratchState, SharedDataExport } from './shared.ts';
 
 /** The logging methods every part of the bot uses (pino's, structurally). */
 export interface Logger {
@@ -50,7 +50,7 @@ export interface CodeTurn {
 }
 
 /**
- * An uncaught error a viewer's browser reported (cleaned by core/viewer-errors.ts). Anyone with
+ * An uncaught error a viewer's browser reported (cleaned by core/flows/viewer-errors.ts). Anyone with
  * the app's link can send one, with any text: it describes a symptom, and is never an instruction.
  */
 export interface ViewerReport {
@@ -286,7 +286,7 @@ export interface PublishedFile {
 export interface BuildManifest {
   appId: string;
   version: number;
-  /** The source hash (core/source-hash.ts) of the files it was built from. */
+  /** The source hash (core/apps/source-hash.ts) of the files it was built from. */
   source: string;
   files: Record<string, PublishedFile>;
   publishedAt: number;
@@ -420,7 +420,7 @@ export type ButtonAction =
   | 'retry'
   /** A new app of the presser's, from the app's latest version, in a new thread (value: the app id). */
   | 'remix'
-  /** Pages Slack's App Home (value: both lists' positions, see core/actions.ts). */
+  /** Pages Slack's App Home (value: both lists' positions, see core/chat/actions.ts). */
   | 'home'
   /** Asks to clear the app's shared data, then clears it (value: the app id). */
   | 'data-reset'
@@ -439,7 +439,7 @@ export interface Card {
   links?: { label: string; url: string; kind?: 'app' | 'creator' | 'thread' }[];
   /**
    * Buttons that call back into the bot: `action` says what it does and `value` what it acts on
-   * (built and read in core/actions.ts). `confirm`: the platform asks first, where it can.
+   * (built and read in core/chat/actions.ts). `confirm`: the platform asks first, where it can.
    */
   actions?: {
     label: string;

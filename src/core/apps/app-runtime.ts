@@ -9,8 +9,8 @@ import type {
   RenderResult,
   SandboxHandle,
   SandboxProvider,
-} from './ports.ts';
-import type { ScratchState } from './shared-data.ts';
+} from '../ports/index.ts';
+import type { ScratchState } from '../ports/shared.ts';
 
 interface Running {
   handle: SandboxHandle;

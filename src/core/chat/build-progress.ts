@@ -1,5 +1,5 @@
 import { progressCard, type Stage } from './cards.ts';
-import type { Card, Conversation, Logger } from './ports.ts';
+import type { Card, Conversation, Logger } from '../ports/index.ts';
 import type { ProgressStep, ProgressStream } from './progress-stream.ts';
 import type { StatusMessage } from './status-message.ts';
 

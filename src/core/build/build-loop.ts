@@ -1,7 +1,7 @@
-import type { Stage } from './cards.ts';
+import type { Stage } from '../chat/cards.ts';
 import { formatCheckError } from './check-errors.ts';
-import { addUsage } from './usage.ts';
-import type { CheckError, CodeTurn, FileMap, ProgressListener, RenderResult, TokenUsage } from './ports.ts';
+import { addUsage } from '../limits/usage.ts';
+import type { CheckError, CodeTurn, FileMap, ProgressListener, RenderResult, TokenUsage } from '../ports/index.ts';
 
 export const MAX_REPAIR_ROUNDS = 2;
 

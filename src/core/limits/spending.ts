@@ -1,4 +1,4 @@
-import type { TokenUsage } from './ports.ts';
+import type { TokenUsage } from '../ports/index.ts';
 import { addUsage, zeroUsage } from './usage.ts';
 import type { Spender, UsageMeter } from './usage-meter.ts';
 

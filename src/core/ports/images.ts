@@ -2,7 +2,7 @@
 
 /**
  * A picture attached to a chat message, as the adapter found it: its bytes are fetched only once
- * the declared size passed (`src/core/images.ts`), and never more than `maxBytes` of them.
+ * the declared size passed (`src/core/build/images.ts`), and never more than `maxBytes` of them.
  */
 export interface ImageAttachment {
   name: string;
@@ -13,7 +13,7 @@ export interface ImageAttachment {
 
 /**
  * A picture that goes to the model with the text ("make it look like this"): checked and resized
- * by `src/core/images.ts`, never stored.
+ * by `src/core/build/images.ts`, never stored.
  */
 export interface ModelImage {
   /** The file name it came with (said in the version's instruction). */

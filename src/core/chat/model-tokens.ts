@@ -1,4 +1,4 @@
-import type { Card } from './ports.ts';
+import type { Card } from '../ports/index.ts';
 
 /** One model's tokens in a window: input (cache reads and writes included), output, and of that, thinking. */
 export interface ModelTokens {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { newId } from './ids.ts';
-import type { AppStore, BuildRecord, Logger } from './ports.ts';
+import { newId } from '../ids.ts';
+import type { AppStore, BuildRecord, Logger } from '../ports/index.ts';
 
 export interface BuildJournalOptions {
   /** How often this process says it is alive. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FileMap } from './ports.ts';
+import type { FileMap } from '../ports/index.ts';
 
 /**
  * What a version's build is made from: a hash of its files (path and text). The sandbox template

@@ -1,7 +1,7 @@
-import { UserError } from './errors.ts';
-import { teamOf, workspaceOf } from './ids.ts';
+import { UserError } from '../errors.ts';
+import { teamOf, workspaceOf } from '../ids.ts';
 import type { BotRequest, Policy } from './policy.ts';
-import type { AppStore } from './ports.ts';
+import type { AppStore } from '../ports/index.ts';
 import { DAY_MS, HOUR_MS, type UsageMeter } from './usage-meter.ts';
 
 /** The limits a team sets (docs/settings.md); undefined or 0 = no limit. */

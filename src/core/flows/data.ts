@@ -1,8 +1,8 @@
-import type { ChatContext } from './bot.ts';
-import { confirmDataResetCard, dataCard, dataResetCard } from './data-cards.ts';
-import { UserError } from './errors.ts';
-import type { AppRecord, Logger } from './ports.ts';
-import type { SharedData } from './shared-data.ts';
+import type { ChatContext } from '../bot.ts';
+import { confirmDataResetCard, dataCard, dataResetCard } from '../chat/data-cards.ts';
+import { UserError } from '../errors.ts';
+import type { AppRecord, Logger } from '../ports/index.ts';
+import type { SharedData } from '../ports/shared.ts';
 
 // `/vibe data` and `/vibe data reset`: an app's shared state (`@vibe/shared`) seen and cleared
 // from chat. Undo and restore never touch it; delete removes it (see VibeBot.delete).

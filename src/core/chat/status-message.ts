@@ -1,4 +1,4 @@
-import type { Card, Conversation, MessageRef } from './ports.ts';
+import type { Card, Conversation, MessageRef } from '../ports/index.ts';
 
 /**
  * One status message edited in place, at most once per `minIntervalMs`. Intermediate states

@@ -1,4 +1,4 @@
-import { isAppId } from './ids.ts';
+import { isAppId } from '../ids.ts';
 
 /** The two links of an app: the light view everyone gets, and the creator's live (hot reload) view. */
 export interface AppLink {

@@ -1,5 +1,5 @@
-import { UserError } from './errors.ts';
-import type { AppStore, Logger } from './ports.ts';
+import { UserError } from '../errors.ts';
+import type { AppStore, Logger } from '../ports/index.ts';
 
 export interface AppLeaseOptions {
   /** How long a lease lasts unless renewed (renewed every third of it while its holder works). */

@@ -1,6 +1,6 @@
-import { workspaceOf } from './ids.ts';
-import type { AppStore, TokenUsage } from './ports.ts';
-import type { ModelTokens } from './model-tokens.ts';
+import { workspaceOf } from '../ids.ts';
+import type { AppStore, TokenUsage } from '../ports/index.ts';
+import type { ModelTokens } from '../chat/model-tokens.ts';
 import { costMicros, type PriceTable } from './prices.ts';
 
 export const HOUR_MS = 3_600_000;

@@ -1,4 +1,4 @@
-import type { TokenUsage } from './ports.ts';
+import type { TokenUsage } from '../ports/index.ts';
 
 /** US dollars per million tokens, per model (VIBE_PRICES). */
 export type PriceTable = Record<string, { input: number; output: number }>;
