@@ -8,7 +8,7 @@ import pino from 'pino';
 import { buildVibeApp } from '../src/app.ts';
 import { TEMPLATE_DIR } from '../src/template.ts';
 import { loadConfig } from '../src/config.ts';
-import type { ChatContext } from '../src/core/bot.ts';
+import type { ChatContext } from '../src/core/chat/context.ts';
 import type { CodeModel, CodeTurn } from '../src/core/ports/index.ts';
 import { createClaudeModel } from '../src/llm/create-claude.ts';
 import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';

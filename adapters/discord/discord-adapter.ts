@@ -10,7 +10,8 @@ import {
   type Message,
 } from 'discord.js';
 import type { Logger } from '../../src/core/ports/index.ts';
-import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { Actor, MessageRef } from '../../src/core/ports/index.ts';
 import { BackgroundWork } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';

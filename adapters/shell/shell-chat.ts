@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { Actor, Card, Conversation, Logger, MessageRef } from '../../src/core/ports/index.ts';
 import type { ImageAttachment } from '../../src/core/ports/images.ts';
 import { fileAttachment } from './image-file.ts';

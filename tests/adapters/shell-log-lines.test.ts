@@ -3,7 +3,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { PlainLogStream, plainLogLine } from '../../adapters/shell/log-lines.ts';
 import { runShell } from '../../adapters/shell/run-shell.ts';
-import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 
 // The terminal chat shows the log's warnings and errors as one plain line each, never JSON.
 

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-adapter.ts';
 import { AppRuntime } from '../../src/core/apps/app-runtime.ts';
-import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
+import { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import {

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppRuntime } from '../../src/core/apps/app-runtime.ts';
-import { VibeBot, type ChatContext } from '../../src/core/bot.ts';
+import { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import { UserError } from '../../src/core/errors.ts';
 import type { Actor, AppStore } from '../../src/core/ports/index.ts';
 import { OfflineSampleModel } from '../../src/llm/offline.ts';

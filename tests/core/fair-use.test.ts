@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
-import type { ChatContext } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import { BuildSlots } from '../../src/core/limits/build-slots.ts';
 import { fairUsePolicies, type FairUseLimits } from '../../src/core/limits/fair-use.ts';
 import type {

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
-import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { Actor, AppStore } from '../../src/core/ports/index.ts';
 import { Publisher } from '../../src/core/apps/publisher.ts';
 import { AppGateway } from '../../src/sandbox/gateway.ts';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
-import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import { fairUsePolicies } from '../../src/core/limits/fair-use.ts';
 import type { Actor, AppStore } from '../../src/core/ports/index.ts';
 import type { ImageAttachment } from '../../src/core/ports/images.ts';

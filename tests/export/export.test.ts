@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
-import type { ChatContext } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import { fairUsePolicies } from '../../src/core/limits/fair-use.ts';
 import type { Actor, AppStore } from '../../src/core/ports/index.ts';
 import { UsageMeter } from '../../src/core/limits/usage-meter.ts';

@@ -1,4 +1,5 @@
-import type { ChatContext, VibeBot } from '../../src/core/bot.ts';
+import type { VibeBot } from '../../src/core/bot.ts';
+import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { Card } from '../../src/core/ports/index.ts';
 
 /**

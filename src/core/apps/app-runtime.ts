@@ -9,6 +9,7 @@ import type {
   RenderResult,
   SandboxHandle,
   SandboxProvider,
+  VersionRecord,
 } from '../ports/index.ts';
 import type { ScratchState } from '../ports/shared.ts';
 
@@ -34,6 +35,9 @@ export interface StartOptions {
   wait?: boolean;
   /** Called once when the start has to wait for a slot (the status message says so). */
   onWait?: () => void;
+  /** The app's record as the caller just read it (and its newest version, if read): not read again. */
+  app?: AppRecord;
+  version?: VersionRecord;
 }
 
 /**
@@ -219,7 +223,7 @@ export class AppRuntime {
     if (r) {
       if ((await this.deps.provider.status(r.handle.id)) === 'running') {
         r.lastActive = this.now();
-        await this.follow(appId, r);
+        await this.follow(appId, r, opts);
         return r.handle;
       }
       this.deps.logger.warn({ appId, sandboxId: r.handle.id }, 'sandbox died; replacing it from the store');
@@ -227,7 +231,7 @@ export class AppRuntime {
       this.wake();
     }
     return this.startOnce(appId, async () => {
-      const app = await this.deps.store.getApp(appId);
+      const app = opts.app ?? (await this.deps.store.getApp(appId));
       if (!app || app.deleted) throw new Error(`no app ${appId}`);
       // A sandbox that outlived a restart of the bot (Modal) is picked up again, not replaced.
       const attached = app.sandboxId ? await this.deps.provider.attach?.(appId, app.sandboxId) : undefined;
@@ -235,12 +239,12 @@ export class AppRuntime {
         this.deps.logger.info({ appId, sandboxId: attached.id }, 're-attached a running sandbox');
         const r: Running = { handle: attached, lastActive: this.now(), version: 0 };
         this.running.set(appId, r);
-        await this.follow(appId, r); // what it holds is unknown: the store's newest version goes in
+        await this.follow(appId, r, opts); // what it holds is unknown: the store's newest version goes in
         return attached;
       }
       // Gone: the store stops pointing at it now, so a wake that fails below is not retried on it.
       if (app.sandboxId) await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
-      const version = await this.deps.store.getVersion(appId, app.latestVersion);
+      const version = await this.versionOf(app, opts.version);
       if (!version) throw new Error(`app ${appId} has no version ${app.latestVersion}`);
       this.deps.logger.info({ appId, version: version.number }, 'waking app from the store');
       const handle = await this.start(appId, opts, version.files, { channel: app.channelId }, async () => {
@@ -267,19 +271,27 @@ export class AppRuntime {
    * Sandboxes follow the store: one whose files are older than the store's newest version (made
    * by another bot process) gets that version written before it is used. Checked at most every
    * FOLLOW_EVERY_MS; a sandbox with unstored work (a create, or a change being made here) has
-   * the version it started from, so it is never overwritten while its build runs.
+   * the version it started from, so it is never overwritten while its build runs. A caller that
+   * has just read the app passes it (`known`), and it is compared at once without a read.
    */
-  private async follow(appId: string, r: Running): Promise<void> {
-    if (r.version === undefined || (r.checkedAt !== undefined && this.now() - r.checkedAt < FOLLOW_EVERY_MS)) return;
+  private async follow(appId: string, r: Running, known: Pick<StartOptions, 'app' | 'version'> = {}): Promise<void> {
+    const fresh = known.app !== undefined;
+    if (r.version === undefined) return;
+    if (!fresh && r.checkedAt !== undefined && this.now() - r.checkedAt < FOLLOW_EVERY_MS) return;
     r.checkedAt = this.now();
-    const app = await this.deps.store.getApp(appId);
+    const app = known.app ?? (await this.deps.store.getApp(appId));
     if (!app || app.latestVersion <= r.version) return;
-    const latest = await this.deps.store.getVersion(appId, app.latestVersion);
+    const latest = await this.versionOf(app, known.version);
     if (!latest) return;
     const refused = await this.deps.provider.write(r.handle.id, latest.files);
     if (refused.length > 0) this.deps.logger.warn({ appId, refused }, 'the newest stored version was refused on write');
     else this.deps.logger.info({ appId, from: r.version, to: latest.number }, 'brought a sandbox up to the store');
     r.version = latest.number;
+  }
+
+  /** The app's newest version: `given` when it is that one, else read. */
+  private async versionOf(app: AppRecord, given?: VersionRecord): Promise<VersionRecord | undefined> {
+    return given?.number === app.latestVersion ? given : this.deps.store.getVersion(app.id, app.latestVersion);
   }
 
   async stop(appId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ChatContext } from '../bot.ts';
+import type { ChatContext } from '../chat/context.ts';
 import { confirmDataResetCard, dataCard, dataResetCard } from '../chat/data-cards.ts';
 import { UserError } from '../errors.ts';
 import type { AppRecord, Logger } from '../ports/index.ts';

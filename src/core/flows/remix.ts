@@ -1,47 +1,29 @@
-import type { AppRuntime } from '../apps/app-runtime.ts';
-import type { ChatContext } from '../bot.ts';
+import { announceVersion } from '../build/announce.ts';
+import { failure } from '../build/failure.ts';
+import { journalBuild } from '../build/journal-build.ts';
+import { publishVersion } from '../build/publish-version.ts';
+import type { ChatContext } from '../chat/context.ts';
 import { formatCheckError, progressCard, queuedCard, truncate } from '../chat/cards.ts';
 import { UserError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type {
-  AppRecord,
-  AppStore,
-  BuildRecord,
-  Card,
-  CheckError,
-  Conversation,
-  Lineage,
-  Logger,
-  MessageRef,
-  RenderResult,
-  VersionRecord,
-} from '../ports/index.ts';
-import type { StatusMessage } from '../chat/status-message.ts';
+import type { BotKit } from '../kit.ts';
+import type { AppRecord, CheckError, Lineage } from '../ports/index.ts';
 import { zeroUsage } from '../limits/usage.ts';
 
 /** What a remix needs of the bot: the store and runtime, and the tails every new version shares. */
-export interface RemixKit {
-  store: AppStore;
-  runtime: AppRuntime;
-  logger: Logger;
-  /** How the bot speaks in a channel of its own accord (a remix starts a new thread there). */
-  conversationFor(channelId: string): Conversation | undefined;
-  status(conv: Conversation, ref: MessageRef): StatusMessage;
-  journal(
-    ctx: ChatContext,
-    build: Omit<BuildRecord, 'id' | 'startedAt' | 'channelId' | 'actorId'>,
-  ): Promise<() => Promise<void>>;
-  publish(appId: string, version: VersionRecord): Promise<void>;
-  announce(
-    app: AppRecord,
-    version: VersionRecord,
-    note: string | undefined,
-    checked: { rendered?: RenderResult },
-  ): Card;
-  failure(what: string, err: unknown): Card;
-  /** Threads whose first version is being made (a reply there is told to wait). */
-  building: Set<string>;
-}
+type RemixKit = Pick<
+  BotKit,
+  | 'store'
+  | 'runtime'
+  | 'logger'
+  | 'conversationFor'
+  | 'status'
+  | 'journal'
+  | 'publisher'
+  | 'screenshots'
+  | 'background'
+  | 'building'
+>;
 
 /**
  * Remix (the button, or `/vibe remix <id>`): a new app owned by the person who asked, in a new
@@ -70,7 +52,7 @@ export async function remixApp(kit: RemixKit, ctx: ChatContext, source: AppRecor
   const status = kit.status(conv, ref);
   kit.building.add(threadId);
   const release = runtime.hold(appId);
-  const untrack = await kit.journal(ctx, { kind: 'remix', appId, status: ref, what, text: source.id });
+  const untrack = await journalBuild(kit, ctx, { kind: 'remix', appId, status: ref, what, text: source.id });
   try {
     status.set(progressCard(what, { stage: 'starting' }));
     await runtime.boot(
@@ -108,10 +90,10 @@ export async function remixApp(kit: RemixKit, ctx: ChatContext, source: AppRecor
         remixOf: lineage,
       });
       await store.setThread(threadId, appId);
-      await kit.publish(appId, version);
+      await publishVersion(kit, appId, version);
       const app = await runtime.record(appId, version.number);
       logger.info({ appId, from: source.id, version: from.number, by: ctx.actor.id }, 'app remixed');
-      await status.finish(kit.announce(app, version, remixNote(rendered?.errors), { rendered }));
+      await status.finish(announceVersion(kit, app, version, remixNote(rendered?.errors), { rendered }));
     } catch (err) {
       await store
         .deleteApp(appId)
@@ -122,7 +104,7 @@ export async function remixApp(kit: RemixKit, ctx: ChatContext, source: AppRecor
     await runtime
       .stop(appId)
       .catch((e) => logger.error({ err: e, appId }, 'could not stop the sandbox of a failed remix'));
-    await status.finish(kit.failure(what, err));
+    await status.finish(failure(logger, what, err));
   } finally {
     release();
     kit.building.delete(threadId);

@@ -61,9 +61,9 @@ export class AppTenancyPolicy implements Policy {
   readonly name = 'app-tenancy';
   constructor(private readonly store: AppStore) {}
 
-  async admit({ ctx, appId }: BotRequest): Promise<void> {
+  async admit({ ctx, appId, app: known }: BotRequest): Promise<void> {
     if (!appId) return;
-    const app = await this.store.getApp(appId);
+    const app = known?.id === appId ? known : await this.store.getApp(appId);
     if (app && workspaceOf(app.channelId) !== workspaceOf(ctx.channelId))
       throw new UserError(`There is no app "${appId}" (it may have been deleted).`);
   }

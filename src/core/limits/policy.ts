@@ -1,4 +1,5 @@
-import type { ChatContext } from '../bot.ts';
+import type { ChatContext } from '../chat/context.ts';
+import type { AppRecord } from '../ports/index.ts';
 
 /** What a request asks the bot to do (the flow it runs). */
 export type RequestKind =
@@ -24,6 +25,8 @@ export interface BotRequest {
   ctx: ChatContext;
   /** The app it acts on, when it acts on one. */
   appId?: string;
+  /** That app's record, when the bot has read it already (a policy reads it only when this is missing). */
+  app?: AppRecord;
 }
 
 /**

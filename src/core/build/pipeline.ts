@@ -1,0 +1,127 @@
+import { BuildProgress } from '../chat/build-progress.ts';
+import type { Stage } from '../chat/cards.ts';
+import { slotWaitCard } from '../chat/cards.ts';
+import type { ChatContext } from '../chat/context.ts';
+import type { StatusMessage } from '../chat/status-message.ts';
+import { workspaceOf } from '../ids.ts';
+import type { BotKit } from '../kit.ts';
+import { Spending } from '../limits/spending.ts';
+import type { BotMetrics, CodeTurn, ModelProgress } from '../ports/index.ts';
+import { writeCheckRepair, type BuildResult } from './build-loop.ts';
+
+/** What the pipeline needs of the bot. */
+type PipelineKit = Pick<BotKit, 'runtime' | 'model' | 'slots' | 'meter' | 'logger' | 'metrics' | 'limits'>;
+
+/** What a flow that builds a version with the model needs: the pipeline, and the tails before and after it. */
+export type BuildKit = PipelineKit &
+  Pick<BotKit, 'store' | 'journal' | 'publisher' | 'screenshots' | 'background' | 'status'>;
+
+/** One build: which app, why, and for whom. */
+export interface BuildJob {
+  appId: string;
+  kind: 'create' | 'refine';
+  ctx: ChatContext;
+  /** What the status message says is being built. */
+  what: string;
+  status: StatusMessage;
+}
+
+/**
+ * The shape every code-writing turn shares (create and refine): a build slot first; then the
+ * sandbox (booted or woken) and the model start together, so the sandbox is warm when the code
+ * arrives; then the write, check and repair loop. Every model request's usage is counted as it
+ * ends, and one `build usage` log line closes every build. The caller holds the app throughout.
+ */
+export async function runBuild(
+  kit: PipelineKit,
+  job: BuildJob,
+  startSandbox: (onWait: () => void) => Promise<unknown>,
+  ask: (onProgress: (p: ModelProgress) => void, signal: AbortSignal) => Promise<CodeTurn>,
+): Promise<{ first: CodeTurn; built: BuildResult }> {
+  const { runtime, model, logger } = kit;
+  const { appId, ctx, what, status } = job;
+  // A slot first: neither the model nor a sandbox starts for a build that waits its turn.
+  const release = await kit.slots.acquire(ctx.actor.id, (place) =>
+    status.set(slotWaitCard(what, place, kit.limits?.maxConcurrentBuilds)),
+  );
+  const started = Date.now();
+  const spending = new Spending(kit.meter, { userId: ctx.actor.id, channelId: ctx.channelId }, model.label, (err) =>
+    logger.warn({ err, appId }, 'spending could not be counted'),
+  );
+  const progress = new BuildProgress(status, what, ctx.conv, logger);
+  const onProgress = (p: ModelProgress): void => {
+    if (p.kind === 'file') progress.stage({ stage: 'writing', files: p.files } satisfies Stage);
+    if (p.kind === 'narration') progress.narrate(p.text);
+    if (p.kind === 'usage') {
+      spending.add(p.usage);
+      kit.metrics?.tokensUsed(p.usage);
+    }
+  };
+  let outcome: 'live' | 'failed' | 'error' = 'error';
+  const abort = new AbortController();
+  let sandboxReady = false;
+  progress.stage({ stage: 'writing', files: [] });
+  const starting = startSandbox(() => progress.stage({ stage: 'waiting' })).then(() => void (sandboxReady = true));
+  starting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
+  try {
+    const first = await ask(onProgress, abort.signal).catch(async (err) => {
+      await starting; // a failed start explains the abort
+      throw err;
+    });
+    if (!sandboxReady) progress.stage({ stage: 'starting' });
+    await starting;
+    const built = await writeCheckRepair({
+      first,
+      target: {
+        write: (files) => runtime.write(appId, files),
+        check: () => timed(kit.metrics, 'typecheck', () => runtime.check(appId)),
+        render: () => timed(kit.metrics, 'browser', () => runtime.render(appId)),
+      },
+      onStage: (s) => progress.stage(s),
+      onProgress,
+    });
+    outcome = built.errors.length > 0 ? 'failed' : 'live';
+    return { first, built };
+  } catch (err) {
+    abort.abort();
+    throw err;
+  } finally {
+    release();
+    await progress.end(outcome === 'live'); // the stream ends before the final card lands
+    await spending.settled();
+    kit.metrics?.buildFinished(job.kind, outcome, (Date.now() - started) / 1000);
+    // One line per build, whatever became of it: what it cost, and for whom.
+    logger.info(
+      {
+        build: {
+          kind: job.kind,
+          appId,
+          userId: ctx.actor.id,
+          channelId: ctx.channelId,
+          team: workspaceOf(ctx.channelId),
+          outcome,
+          ms: Date.now() - started,
+          model: model.label,
+          usage: spending.total,
+          tokensByModel: spending.byModel,
+          costUsd: spending.costUsd,
+        },
+      },
+      'build usage',
+    );
+  }
+}
+
+/** Runs one check of a build, reporting how long it took. */
+async function timed<T>(
+  metrics: BotMetrics | undefined,
+  check: 'typecheck' | 'browser',
+  run: () => Promise<T>,
+): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await run();
+  } finally {
+    metrics?.checkFinished(check, (Date.now() - t0) / 1000);
+  }
+}
