@@ -1,8 +1,9 @@
 import type { Card, Conversation, MessageRef } from '../ports/index.ts';
 
 /**
- * One status message edited in place, at most once per `minIntervalMs`. Intermediate states
- * that arrive faster are coalesced (the newest wins); `finish` always lands last.
+ * One status message edited in place. Progress edits go at most once per `minIntervalMs`
+ * (states that arrive faster are coalesced, the newest wins); `finish` goes out at once, never
+ * held back by that limit (it carries the live link), and always lands last.
  */
 export class StatusMessage {
   private lastEdit = 0;
@@ -41,15 +42,15 @@ export class StatusMessage {
     }, wait);
   }
 
-  /** The last word: drops anything pending and edits once more, respecting the interval. */
+  /**
+   * The last word: drops anything pending and edits once more, at once (after an edit still in
+   * flight). One edit past the interval is within every platform's rate limits.
+   */
   async finish(card: Card): Promise<void> {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.pending = undefined;
-    await this.chain;
-    const wait = Math.max(0, this.lastEdit + this.minIntervalMs - this.now());
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.enqueue(card);
     await this.chain;
   }
