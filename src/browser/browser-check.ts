@@ -107,7 +107,7 @@ export class BrowserCheck implements RenderChecker {
         if (SHARED_PATH.test(new URL(http).pathname)) return shared ? shared.open(scratchSocket(ws)) : ws.close();
         return allowed(http) ? ws.connectToServer() : ws.close();
       });
-      const found = watch(page, own);
+      const found = await watch(page, own);
       const loaded = await page
         .goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS })
         .then(() => true)
@@ -119,12 +119,14 @@ export class BrowserCheck implements RenderChecker {
         await found.settled(Math.min(SETTLE_MAX_MS, LOAD_TIMEOUT_MS - (Date.now() - started)));
         for (const message of await pageProblems(page)) found.add({ message: `${RUNTIME} ${message}` });
       }
-      const screenshot = loaded
-        ? await page.screenshot({ type: 'png', timeout: 5000 }).catch((err: Error) => {
-            this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
-            return undefined;
-          })
-        : undefined;
+      // Only a clean load is pictured (a failing one goes back to the model, not into chat).
+      const screenshot =
+        loaded && found.clean()
+          ? await page.screenshot({ type: 'png', timeout: 5000 }).catch((err: Error) => {
+              this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
+              return undefined;
+            })
+          : undefined;
       // The browser went away under the check: what was found says nothing about the app. A page
       // that crashed or closed may be the bot's bad luck once; twice in a row it is the app's doing
       // (a renderer out of memory, say).

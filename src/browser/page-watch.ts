@@ -2,8 +2,13 @@ import type { Page } from 'playwright-core';
 import type { CheckError } from '../core/ports/index.ts';
 import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
 
-/** The page is settled when no request has been in flight for this long (or the check's settle time is up). */
-const QUIET_MS = 300;
+/**
+ * The page is settled when no request has been in flight and its DOM has not changed for this
+ * long (or the check's settle time is up): no fixed wait beyond it.
+ */
+const QUIET_MS = 150;
+/** Where the page's last DOM change is noted (a MutationObserver from before the app's own code). */
+const LAST_MUTATION = '__vibeLastMutation';
 /** Errors reported per check, at most (the repair message shows the first ones anyway). */
 const MAX_ERRORS = 10;
 /** Characters of one error's message, at most. */
@@ -20,8 +25,45 @@ interface Found {
   at?: { url: string; line: number; column: number };
 }
 
-/** Listens to the page; `settled` waits for quiet; `errors` maps what was seen to CheckErrors. */
-export function watch(page: Page, own: string) {
+/** Notes the time of every DOM change in the page (run before the page's own scripts). */
+function noteMutations(key: string): void {
+  const w = window as unknown as Record<string, number>;
+  w[key] = performance.now();
+  new MutationObserver(() => (w[key] = performance.now())).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    characterData: true,
+  });
+}
+
+/**
+ * How long the page's DOM has been quiet, in ms: 0 when the page cannot say (it navigated, or
+ * closed); Infinity when it does not answer within `limitMs` (a script that never yields changes
+ * nothing either: what is wrong with it is found next, by the page's inspection).
+ */
+async function domQuietMs(page: Page, limitMs: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(Infinity), limitMs)));
+  const asked = page
+    .evaluate(
+      (key) => performance.now() - Number((window as unknown as Record<string, number>)[key] ?? 0),
+      LAST_MUTATION,
+    )
+    .catch(() => 0);
+  try {
+    return await Promise.race([asked, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Listens to the page; `settled` waits for quiet (network and DOM); `clean` says whether an error
+ * was seen; `errors` maps what was seen to CheckErrors. Call before the page is loaded.
+ */
+export async function watch(page: Page, own: string) {
+  await page.addInitScript(noteMutations, LAST_MUTATION);
   const found: Found[] = [];
   const seen = new Set<string>();
   const add = (raw: Found): void => {
@@ -71,8 +113,21 @@ export function watch(page: Page, own: string) {
     add,
     async settled(maxMs: number): Promise<void> {
       const deadline = Date.now() + Math.max(0, maxMs);
-      while (Date.now() < deadline && (inflight > 0 || Date.now() - lastChange < QUIET_MS))
-        await new Promise((r) => setTimeout(r, 50));
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, Math.max(5, Math.min(ms, deadline - Date.now()))));
+      while (Date.now() < deadline) {
+        const networkQuiet = inflight === 0 ? Date.now() - lastChange : 0;
+        if (networkQuiet < QUIET_MS) {
+          await pause(QUIET_MS - networkQuiet);
+          continue;
+        }
+        const domQuiet = await domQuietMs(page, Math.max(50, Math.min(1000, deadline - Date.now())));
+        if (domQuiet >= QUIET_MS) return;
+        await pause(QUIET_MS - domQuiet);
+      }
+    },
+    /** No error was seen (console errors, which are warnings, aside). */
+    clean(): boolean {
+      return found.every((f) => f.warning);
     },
     async errors(mapper: SourceMapper): Promise<CheckError[]> {
       const out: CheckError[] = [];

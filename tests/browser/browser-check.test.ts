@@ -42,6 +42,11 @@ const PAGES: Record<string, string> = {
     '<div id="root"><p>hi</p><img src="https://images.example.com/photo.jpg"></div>',
     "throw new Error('x'.repeat(100000) + '\\u001b]0;pwned\\u0007')",
   ),
+  // Renders only after 800 ms of DOM changes with the network idle: a check that ended on network quiet alone would see a blank root.
+  '/apps/settles/dev/': page(
+    '<div id="root"></div>',
+    "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 8) { clearInterval(t); document.getElementById('root').innerHTML = '<h1>ready</h1>'; } }, 100);",
+  ),
   '/apps/loops/dev/': page('<div id="root"><p>hi</p></div>', 'setTimeout(() => { for (;;) {} }, 0);'),
   '/apps/overlay/dev/': page(
     '<div id="root"><p>hi</p></div>',
@@ -96,6 +101,14 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     expect(thrown?.message).toMatch(/^Runtime error: TypeError: Cannot read properties of null \(reading 'reduce'\)/);
     // The same page renders nothing visible: that is said too.
     expect(r.errors.some((e) => e.message.includes('the page is blank'))).toBe(true);
+    // Only a clean load is pictured.
+    expect(r.screenshot).toBeUndefined();
+  });
+
+  it('waits for the DOM to be quiet, not only the network, before it judges the page', async () => {
+    const r = await render(`${base}/apps/settles/dev/`);
+    expect(r.errors).toEqual([]);
+    expect(r.screenshot).toBeDefined();
   });
 
   it('reports a blank root, console errors, failed requests of the app and Vite’s overlay', async () => {
