@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Plugin, UserConfig } from 'vite';
 import type { BuildMessage } from './build-message.ts';
 import { readSourceHash } from './source-hash.ts';
@@ -23,7 +23,14 @@ export function lightBuildChild(): { plugin: Plugin; build: UserConfig['build'] 
   process.once('SIGTERM', () => process.exit(0));
   return {
     plugin: lightBuild(send, process.cwd()),
-    build: { outDir, emptyOutDir: true, watch: { exclude: [`${outDir}/**`, '**/node_modules/**'] } },
+    // Source maps for the bot alone (no sourceMappingURL in the files): its browser check maps a
+    // stack frame in the built page back to src/ with them, and they are never published.
+    build: {
+      outDir,
+      emptyOutDir: true,
+      sourcemap: 'hidden',
+      watch: { exclude: [`${outDir}/**`, '**/node_modules/**'] },
+    },
   };
 }
 
@@ -50,12 +57,26 @@ export function lightBuild(send: (m: BuildMessage) => void, root: string): Plugi
       // After Vite's own hooks have emitted index.html and the CSS.
       order: 'post',
       handler(_options, bundle) {
-        const files = Object.values(bundle).map((out) => ({
-          path: out.fileName,
-          base64: Buffer.from(out.type === 'chunk' ? out.code : out.source).toString('base64'),
-        }));
+        // Only the maps of chunks with the app's own code go along (the libraries' are large, and
+        // a frame in them is never the app's to fix).
+        const own = new Set(
+          Object.values(bundle)
+            .filter((out) => out.type === 'chunk' && out.moduleIds.some((id) => isAppModule(root, id)))
+            .map((out) => `${out.fileName}.map`),
+        );
+        const files = Object.values(bundle)
+          .filter((out) => !out.fileName.endsWith('.map') || own.has(out.fileName))
+          .map((out) => ({
+            path: out.fileName,
+            base64: Buffer.from(out.type === 'chunk' ? out.code : out.source).toString('base64'),
+          }));
         send({ type: 'vibe:build-done', source, files });
       },
     },
   };
+}
+
+/** A module of the app's own `src/` (not a dependency, not a virtual module). */
+function isAppModule(root: string, id: string): boolean {
+  return id.startsWith(join(root, 'src') + sep) && !id.includes(`${sep}node_modules${sep}`);
 }

@@ -68,6 +68,7 @@ export class LightSite {
     for (const [path, old] of this.current?.files ?? []) if (old.immutable) next.set(path, old);
     const pending: Promise<Buffer>[] = [];
     for (const f of files) {
+      if (f.path.endsWith('.map')) continue; // the bot's alone: handed over in `raw`, never served
       const body = f.path === 'index.html' ? this.injectReload(f.body, version) : f.body;
       const type = contentType(f.path);
       const served: Served = { body, type, encoded: {}, immutable: f.path.startsWith('assets/') };

@@ -5,7 +5,8 @@ import { scratchSocket, SHARED_PATH } from './scratch-socket.ts';
 import { CheckBrowser } from './check-browser.ts';
 import { pageProblems } from './page-problems.ts';
 import { RUNTIME, watch } from './page-watch.ts';
-import { mapperFor } from './stack-frames.ts';
+import { mapperFor, mapperForBuild } from './stack-frames.ts';
+import { fromBuild } from './build-files.ts';
 
 /** The whole page load, settle included, must fit in this. */
 const LOAD_TIMEOUT_MS = 20_000;
@@ -13,6 +14,8 @@ const LOAD_TIMEOUT_MS = 20_000;
 const SETTLE_MAX_MS = 4000;
 /** One attempt's limit: the page load and its settling, the inspection, the screenshot and the source maps. */
 const ATTEMPT_DEADLINE_MS = LOAD_TIMEOUT_MS + 25_000;
+type CheckOptions = { sharedState?: ScratchState; files?: Map<string, Uint8Array> };
+
 /** An attempt the bot spoiled (its browser or page died): made again, never blamed on the app. */
 const BOT_FAILED = Symbol('bot failed');
 
@@ -42,11 +45,11 @@ export class BrowserCheck implements RenderChecker {
    * check, twice): that is the bot's problem, never blamed on the app. A check the bot spoiled is
    * made once more on a fresh page before giving up.
    */
-  async render(url: string, opts: { sharedState?: ScratchState } = {}): Promise<RenderResult | undefined> {
-    const first = await this.bounded(url, true, opts.sharedState);
+  async render(url: string, opts: CheckOptions = {}): Promise<RenderResult | undefined> {
+    const first = await this.bounded(url, true, opts);
     if (first !== BOT_FAILED) return first;
     this.opts.logger.warn({ url }, 'the check browser failed during a check; trying once more');
-    const second = await this.bounded(url, false, opts.sharedState);
+    const second = await this.bounded(url, false, opts);
     return second === BOT_FAILED ? undefined : second;
   }
 
@@ -55,11 +58,7 @@ export class BrowserCheck implements RenderChecker {
    * stops answering the protocol altogether must not hold a build. Past it, that browser is
    * dropped (the next attempt starts another) and the attempt counts as the bot's failure.
    */
-  private async bounded(
-    url: string,
-    firstTry: boolean,
-    shared?: ScratchState,
-  ): Promise<RenderResult | typeof BOT_FAILED> {
+  private async bounded(url: string, firstTry: boolean, opts: CheckOptions): Promise<RenderResult | typeof BOT_FAILED> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<typeof BOT_FAILED>((resolve) => {
       timer = setTimeout(() => {
@@ -69,7 +68,7 @@ export class BrowserCheck implements RenderChecker {
       }, ATTEMPT_DEADLINE_MS);
     });
     try {
-      return await Promise.race([this.attempt(url, firstTry, shared), late]);
+      return await Promise.race([this.attempt(url, firstTry, opts), late]);
     } finally {
       clearTimeout(timer);
     }
@@ -78,7 +77,7 @@ export class BrowserCheck implements RenderChecker {
   private async attempt(
     url: string,
     firstTry: boolean,
-    shared?: ScratchState,
+    { sharedState: shared, files }: CheckOptions,
   ): Promise<RenderResult | typeof BOT_FAILED> {
     const started = Date.now();
     let browser: Browser;
@@ -98,14 +97,17 @@ export class BrowserCheck implements RenderChecker {
       // bot's loopback services, not another app), so the bot's browser cannot be used to probe.
       const own = ownPrefix(new URL(url));
       const allowed = (u: string) => u.startsWith(own) || u.startsWith('data:') || u.startsWith('blob:');
-      await context.route('**/*', (route) =>
-        allowed(route.request().url()) ? route.continue() : route.abort('blockedbyclient'),
-      );
+      // A build given is served from memory: nothing under the app's address reaches the network.
+      await context.route('**/*', (route) => {
+        const u = route.request().url();
+        if (files && u.startsWith(own)) return route.fulfill(fromBuild(files, u.slice(own.length)));
+        return allowed(u) ? route.continue() : route.abort('blockedbyclient');
+      });
       await context.routeWebSocket(/.*/, (ws) => {
         const http = ws.url().replace(/^ws/, 'http');
         // The app's shared state: a scratch copy answered in the bot, never the real data.
         if (SHARED_PATH.test(new URL(http).pathname)) return shared ? shared.open(scratchSocket(ws)) : ws.close();
-        return allowed(http) ? ws.connectToServer() : ws.close();
+        return allowed(http) && !files ? ws.connectToServer() : ws.close();
       });
       const found = await watch(page, own);
       const loaded = await page
@@ -136,7 +138,7 @@ export class BrowserCheck implements RenderChecker {
       }
       if (page.isClosed() || crashed)
         found.add({ message: `${RUNTIME} the page crashed or closed itself while it was checked (too much memory?)` });
-      const errors = await found.errors(mapperFor(context, allowed));
+      const errors = await found.errors(files ? mapperForBuild(files, own) : mapperFor(context, allowed));
       return { errors, screenshot, ms: Date.now() - started };
     } catch (err) {
       // Only the route set-up can throw here (the context closed under it): the bot's problem.

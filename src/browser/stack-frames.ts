@@ -7,7 +7,7 @@ export interface Frame {
   column: number; // 1-based
 }
 
-/** Fetches a module's served source (with its inline source map), or undefined. */
+/** The source map (JSON text) of a module the page ran, or undefined. */
 export type SourceMapper = (url: string) => Promise<string | undefined>;
 
 /** `at f (http://h/x.js:3:7)` and `http://h/x.js:3:7` frames of a V8 stack, top first. */
@@ -19,19 +19,21 @@ export function parseStack(stack: string): Frame[] {
 }
 
 /**
- * The first frame that is the app's own code (`…/src/…`, not a dependency), mapped through the
- * module's inline source map to `src/…:line:column` of the file the model wrote. Without a
- * usable map, the served file's path and position (close, since Vite keeps lines).
+ * The first frame that is the app's own code, as `src/…:line:column` of the file the model
+ * wrote: a module served from `…/src/…` (the dev view; without a usable map, the served file's
+ * own position, close since Vite keeps lines), or a built chunk whose source map says the
+ * position is in `src/` (a production build; a library's frame is skipped).
  */
 export async function appFrame(
   frames: Frame[],
-  fetchSource: SourceMapper,
+  sourceMap: SourceMapper,
 ): Promise<{ file: string; line: number; column: number } | undefined> {
   for (const frame of frames) {
     const file = srcPath(frame.url);
-    if (!file) continue;
-    const mapped = await mapFrame(frame, fetchSource).catch(() => undefined);
-    return mapped ?? { file, line: frame.line, column: frame.column };
+    if (!file && frame.url.includes('/node_modules/')) continue; // a dev server's library: not the app's
+    const mapped = await mapFrame(frame, sourceMap).catch(() => undefined);
+    if (mapped) return mapped;
+    if (file) return { file, line: frame.line, column: frame.column };
   }
   return undefined;
 }
@@ -49,20 +51,37 @@ function srcPath(url: string): string | undefined {
   return path.slice(at + 1);
 }
 
-async function mapFrame(frame: Frame, fetchSource: SourceMapper) {
-  const code = await fetchSource(frame.url);
-  const inline =
-    code && /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/m.exec(code);
-  if (!inline) return undefined;
-  const map = new TraceMap(Buffer.from(inline[1]!, 'base64').toString('utf8'));
+async function mapFrame(frame: Frame, sourceMap: SourceMapper) {
+  const text = await sourceMap(frame.url);
+  if (!text) return undefined;
+  const map = new TraceMap(text);
   const pos = originalPositionFor(map, { line: frame.line, column: Math.max(0, frame.column - 1) });
   if (pos.line === null || !pos.source) return undefined;
-  const file = srcPath(new URL(pos.source, frame.url).href) ?? srcPath(frame.url);
+  const file = srcPath(new URL(pos.source, frame.url).href);
   return file ? { file, line: pos.line, column: pos.column + 1 } : undefined;
 }
 
+/** The inline source map Vite's dev server puts at the end of a module, or undefined. */
+function inlineMap(code: string | undefined): string | undefined {
+  const inline =
+    code && /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/m.exec(code);
+  return inline ? Buffer.from(inline[1]!, 'base64').toString('utf8') : undefined;
+}
+
 /**
- * Fetches a module's source through the page's context (same TLS rules as the page), only from
+ * The maps of a build served from memory: `<module>.map` beside each module under `prefix`.
+ * Nothing is fetched (a crafted frame names nothing but a file of the build).
+ */
+export function mapperForBuild(files: Map<string, Uint8Array>, prefix: string): SourceMapper {
+  return async (url) => {
+    if (!url.startsWith(prefix)) return undefined;
+    const map = files.get(`${url.slice(prefix.length).split(/[?#]/)[0]}.map`);
+    return map ? Buffer.from(map).toString('utf8') : undefined;
+  };
+}
+
+/**
+ * The inline maps of a dev server's modules, fetched through the page's context (same TLS rules as the page), only from
  * the app itself: stack frames are the page's words, and a crafted one must not aim the bot at
  * another host.
  */
@@ -70,7 +89,7 @@ export function mapperFor(context: BrowserContext, allowed: (url: string) => boo
   const fetched = new Map<string, Promise<string | undefined>>(); // several errors, one module: fetched once
   const fetchOnce = async (url: string) => {
     const res = await context.request.get(url, { timeout: 5000, maxRedirects: 0 }).catch(() => undefined);
-    return res?.ok() ? res.text() : undefined;
+    return inlineMap(res?.ok() ? await res.text() : undefined);
   };
   return (url) => {
     if (!allowed(url)) return Promise.resolve(undefined);

@@ -25,3 +25,8 @@ export class PublishBackoffError extends Error {
     super(`publishing app ${appId} failed recently; not tried again for ${Math.ceil(retryAfterMs / 1000)} s`);
   }
 }
+
+/** The app's production build failed (its code's fault, e.g. a file the build guard refused): the message says why. */
+export class BuildFailedError extends Error {
+  override name = 'BuildFailedError';
+}

@@ -1,3 +1,4 @@
+import { BuildFailedError } from '../core/errors.ts';
 import { MAX_BUILD_ANSWER_BYTES, readBuiltFiles } from './built-files.ts';
 import { readCapped } from './read-capped.ts';
 
@@ -18,7 +19,7 @@ export async function fetchLightBuild(url: string, source: string): Promise<Map<
     redirect: 'error',
   });
   const text = res.body ? await readCapped(res.body, MAX_BUILD_ANSWER_BYTES, 'the light build') : '';
-  if (res.status === 422) throw new Error(`the light build failed: ${text.slice(0, 500)}`);
+  if (res.status === 422) throw new BuildFailedError(`the light build failed: ${text.slice(0, 2000)}`);
   if (!res.ok) throw new Error(`the sandbox gave no light build (HTTP ${res.status}: ${text.slice(0, 200)})`);
   return readBuiltFiles(text);
 }

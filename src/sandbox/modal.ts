@@ -1,3 +1,4 @@
+import { BuildFailedError } from '../core/errors.ts';
 import { MAX_BUILD_ANSWER_BYTES, readBuiltFiles } from './built-files.ts';
 import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';
 import { LIGHT_BUILD_TIMEOUT_MS, lightBuildArgv } from './light-build-fetch.ts';
@@ -191,6 +192,7 @@ export class ModalSandboxProvider implements SandboxProvider {
       timeoutMs: LIGHT_BUILD_TIMEOUT_MS,
     });
     const { out, err, code } = await execOutput(proc, MAX_BUILD_ANSWER_BYTES, `the light build in sandbox ${id}`);
+    if (code === 3) throw new BuildFailedError(`the light build failed: ${err.trim().slice(-2000)}`);
     if (code !== 0) throw new Error(`no light build from sandbox ${id} (exit ${code}): ${err.trim().slice(-500)}`);
     return readBuiltFiles(out);
   }

@@ -191,6 +191,41 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     expect(r.errors.map((e) => e.message).join('\n')).toContain('stopped responding');
   });
 
+  it('checks a production build from memory: nothing reaches the network, frames map to src/ through its private maps', async () => {
+    // Port 9 answers nothing: a request that left the browser would fail the load.
+    const at = 'http://127.0.0.1:9/apps/built/';
+    // Line 2 of the chunk maps to line 7 of src/App.tsx (the map's source is relative to the chunk, as Vite writes it).
+    const map = { version: 3, sources: ['../../../app/src/App.tsx'], names: [], mappings: ';AAMA' };
+    const files = new Map<string, Uint8Array>([
+      [
+        'index.html',
+        Buffer.from(
+          '<!doctype html><html><head><script type="module" src="/apps/built/assets/index-1.js"></script></head><body><div id="root"></div></body></html>',
+        ),
+      ],
+      [
+        'assets/index-1.js',
+        Buffer.from(
+          "document.getElementById('root').innerHTML = '<h1>built</h1>';\n" +
+            "fetch('/apps/built/assets/index-1.js.map').then((r) => { if (r.status === 200) null.leak(); setTimeout(() => null.reduce(), 0); });\n",
+        ),
+      ],
+      ['assets/index-1.js.map', Buffer.from(JSON.stringify(map))],
+    ]);
+    const r = await check.render(at, { files });
+    expect(r?.errors).toEqual([
+      // The map is the bot's alone: the page asking for it gets a 404 (reported, as any of the app's requests).
+      expect.objectContaining({ message: 'Runtime error: request failed: assets/index-1.js.map answered 404' }),
+      expect.objectContaining({
+        file: 'src/App.tsx',
+        line: 7,
+        message: expect.stringMatching(
+          /^Runtime error: TypeError: Cannot read properties of null \(reading 'reduce'\)/,
+        ),
+      }),
+    ]);
+  });
+
   it('a page that does not answer is an error, not a hang', async () => {
     const r = await render('http://127.0.0.1:9/apps/nothing/dev/');
     expect(r.errors.map((e) => e.message).join('\n')).toMatch(/^Runtime error: the page did not load/m);

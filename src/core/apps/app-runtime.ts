@@ -11,6 +11,8 @@ import type {
   SandboxProvider,
   VersionRecord,
 } from '../ports/index.ts';
+import { BuildFailedError } from '../errors.ts';
+import { sourceHash } from './source-hash.ts';
 import type { ScratchState } from '../ports/shared.ts';
 
 interface Running {
@@ -51,6 +53,8 @@ export interface StartOptions {
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
+  /** Per app: the source its sandbox holds (as last written) and, once asked for, that source's build. */
+  private builds = new Map<string, { source: string; files?: Promise<Map<string, Uint8Array>> }>();
   private starting = new Map<string, Promise<SandboxHandle>>();
   /** Slots taken by starts under way and by sandboxes being stopped: they count against the cap. */
   private reserved = 0;
@@ -79,7 +83,14 @@ export class AppRuntime {
 
   /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
   async write(appId: string, files: FileMap): Promise<CheckError[]> {
-    return this.deps.provider.write(this.handleOf(appId).id, files);
+    const refused = await this.deps.provider.write(this.handleOf(appId).id, files);
+    if (refused.length === 0) this.wrote(appId, files);
+    return refused;
+  }
+
+  /** Notes the source the app's sandbox now holds: its build is fetched once (the check), then reused (the publish). */
+  private wrote(appId: string, files: FileMap): void {
+    this.builds.set(appId, { source: sourceHash(files) });
   }
 
   /** Type and import errors of the files in the app's running sandbox. */
@@ -97,24 +108,53 @@ export class AppRuntime {
     return this.deps.provider.lightBuild !== undefined;
   }
 
-  /** The light view's build of exactly `source` from the app's running sandbox (see SandboxProvider.lightBuild). */
+  /**
+   * The light view's build of exactly `source` from the app's running sandbox (see
+   * SandboxProvider.lightBuild): fetched once for the source last written, so the bytes the
+   * browser check opened are the bytes published.
+   */
   async lightBuild(appId: string, source: string): Promise<Map<string, Uint8Array>> {
     const provider = this.deps.provider;
     if (!provider.lightBuild) throw new Error('this sandbox provider cannot hand over builds');
-    return provider.lightBuild(this.handleOf(appId).id, source);
+    const id = this.handleOf(appId).id;
+    const kept = this.builds.get(appId);
+    if (kept?.source !== source) return provider.lightBuild(id, source);
+    kept.files ??= provider.lightBuild(id, source);
+    kept.files.catch(() => {
+      if (this.builds.get(appId) === kept) kept.files = undefined; // asked again next time
+    });
+    return kept.files;
   }
 
   /**
-   * Loads the app's creator view (the dev server: it serves the files the moment they are
-   * written, with React's development errors and source maps) in the browser, straight from its
-   * sandbox; undefined when the bot has no browser.
+   * Opens the production build of the files last written (the bytes viewers will get, built in
+   * the sandbox) in the browser, served to it from memory on the sandbox's own address;
+   * undefined when the bot has no browser. A build that fails is the app's error, like a page that does.
    */
   async render(appId: string): Promise<RenderResult | undefined> {
     if (!this.deps.browser) return undefined;
-    const url = `${this.handleOf(appId).url.replace(/\/?$/, '/')}dev/`;
+    const url = this.handleOf(appId).url.replace(/\/?$/, '/');
+    const started = this.now();
+    const source = this.builds.get(appId)?.source;
+    if (source === undefined) throw new Error(`app ${appId} has no written files to check`);
+    let files: Map<string, Uint8Array> | undefined;
+    try {
+      // A provider that cannot hand over builds is checked on its creator view (the dev server).
+      if (this.canPublish) files = await this.lightBuild(appId, source);
+    } catch (err) {
+      if (!(err instanceof BuildFailedError)) throw err;
+      const message = `Build error: ${err.message.replace(/^the light build failed: /, '')}`.slice(0, 1000);
+      return {
+        errors: [{ file: '(build)', line: 0, column: 0, message, source: 'browser' }],
+        ms: this.now() - started,
+      };
+    }
     const scratch = await this.deps.scratch?.(appId);
     try {
-      return await this.deps.browser.render(url, scratch ? { sharedState: scratch } : undefined);
+      return await this.deps.browser.render(files ? url : `${url}dev/`, {
+        ...(files ? { files } : {}),
+        ...(scratch ? { sharedState: scratch } : {}),
+      });
     } finally {
       scratch?.close();
     }
@@ -284,6 +324,7 @@ export class AppRuntime {
     const latest = await this.versionOf(app, known.version);
     if (!latest) return;
     const refused = await this.deps.provider.write(r.handle.id, latest.files);
+    if (refused.length === 0) this.wrote(appId, latest.files);
     if (refused.length > 0) this.deps.logger.warn({ appId, refused }, 'the newest stored version was refused on write');
     else this.deps.logger.info({ appId, from: r.version, to: latest.number }, 'brought a sandbox up to the store');
     r.version = latest.number;
@@ -305,6 +346,7 @@ export class AppRuntime {
     const r = this.running.get(appId);
     if (!r) return;
     this.running.delete(appId);
+    this.builds.delete(appId);
     this.stopping++;
     try {
       await this.deps.provider.stop(r.handle.id);
@@ -381,6 +423,7 @@ export class AppRuntime {
     }
     this.reserved--;
     this.running.set(appId, { handle, lastActive: this.now() });
+    if (files) this.wrote(appId, files);
     this.wake(); // a waiting start may now make room by stopping an app that is idle and unheld
     if (stillWanted && !(await stillWanted())) {
       await this.stopRunning(appId);

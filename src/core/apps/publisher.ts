@@ -68,7 +68,8 @@ export class Publisher {
     if (copied && copied.source === source) return this.store({ ...copied, version: version.number });
     if (!runtime.canPublish) return undefined;
     const started = Date.now();
-    const built = await runtime.lightBuild(appId, source);
+    // The build the browser check opened (fetched once), less its source maps: they are the bot's alone.
+    const built = withoutSourceMaps(await runtime.lightBuild(appId, source));
     const fetchedMs = Date.now() - started;
     // Stored for good (blobs are shared, never deleted): a build the app's code blew up is refused.
     const size = [...built.values()].reduce((n, b) => n + b.length, 0);
@@ -184,4 +185,9 @@ export class Publisher {
     this.known.set(hash, variants);
     return { file: { hash, type, size: bytes.length, ...variants }, newBytes };
   }
+}
+
+/** A build's files but its `.map` files. */
+function withoutSourceMaps(files: Map<string, Uint8Array>): Map<string, Uint8Array> {
+  return new Map([...files].filter(([path]) => !path.endsWith('.map')));
 }

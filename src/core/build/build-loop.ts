@@ -18,8 +18,8 @@ export interface BuildResult {
 }
 
 /**
- * Writes the model's files into the sandbox, checks them (types and imports, then a page load
- * in a browser when there is one), and sends errors back to the model for at most
+ * Writes the model's files into the sandbox, checks them (types and imports, and beside that a
+ * page load of their production build in a browser when there is one), and sends errors back to the model for at most
  * MAX_REPAIR_ROUNDS rounds. Returns the last turn and its remaining errors.
  */
 export async function writeCheckRepair(opts: {
@@ -40,12 +40,23 @@ export async function writeCheckRepair(opts: {
     opts.onStage({ stage: 'checking' });
     // Files a build tool would follow outside src/ are refused before they are written.
     const refused = await opts.target.write(turn.files);
-    let errors = refused.length > 0 ? refused : await opts.target.check();
+    let errors = refused;
     let rendered: RenderResult | undefined;
-    if (errors.length === 0) {
-      opts.onStage({ stage: 'rendering' });
-      rendered = await opts.target.render();
-      errors = rendered?.errors ?? [];
+    if (refused.length === 0) {
+      // The type check and the browser's look at the production build run side by side; the
+      // type check's errors come first (a page built from code that does not type-check is moot).
+      const rendering = settle(opts.target.render());
+      errors = await opts.target.check().catch(async (err: unknown) => {
+        await rendering;
+        throw err;
+      });
+      if (errors.length === 0) opts.onStage({ stage: 'rendering' });
+      const page = await rendering;
+      if (errors.length === 0) {
+        if ('failed' in page) throw page.failed;
+        rendered = page.result;
+        errors = rendered?.errors ?? [];
+      }
     }
     // Out of rounds with only warnings left (console errors): the app works; post it, with them.
     const warnings = round === MAX_REPAIR_ROUNDS && errors.length > 0 && errors.every((e) => e.warning) ? errors : [];
@@ -68,4 +79,12 @@ export async function writeCheckRepair(opts: {
     turn = await turn.repair(errors, opts.onProgress);
     usage = addUsage(usage, turn.usage);
   }
+}
+
+/** A promise that never rejects: its result, or what it failed with. */
+function settle<T>(p: Promise<T>): Promise<{ result: T } | { failed: unknown }> {
+  return p.then(
+    (result) => ({ result }),
+    (failed: unknown) => ({ failed }),
+  );
 }

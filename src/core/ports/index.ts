@@ -146,10 +146,15 @@ export interface RenderResult {
 /**
  * Opens a URL the way a viewer would (headless Chromium in production; see src/browser/).
  * `sharedState`: the page's `@vibe/shared` socket goes to this scratch copy, never the real data.
+ * `files`: a production build to answer every request under `url` with, from memory (nothing
+ * under it reaches the network); its `.map` files are the bot's alone, to map stack frames to src/.
  */
 export interface RenderChecker {
   /** Undefined when the check could not be made (no working browser): the version counts as unchecked. */
-  render(url: string, opts?: { sharedState?: ScratchState }): Promise<RenderResult | undefined>;
+  render(
+    url: string,
+    opts?: { sharedState?: ScratchState; files?: Map<string, Uint8Array> },
+  ): Promise<RenderResult | undefined>;
   close(): Promise<void>;
 }
 
