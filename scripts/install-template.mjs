@@ -1,5 +1,6 @@
 // Installs sandbox-template/node_modules once, and again only when its lock file changes.
 // Every sandbox symlinks to that one node_modules, so apps never run npm themselves.
+// First, on every run, copies the core's web types into the template (see WEB_TYPES below).
 // Run by the root `postinstall`; plain Node, no dependencies.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -7,9 +8,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const templateDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'sandbox-template');
+const rootDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const templateDir = join(rootDir, 'sandbox-template');
 const lockFile = join(templateDir, 'package-lock.json');
 const stampFile = join(templateDir, 'node_modules', '.vibe-install-stamp');
+
+// The content types and what is worth compressing live in the core (src/core/apps/web-types.ts);
+// sandboxes see only the template's folder, so its plugins import this generated copy.
+const WEB_TYPES = { from: 'src/core/apps/web-types.ts', to: join('vibe-plugins', 'web-types.ts') };
+const webTypes = `// Generated from ${WEB_TYPES.from} by scripts/install-template.mjs: do not edit, edit that file.\n${readFileSync(join(rootDir, WEB_TYPES.from), 'utf8')}`;
+const webTypesCopy = join(templateDir, WEB_TYPES.to);
+if (!existsSync(webTypesCopy) || readFileSync(webTypesCopy, 'utf8') !== webTypes) {
+  writeFileSync(webTypesCopy, webTypes);
+  console.log(`sandbox-template: wrote ${WEB_TYPES.to} from ${WEB_TYPES.from}`);
+}
 
 const lockHash = createHash('sha256').update(readFileSync(lockFile)).digest('hex');
 const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';

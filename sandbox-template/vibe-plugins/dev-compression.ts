@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Connect } from 'vite';
-import { compress, isCompressible, pickEncoding } from './encoding.ts';
+import { compress, pickEncoding } from './encoding.ts';
+import { isCompressible } from './web-types.ts';
 
 const INLINE_MAP = /\n?\/\/# sourceMappingURL=data:[^\n]*\s*$/;
 

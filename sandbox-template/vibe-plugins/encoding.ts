@@ -18,16 +18,6 @@ export function pickEncoding(acceptEncoding: string | string[] | undefined): Enc
   return undefined;
 }
 
-/** Text types worth compressing; images and fonts are compressed already. */
-export function isCompressible(contentType: string | undefined): boolean {
-  const type = String(contentType ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
-  if (type === 'text/event-stream') return false;
-  return /^text\//.test(type) || /(javascript|json|xml|svg|wasm)/.test(type);
-}
-
 /** `level` 0-11 for brotli; gzip uses its best level since its speed hardly varies here. */
 export function compress(body: Buffer, encoding: Encoding, brotliQuality: number): Promise<Buffer> {
   if (encoding === 'gzip') return gzipAsync(body, { level: 9 });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { contentType } from './content-types.ts';
-import { compress, isCompressible, pickEncoding, type Encoding } from './encoding.ts';
+import { compress, pickEncoding, type Encoding } from './encoding.ts';
 import { reloadScript, startingPage } from './starting-page.ts';
+import { contentType, isCompressible } from './web-types.ts';
 
 interface Served {
   body: Buffer;

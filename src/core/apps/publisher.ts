@@ -3,11 +3,10 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { AppRuntime } from './app-runtime.ts';
 import type { AppStore, BuildManifest, Logger, PublishedFile, VersionRecord } from '../ports/index.ts';
-import { contentType } from '../../../sandbox-template/vibe-plugins/content-types.ts';
-import { isCompressible } from '../../../sandbox-template/vibe-plugins/encoding.ts';
 import { PublishBackoffError } from '../errors.ts';
 import { FailureBackoff } from './failure-backoff.ts';
 import { sourceHash } from './source-hash.ts';
+import { contentType, isCompressible } from './web-types.ts';
 
 /** Smaller files are sent as they are. */
 const MIN_COMPRESS_BYTES = 512;
