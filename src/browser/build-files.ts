@@ -1,4 +1,4 @@
-import { contentType } from '../../sandbox-template/vibe-plugins/content-types.ts';
+import { contentType } from '../core/apps/web-types.ts';
 
 /** What Playwright's `route.fulfill` takes. */
 interface Answer {
