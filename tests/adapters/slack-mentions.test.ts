@@ -73,7 +73,10 @@ const send = async (event: Parameters<typeof eventCallback>[0]['event']) => {
 const mention = (text: string, extra: Partial<Parameters<typeof appMention>[0]> = {}) =>
   send(appMention({ channel: CHANNEL, text: `<@U0BOT> ${text}`, ...extra }));
 const sent = (c: RecordedCall) => JSON.stringify(c.args);
-const liveCard = () => fake.callsTo('chat.update').find((c) => sent(c).includes('https://apps.test/apps/') && !c.error);
+const liveCard = () =>
+  fake
+    .callsTo('chat.update')
+    .find((c) => sent(c).includes('https://apps.test/apps/') && !sent(c).includes('Watch it being built') && !c.error);
 
 /** What the person was told privately (ephemeral posts). */
 const told = () => fake.callsTo('chat.postEphemeral').map((c) => sent(c));

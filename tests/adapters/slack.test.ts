@@ -210,7 +210,12 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => vibe(`app number ${i}`)));
     expect(results.every((r) => r.status === 200)).toBe(true);
     // Every request was answered while all 100 were still in flight: the ack never waits for work.
-    expect(fake.callsTo('chat.update').some((c) => sent(c).includes('apps.test'))).toBe(false);
+    // (The status may link the creator's live view as a work in progress; never the app's link.)
+    expect(
+      fake
+        .callsTo('chat.update')
+        .some((c) => sent(c).includes('apps.test') && !sent(c).includes('Watch it being built')),
+    ).toBe(false);
     // Slack's deadline is 3 s; the figure is printed, not asserted (this machine is shared and noisy).
     console.log(`slack: slowest of 100 acks ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms`);
     release();

@@ -80,10 +80,20 @@ describe('build progress on a platform that streams', () => {
       'browser-2:complete',
     ]);
     expect(conv.streamed.at(-1)).toEqual({ on: thread, end: true });
-    // The status message: queued, "the steps show in this thread", then the live card; no stage edits.
-    const status = conv.events.filter((e) => e.id === conv.events[0]!.id && e.card).map((e) => e.card!.text ?? '');
-    expect(status).toHaveLength(3);
+    // The status message: queued, "the steps show in this thread" (again with the live view's link
+    // once the sandbox is up), then the live card; no stage edits.
+    const cards = conv.events.filter((e) => e.id === conv.events[0]!.id && e.card).map((e) => e.card!);
+    const status = cards.map((c) => c.text ?? '');
+    expect(status).toHaveLength(4);
     expect(status[1]).toMatch(/steps show in this thread/);
+    expect(status[2]).toMatch(/steps show in this thread/);
+    expect(cards[2]!.links).toEqual([
+      {
+        label: 'Watch it being built (may show errors until it is checked)',
+        url: expect.stringMatching(/\/dev\/$/),
+        kind: 'creator',
+      },
+    ]);
     expect(conv.latest(conv.events[0]!.id!)?.meta?.state).toBe('live');
   });
 

@@ -109,7 +109,12 @@ describe('ClaudeCodeModel against the fake Messages API', () => {
     expect(turn.summary).toBe('Counts your clicks.');
     expect(turn.message).toBe('Built a click counter.');
     expect(turn.usage).toEqual({ inputTokens: 160, outputTokens: 312, cacheWriteTokens: 2450, cacheReadTokens: 2100 });
-    expect(progress).toContainEqual({ kind: 'file', path: 'src/App.tsx', files: ['src/App.tsx'] });
+    expect(progress).toContainEqual({
+      kind: 'file',
+      path: 'src/App.tsx',
+      files: ['src/App.tsx'],
+      snapshot: expect.objectContaining({ 'src/App.tsx': expect.stringContaining('export default') }),
+    });
     expect(progress.some((p) => p.kind === 'text' && p.chars > 0)).toBe(true);
     // One usage event per request, with that request's own numbers, as each one ends.
     expect(progress.filter((p) => p.kind === 'usage')).toEqual([

@@ -68,7 +68,12 @@ describe('OfflineSampleModel: turns', () => {
     expect(turn.usage).toEqual({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
     const paths = Object.keys(sample.files);
     expect(events).toHaveLength(paths.length);
-    expect(events.at(-1)).toEqual({ kind: 'file', path: 'src/App.tsx', files: expect.arrayContaining(paths) });
+    expect(events.at(-1)).toEqual({
+      kind: 'file',
+      path: 'src/App.tsx',
+      files: expect.arrayContaining(paths),
+      snapshot: expect.objectContaining(Object.fromEntries(paths.map((p) => [p, expect.any(String)]))),
+    });
     events.forEach((e, i) => expect(e.kind === 'file' && e.files.length).toBe(i + 1));
 
     // It cannot repair, and never needs to: the same files come back.

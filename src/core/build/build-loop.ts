@@ -1,4 +1,4 @@
-import type { Stage } from '../chat/cards.ts';
+import type { Stage } from '../chat/status-cards.ts';
 import { formatCheckError } from './check-errors.ts';
 import { addUsage } from '../limits/usage.ts';
 import type { CheckError, CodeTurn, FileMap, ProgressListener, RenderResult, TokenUsage } from '../ports/index.ts';

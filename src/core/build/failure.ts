@@ -1,4 +1,4 @@
-import { failureCard } from '../chat/cards.ts';
+import { failureCard } from '../chat/status-cards.ts';
 import { UserError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Card, CheckError, Logger } from '../ports/index.ts';

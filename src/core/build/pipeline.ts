@@ -1,12 +1,13 @@
 import { BuildProgress } from '../chat/build-progress.ts';
-import type { Stage } from '../chat/cards.ts';
-import { slotWaitCard } from '../chat/cards.ts';
+import type { Stage } from '../chat/status-cards.ts';
+import { slotWaitCard } from '../chat/status-cards.ts';
 import type { ChatContext } from '../chat/context.ts';
 import type { StatusMessage } from '../chat/status-message.ts';
 import { workspaceOf } from '../ids.ts';
 import type { BotKit } from '../kit.ts';
 import { Spending } from '../limits/spending.ts';
-import type { BotMetrics, CodeTurn, ModelProgress } from '../ports/index.ts';
+import type { BotMetrics, CodeTurn, FileMap, ModelProgress } from '../ports/index.ts';
+import { LiveWriter } from './live-writer.ts';
 import { writeCheckRepair, type BuildResult } from './build-loop.ts';
 
 /** What the pipeline needs of the bot. */
@@ -49,8 +50,16 @@ export async function runBuild(
     logger.warn({ err, appId }, 'spending could not be counted'),
   );
   const progress = new BuildProgress(status, what, ctx.conv, logger);
+  let sandboxReady = false;
+  // The creator's live view shows the app taking shape while the model writes (not a check).
+  const live = new LiveWriter((files) => runtime.write(appId, files), logger);
+  let latest: FileMap | undefined;
   const onProgress = (p: ModelProgress): void => {
     if (p.kind === 'file') progress.stage({ stage: 'writing', files: p.files } satisfies Stage);
+    if (p.kind === 'file' && p.snapshot) {
+      latest = p.snapshot;
+      if (sandboxReady) live.push(latest);
+    }
     if (p.kind === 'narration') progress.narrate(p.text);
     if (p.kind === 'usage') {
       spending.add(p.usage);
@@ -59,15 +68,20 @@ export async function runBuild(
   };
   let outcome: 'live' | 'failed' | 'error' = 'error';
   const abort = new AbortController();
-  let sandboxReady = false;
   progress.stage({ stage: 'writing', files: [] });
-  const starting = startSandbox(() => progress.stage({ stage: 'waiting' })).then(() => void (sandboxReady = true));
+  const starting = startSandbox(() => progress.stage({ stage: 'waiting' })).then(() => {
+    sandboxReady = true;
+    progress.watch(runtime.link({ id: appId }).creator);
+    if (latest) live.push(latest);
+  });
   starting.catch(() => abort.abort()); // no sandbox: stop paying for tokens
   try {
-    const first = await ask(onProgress, abort.signal).catch(async (err) => {
-      await starting; // a failed start explains the abort
-      throw err;
-    });
+    const first = await ask(onProgress, abort.signal)
+      .catch(async (err) => {
+        await starting; // a failed start explains the abort
+        throw err;
+      })
+      .finally(() => live.close()); // the model's turn is written whole next, and checked
     if (!sandboxReady) progress.stage({ stage: 'starting' });
     await starting;
     const built = await writeCheckRepair({

@@ -1,13 +1,14 @@
-import { progressCard, type Stage } from './cards.ts';
+import { progressCard, watchLinks, type Stage } from './status-cards.ts';
 import type { Card, Conversation, Logger } from '../ports/index.ts';
 import type { ProgressStep, ProgressStream } from './progress-stream.ts';
 import type { StatusMessage } from './status-message.ts';
 
 /** Said on the status message while the steps stream into the thread. */
-export function streamingCard(what: string): Card {
+export function streamingCard(what: string, watch?: string): Card {
   return {
     title: what,
     text: 'Working on it: the steps show in this thread as they happen.',
+    ...watchLinks(watch),
     meta: { state: 'progress' },
   };
 }
@@ -24,6 +25,7 @@ export class BuildProgress {
   /** Steps under way, by id: the next stage completes them (or fails them, on a repair). */
   private readonly open = new Map<string, ProgressStep>();
   private checks = 0;
+  private watchUrl?: string;
   private readonly stream?: ProgressStream;
 
   constructor(
@@ -37,15 +39,22 @@ export class BuildProgress {
       if (!this.streaming) return;
       this.streaming = false;
       logger.info({ err }, 'progress streaming refused; the status message shows the progress');
-      if (this.last) this.status.set(progressCard(this.what, this.last));
+      if (this.last) this.status.set(progressCard(this.what, this.last, this.watchUrl));
     });
     this.streaming = Boolean(this.stream);
     if (this.streaming) status.set(streamingCard(what));
   }
 
+  /** The creator's live view, linked from the status message from now on (a work in progress). */
+  watch(url: string): void {
+    this.watchUrl = url;
+    if (this.streaming) this.status.set(streamingCard(this.what, url));
+    else if (this.last) this.status.set(progressCard(this.what, this.last, url));
+  }
+
   stage(s: Stage): void {
     this.last = s;
-    if (!this.streaming) return this.status.set(progressCard(this.what, s));
+    if (!this.streaming) return this.status.set(progressCard(this.what, s, this.watchUrl));
     for (const step of this.steps(s)) this.stream!.step(step);
   }
 

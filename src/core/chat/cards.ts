@@ -35,50 +35,6 @@ export function helpCard(reason?: string, usage: string[] = DEFAULT_USAGE): Card
 
 export const errorCard = (message: string): Card => ({ title: 'Could not do that', text: message });
 
-export function queuedCard(what: string, ahead: number): Card {
-  return {
-    title: what,
-    text: ahead > 0 ? `Queued: ${ahead} change${ahead === 1 ? '' : 's'} ahead of this one.` : 'Queued.',
-  };
-}
-
-/** A build waiting for one of the bot's build slots (VIBE_MAX_CONCURRENT_BUILDS), with its place in line. */
-export function slotWaitCard(what: string, place: number, slots?: number): Card {
-  const limit = slots ? ` (${slots} build${slots === 1 ? '' : 's'} run at once)` : '';
-  return {
-    title: what,
-    text: `Waiting for a free build slot${limit}: ${place === 1 ? 'next in line' : `number ${place} in line`}.`,
-  };
-}
-
-export type Stage =
-  | { stage: 'writing'; files: string[] }
-  | { stage: 'starting' }
-  | { stage: 'waiting' }
-  | { stage: 'checking' }
-  | { stage: 'rendering' }
-  | { stage: 'repairing'; round: number; of: number; firstError: string };
-
-export function progressCard(what: string, s: Stage): Card {
-  const text = (() => {
-    switch (s.stage) {
-      case 'writing':
-        return s.files.length === 0 ? 'Writing code…' : `Writing code… ${s.files.join(', ')}`;
-      case 'starting':
-        return 'Starting the sandbox…';
-      case 'waiting':
-        return 'Waiting for a free sandbox: every one is busy with another build. It starts as soon as one is free…';
-      case 'checking':
-        return 'Checking the code…';
-      case 'rendering':
-        return 'Opening it in a browser…';
-      case 'repairing':
-        return `Repairing (round ${s.round} of ${s.of}): ${s.firstError}`;
-    }
-  })();
-  return { title: what, text, meta: { state: 'progress' } };
-}
-
 /** Said under a link that is the sandbox's own (see AppLinks): it does not outlive the sandbox. */
 export const UNSTABLE_LINK =
   'This link changes when the app goes to sleep after a while unused: a reply in this thread wakes it with a new link, and `/vibe gallery` shows the current one.';
@@ -126,25 +82,6 @@ export function appActions(appId: string): NonNullable<Card['actions']> {
     remixAction(appId),
     { label: 'Delete', action: 'delete', value: appId, style: 'danger' },
   ];
-}
-
-/** A build whose bot process died (a restart, a crash): what became of it, and a way to run it again. */
-export function interruptedCard(what: string, retryId: string): Card {
-  return {
-    title: `${what}: interrupted`,
-    text: 'The bot restarted while building this; nothing was saved. Press Retry to try again.',
-    actions: [{ label: 'Retry', action: 'retry', value: retryId, style: 'primary' }],
-    meta: { state: 'failed' },
-  };
-}
-
-export function failureCard(what: string, reason: string, lastErrors: CheckError[] | undefined): Card {
-  const errors = lastErrors?.slice(0, 5).map(formatCheckError) ?? [];
-  return {
-    title: `${what}: failed`,
-    text: [reason, ...errors.map((e) => `• ${e}`)].join('\n'),
-    meta: { state: 'failed' },
-  };
 }
 
 export function versionsCard(app: AppRecord, versions: VersionRecord[]): Card {

@@ -1,4 +1,4 @@
-import { interruptedCard } from '../chat/cards.ts';
+import { interruptedCard } from '../chat/status-cards.ts';
 import type { BotKit } from '../kit.ts';
 import type { BuildRecord, Conversation } from '../ports/index.ts';
 import { RETRY_KEPT_MS } from './retry.ts';

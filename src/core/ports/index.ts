@@ -28,7 +28,11 @@ export interface TokenUsage {
 // ---------------------------------------------------------------- code model
 
 export type ModelProgress =
-  | { kind: 'file'; path: string; files: string[] } // a file was created or edited; `files` = paths touched so far
+  /**
+   * A file was created or edited; `files` = paths touched so far; `snapshot` (where the model
+   * has it) = all the app's files after this edit, for the creator's live view while it writes.
+   */
+  | { kind: 'file'; path: string; files: string[]; snapshot?: FileMap }
   | { kind: 'text'; chars: number } // streamed text, for liveness
   | { kind: 'usage'; usage: TokenUsage } // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
   | { kind: 'narration'; text: string }; // the model's own short words on what it is doing, between its edits
