@@ -15,6 +15,8 @@ import { startFakeAnthropic } from '../tests/fakes/anthropic/server.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 import { RecordingConversation } from '../tests/support/recording-conversation.ts';
 import { measureFastView } from './fast-view.ts';
+import { measureFloor } from './floor.ts';
+import { WATCH_LABEL } from '../src/core/chat/status-cards.ts';
 import { measurePublished } from './published.ts';
 import { measureSharedState } from './shared-state.ts';
 import { browserTreePssMb, chromiumPids } from './process-memory.ts';
@@ -87,6 +89,8 @@ async function main(): Promise<void> {
   const checkMs: number[] = [];
   const publishMs: number[] = [];
   const versionBytes: number[] = [];
+  const floor: { tscMs: number; buildMs: number; loadShotMs: number; floorMs: number }[] = [];
+  const firstRender: number[] = [];
   // Publishing a version (taking the sandbox's build out, storing what is new): timed as the bot calls it.
   const publish = app.publisher.publish.bind(app.publisher);
   app.publisher.publish = async (appId, version) => {
@@ -116,10 +120,21 @@ async function main(): Promise<void> {
       let firstPostAt = 0;
       const post = conv.post.bind(conv);
       conv.post = async (card) => ((firstPostAt ||= performance.now()), post(card));
+      // The creator's live view, opened as soon as the status message links it (a work in
+      // progress): when does the app first render there, against when its link is posted?
+      let watching: Promise<number> | undefined;
+      const update = conv.update.bind(conv);
+      conv.update = async (ref, card) => {
+        const watch = card.links?.find((l) => l.label === WATCH_LABEL)?.url;
+        if (watch && !watching) watching = firstRenderAt(browser, watch, `Bench ${i}`);
+        return update(ref, card);
+      };
       model.modelMs = 0;
       const t0 = performance.now();
       await app.bot.command(ctx, `bench app ${i}`);
       const t1 = performance.now();
+      if (!watching) throw new Error(`run ${i}: the status message never linked the live view`);
+      firstRender.push((await watching) - t0);
       const live = conv.cards().find((c) => c.meta?.state === 'live');
       if (!live) throw new Error(`run ${i} did not go live: ${JSON.stringify(conv.cards().at(-1))}`);
       total.push(t1 - t0);
@@ -127,10 +142,9 @@ async function main(): Promise<void> {
       firstStatus.push(firstPostAt - t0);
 
       const sandboxId = (await app.store.getApp(live.meta!.appId!))!.sandboxId!;
-      const c0 = performance.now();
-      const errors = await app.sandbox.check(sandboxId);
-      checkMs.push(performance.now() - c0);
-      if (errors.length) throw new Error(`bench app has errors: ${JSON.stringify(errors)}`);
+      const measured = await measureFloor(app.sandbox, sandboxId, browser, live.meta!.url!);
+      floor.push(measured);
+      checkMs.push(measured.tscMs);
       // The runtime check again, with the browser warm: what it adds to every build.
       const rendered = await app.runtime.render(live.meta!.appId!);
       if (!rendered || rendered.errors.length) throw new Error(`runtime check failed: ${JSON.stringify(rendered)}`);
@@ -198,6 +212,13 @@ async function main(): Promise<void> {
   console.log(
     `(a) command -> live link, minus the model's own time (bot overhead): median ${ms(median(overhead))}  [total median ${ms(median(total))}]`,
   );
+  const floorMs = median(floor.map((f) => f.floorMs));
+  console.log(
+    `    the floor, same app, same run: tsc ${ms(median(floor.map((f) => f.tscMs)))} beside a cold vite build ${ms(median(floor.map((f) => f.buildMs)))}, then load + screenshot of the built page in a warm browser ${ms(median(floor.map((f) => f.loadShotMs)))}: ${ms(floorMs)}; overhead / floor = ${(median(overhead) / floorMs).toFixed(2)}`,
+  );
+  console.log(
+    `    command -> first render in the creator's live view (linked while it is written): median ${ms(median(firstRender))}, against command -> live link ${ms(median(total))}`,
+  );
   console.log(`(b) refinement's last token -> creator's live view shows it (HMR):  median ${ms(median(refineToPage))}`);
   console.log(
     `    refinement's last token -> light view shows it (build + reload): median ${ms(median(refineToLight))}`,
@@ -222,3 +243,15 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** When the page at `url` (the creator's live view) first shows `label` (epoch-free: performance.now()). */
+async function firstRenderAt(browser: Awaited<ReturnType<typeof launchChromium>>, url: string, label: string) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(url);
+    await page.locator('#label', { hasText: label }).waitFor({ timeout: 60_000 });
+    return performance.now();
+  } finally {
+    await page.close();
+  }
+}

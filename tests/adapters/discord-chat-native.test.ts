@@ -72,7 +72,7 @@ async function create(prompt: string, title: string): Promise<{ threadId: string
   const live = await fake.waitForRequest(
     'PATCH',
     /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
-    (r) => r.path.includes(sent.token) && body(r).includes('apps.test'),
+    (r) => r.path.includes(sent.token) && body(r).includes('apps.test') && !body(r).includes('Watch it being built'),
     10_000,
   );
   await settled();

@@ -67,7 +67,7 @@ describe('Discord mentions and pictures', () => {
     const live = await fake.waitForRequest(
       'PATCH',
       /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
-      (r) => r.path.includes(sent.token) && body(r).includes('apps.test'),
+      (r) => r.path.includes(sent.token) && body(r).includes('apps.test') && !body(r).includes('Watch it being built'),
       10_000,
     );
     const appId = /apps\.test\/apps\/([a-z0-9]+)\//.exec(body(live))![1]!;

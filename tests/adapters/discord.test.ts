@@ -63,7 +63,7 @@ async function create(
   const live = await fake.waitForRequest(
     'PATCH',
     /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
-    (r) => r.path.includes(sent.token) && body(r).includes('apps.test'),
+    (r) => r.path.includes(sent.token) && body(r).includes('apps.test') && !body(r).includes('Watch it being built'),
     10_000,
   );
   await bot.idle();
@@ -232,7 +232,7 @@ describe('Discord (real discord.js client, fake gateway + REST)', () => {
     await fake.waitForRequest(
       'PATCH',
       new RegExp(`/channels/${general()}/messages/${messageId}$`),
-      (r) => body(r).includes('apps.test'),
+      (r) => body(r).includes('apps.test') && !body(r).includes('Watch it being built'),
       10_000,
     );
     await bot.idle();

@@ -67,7 +67,11 @@ describe.runIf(available || ci)('Slack deliveries across two bot instances on on
         ),
       );
       expect(res.status).toBe(200);
-      const live = await fake.waitForCall('chat.update', (c) => JSON.stringify(c.args).includes('/apps/'), 20_000);
+      const live = await fake.waitForCall(
+        'chat.update',
+        (c) => JSON.stringify(c.args).includes('/apps/') && !JSON.stringify(c.args).includes('Watch it being built'),
+        20_000,
+      );
       await a.bot.idle();
       const ts = String(live.args.ts);
       for (const m of models) m.script({ files: APP('Two') });

@@ -346,7 +346,10 @@ describe('Slack over HTTP (real Bolt, signed requests)', () => {
     const evil = '<!channel> <!here> <!everyone> <@U0BOB> <#C0OTHER>';
     model.script({ files: APP('x'), title: `Title ${evil}`, summary: `Summary ${evil}`, message: `Done ${evil}` });
     await vibe(`build ${evil}`);
-    await fake.waitForCall('chat.update', (c) => sent(c).includes('apps.test'));
+    await fake.waitForCall(
+      'chat.update',
+      (c) => sent(c).includes('apps.test') && !sent(c).includes('Watch it being built'),
+    );
     await bot.idle();
     const outgoing = fake.calls.filter((c) => c.method.startsWith('chat.') || c.method === 'response_url');
     expect(outgoing.length).toBeGreaterThan(2);

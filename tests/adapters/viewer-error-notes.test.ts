@@ -135,7 +135,7 @@ describe('Discord', () => {
     const live = await fake.waitForRequest(
       'PATCH',
       /\/webhooks\/\d+\/[^/]+\/messages\/@original$/,
-      (r) => r.path.includes(cmd.token) && body(r).includes('apps.test'),
+      (r) => r.path.includes(cmd.token) && body(r).includes('apps.test') && !body(r).includes('Watch it being built'),
       10_000,
     );
     await bot.idle();

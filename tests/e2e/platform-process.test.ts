@@ -50,7 +50,9 @@ describe('npm start with Slack credentials', () => {
     expect(res.status).toBe(200);
     const live = await fake.waitForCall(
       'chat.update',
-      (c) => JSON.stringify(c.args).includes('.localhost:') /* the app's own origin */,
+      (c) =>
+        JSON.stringify(c.args).includes('.localhost:') /* the app's own origin */ &&
+        !JSON.stringify(c.args).includes('Watch it being built'),
       90_000,
     );
     expect(JSON.stringify(live.args)).toMatch(/Pomodoro/);
@@ -90,7 +92,10 @@ describe('npm start with Discord credentials', () => {
     const live = await fake.waitForRequest(
       'PATCH',
       /messages\/@original$/,
-      (r) => r.path.includes(sent.token) && JSON.stringify(r.body).includes('.localhost:'),
+      (r) =>
+        r.path.includes(sent.token) &&
+        JSON.stringify(r.body).includes('.localhost:') &&
+        !JSON.stringify(r.body).includes('Watch it being built'),
       90_000,
     );
     expect(JSON.stringify(live.body)).toMatch(/Pomodoro/);
