@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import type { Plugin, UserConfig } from 'vite';
@@ -45,6 +45,10 @@ export function lightBuild(send: (m: BuildMessage) => void, root: string): Plugi
     buildStart() {
       source = readSourceHash(root);
       send({ type: 'vibe:build-start', source });
+      // The watcher sees only files the last build read; src/'s folders too, so a new file (one a
+      // failed import named, or one nothing imports yet, which still changes the source hash)
+      // starts the next build.
+      for (const dir of folders(join(root, 'src'))) this.addWatchFile(dir);
     },
     buildEnd(error) {
       if (error) send({ type: 'vibe:build-failed', source, message: String(error.message).slice(0, 2000) });
@@ -79,4 +83,15 @@ export function lightBuild(send: (m: BuildMessage) => void, root: string): Plugi
 /** A module of the app's own `src/` (not a dependency, not a virtual module). */
 function isAppModule(root: string, id: string): boolean {
   return id.startsWith(join(root, 'src') + sep) && !id.includes(`${sep}node_modules${sep}`);
+}
+
+/** `dir` and every folder under it (none when it does not exist). */
+function folders(dir: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return [dir, ...entries.filter((e) => e.isDirectory()).flatMap((e) => folders(join(dir, e.name)))];
 }
