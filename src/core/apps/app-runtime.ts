@@ -14,6 +14,7 @@ import type {
 import { BuildFailedError } from '../errors.ts';
 import { sourceHash } from './source-hash.ts';
 import type { ScratchState } from '../ports/shared.ts';
+import { SandboxSlots, type SlotOptions } from './sandbox-slots.ts';
 
 interface Running {
   handle: SandboxHandle;
@@ -27,16 +28,7 @@ interface Running {
 /** How often a running sandbox in use is compared with the store's newest version. */
 const FOLLOW_EVERY_MS = 2000;
 
-/** Every sandbox slot is taken by a request that is still using it: a wake must come back later. */
-export class RuntimeBusyError extends Error {
-  override name = 'RuntimeBusyError';
-}
-
-export interface StartOptions {
-  /** Wait for a slot when every one is in use (builds); without it a full runtime throws RuntimeBusyError (gateway wakes). */
-  wait?: boolean;
-  /** Called once when the start has to wait for a slot (the status message says so). */
-  onWait?: () => void;
+export interface StartOptions extends SlotOptions {
   /** The app's record as the caller just read it (and its newest version, if read): not read again. */
   app?: AppRecord;
   version?: VersionRecord;
@@ -56,13 +48,7 @@ export class AppRuntime {
   /** Per app: the source its sandbox holds (as last written) and, once asked for, that source's build. */
   private builds = new Map<string, { source: string; files?: Promise<Map<string, Uint8Array>> }>();
   private starting = new Map<string, Promise<SandboxHandle>>();
-  /** Slots taken by starts under way and by sandboxes being stopped: they count against the cap. */
-  private reserved = 0;
-  private stopping = 0;
-  /** Requests working on an app (from boot or wake to their last write): never stopped for idleness or room then. */
-  private holds = new Map<string, number>();
-  private waiters: (() => void)[] = [];
-  private closed = false;
+  private readonly slots: SandboxSlots;
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -79,7 +65,14 @@ export class AppRuntime {
       scratch?: (appId: string) => Promise<ScratchState>;
       now?: () => number;
     },
-  ) {}
+  ) {
+    this.slots = new SandboxSlots({
+      maxRunning: deps.maxRunning,
+      logger: deps.logger,
+      running: this.running,
+      stop: (appId) => this.stopRunning(appId),
+    });
+  }
 
   /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
   async write(appId: string, files: FileMap): Promise<CheckError[]> {
@@ -211,7 +204,7 @@ export class AppRuntime {
 
   /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
   slotsInUse(): number {
-    return this.running.size + this.reserved + this.stopping;
+    return this.slots.inUse();
   }
 
   touch(appId: string): void {
@@ -224,17 +217,7 @@ export class AppRuntime {
    * its boot or wake to its last write, it is never stopped for idleness or to make room.
    */
   hold(appId: string): () => void {
-    this.holds.set(appId, (this.holds.get(appId) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.holds.get(appId) ?? 1) - 1;
-      if (n > 0) this.holds.set(appId, n);
-      else this.holds.delete(appId);
-      this.touch(appId);
-      this.wake(); // a waiting start may now stop this app to make room
-    };
+    return this.slots.hold(appId, () => this.touch(appId));
   }
 
   /** Keeps the app running while `task` works on it. */
@@ -268,7 +251,7 @@ export class AppRuntime {
       }
       this.deps.logger.warn({ appId, sandboxId: r.handle.id }, 'sandbox died; replacing it from the store');
       if (this.running.get(appId) === r) this.running.delete(appId);
-      this.wake();
+      this.slots.wake();
     }
     return this.startOnce(appId, async () => {
       const app = opts.app ?? (await this.deps.store.getApp(appId));
@@ -347,14 +330,10 @@ export class AppRuntime {
     if (!r) return;
     this.running.delete(appId);
     this.builds.delete(appId);
-    this.stopping++;
-    try {
+    await this.slots.whileStopping(async () => {
       await this.deps.provider.stop(r.handle.id);
       this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'sandbox stopped');
-    } finally {
-      this.stopping--;
-      this.wake();
-    }
+    });
     // The store no longer points at it (a failed create has no record: nothing to clear).
     if (await this.deps.store.getApp(appId))
       await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
@@ -367,7 +346,9 @@ export class AppRuntime {
   async stopIdle(): Promise<string[]> {
     if (this.deps.provider.idlesItself) return this.forgetStopped();
     const cutoff = this.now() - this.deps.idleMs;
-    const idle = [...this.running].filter(([id, r]) => !this.holds.has(id) && r.lastActive <= cutoff).map(([id]) => id);
+    const idle = [...this.running]
+      .filter(([id, r]) => !this.slots.held(id) && r.lastActive <= cutoff)
+      .map(([id]) => id);
     for (const appId of idle) {
       this.deps.logger.info({ appId }, 'stopping idle app');
       await this.stop(appId);
@@ -378,7 +359,7 @@ export class AppRuntime {
   private async forgetStopped(): Promise<string[]> {
     const gone: string[] = [];
     for (const [appId, r] of [...this.running]) {
-      if (this.holds.has(appId) || (await this.deps.provider.status(r.handle.id)) === 'running') continue;
+      if (this.slots.held(appId) || (await this.deps.provider.status(r.handle.id)) === 'running') continue;
       if (this.running.get(appId) !== r) continue; // replaced meanwhile
       this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'the sandbox host stopped this idle app');
       await this.stopRunning(appId); // releases the slot and clears the store's pointer
@@ -390,8 +371,7 @@ export class AppRuntime {
   /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */
   async stopAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
-    this.closed = true;
-    this.wake(); // starts still waiting for a slot give up
+    this.slots.close();
     await Promise.allSettled([...this.starting.values()]);
     this.running.clear();
     await this.deps.provider.stopAll();
@@ -412,52 +392,19 @@ export class AppRuntime {
     labels?: Record<string, string>,
     stillWanted?: () => Promise<boolean>,
   ): Promise<SandboxHandle> {
-    await this.takeSlot(appId, opts);
+    await this.slots.take(appId, opts);
     let handle: SandboxHandle;
     try {
       handle = await this.deps.provider.boot(appId, files, labels);
-    } catch (err) {
-      this.reserved--;
-      this.wake();
-      throw err;
+      this.running.set(appId, { handle, lastActive: this.now() });
+      if (files) this.wrote(appId, files);
+    } finally {
+      this.slots.release();
     }
-    this.reserved--;
-    this.running.set(appId, { handle, lastActive: this.now() });
-    if (files) this.wrote(appId, files);
-    this.wake(); // a waiting start may now make room by stopping an app that is idle and unheld
     if (stillWanted && !(await stillWanted())) {
       await this.stopRunning(appId);
       throw new Error(`no app ${appId}`);
     }
     return handle;
-  }
-
-  /** Reserves one slot under the cap, stopping the longest-idle app nobody holds to make one. */
-  private async takeSlot(appId: string, opts: StartOptions): Promise<void> {
-    let waited = false;
-    for (;;) {
-      if (this.closed) throw new Error('the bot is shutting down');
-      if (this.slotsInUse() < this.deps.maxRunning) {
-        this.reserved++; // taken synchronously, so concurrent starts cannot both see the same free slot
-        return;
-      }
-      const victim = [...this.running]
-        .filter(([id]) => !this.holds.has(id) && id !== appId)
-        .sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
-      if (victim) {
-        this.deps.logger.info({ appId: victim[0] }, 'stopping the longest-idle app to stay under VIBE_MAX_RUNNING');
-        await this.stopRunning(victim[0]);
-        continue;
-      }
-      if (!opts.wait) throw new RuntimeBusyError(`all ${this.deps.maxRunning} sandboxes are in use`);
-      if (!waited) opts.onWait?.();
-      waited = true;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Something freed a slot or a hold: every waiting start looks again. */
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 }
