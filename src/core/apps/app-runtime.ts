@@ -9,30 +9,12 @@ import type {
   RenderResult,
   SandboxHandle,
   SandboxProvider,
-  VersionRecord,
 } from '../ports/index.ts';
 import { BuildFailedError } from '../errors.ts';
 import { sourceHash } from './source-hash.ts';
 import type { ScratchState } from '../ports/shared.ts';
-import { SandboxSlots, type SlotOptions } from './sandbox-slots.ts';
-
-interface Running {
-  handle: SandboxHandle;
-  lastActive: number;
-  /** The stored version whose files it holds (undefined: a create's, not stored yet). */
-  version?: number;
-  /** When that was last compared with the store's newest version (another process may have made one). */
-  checkedAt?: number;
-}
-
-/** How often a running sandbox in use is compared with the store's newest version. */
-const FOLLOW_EVERY_MS = 2000;
-
-export interface StartOptions extends SlotOptions {
-  /** The app's record as the caller just read it (and its newest version, if read): not read again. */
-  app?: AppRecord;
-  version?: VersionRecord;
-}
+import { SandboxSlots } from './sandbox-slots.ts';
+import { SandboxStarter, type Running, type StartOptions } from './sandbox-starter.ts';
 
 /**
  * Which app runs in which sandbox: the one owner of that fact (nothing else talks to the
@@ -41,14 +23,15 @@ export interface StartOptions extends SlotOptions {
  * after `idleMs`, and never has more than `maxRunning` sandboxes starting, running or
  * stopping at once: to make room it stops the longest-idle app nobody holds, and when every
  * one is held it makes the caller wait (or refuses, for a wake that should not queue).
- * Provider-neutral: the same policy applies to local processes and Modal sandboxes.
+ * Provider-neutral: the same policy applies to local processes and Modal sandboxes. Its parts,
+ * used by nothing else: SandboxStarter brings sandboxes up, SandboxSlots keeps the cap and holds.
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
   /** Per app: the source its sandbox holds (as last written) and, once asked for, that source's build. */
   private builds = new Map<string, { source: string; files?: Promise<Map<string, Uint8Array>> }>();
-  private starting = new Map<string, Promise<SandboxHandle>>();
   private readonly slots: SandboxSlots;
+  private readonly starter: SandboxStarter;
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -71,6 +54,16 @@ export class AppRuntime {
       logger: deps.logger,
       running: this.running,
       stop: (appId) => this.stopRunning(appId),
+    });
+    this.starter = new SandboxStarter({
+      provider: deps.provider,
+      store: deps.store,
+      logger: deps.logger,
+      slots: this.slots,
+      running: this.running,
+      stopRunning: (appId) => this.stopRunning(appId),
+      wrote: (appId, files) => this.wrote(appId, files),
+      now: () => this.now(),
     });
   }
 
@@ -199,7 +192,7 @@ export class AppRuntime {
 
   /** Sandboxes being started now. */
   startingCount(): number {
-    return this.starting.size;
+    return this.starter.count();
   }
 
   /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
@@ -237,89 +230,21 @@ export class AppRuntime {
     labels?: Record<string, string>,
     opts: StartOptions = { wait: true },
   ): Promise<SandboxHandle> {
-    return this.startOnce(appId, () => this.start(appId, opts, files, labels));
+    return this.starter.boot(appId, opts, files, labels);
   }
 
   /** The app's running sandbox, woken from its newest stored version when needed. */
   async ensure(appId: string, opts: StartOptions = { wait: true }): Promise<SandboxHandle> {
-    const r = this.running.get(appId);
-    if (r) {
-      if ((await this.deps.provider.status(r.handle.id)) === 'running') {
-        r.lastActive = this.now();
-        await this.follow(appId, r, opts);
-        return r.handle;
-      }
-      this.deps.logger.warn({ appId, sandboxId: r.handle.id }, 'sandbox died; replacing it from the store');
-      if (this.running.get(appId) === r) this.running.delete(appId);
-      this.slots.wake();
-    }
-    return this.startOnce(appId, async () => {
-      const app = opts.app ?? (await this.deps.store.getApp(appId));
-      if (!app || app.deleted) throw new Error(`no app ${appId}`);
-      // A sandbox that outlived a restart of the bot (Modal) is picked up again, not replaced.
-      const attached = app.sandboxId ? await this.deps.provider.attach?.(appId, app.sandboxId) : undefined;
-      if (attached) {
-        this.deps.logger.info({ appId, sandboxId: attached.id }, 're-attached a running sandbox');
-        const r: Running = { handle: attached, lastActive: this.now(), version: 0 };
-        this.running.set(appId, r);
-        await this.follow(appId, r, opts); // what it holds is unknown: the store's newest version goes in
-        return attached;
-      }
-      // Gone: the store stops pointing at it now, so a wake that fails below is not retried on it.
-      if (app.sandboxId) await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
-      const version = await this.versionOf(app, opts.version);
-      if (!version) throw new Error(`app ${appId} has no version ${app.latestVersion}`);
-      this.deps.logger.info({ appId, version: version.number }, 'waking app from the store');
-      const handle = await this.start(appId, opts, version.files, { channel: app.channelId }, async () => {
-        // Deleted while it booted: it must not stay served.
-        const again = await this.deps.store.getApp(appId);
-        return Boolean(again && !again.deleted);
-      });
-      await this.deps.store.updateApp(appId, { sandboxId: handle.id, sandboxUrl: handle.url });
-      this.synced(appId, version.number);
-      return handle;
-    });
+    return this.starter.ensure(appId, opts);
   }
 
   /** The app's running sandbox now holds stored version `n` (the bot just stored what it wrote). */
   synced(appId: string, n: number): void {
-    const r = this.running.get(appId);
-    if (r) {
-      r.version = n;
-      r.checkedAt = this.now();
-    }
-  }
-
-  /**
-   * Sandboxes follow the store: one whose files are older than the store's newest version (made
-   * by another bot process) gets that version written before it is used. Checked at most every
-   * FOLLOW_EVERY_MS; a sandbox with unstored work (a create, or a change being made here) has
-   * the version it started from, so it is never overwritten while its build runs. A caller that
-   * has just read the app passes it (`known`), and it is compared at once without a read.
-   */
-  private async follow(appId: string, r: Running, known: Pick<StartOptions, 'app' | 'version'> = {}): Promise<void> {
-    const fresh = known.app !== undefined;
-    if (r.version === undefined) return;
-    if (!fresh && r.checkedAt !== undefined && this.now() - r.checkedAt < FOLLOW_EVERY_MS) return;
-    r.checkedAt = this.now();
-    const app = known.app ?? (await this.deps.store.getApp(appId));
-    if (!app || app.latestVersion <= r.version) return;
-    const latest = await this.versionOf(app, known.version);
-    if (!latest) return;
-    const refused = await this.deps.provider.write(r.handle.id, latest.files);
-    if (refused.length === 0) this.wrote(appId, latest.files);
-    if (refused.length > 0) this.deps.logger.warn({ appId, refused }, 'the newest stored version was refused on write');
-    else this.deps.logger.info({ appId, from: r.version, to: latest.number }, 'brought a sandbox up to the store');
-    r.version = latest.number;
-  }
-
-  /** The app's newest version: `given` when it is that one, else read. */
-  private async versionOf(app: AppRecord, given?: VersionRecord): Promise<VersionRecord | undefined> {
-    return given?.number === app.latestVersion ? given : this.deps.store.getVersion(app.id, app.latestVersion);
+    this.starter.synced(appId, n);
   }
 
   async stop(appId: string): Promise<void> {
-    const pending = this.starting.get(appId);
+    const pending = this.starter.pending(appId);
     if (pending) await pending.catch(() => undefined);
     await this.stopRunning(appId);
   }
@@ -372,39 +297,8 @@ export class AppRuntime {
   async stopAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.slots.close();
-    await Promise.allSettled([...this.starting.values()]);
+    await Promise.allSettled(this.starter.allPending());
     this.running.clear();
     await this.deps.provider.stopAll();
-  }
-
-  private async startOnce(appId: string, start: () => Promise<SandboxHandle>): Promise<SandboxHandle> {
-    const existing = this.starting.get(appId);
-    if (existing) return existing;
-    const p = start().finally(() => this.starting.delete(appId));
-    this.starting.set(appId, p);
-    return p;
-  }
-
-  private async start(
-    appId: string,
-    opts: StartOptions,
-    files?: FileMap,
-    labels?: Record<string, string>,
-    stillWanted?: () => Promise<boolean>,
-  ): Promise<SandboxHandle> {
-    await this.slots.take(appId, opts);
-    let handle: SandboxHandle;
-    try {
-      handle = await this.deps.provider.boot(appId, files, labels);
-      this.running.set(appId, { handle, lastActive: this.now() });
-      if (files) this.wrote(appId, files);
-    } finally {
-      this.slots.release();
-    }
-    if (stillWanted && !(await stillWanted())) {
-      await this.stopRunning(appId);
-      throw new Error(`no app ${appId}`);
-    }
-    return handle;
   }
 }
