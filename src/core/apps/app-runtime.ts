@@ -11,8 +11,8 @@ import type {
   SandboxProvider,
 } from '../ports/index.ts';
 import { BuildFailedError } from '../errors.ts';
-import { sourceHash } from './source-hash.ts';
 import type { ScratchState } from '../ports/shared.ts';
+import { LightBuilds } from './light-builds.ts';
 import { SandboxSlots } from './sandbox-slots.ts';
 import { SandboxStarter, type Running, type StartOptions } from './sandbox-starter.ts';
 
@@ -24,12 +24,12 @@ import { SandboxStarter, type Running, type StartOptions } from './sandbox-start
  * stopping at once: to make room it stops the longest-idle app nobody holds, and when every
  * one is held it makes the caller wait (or refuses, for a wake that should not queue).
  * Provider-neutral: the same policy applies to local processes and Modal sandboxes. Its parts,
- * used by nothing else: SandboxStarter brings sandboxes up, SandboxSlots keeps the cap and holds.
+ * used by nothing else: SandboxStarter brings sandboxes up, SandboxSlots keeps the cap and holds,
+ * LightBuilds keeps the build the browser check opened for the publish.
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
-  /** Per app: the source its sandbox holds (as last written) and, once asked for, that source's build. */
-  private builds = new Map<string, { source: string; files?: Promise<Map<string, Uint8Array>> }>();
+  private builds = new LightBuilds();
   private readonly slots: SandboxSlots;
   private readonly starter: SandboxStarter;
   private sweeper?: NodeJS.Timeout;
@@ -62,7 +62,7 @@ export class AppRuntime {
       slots: this.slots,
       running: this.running,
       stopRunning: (appId) => this.stopRunning(appId),
-      wrote: (appId, files) => this.wrote(appId, files),
+      wrote: (appId, files) => this.builds.wrote(appId, files),
       now: () => this.now(),
     });
   }
@@ -70,13 +70,8 @@ export class AppRuntime {
   /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
   async write(appId: string, files: FileMap): Promise<CheckError[]> {
     const refused = await this.deps.provider.write(this.handleOf(appId).id, files);
-    if (refused.length === 0) this.wrote(appId, files);
+    if (refused.length === 0) this.builds.wrote(appId, files);
     return refused;
-  }
-
-  /** Notes the source the app's sandbox now holds: its build is fetched once (the check), then reused (the publish). */
-  private wrote(appId: string, files: FileMap): void {
-    this.builds.set(appId, { source: sourceHash(files) });
   }
 
   /** Type and import errors of the files in the app's running sandbox. */
@@ -103,13 +98,7 @@ export class AppRuntime {
     const provider = this.deps.provider;
     if (!provider.lightBuild) throw new Error('this sandbox provider cannot hand over builds');
     const id = this.handleOf(appId).id;
-    const kept = this.builds.get(appId);
-    if (kept?.source !== source) return provider.lightBuild(id, source);
-    kept.files ??= provider.lightBuild(id, source);
-    kept.files.catch(() => {
-      if (this.builds.get(appId) === kept) kept.files = undefined; // asked again next time
-    });
-    return kept.files;
+    return this.builds.get(appId, source, () => provider.lightBuild!(id, source));
   }
 
   /**
@@ -121,7 +110,7 @@ export class AppRuntime {
     if (!this.deps.browser) return undefined;
     const url = this.handleOf(appId).url.replace(/\/?$/, '/');
     const started = this.now();
-    const source = this.builds.get(appId)?.source;
+    const source = this.builds.source(appId);
     if (source === undefined) throw new Error(`app ${appId} has no written files to check`);
     let files: Map<string, Uint8Array> | undefined;
     try {
@@ -254,7 +243,7 @@ export class AppRuntime {
     const r = this.running.get(appId);
     if (!r) return;
     this.running.delete(appId);
-    this.builds.delete(appId);
+    this.builds.forget(appId);
     await this.slots.whileStopping(async () => {
       await this.deps.provider.stop(r.handle.id);
       this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'sandbox stopped');
