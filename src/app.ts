@@ -6,16 +6,9 @@ import type { AppStore, BuildManifest, CodeModel, Logger, SandboxProvider } from
 import { Publisher } from './core/apps/publisher.ts';
 import { AppLeases } from './core/apps/app-lease.ts';
 import { BuildJournal } from './core/apps/build-journal.ts';
-import { createClaudeModel } from './llm/create-claude.ts';
-import { OfflineSampleModel } from './llm/offline.ts';
-import { loadTemplate } from './llm/system-prompt.ts';
-import { BrowserCheck } from './browser/browser-check.ts';
-import { findBrowser } from './browser/find-browser.ts';
 import { AppGateway } from './sandbox/gateway.ts';
 import { PublishedSite } from './sandbox/published-site.ts';
 import { LocalSandboxProvider } from './sandbox/local.ts';
-import { ModalSandboxProvider } from './sandbox/modal.ts';
-import { ModalClient } from 'modal';
 import { TEMPLATE_DIR } from './template.ts';
 import { redactUrl } from './redact-url.ts';
 import { openAppStore } from './store/open.ts';
@@ -24,7 +17,8 @@ import { fairUsePolicies } from './core/limits/fair-use.ts';
 import { UsageMeter } from './core/limits/usage-meter.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
 import { AppZipPacker } from './export/app-zip.ts';
-import { appDomainOf, appOriginFor, fairUseLimits, modalSettings, onLoopback, publicGateway } from './app-settings.ts';
+import { appDomainOf, appOriginFor, fairUseLimits, onLoopback, publicGateway } from './app-settings.ts';
+import { checkBrowser, chooseModel, chooseSandbox } from './app-backends.ts';
 import { startRecovering, stopOrphanSandboxes } from './app-recovery.ts';
 import { SharedStateServer } from './shared-state/server.ts';
 import { sharedOriginPolicy } from './shared-state/origin-policy.ts';
@@ -71,19 +65,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
   const model = overrides.model ?? (await chooseModel(config, logger));
   const store = await openAppStore(config.VIBE_STORE_URL, { logger });
   const modal = config.VIBE_SANDBOX === 'modal';
-  const sandbox: SandboxProvider = modal
-    ? modalProvider(config, logger)
-    : new LocalSandboxProvider({
-        appsDir: config.VIBE_APPS_DIR,
-        templateDir: TEMPLATE_DIR,
-        logger,
-        isolation: config.VIBE_ISOLATION,
-        limits: {
-          memoryMiB: config.VIBE_SANDBOX_MEMORY,
-          pids: config.VIBE_SANDBOX_PIDS,
-          cpuSeconds: config.VIBE_SANDBOX_CPU_SECONDS,
-        },
-      });
+  const sandbox = chooseSandbox(config, logger);
   const local = sandbox instanceof LocalSandboxProvider ? sandbox : undefined;
   if (overrides.shared && local && config.VIBE_ISOLATION !== 'none' && !local.isIsolated()) {
     await store.close();
@@ -280,51 +262,4 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
       await store.close();
     },
   };
-}
-
-/** The browser every new version is opened in before its link is posted (VIBE_BROWSER). */
-function checkBrowser(config: Config, logger: Logger): BrowserCheck | undefined {
-  const executablePath = findBrowser(config.VIBE_BROWSER);
-  if (!executablePath) {
-    if (config.VIBE_BROWSER === 'auto')
-      logger.warn(
-        {},
-        'no Chromium or Chrome found (VIBE_BROWSER=auto): apps are not opened in a browser before their link is posted, and cards say so. Install one (Debian/Ubuntu: apt-get install chromium) or set VIBE_BROWSER to its path.',
-      );
-    return undefined;
-  }
-  logger.info({ browser: executablePath }, 'new versions are opened in a browser before their link is posted');
-  return new BrowserCheck({
-    executablePath,
-    logger,
-    extraArgs: config.VIBE_BROWSER_ARGS?.split(/\s+/).filter(Boolean),
-  });
-}
-
-function modalProvider(config: Config, logger: Logger): ModalSandboxProvider {
-  const client = new ModalClient({
-    tokenId: config.MODAL_TOKEN_ID,
-    tokenSecret: config.MODAL_TOKEN_SECRET,
-    // A throttled call waits as long as a boot may, not forever (the SDK's default).
-    maxThrottleWaitSecs: Math.ceil(config.VIBE_SANDBOX_BOOT_TIMEOUT / 1000),
-  });
-  return new ModalSandboxProvider({
-    client,
-    templateDir: TEMPLATE_DIR,
-    logger,
-    settings: modalSettings(config),
-  });
-}
-
-async function chooseModel(config: Config, logger: Logger): Promise<CodeModel> {
-  if (!config.ANTHROPIC_API_KEY)
-    return new OfflineSampleModel({ baseFiles: (await loadTemplate(TEMPLATE_DIR)).templateFiles });
-  return createClaudeModel({
-    apiKey: config.ANTHROPIC_API_KEY,
-    baseURL: config.ANTHROPIC_BASE_URL,
-    model: config.VIBE_MODEL,
-    templateDir: TEMPLATE_DIR,
-    logger,
-    turnMaxOutputTokens: config.VIBE_TURN_MAX_OUTPUT_TOKENS,
-  });
 }

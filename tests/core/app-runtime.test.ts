@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RuntimeBusyError } from '../../src/core/apps/app-runtime.ts';
+import { RuntimeBusyError } from '../../src/core/apps/sandbox-slots.ts';
 import { zeroUsage } from '../../src/core/limits/usage.ts';
 import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';

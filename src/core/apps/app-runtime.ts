@@ -9,38 +9,12 @@ import type {
   RenderResult,
   SandboxHandle,
   SandboxProvider,
-  VersionRecord,
 } from '../ports/index.ts';
 import { BuildFailedError } from '../errors.ts';
-import { sourceHash } from './source-hash.ts';
 import type { ScratchState } from '../ports/shared.ts';
-
-interface Running {
-  handle: SandboxHandle;
-  lastActive: number;
-  /** The stored version whose files it holds (undefined: a create's, not stored yet). */
-  version?: number;
-  /** When that was last compared with the store's newest version (another process may have made one). */
-  checkedAt?: number;
-}
-
-/** How often a running sandbox in use is compared with the store's newest version. */
-const FOLLOW_EVERY_MS = 2000;
-
-/** Every sandbox slot is taken by a request that is still using it: a wake must come back later. */
-export class RuntimeBusyError extends Error {
-  override name = 'RuntimeBusyError';
-}
-
-export interface StartOptions {
-  /** Wait for a slot when every one is in use (builds); without it a full runtime throws RuntimeBusyError (gateway wakes). */
-  wait?: boolean;
-  /** Called once when the start has to wait for a slot (the status message says so). */
-  onWait?: () => void;
-  /** The app's record as the caller just read it (and its newest version, if read): not read again. */
-  app?: AppRecord;
-  version?: VersionRecord;
-}
+import { LightBuilds } from './light-builds.ts';
+import { SandboxSlots } from './sandbox-slots.ts';
+import { SandboxStarter, type Running, type StartOptions } from './sandbox-starter.ts';
 
 /**
  * Which app runs in which sandbox: the one owner of that fact (nothing else talks to the
@@ -49,20 +23,15 @@ export interface StartOptions {
  * after `idleMs`, and never has more than `maxRunning` sandboxes starting, running or
  * stopping at once: to make room it stops the longest-idle app nobody holds, and when every
  * one is held it makes the caller wait (or refuses, for a wake that should not queue).
- * Provider-neutral: the same policy applies to local processes and Modal sandboxes.
+ * Provider-neutral: the same policy applies to local processes and Modal sandboxes. Its parts,
+ * used by nothing else: SandboxStarter brings sandboxes up, SandboxSlots keeps the cap and holds,
+ * LightBuilds keeps the build the browser check opened for the publish.
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
-  /** Per app: the source its sandbox holds (as last written) and, once asked for, that source's build. */
-  private builds = new Map<string, { source: string; files?: Promise<Map<string, Uint8Array>> }>();
-  private starting = new Map<string, Promise<SandboxHandle>>();
-  /** Slots taken by starts under way and by sandboxes being stopped: they count against the cap. */
-  private reserved = 0;
-  private stopping = 0;
-  /** Requests working on an app (from boot or wake to their last write): never stopped for idleness or room then. */
-  private holds = new Map<string, number>();
-  private waiters: (() => void)[] = [];
-  private closed = false;
+  private builds = new LightBuilds();
+  private readonly slots: SandboxSlots;
+  private readonly starter: SandboxStarter;
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -79,18 +48,30 @@ export class AppRuntime {
       scratch?: (appId: string) => Promise<ScratchState>;
       now?: () => number;
     },
-  ) {}
+  ) {
+    this.slots = new SandboxSlots({
+      maxRunning: deps.maxRunning,
+      logger: deps.logger,
+      running: this.running,
+      stop: (appId) => this.stopRunning(appId),
+    });
+    this.starter = new SandboxStarter({
+      provider: deps.provider,
+      store: deps.store,
+      logger: deps.logger,
+      slots: this.slots,
+      running: this.running,
+      stopRunning: (appId) => this.stopRunning(appId),
+      wrote: (appId, files) => this.builds.wrote(appId, files),
+      now: () => this.now(),
+    });
+  }
 
   /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
   async write(appId: string, files: FileMap): Promise<CheckError[]> {
     const refused = await this.deps.provider.write(this.handleOf(appId).id, files);
-    if (refused.length === 0) this.wrote(appId, files);
+    if (refused.length === 0) this.builds.wrote(appId, files);
     return refused;
-  }
-
-  /** Notes the source the app's sandbox now holds: its build is fetched once (the check), then reused (the publish). */
-  private wrote(appId: string, files: FileMap): void {
-    this.builds.set(appId, { source: sourceHash(files) });
   }
 
   /** Type and import errors of the files in the app's running sandbox. */
@@ -117,13 +98,7 @@ export class AppRuntime {
     const provider = this.deps.provider;
     if (!provider.lightBuild) throw new Error('this sandbox provider cannot hand over builds');
     const id = this.handleOf(appId).id;
-    const kept = this.builds.get(appId);
-    if (kept?.source !== source) return provider.lightBuild(id, source);
-    kept.files ??= provider.lightBuild(id, source);
-    kept.files.catch(() => {
-      if (this.builds.get(appId) === kept) kept.files = undefined; // asked again next time
-    });
-    return kept.files;
+    return this.builds.get(appId, source, () => provider.lightBuild!(id, source));
   }
 
   /**
@@ -135,7 +110,7 @@ export class AppRuntime {
     if (!this.deps.browser) return undefined;
     const url = this.handleOf(appId).url.replace(/\/?$/, '/');
     const started = this.now();
-    const source = this.builds.get(appId)?.source;
+    const source = this.builds.source(appId);
     if (source === undefined) throw new Error(`app ${appId} has no written files to check`);
     let files: Map<string, Uint8Array> | undefined;
     try {
@@ -206,12 +181,12 @@ export class AppRuntime {
 
   /** Sandboxes being started now. */
   startingCount(): number {
-    return this.starting.size;
+    return this.starter.count();
   }
 
   /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
   slotsInUse(): number {
-    return this.running.size + this.reserved + this.stopping;
+    return this.slots.inUse();
   }
 
   touch(appId: string): void {
@@ -224,17 +199,7 @@ export class AppRuntime {
    * its boot or wake to its last write, it is never stopped for idleness or to make room.
    */
   hold(appId: string): () => void {
-    this.holds.set(appId, (this.holds.get(appId) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.holds.get(appId) ?? 1) - 1;
-      if (n > 0) this.holds.set(appId, n);
-      else this.holds.delete(appId);
-      this.touch(appId);
-      this.wake(); // a waiting start may now stop this app to make room
-    };
+    return this.slots.hold(appId, () => this.touch(appId));
   }
 
   /** Keeps the app running while `task` works on it. */
@@ -254,89 +219,21 @@ export class AppRuntime {
     labels?: Record<string, string>,
     opts: StartOptions = { wait: true },
   ): Promise<SandboxHandle> {
-    return this.startOnce(appId, () => this.start(appId, opts, files, labels));
+    return this.starter.boot(appId, opts, files, labels);
   }
 
   /** The app's running sandbox, woken from its newest stored version when needed. */
   async ensure(appId: string, opts: StartOptions = { wait: true }): Promise<SandboxHandle> {
-    const r = this.running.get(appId);
-    if (r) {
-      if ((await this.deps.provider.status(r.handle.id)) === 'running') {
-        r.lastActive = this.now();
-        await this.follow(appId, r, opts);
-        return r.handle;
-      }
-      this.deps.logger.warn({ appId, sandboxId: r.handle.id }, 'sandbox died; replacing it from the store');
-      if (this.running.get(appId) === r) this.running.delete(appId);
-      this.wake();
-    }
-    return this.startOnce(appId, async () => {
-      const app = opts.app ?? (await this.deps.store.getApp(appId));
-      if (!app || app.deleted) throw new Error(`no app ${appId}`);
-      // A sandbox that outlived a restart of the bot (Modal) is picked up again, not replaced.
-      const attached = app.sandboxId ? await this.deps.provider.attach?.(appId, app.sandboxId) : undefined;
-      if (attached) {
-        this.deps.logger.info({ appId, sandboxId: attached.id }, 're-attached a running sandbox');
-        const r: Running = { handle: attached, lastActive: this.now(), version: 0 };
-        this.running.set(appId, r);
-        await this.follow(appId, r, opts); // what it holds is unknown: the store's newest version goes in
-        return attached;
-      }
-      // Gone: the store stops pointing at it now, so a wake that fails below is not retried on it.
-      if (app.sandboxId) await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
-      const version = await this.versionOf(app, opts.version);
-      if (!version) throw new Error(`app ${appId} has no version ${app.latestVersion}`);
-      this.deps.logger.info({ appId, version: version.number }, 'waking app from the store');
-      const handle = await this.start(appId, opts, version.files, { channel: app.channelId }, async () => {
-        // Deleted while it booted: it must not stay served.
-        const again = await this.deps.store.getApp(appId);
-        return Boolean(again && !again.deleted);
-      });
-      await this.deps.store.updateApp(appId, { sandboxId: handle.id, sandboxUrl: handle.url });
-      this.synced(appId, version.number);
-      return handle;
-    });
+    return this.starter.ensure(appId, opts);
   }
 
   /** The app's running sandbox now holds stored version `n` (the bot just stored what it wrote). */
   synced(appId: string, n: number): void {
-    const r = this.running.get(appId);
-    if (r) {
-      r.version = n;
-      r.checkedAt = this.now();
-    }
-  }
-
-  /**
-   * Sandboxes follow the store: one whose files are older than the store's newest version (made
-   * by another bot process) gets that version written before it is used. Checked at most every
-   * FOLLOW_EVERY_MS; a sandbox with unstored work (a create, or a change being made here) has
-   * the version it started from, so it is never overwritten while its build runs. A caller that
-   * has just read the app passes it (`known`), and it is compared at once without a read.
-   */
-  private async follow(appId: string, r: Running, known: Pick<StartOptions, 'app' | 'version'> = {}): Promise<void> {
-    const fresh = known.app !== undefined;
-    if (r.version === undefined) return;
-    if (!fresh && r.checkedAt !== undefined && this.now() - r.checkedAt < FOLLOW_EVERY_MS) return;
-    r.checkedAt = this.now();
-    const app = known.app ?? (await this.deps.store.getApp(appId));
-    if (!app || app.latestVersion <= r.version) return;
-    const latest = await this.versionOf(app, known.version);
-    if (!latest) return;
-    const refused = await this.deps.provider.write(r.handle.id, latest.files);
-    if (refused.length === 0) this.wrote(appId, latest.files);
-    if (refused.length > 0) this.deps.logger.warn({ appId, refused }, 'the newest stored version was refused on write');
-    else this.deps.logger.info({ appId, from: r.version, to: latest.number }, 'brought a sandbox up to the store');
-    r.version = latest.number;
-  }
-
-  /** The app's newest version: `given` when it is that one, else read. */
-  private async versionOf(app: AppRecord, given?: VersionRecord): Promise<VersionRecord | undefined> {
-    return given?.number === app.latestVersion ? given : this.deps.store.getVersion(app.id, app.latestVersion);
+    this.starter.synced(appId, n);
   }
 
   async stop(appId: string): Promise<void> {
-    const pending = this.starting.get(appId);
+    const pending = this.starter.pending(appId);
     if (pending) await pending.catch(() => undefined);
     await this.stopRunning(appId);
   }
@@ -346,15 +243,11 @@ export class AppRuntime {
     const r = this.running.get(appId);
     if (!r) return;
     this.running.delete(appId);
-    this.builds.delete(appId);
-    this.stopping++;
-    try {
+    this.builds.forget(appId);
+    await this.slots.whileStopping(async () => {
       await this.deps.provider.stop(r.handle.id);
       this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'sandbox stopped');
-    } finally {
-      this.stopping--;
-      this.wake();
-    }
+    });
     // The store no longer points at it (a failed create has no record: nothing to clear).
     if (await this.deps.store.getApp(appId))
       await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
@@ -367,7 +260,9 @@ export class AppRuntime {
   async stopIdle(): Promise<string[]> {
     if (this.deps.provider.idlesItself) return this.forgetStopped();
     const cutoff = this.now() - this.deps.idleMs;
-    const idle = [...this.running].filter(([id, r]) => !this.holds.has(id) && r.lastActive <= cutoff).map(([id]) => id);
+    const idle = [...this.running]
+      .filter(([id, r]) => !this.slots.held(id) && r.lastActive <= cutoff)
+      .map(([id]) => id);
     for (const appId of idle) {
       this.deps.logger.info({ appId }, 'stopping idle app');
       await this.stop(appId);
@@ -378,7 +273,7 @@ export class AppRuntime {
   private async forgetStopped(): Promise<string[]> {
     const gone: string[] = [];
     for (const [appId, r] of [...this.running]) {
-      if (this.holds.has(appId) || (await this.deps.provider.status(r.handle.id)) === 'running') continue;
+      if (this.slots.held(appId) || (await this.deps.provider.status(r.handle.id)) === 'running') continue;
       if (this.running.get(appId) !== r) continue; // replaced meanwhile
       this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'the sandbox host stopped this idle app');
       await this.stopRunning(appId); // releases the slot and clears the store's pointer
@@ -390,74 +285,9 @@ export class AppRuntime {
   /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */
   async stopAll(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
-    this.closed = true;
-    this.wake(); // starts still waiting for a slot give up
-    await Promise.allSettled([...this.starting.values()]);
+    this.slots.close();
+    await Promise.allSettled(this.starter.allPending());
     this.running.clear();
     await this.deps.provider.stopAll();
-  }
-
-  private async startOnce(appId: string, start: () => Promise<SandboxHandle>): Promise<SandboxHandle> {
-    const existing = this.starting.get(appId);
-    if (existing) return existing;
-    const p = start().finally(() => this.starting.delete(appId));
-    this.starting.set(appId, p);
-    return p;
-  }
-
-  private async start(
-    appId: string,
-    opts: StartOptions,
-    files?: FileMap,
-    labels?: Record<string, string>,
-    stillWanted?: () => Promise<boolean>,
-  ): Promise<SandboxHandle> {
-    await this.takeSlot(appId, opts);
-    let handle: SandboxHandle;
-    try {
-      handle = await this.deps.provider.boot(appId, files, labels);
-    } catch (err) {
-      this.reserved--;
-      this.wake();
-      throw err;
-    }
-    this.reserved--;
-    this.running.set(appId, { handle, lastActive: this.now() });
-    if (files) this.wrote(appId, files);
-    this.wake(); // a waiting start may now make room by stopping an app that is idle and unheld
-    if (stillWanted && !(await stillWanted())) {
-      await this.stopRunning(appId);
-      throw new Error(`no app ${appId}`);
-    }
-    return handle;
-  }
-
-  /** Reserves one slot under the cap, stopping the longest-idle app nobody holds to make one. */
-  private async takeSlot(appId: string, opts: StartOptions): Promise<void> {
-    let waited = false;
-    for (;;) {
-      if (this.closed) throw new Error('the bot is shutting down');
-      if (this.slotsInUse() < this.deps.maxRunning) {
-        this.reserved++; // taken synchronously, so concurrent starts cannot both see the same free slot
-        return;
-      }
-      const victim = [...this.running]
-        .filter(([id]) => !this.holds.has(id) && id !== appId)
-        .sort((a, b) => a[1].lastActive - b[1].lastActive)[0];
-      if (victim) {
-        this.deps.logger.info({ appId: victim[0] }, 'stopping the longest-idle app to stay under VIBE_MAX_RUNNING');
-        await this.stopRunning(victim[0]);
-        continue;
-      }
-      if (!opts.wait) throw new RuntimeBusyError(`all ${this.deps.maxRunning} sandboxes are in use`);
-      if (!waited) opts.onWait?.();
-      waited = true;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Something freed a slot or a hold: every waiting start looks again. */
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 }
