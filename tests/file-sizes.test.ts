@@ -6,11 +6,6 @@ import { ROOT } from './support/bot-process.ts';
 /** Small files with one job: past this, a file is split by job (issue 21). */
 const MAX_LINES = 300;
 const CODE = /\.[cm]?[jt]s$/;
-/**
- * Files not yet split, at most as long as they are now (they may shrink, never grow): none left
- * since the core's split into rooms (issue 21).
- */
-const NOT_YET_SPLIT: Record<string, number> = {};
 
 /** Lines as an editor numbers them: `wc -l`, plus a last line that has no newline. */
 function lineCount(text: string): number {
@@ -39,10 +34,10 @@ describe('file sizes', () => {
     expect(files).toContain(join('adapters', 'slack', 'slack-adapter.ts'));
   });
 
-  it(`has no file in src/ or adapters/ over ${MAX_LINES} lines (but those not yet split, which may not grow)`, () => {
+  it(`has no file in src/ or adapters/ over ${MAX_LINES} lines`, () => {
     const over = [...codeFiles('src'), ...codeFiles('adapters')]
       .map((file) => ({ file, lines: lineCount(readFileSync(join(ROOT, file), 'utf8')) }))
-      .filter((f) => f.lines > (NOT_YET_SPLIT[f.file] ?? MAX_LINES))
+      .filter((f) => f.lines > MAX_LINES)
       .map((f) => `${f.file}: ${f.lines} lines`);
     expect(over).toEqual([]);
   });
