@@ -13,8 +13,14 @@ export class BackgroundWork {
     private readonly platform: string,
   ) {}
 
-  run(what: string, work: () => Promise<void>): void {
-    const p: Promise<void> = work()
+  /**
+   * Starts `work` now, or with `afterIo`, once the I/O already waiting has been handled (a
+   * `setImmediate`): under a burst, the acknowledgements of the requests that arrived with it
+   * go out before the work of any of them starts (only for work that comes after its own ack).
+   */
+  run(what: string, work: () => Promise<void>, opts: { afterIo?: boolean } = {}): void {
+    const started = opts.afterIo ? new Promise<void>((r) => setImmediate(r)).then(work) : work();
+    const p: Promise<void> = started
       .catch((err: unknown) => this.logger.error({ err }, `${this.platform}: ${what} failed`))
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);

@@ -6,7 +6,8 @@
 // Settings: VIBE_LOAD_N (default 1000), VIBE_LOAD_MODEL_MS (ms per model answer, 200),
 // VIBE_LOAD_RUNS (e.g. "sqlite:1,redis:2"; default all four), VIBE_LOAD_RATE (requests per
 // second; default 0: all at once), VIBE_LOAD_REDIS_URL (redis://127.0.0.1:6379),
-// VIBE_LOAD_TIMEOUT_S (900), VIBE_LOAD_NO_JOURNAL=1 (diagnostic: bots without the build journal).
+// VIBE_LOAD_TIMEOUT_S (900), VIBE_LOAD_NO_JOURNAL=1 (diagnostic: bots without the build journal),
+// VIBE_LOAD_BURNERS (threads that keep a core busy each beside the runs: a loaded machine; default 0).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { openAppStore } from '../src/store/open.ts';
 import { TEMPLATE_DIR } from '../src/template.ts';
 import { commandRequest, postToBolt, slashCommand, type BoltResponse } from '../tests/fakes/slack/requests.ts';
 import { startFakeSlack, type FakeSlack } from '../tests/fakes/slack/web-api.ts';
+import { startCpuBurners } from './cpu-burners.ts';
 import { FixedLatencyModel, startLoadBot, type LoadBot } from './load-bot.ts';
 import {
   CallTally,
@@ -40,6 +42,7 @@ const REDIS_URL = process.env.VIBE_LOAD_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** How long a run may take after its last ack before what has not arrived counts as lost. */
 const TIMEOUT_MS = Number(process.env.VIBE_LOAD_TIMEOUT_S ?? 900) * 1000;
 const JOURNAL = !process.env.VIBE_LOAD_NO_JOURNAL;
+const BURNERS = Number(process.env.VIBE_LOAD_BURNERS ?? 0);
 /** The channels the requests are spread over (as people in several channels would be). */
 const CHANNELS = 10;
 const TEAM = 'T0FAKE';
@@ -287,6 +290,8 @@ async function main(): Promise<number> {
   const baseFiles = (await loadTemplate(TEMPLATE_DIR)).templateFiles;
   let failed = false;
   let lastPrinted = false;
+  const burners = startCpuBurners(BURNERS);
+  if (BURNERS > 0) console.log(`${BURNERS} CPU burner thread(s) beside the runs`);
   for (const [kind, instances] of runs) {
     collectGarbage();
     try {
@@ -300,6 +305,7 @@ async function main(): Promise<number> {
       );
     }
   }
+  await burners.stop();
   if (!lastPrinted) console.log('the last run printed no figures');
   return failed ? 1 : 0;
 }

@@ -94,20 +94,24 @@ export async function startSlack(opts: {
 
   app.command('/vibe', async ({ command, ack, client, respond }) => {
     await ack();
-    work.run('/vibe', async () => {
-      const team = command.team_id;
-      const conv = new SlackConversation({
-        client,
-        team,
-        channel: command.channel_id,
-        user: command.user_id,
-        workspaceUrl,
-        respond,
-        logger,
-      });
-      const actor = await people.actor(team, command.user_id, command.user_name);
-      await bot.command({ conv, actor, channelId: channelKey(team, command.channel_id) }, command.text ?? '');
-    });
+    work.run(
+      '/vibe',
+      async () => {
+        const team = command.team_id;
+        const conv = new SlackConversation({
+          client,
+          team,
+          channel: command.channel_id,
+          user: command.user_id,
+          workspaceUrl,
+          respond,
+          logger,
+        });
+        const actor = await people.actor(team, command.user_id, command.user_name);
+        await bot.command({ conv, actor, channelId: channelKey(team, command.channel_id) }, command.text ?? '');
+      },
+      { afterIo: true },
+    );
   });
 
   app.action(/^vibe:/, async ({ ack, body, action, client, respond }) => {
