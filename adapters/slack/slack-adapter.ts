@@ -32,6 +32,9 @@ export interface SlackSettings {
   socketPingTimeoutMs?: number;
 }
 
+/** Connections the HTTP receiver's accept queue holds (Node's default is 511). */
+const ACCEPT_BACKLOG = 4096;
+
 export interface RunningSlack {
   mode: 'http' | 'socket';
   /** HTTP mode: the port /slack/events listens on. */
@@ -208,7 +211,9 @@ export async function startSlack(opts: {
 
   app.error(async (err) => logger.error({ err }, 'slack: unhandled error in a listener'));
 
-  const started = socket ? await app.start() : await app.start(settings.port);
+  // A burst of slash commands arrives at once: Node's default accept queue (511) refuses the
+  // rest, and their retries come seconds later, past Slack's 3 s. The kernel caps it (somaxconn).
+  const started = socket ? await app.start() : await app.start({ port: settings.port, backlog: ACCEPT_BACKLOG });
   const port = socket ? undefined : ((started as Server).address() as AddressInfo).port;
   logger.info(
     { mode: socket ? 'socket' : 'http', port, team: auth.team_id },
