@@ -17,10 +17,23 @@ const WATCH = 'Watch it being built (may show errors until it is checked)';
 class SteppedModel implements CodeModel {
   readonly label = 'stepped';
   readonly offline = false;
-  constructor(private readonly steps: { files: FileMap; then: () => Promise<void> }[]) {}
-  async generate(_prompt: string, onProgress: ProgressListener): Promise<CodeTurn> {
-    let files: FileMap = {};
-    for (const step of this.steps) {
+  constructor(
+    private readonly steps: { files: FileMap; then: () => Promise<void> }[],
+    private readonly refineSteps: { files: FileMap; then: () => Promise<void> }[] = [],
+  ) {}
+  generate(_prompt: string, onProgress: ProgressListener): Promise<CodeTurn> {
+    return this.write({}, this.steps, onProgress);
+  }
+  refine(files: FileMap, _change: unknown, onProgress: ProgressListener): Promise<CodeTurn> {
+    return this.write(files, this.refineSteps, onProgress);
+  }
+  private async write(
+    from: FileMap,
+    steps: { files: FileMap; then: () => Promise<void> }[],
+    onProgress: ProgressListener,
+  ): Promise<CodeTurn> {
+    let files: FileMap = { ...from };
+    for (const step of steps) {
       files = { ...files, ...step.files };
       onProgress({ kind: 'file', path: Object.keys(step.files)[0]!, files: Object.keys(files), snapshot: files });
       await step.then();
@@ -32,9 +45,6 @@ class SteppedModel implements CodeModel {
       repair: async () => turn,
     };
     return turn;
-  }
-  async refine(): Promise<CodeTurn> {
-    throw new Error('not used');
   }
 }
 
@@ -87,5 +97,31 @@ describe("the creator's live view while the model writes", () => {
     const last = status.at(-1)!;
     expect(last.meta?.state).toBe('failed');
     expect(JSON.stringify(last.links ?? [])).not.toContain('/apps/');
+  });
+
+  it("a refinement's edits are not written until its turn is done (a live app's sandbox may serve viewers)", async () => {
+    const conv = new RecordingConversation();
+    const during: FileMap[] = [];
+    const model = new SteppedModel(
+      [{ files: { 'src/App.tsx': 'export default () => <p>one</p>;\n' }, then: async () => undefined }],
+      [
+        {
+          files: { 'src/App.tsx': 'export default () => <p>half</p>;\n' },
+          then: async () => {
+            await new Promise((r) => setTimeout(r, 50));
+            during.push(held());
+          },
+        },
+      ],
+    );
+    const bot = testBot({ store, model, runtime });
+    const ctx = { conv, actor: { id: 'u1' }, channelId: conv.channelId };
+    await bot.command(ctx, 'a counter');
+    const thread = conv.events.find((e) => e.type === 'thread')!.thread!;
+    await bot.threadMessage({ ...ctx, threadId: thread }, 'make it half');
+    expect(during[0]!['src/App.tsx']).toContain('one'); // still the live version while the model wrote
+    expect(held()['src/App.tsx']).toContain('half'); // then the checked turn
+    const replies = conv.events.filter((e) => e.type !== 'post' && e.card?.links?.some((l) => l.label === WATCH));
+    expect(replies.every((e) => e.id === conv.events[0]!.id)).toBe(true); // the create's status only
   });
 });

@@ -51,12 +51,15 @@ export async function runBuild(
   );
   const progress = new BuildProgress(status, what, ctx.conv, logger);
   let sandboxReady = false;
-  // The creator's live view shows the app taking shape while the model writes (not a check).
+  // A new app's live view shows it taking shape while the model writes (not a check). Only a
+  // create's: a live app's sandbox may serve viewers itself (a Modal tunnel link), and they
+  // must not get half-made changes; its creator's view shows the change once it is written.
+  const watched = job.kind === 'create';
   const live = new LiveWriter((files) => runtime.write(appId, files), logger);
   let latest: FileMap | undefined;
   const onProgress = (p: ModelProgress): void => {
     if (p.kind === 'file') progress.stage({ stage: 'writing', files: p.files } satisfies Stage);
-    if (p.kind === 'file' && p.snapshot) {
+    if (p.kind === 'file' && p.snapshot && watched) {
       latest = p.snapshot;
       if (sandboxReady) live.push(latest);
     }
@@ -71,6 +74,7 @@ export async function runBuild(
   progress.stage({ stage: 'writing', files: [] });
   const starting = startSandbox(() => progress.stage({ stage: 'waiting' })).then(() => {
     sandboxReady = true;
+    if (!watched) return;
     progress.watch(runtime.link({ id: appId }).creator);
     if (latest) live.push(latest);
   });
