@@ -38,8 +38,9 @@ export async function runCommand(kit: BotKit, c: ChatContext, parsed: Command): 
   const named = 'appId' in cmd ? cmd.appId : undefined;
   let app: AppRecord | undefined;
   if (cmd.kind !== 'invalid' && cmd.kind !== 'retry') {
-    // A command in an app's thread acts on that app: the policies see which.
-    app = named || c.threadId ? await lookupApp(kit.store, c, named) : undefined;
+    // A command in an app's thread acts on that app: the policies see which. (A discussion's
+    // thread was just found to be no app's: not read again.)
+    app = !discussion && (named || c.threadId) ? await lookupApp(kit.store, c, named) : undefined;
     await admit(kit, c, kindOf(cmd), app ?? named);
   }
   const need = (what: string) => requireApp(app, named, what);
