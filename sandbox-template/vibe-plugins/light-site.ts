@@ -23,6 +23,8 @@ interface Build {
 
 /** How long the bot's request for the build of a given source may wait for it. */
 const BUILD_WAIT_MS = 60_000;
+/** How often a waiting request asks whether the builder has stalled (see `onStall`). */
+const STALL_CHECK_MS = 1_000;
 
 /**
  * The latest production build, held in memory and swapped in one assignment, so a request sees
@@ -36,6 +38,11 @@ export class LightSite {
   private failure?: { source: string; message: string };
   private readonly waiting = new Set<() => void>();
   private readonly starting: Buffer;
+  /**
+   * Asked every second while the bot waits for the build of `source`: the builder may have
+   * missed the write (a file watcher can lose an event that comes as it re-arms after a build).
+   */
+  onStall?: (source: string) => void;
 
   constructor(
     /** Where the light view lives, e.g. `/apps/<id>/` or `/`. */
@@ -146,6 +153,7 @@ export class LightSite {
     if (answer()) return;
     const done = () => {
       clearTimeout(timer);
+      clearInterval(stall);
       this.waiting.delete(check);
     };
     const check = () => {
@@ -155,6 +163,7 @@ export class LightSite {
       done();
       this.send(req, res, 504, 'text/plain; charset=utf-8', Buffer.from('no build of that source yet'), 'no-store');
     }, BUILD_WAIT_MS);
+    const stall = setInterval(() => this.onStall?.(source), STALL_CHECK_MS);
     this.waiting.add(check);
     req.on('close', done);
   }
