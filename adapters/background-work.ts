@@ -1,5 +1,10 @@
 import type { Logger } from '../src/core/ports/index.ts';
 
+/** How long no request may have arrived before held work starts (see `run`'s `afterIntake`). */
+export const INTAKE_QUIET_MS = 20;
+/** The longest a request's work is held back for the others' acknowledgements. */
+export const INTAKE_MAX_HOLD_MS = 2_000;
+
 /**
  * Work an adapter starts after acknowledging an event (Slack and Discord both give 3 seconds):
  * failures are logged, never thrown into the SDK, and `idle()` resolves once everything started
@@ -7,19 +12,27 @@ import type { Logger } from '../src/core/ports/index.ts';
  */
 export class BackgroundWork {
   private readonly inflight = new Set<Promise<void>>();
+  /** When the platform last sent a request (`arrived`). */
+  private lastArrival = 0;
 
   constructor(
     private readonly logger: Pick<Logger, 'error'>,
     private readonly platform: string,
   ) {}
 
+  /** A request came in (called for every inbound request, before its acknowledgement). */
+  arrived(): void {
+    this.lastArrival = Date.now();
+  }
+
   /**
-   * Starts `work` now, or with `afterIo`, once the I/O already waiting has been handled (a
-   * `setImmediate`): under a burst, the acknowledgements of the requests that arrived with it
-   * go out before the work of any of them starts (only for work that comes after its own ack).
+   * Starts `work` now, or with `afterIntake`, once requests have stopped arriving for
+   * INTAKE_QUIET_MS (at most INTAKE_MAX_HOLD_MS later): under a burst, every request is
+   * acknowledged before the work of any of them competes for the event loop (only for work that
+   * comes after its own ack; the platform's 3 s limit is on the ack, not on the work).
    */
-  run(what: string, work: () => Promise<void>, opts: { afterIo?: boolean } = {}): void {
-    const started = opts.afterIo ? new Promise<void>((r) => setImmediate(r)).then(work) : work();
+  run(what: string, work: () => Promise<void>, opts: { afterIntake?: boolean } = {}): void {
+    const started = opts.afterIntake ? this.intakeQuiet(Date.now()).then(work) : work();
     const p: Promise<void> = started
       .catch((err: unknown) => this.logger.error({ err }, `${this.platform}: ${what} failed`))
       .finally(() => this.inflight.delete(p));
@@ -28,5 +41,17 @@ export class BackgroundWork {
 
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Resolves once no request has arrived for INTAKE_QUIET_MS, or INTAKE_MAX_HOLD_MS after `since`. */
+  private async intakeQuiet(since: number): Promise<void> {
+    // At least the I/O already waiting (the acks of requests that came with this one) goes first.
+    await new Promise<void>((r) => setImmediate(r));
+    for (;;) {
+      const now = Date.now();
+      const wait = Math.min(this.lastArrival + INTAKE_QUIET_MS, since + INTAKE_MAX_HOLD_MS) - now;
+      if (wait <= 0) return;
+      await new Promise<void>((r) => setTimeout(r, wait));
+    }
   }
 }

@@ -53,22 +53,26 @@ export function registerMentions(app: App, deps: MentionDeps): void {
     if (!user) return;
     const team = (body as { team_id?: string }).team_id ?? '';
     const eventId = (body as { event_id?: unknown }).event_id;
-    work.run('mention', async () => {
-      const conv = new SlackConversation({ client, team, channel: e.channel, user, workspaceUrl, logger });
-      const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
-      const images = await slackAttachments(e.files, { client, ...deps.files });
-      await bot.command(
-        {
-          conv,
-          actor,
-          channelId: channelKey(team, e.channel),
-          fromBot: Boolean(e.bot_id),
-          mentioned: true,
-          ...(images ? { images } : {}),
-          ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
-        },
-        withoutMention(e.text ?? '', botUserId),
-      );
-    });
+    work.run(
+      'mention',
+      async () => {
+        const conv = new SlackConversation({ client, team, channel: e.channel, user, workspaceUrl, logger });
+        const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
+        const images = await slackAttachments(e.files, { client, ...deps.files });
+        await bot.command(
+          {
+            conv,
+            actor,
+            channelId: channelKey(team, e.channel),
+            fromBot: Boolean(e.bot_id),
+            mentioned: true,
+            ...(images ? { images } : {}),
+            ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
+          },
+          withoutMention(e.text ?? '', botUserId),
+        );
+      },
+      { afterIntake: true },
+    );
   });
 }

@@ -93,7 +93,11 @@ export async function startSlack(opts: {
   const images = new SlackHostedImages(app.client, logger);
   // Bolt acknowledges events before its listeners run: tracked from the first middleware on,
   // `idle()` also covers an event whose listener has not started yet.
-  app.use(({ next }) => new Promise<void>((resolve, reject) => work.run('event', () => next().then(resolve, reject))));
+  // Every request is noted as it arrives: the work after an ack waits for the burst's other acks.
+  app.use(
+    ({ next }) =>
+      new Promise<void>((resolve, reject) => (work.arrived(), work.run('event', () => next().then(resolve, reject)))),
+  );
 
   app.command('/vibe', async ({ command, ack, client, respond }) => {
     await ack();
@@ -113,7 +117,7 @@ export async function startSlack(opts: {
         const actor = await people.actor(team, command.user_id, command.user_name);
         await bot.command({ conv, actor, channelId: channelKey(team, command.channel_id) }, command.text ?? '');
       },
-      { afterIo: true },
+      { afterIntake: true },
     );
   });
 
@@ -131,34 +135,38 @@ export async function startSlack(opts: {
       work.run('app home page', () => publishHome(home, client, { team, user: body.user.id, channel }, at));
       return;
     }
-    work.run(`button ${name}`, async () => {
-      const container = body.container as {
-        message_ts?: string;
-        channel_id?: string;
-        thread_ts?: string;
-        is_ephemeral?: boolean;
-      };
-      const channel = body.channel?.id ?? container.channel_id ?? '';
-      const threadTs = container.thread_ts ?? (body.message as { thread_ts?: string } | undefined)?.thread_ts;
-      const source: MessageRef = {
-        id: messageKey(team, channel, container.message_ts ?? ''),
-        channelId: channelKey(team, channel),
-        threadId: threadTs ? messageKey(team, channel, threadTs) : undefined,
-      };
-      const conv = new SlackConversation({
-        client,
-        team,
-        channel,
-        user: body.user.id,
-        threadTs,
-        workspaceUrl,
-        ephemeralSource: container.is_ephemeral ? { ref: source, respond } : undefined,
-        logger,
-      });
-      const actor = await people.actor(team, body.user.id, body.user.name);
-      const ctx: ChatContext = { conv, actor, channelId: source.channelId, threadId: source.threadId, source };
-      await bot.action(ctx, name, action.value ?? '');
-    });
+    work.run(
+      `button ${name}`,
+      async () => {
+        const container = body.container as {
+          message_ts?: string;
+          channel_id?: string;
+          thread_ts?: string;
+          is_ephemeral?: boolean;
+        };
+        const channel = body.channel?.id ?? container.channel_id ?? '';
+        const threadTs = container.thread_ts ?? (body.message as { thread_ts?: string } | undefined)?.thread_ts;
+        const source: MessageRef = {
+          id: messageKey(team, channel, container.message_ts ?? ''),
+          channelId: channelKey(team, channel),
+          threadId: threadTs ? messageKey(team, channel, threadTs) : undefined,
+        };
+        const conv = new SlackConversation({
+          client,
+          team,
+          channel,
+          user: body.user.id,
+          threadTs,
+          workspaceUrl,
+          ephemeralSource: container.is_ephemeral ? { ref: source, respond } : undefined,
+          logger,
+        });
+        const actor = await people.actor(team, body.user.id, body.user.name);
+        const ctx: ChatContext = { conv, actor, channelId: source.channelId, threadId: source.threadId, source };
+        await bot.action(ctx, name, action.value ?? '');
+      },
+      { afterIntake: true },
+    );
   });
 
   registerMentions(app, { bot, people, work, logger, botUserId, workspaceUrl, files });
@@ -182,27 +190,31 @@ export async function startSlack(opts: {
     const eventId = (body as { event_id?: unknown }).event_id;
     const user = e.user;
     const threadTs = e.thread_ts;
-    work.run('thread reply', async () => {
-      const place = { client, team, channel: e.channel, user, threadTs, workspaceUrl, logger, people };
-      const conv = new SlackConversation(place);
-      // A bot's message is dropped by the core: no users.info call for it (our own replies included).
-      const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
-      const images = await slackAttachments(e.files, { client, ...files });
-      await bot.threadMessage(
-        {
-          conv,
-          actor,
-          channelId: channelKey(team, e.channel),
-          threadId: messageKey(team, e.channel, threadTs),
-          messageId: messageKey(team, e.channel, e.ts),
-          fromBot: Boolean(e.bot_id),
-          mentioned: mentionsBot(e.text ?? '', botUserId),
-          ...(images ? { images } : {}),
-          ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
-        },
-        withoutMention(e.text ?? '', botUserId),
-      );
-    });
+    work.run(
+      'thread reply',
+      async () => {
+        const place = { client, team, channel: e.channel, user, threadTs, workspaceUrl, logger, people };
+        const conv = new SlackConversation(place);
+        // A bot's message is dropped by the core: no users.info call for it (our own replies included).
+        const actor = e.bot_id ? { id: userKey(team, user) } : await people.actor(team, user);
+        const images = await slackAttachments(e.files, { client, ...files });
+        await bot.threadMessage(
+          {
+            conv,
+            actor,
+            channelId: channelKey(team, e.channel),
+            threadId: messageKey(team, e.channel, threadTs),
+            messageId: messageKey(team, e.channel, e.ts),
+            fromBot: Boolean(e.bot_id),
+            mentioned: mentionsBot(e.text ?? '', botUserId),
+            ...(images ? { images } : {}),
+            ...(typeof eventId === 'string' ? { eventId: `slack:event:${eventId}` } : {}),
+          },
+          withoutMention(e.text ?? '', botUserId),
+        );
+      },
+      { afterIntake: true },
+    );
   });
 
   const home = { bot, people, images, work, workspaceUrl, logger };
