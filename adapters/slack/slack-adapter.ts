@@ -6,7 +6,7 @@ import type { VibeBot } from '../../src/core/bot.ts';
 import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { MessageRef } from '../../src/core/ports/index.ts';
 import { parseHomeValue } from '../../src/core/chat/actions.ts';
-import { BackgroundWork } from '../background-work.ts';
+import { BackgroundWork, type IntakeRule } from '../background-work.ts';
 import { onAppHome, publishHome } from './app-home.ts';
 import { SlackHostedImages } from './hosted-images.ts';
 import { onLinkShared } from './link-shared.ts';
@@ -53,6 +53,8 @@ export async function startSlack(opts: {
   bot: VibeBot;
   settings: SlackSettings;
   logger: Logger;
+  /** When the work after an ack starts (tests widen it; the defaults suit Slack). */
+  intake?: IntakeRule;
 }): Promise<RunningSlack> {
   const { bot, settings, logger } = opts;
   const boltLogger = toBoltLogger(logger);
@@ -89,7 +91,7 @@ export async function startSlack(opts: {
     const [, team = '', channel = ''] = channelId.split(':');
     return new SlackConversation({ client: app.client, team, channel, user: '', workspaceUrl, logger });
   });
-  const work = new BackgroundWork(logger, 'slack');
+  const work = new BackgroundWork(logger, 'slack', opts.intake);
   const images = new SlackHostedImages(app.client, logger);
   // Bolt acknowledges events before its listeners run: tracked from the first middleware on,
   // `idle()` also covers an event whose listener has not started yet.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { expect } from 'vitest';
+import type { IntakeRule } from '../../adapters/background-work.ts';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-adapter.ts';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
@@ -70,10 +71,11 @@ export class SlackHarness {
     this.bot = testBot({ store: this.store, model: this.model, runtime: this.runtime, meter, limits, policies });
   }
 
-  async start(): Promise<void> {
+  async start(intake?: IntakeRule): Promise<void> {
     this.slack = await startSlack({
       bot: this.bot,
       logger,
+      ...(intake ? { intake } : {}),
       settings: { botToken: 'xoxb-test', signingSecret: SECRET, apiUrl: this.fake.url, port: 0 },
     });
     this.events = `http://127.0.0.1:${this.slack.port}/slack/events`;
