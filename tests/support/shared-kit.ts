@@ -81,11 +81,11 @@ export async function sharedStack(
   };
 }
 
-/** A `ws` WebSocket that sends `origin` (as a browser does), or none. */
-export function socketClass(origin?: string): SocketFactory {
+/** A `ws` WebSocket that sends `origin` (as a browser does), or none; from `localAddress` if given. */
+export function socketClass(origin?: string, localAddress?: string): SocketFactory {
   return class extends WebSocket {
     constructor(url: string) {
-      super(url, origin ? { origin } : {});
+      super(url, { ...(origin ? { origin } : {}), ...(localAddress ? { localAddress } : {}) });
     }
   } as unknown as SocketFactory;
 }
@@ -95,12 +95,14 @@ export function pageClient(
   url: string,
   viewerId: string,
   origin?: string,
+  /** The loopback address it connects from (a viewer of its own, as far as per-client caps go). */
+  localAddress?: string,
 ): { client: SharedClient; warnings: string[] } {
   const warnings: string[] = [];
   const client = new SharedClient({
     url,
     viewerId,
-    WebSocket: socketClass(origin),
+    WebSocket: socketClass(origin, localAddress),
     warn: (m) => warnings.push(m),
     retryMs: 50,
   }).start();
