@@ -66,7 +66,7 @@ export default function App() {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vibe-bench-'));
   const fake = await startFakeAnthropic({ tokenDelayMs: TOKEN_DELAY_MS });
-  const logger = pino({ level: 'warn' });
+  const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' });
   const config = loadConfig({
     VIBE_STORE_URL: `sqlite://${join(dir, 'vibe.sqlite')}`,
     VIBE_APPS_DIR: join(dir, 'apps'),
@@ -185,7 +185,14 @@ async function main(): Promise<void> {
         .then(() => Date.now());
       const storedBefore = await app.store.blobs.storedBytes();
       await app.bot.threadMessage({ ...ctx, threadId: thread }, 'change the label');
-      versionBytes.push((await app.store.blobs.storedBytes()) - storedBefore);
+      await app.bot.idle(); // the screenshot is kept in the background
+      // What the version's build added, less its screenshot (kept as a blob for link cards and the home).
+      const shot =
+        conv
+          .cards()
+          .filter((c) => c.meta?.state === 'live')
+          .at(-1)?.image?.png?.length ?? 0;
+      versionBytes.push((await app.store.blobs.storedBytes()) - storedBefore - shot);
       await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, {
         timeout: 30_000,
       });
@@ -229,7 +236,7 @@ async function main(): Promise<void> {
     `(e) runtime check in headless Chromium (warm browser, load + settle + screenshot): median ${ms(median(renderMs))}; screenshot ${median(pngKb).toFixed(0)} KB; check browser ${checkBrowserMb.toFixed(0)} MB (PSS) after ${RUNS} runs`,
   );
   console.log(
-    `(f) publish (the sandbox's build out, new files stored) per create or refinement: median ${ms(median(publishMs))} (${publishMs.length} publishes); bytes stored per refinement: median ${(median(versionBytes) / 1024).toFixed(1)} KB`,
+    `(f) publish (the sandbox's build out, new files stored) per create or refinement: median ${ms(median(publishMs))} (${publishMs.length} publishes); bytes stored per refinement: median ${(median(versionBytes) / 1024).toFixed(1)} KB (its build; the screenshot kept beside it not counted)`,
   );
   console.log('first view of an app (offline pomodoro sample; cold cache; second load after a warm-up):');
   for (const line of await measureFastView()) console.log(`  ${line}`);

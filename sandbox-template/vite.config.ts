@@ -68,7 +68,7 @@ export default defineConfig(({ command }) => {
       vibe.lucideIcons(root),
       // Both views, dev and build: index.html is the template's, out of the model's reach.
       ...(exportDir ? [] : [vibe.errorReporter({ url: errorUrl, base })]),
-      ...(command === 'serve' ? [vibe.lightView({ base, root })] : []),
+      ...(command === 'serve' ? [vibe.lightView({ base, root }), vibe.devFreshness(root)] : []),
       ...(child ? [child.plugin] : []),
     ],
     resolve: {

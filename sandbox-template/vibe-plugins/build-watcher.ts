@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'vite';
 import { isBuildMessage } from './build-message.ts';
 import type { LightSite } from './light-site.ts';
@@ -17,6 +19,14 @@ export interface BuildWatcherOptions {
 
 /** How long the build child must have been quiet before a waiting request restarts it. */
 const STALL_MS = 1_500;
+/** How soon after a build whose files changed under it the child is made to look again. */
+const RECHECK_MS = 30;
+/**
+ * Written to make the build child look at src/ again (its watcher watches src/'s folders). A dot
+ * file: not part of the source hash, not a module (the dev server's hot reload ignores it), and
+ * gone with the next write of the app's files.
+ */
+export const REBUILD_FILE = 'src/.vibe-rebuild';
 
 /** Runs and restarts the `vite build --watch` child, and publishes each build it reports. */
 export class BuildWatcher {
@@ -65,6 +75,7 @@ export class BuildWatcher {
         this.buildStarted = Date.now();
         return;
       }
+      setTimeout(() => this.recheck(m.source), RECHECK_MS).unref();
       if (m.type === 'vibe:build-failed') {
         this.publishing = this.publishing.then(() => site.failed(m.source, m.message));
         return;
@@ -92,6 +103,21 @@ export class BuildWatcher {
       logger.error(`light build watcher exited (${signal ?? code}); restarting`, { timestamp: true });
       if (this.restarts++ < 5) setTimeout(() => !this.stopped && this.start(), 1000 * this.restarts).unref();
     });
+  }
+
+  /**
+   * A write that lands while a build runs may go unseen by the child's watcher (rolldown's): when
+   * src/ is no longer what the last build started from and no build has started since, the
+   * REBUILD_FILE is written, which the child's watcher does see.
+   */
+  private recheck(built: string): void {
+    if (this.stopped || this.building) return;
+    try {
+      if (readSourceHash(this.opts.root) === built) return;
+      writeFileSync(join(this.opts.root, REBUILD_FILE), String(Date.now()));
+    } catch {
+      // src/ is being rewritten: the next write, or the bot's wait (nudge), builds it
+    }
   }
 
   /**

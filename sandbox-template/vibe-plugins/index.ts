@@ -6,3 +6,4 @@ export { LightSite } from './light-site.ts';
 export type { BuildMessage } from './build-message.ts';
 export { sourceGuard } from './source-guard.ts';
 export { errorReporter } from './error-reporter.ts';
+export { devFreshness } from './dev-freshness.ts';

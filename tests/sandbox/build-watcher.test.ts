@@ -1,8 +1,8 @@
 // The light view's build child can miss a write (a file watcher may lose an event that comes
 // while it re-arms after a build: CI once waited a minute for a build that never came). The bot
 // waiting for the build of the source on disk then gets a new child, which builds it at once.
-// The child here is a stand-in that builds once at start and never watches, so only the
-// watcher's nudge can bring the second build.
+// The child here is a stand-in that builds once at start and, but for REBUILD_FILE, never
+// watches: only the watcher's recheck after a build, or its nudge, can bring the next build.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BuildWatcher } from '../../sandbox-template/vibe-plugins/build-watcher.ts';
+import { BuildWatcher, REBUILD_FILE } from '../../sandbox-template/vibe-plugins/build-watcher.ts';
 import { LightSite } from '../../sandbox-template/vibe-plugins/light-site.ts';
 import { sourceHash } from '../../sandbox-template/vibe-plugins/source-hash.ts';
 
@@ -23,15 +23,27 @@ const tsxApi = pathToFileURL(
     .replace(/\.cjs$/, '.mjs'),
 ).href;
 
-// Builds what is on disk once, then idles until its parent goes.
-const ONE_BUILD_CHILD = `
+/**
+ * A stand-in for `vite build --watch`: builds what is on disk at start, then idles until its
+ * parent goes. With `lateWrite`, a file lands in src/ during that build (after the build read
+ * the source); with `watchRebuildFile`, a write to REBUILD_FILE starts another build (the real
+ * child's watcher watches src/'s folders).
+ */
+const buildChild = (opts: { lateWrite?: boolean; watchRebuildFile?: boolean } = {}) => `
 import { register } from ${JSON.stringify(tsxApi)};
+import { watch, writeFileSync } from 'node:fs';
 register();
 const { readSourceHash } = await import(${JSON.stringify(hashModule)});
-const source = readSourceHash(process.cwd());
-process.send({ type: 'vibe:build-start', source });
-const html = Buffer.from('<!doctype html><p>' + source + '</p>').toString('base64');
-process.send({ type: 'vibe:build-done', source, files: [{ path: 'index.html', base64: html }] });
+let late = ${Boolean(opts.lateWrite)};
+const build = () => {
+  const source = readSourceHash(process.cwd());
+  process.send({ type: 'vibe:build-start', source });
+  if (late) (late = false), writeFileSync('src/Late.tsx', 'export const late = 1;\\n');
+  const html = Buffer.from('<!doctype html><p>' + source + '</p>').toString('base64');
+  process.send({ type: 'vibe:build-done', source, files: [{ path: 'index.html', base64: html }] });
+};
+build();
+if (${Boolean(opts.watchRebuildFile)}) watch('src', (_, name) => name === ${JSON.stringify(REBUILD_FILE.slice(4))} && build());
 process.once('disconnect', () => process.exit(0));
 setInterval(() => {}, 60_000);
 `;
@@ -43,13 +55,14 @@ describe('the light build watcher', () => {
   });
 
   /** A watcher over an app of `app.tsx`, its site answering the bot's requests on loopback. */
-  async function watchApp(app: string) {
+  async function watchApp(app: string, child = buildChild(), more: Record<string, string> = {}) {
     const root = await mkdtemp(join(tmpdir(), 'vibe-build-watcher-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
     await mkdir(join(root, 'src'));
     await writeFile(join(root, 'src/App.tsx'), app);
-    const script = join(root, 'one-build.mjs');
-    await writeFile(script, ONE_BUILD_CHILD);
+    for (const [path, text] of Object.entries(more)) await writeFile(join(root, path), text);
+    const script = join(root, 'build-child.mjs');
+    await writeFile(script, child);
     const site = new LightSite('/');
     const warnings: string[] = [];
     const logger = { info: () => {}, error: () => {}, warn: (m: string) => void warnings.push(m) };
@@ -93,5 +106,16 @@ describe('the light build watcher', () => {
     // Only a child quiet for 1.5 s with those very files on disk is replaced.
     watcher.nudge(sourceHash({ 'src/App.tsx': 'export default 1;\n' }));
     expect(warnings).toEqual([expect.stringContaining('missed a write')]);
+  });
+
+  it('builds again at once when src/ changed during a build its watcher did not see', { timeout: 30_000 }, async () => {
+    const app = { 'src/App.tsx': 'export default 1;\n' };
+    const { warnings, ask } = await watchApp(
+      app['src/App.tsx'],
+      buildChild({ lateWrite: true, watchRebuildFile: true }),
+    );
+    // The child's first build started from `app` and reported it; Late.tsx came during it.
+    expect(await ask(sourceHash({ ...app, 'src/Late.tsx': 'export const late = 1;\n' }))).toBe(200);
+    expect(warnings).toEqual([]); // no restart: the write to REBUILD_FILE made the child look again
   });
 });
