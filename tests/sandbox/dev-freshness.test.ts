@@ -2,13 +2,11 @@
 // which source it was served from once its hot-reload socket is up, and is told to reload when
 // src/ changed meanwhile (an update sent before its socket connected is not sent again by Vite).
 // Spoken here over Vite's own HMR protocol, as the page's client speaks it.
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sourceHash } from '../../src/core/apps/source-hash.ts';
-import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { needs } from '../support/needs.ts';
-import { eventually, recordingLogger, tempDir, templateDir, templateFiles } from './sandbox-test-kit.ts';
+import { eventually, templateFiles, useLocalProvider } from './sandbox-test-kit.ts';
 
 const app = (label: string) => ({
   ...templateFiles(),
@@ -16,29 +14,14 @@ const app = (label: string) => ({
 });
 
 describe.runIf(needs('template'))('the creator view catches up with writes it missed', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let provider: LocalSandboxProvider;
-
-  beforeAll(async () => {
-    tmp = await tempDir('vibe-dev-fresh-');
-    provider = new LocalSandboxProvider({
-      appsDir: join(tmp.path, 'apps'),
-      templateDir,
-      logger: recordingLogger(),
-      isolation: needs('bwrap') ? 'bwrap' : 'none',
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await provider?.stopAll();
-    await tmp?.remove();
-  });
+  const local = useLocalProvider('vibe-dev-fresh-');
 
   it(
     'tells a page served from an older source to reload, and leaves a current one alone',
     { timeout: 60_000 },
     async () => {
       const old = app('Old');
-      const { id, url } = await provider.boot('fresh1', old);
+      const { id, url } = await local().boot('fresh1', old);
       const dev = `${url}dev/`;
       // The page is served with the source it shows (in the inline module Vite serves beside the page).
       const html = await (await fetch(dev)).text();
@@ -52,7 +35,7 @@ describe.runIf(needs('template'))('the creator view catches up with writes it mi
       expect(token).toBeTruthy();
 
       const now = app('New');
-      expect(await provider.write(id, now)).toEqual([]);
+      expect(await local().write(id, now)).toEqual([]);
       const received: { type: string }[] = [];
       const ws = new WebSocket(`${dev.replace(/^http/, 'ws')}?token=${token}`, 'vite-hmr');
       try {

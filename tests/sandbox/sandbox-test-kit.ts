@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../src/core/ports/index.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { LocalSandboxProvider } from '../../src/sandbox/local.ts';
 import { processTree } from '../../src/sandbox/process-tree.ts';
+import { needs } from '../support/needs.ts';
 
 export const templateDir = resolve(fileURLToPath(new URL('../../sandbox-template', import.meta.url)));
 export { eventually } from '../support/eventually.ts';
@@ -58,4 +61,27 @@ export function processesUnder(
     }
   }
   return out;
+}
+
+/**
+ * A local provider for the enclosing describe (under bubblewrap where it works), its apps in a
+ * temp dir; every sandbox it started is stopped after the tests, and the dir removed.
+ */
+export function useLocalProvider(prefix: string): () => LocalSandboxProvider {
+  let tmp: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let provider: LocalSandboxProvider | undefined;
+  beforeAll(async () => {
+    tmp = await tempDir(prefix);
+    provider = new LocalSandboxProvider({
+      appsDir: join(tmp.path, 'apps'),
+      templateDir,
+      logger: recordingLogger(),
+      isolation: needs('bwrap') ? 'bwrap' : 'none',
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await provider?.stopAll();
+    await tmp?.remove();
+  });
+  return () => provider!;
 }
