@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Logger, RenderChecker, RenderResult } from '../core/ports/index.ts';
 import type { ScratchState } from '../core/ports/shared.ts';
 import { scratchSocket, SHARED_PATH } from './scratch-socket.ts';
-import { CheckBrowser } from './check-browser.ts';
+import { CheckBrowser, type FreshPage } from './check-browser.ts';
 import { pageProblems } from './page-problems.ts';
 import { RUNTIME, watch } from './page-watch.ts';
 import { mapperFor, mapperForBuild } from './stack-frames.ts';
@@ -81,15 +81,15 @@ export class BrowserCheck implements RenderChecker {
   ): Promise<RenderResult | typeof BOT_FAILED> {
     const started = Date.now();
     let browser: Browser;
-    let context: BrowserContext;
-    let page: Page;
+    let fresh: FreshPage;
     try {
       browser = await this.chromium.launch();
-      ({ context, page } = firstTry ? await this.chromium.takeFresh(browser) : await this.chromium.makeFresh(browser));
+      fresh = firstTry ? await this.chromium.takeFresh(browser) : await this.chromium.makeFresh(browser);
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message.split('\n')[0] }, 'the check browser is not available');
       return BOT_FAILED;
     }
+    const { context, page } = fresh;
     let crashed = false;
     page.on('crash', () => (crashed = true));
     try {
@@ -97,17 +97,20 @@ export class BrowserCheck implements RenderChecker {
       // bot's loopback services, not another app), so the bot's browser cannot be used to probe.
       const own = ownPrefix(new URL(url));
       const allowed = (u: string) => u.startsWith(own) || u.startsWith('data:') || u.startsWith('blob:');
-      // A build given is served from memory: nothing under the app's address reaches the network.
-      await context.route('**/*', (route) => {
-        const u = route.request().url();
-        if (files && u.startsWith(own)) return route.fulfill(fromBuild(files, u.slice(own.length)));
-        return allowed(u) ? route.continue() : route.abort('blockedbyclient');
-      });
-      await context.routeWebSocket(/.*/, (ws) => {
-        const http = ws.url().replace(/^ws/, 'http');
-        // The app's shared state: a scratch copy answered in the bot, never the real data.
-        if (SHARED_PATH.test(new URL(http).pathname)) return shared ? shared.open(scratchSocket(ws)) : ws.close();
-        return allowed(http) && !files ? ws.connectToServer() : ws.close();
+      fresh.route({
+        // A build given is served from memory: nothing under the app's address reaches the network.
+        http: (route) => {
+          const u = route.request().url();
+          if (files && u.startsWith(own)) return route.fulfill(fromBuild(files, u.slice(own.length)));
+          return allowed(u) ? route.continue() : route.abort('blockedbyclient');
+        },
+        ws: (ws) => {
+          const http = ws.url().replace(/^ws/, 'http');
+          // The app's shared state: a scratch copy answered in the bot, never the real data.
+          if (SHARED_PATH.test(new URL(http).pathname))
+            return shared ? shared.open(scratchSocket(ws)) : void ws.close();
+          return allowed(http) && !files ? ws.connectToServer() : void ws.close();
+        },
       });
       const found = await watch(page, own);
       const loaded = await page
@@ -141,7 +144,7 @@ export class BrowserCheck implements RenderChecker {
       const errors = await found.errors(files ? mapperForBuild(files, own) : mapperFor(context, allowed));
       return { errors, screenshot, ms: Date.now() - started };
     } catch (err) {
-      // Only the route set-up can throw here (the context closed under it): the bot's problem.
+      // Only the browser can throw here (the context closed under the check): the bot's problem.
       this.opts.logger.warn({ err: (err as Error).message.split('\n')[0], url }, 'the check could not be set up');
       return BOT_FAILED;
     } finally {
