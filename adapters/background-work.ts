@@ -43,7 +43,7 @@ export class BackgroundWork {
    * comes after its own ack; the platform's 3 s limit is on the ack, not on the work).
    */
   run(what: string, work: () => Promise<void>, opts: { afterIntake?: boolean } = {}): void {
-    const started = opts.afterIntake ? this.intakeQuiet(Date.now()).then(work) : work();
+    const started = opts.afterIntake ? this.intakeQuiet().then(work) : work();
     const p: Promise<void> = started
       .catch((err: unknown) => this.logger.error({ err }, `${this.platform}: ${what} failed`))
       .finally(() => this.inflight.delete(p));
@@ -54,8 +54,12 @@ export class BackgroundWork {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
-  /** Resolves once no request has arrived for INTAKE_QUIET_MS, or INTAKE_MAX_HOLD_MS after `since`. */
-  private async intakeQuiet(since: number): Promise<void> {
+  /**
+   * Resolves once no request has arrived for INTAKE_QUIET_MS, or INTAKE_MAX_HOLD_MS from now (for
+   * work whose ack is its own first step, as Discord's deferred reply is: it waits after that).
+   */
+  async intakeQuiet(): Promise<void> {
+    const since = Date.now();
     // At least the I/O already waiting (the acks of requests that came with this one) goes first.
     await new Promise<void>((r) => setImmediate(r));
     for (;;) {

@@ -13,7 +13,7 @@ import type { Logger } from '../../src/core/ports/index.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
 import type { ChatContext } from '../../src/core/chat/context.ts';
 import type { Actor, MessageRef } from '../../src/core/ports/index.ts';
-import { BackgroundWork } from '../background-work.ts';
+import { BackgroundWork, type IntakeRule } from '../background-work.ts';
 import { commandFromInteraction, DISCORD_USAGE } from './commands.ts';
 import { DiscordConversation } from './discord-conversation.ts';
 import { DiscordLinkConversation, embeddableLinks } from './link-replies.ts';
@@ -42,6 +42,8 @@ export async function startDiscord(opts: {
   bot: VibeBot;
   settings: DiscordSettings;
   logger: Logger;
+  /** When an interaction's work starts after its deferred reply (tests widen it; the defaults suit Discord). */
+  intake?: IntakeRule;
 }): Promise<RunningDiscord> {
   const { bot, settings, logger } = opts;
   const client = new Client({
@@ -50,7 +52,7 @@ export async function startDiscord(opts: {
     allowedMentions: { parse: [] },
     ...(settings.apiUrl ? { rest: { api: settings.apiUrl } } : {}),
   });
-  const work = new BackgroundWork(logger, 'discord');
+  const work = new BackgroundWork(logger, 'discord', opts.intake);
   // Posts outside any event (a note about an error a viewer of an app hit): plain REST.
   const disconnect = bot.connect((channelId) => {
     if (!channelId.startsWith('discord:')) return undefined;
@@ -59,6 +61,7 @@ export async function startDiscord(opts: {
   });
 
   client.on(Events.InteractionCreate, (it: Interaction) => {
+    work.arrived(); // each interaction's work waits, after its own deferred reply, for a burst's others
     if (it.isChatInputCommand() && it.commandName === 'vibe') work.run('/vibe', () => onCommand(it));
     else if (it.isButton() && parseCustomId(it.customId)) work.run('button', () => onButton(it));
   });
@@ -70,6 +73,7 @@ export async function startDiscord(opts: {
     const cmd = commandFromInteraction(it);
     const deferred = cmd.kind === 'create' ? 'public' : 'ephemeral';
     await it.deferReply(deferred === 'ephemeral' ? { flags: MessageFlags.Ephemeral } : {});
+    await work.intakeQuiet();
     const parent = it.channel?.isThread() ? (it.channel.parentId ?? undefined) : undefined;
     const conv = new DiscordConversation({
       rest: client.rest,
@@ -96,6 +100,7 @@ export async function startDiscord(opts: {
     const deferred = action === 'gallery' || action === 'mine' ? 'update' : 'ephemeral';
     if (deferred === 'update') await it.deferUpdate();
     else await it.deferReply({ flags: MessageFlags.Ephemeral });
+    await work.intakeQuiet();
     const conv = new DiscordConversation({
       rest: client.rest,
       guild,
