@@ -20,7 +20,11 @@ export function devFreshness(root: string): Plugin {
     name: 'vibe:dev-freshness',
     apply: 'serve',
     configureServer(server) {
+      // One answer per page: the page runs the app's code, and each question hashes all of src/.
+      const asked = new WeakSet<object>();
       server.ws.on('vibe:served', (served: unknown, client) => {
+        if (asked.has(client)) return;
+        asked.add(client);
         const now = current();
         if (typeof served === 'string' && now !== undefined && served !== now)
           client.send({ type: 'full-reload', path: '*' });
