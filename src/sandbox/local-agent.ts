@@ -3,7 +3,7 @@ import type { Logger } from '../core/ports/index.ts';
 import { prepareAppDir } from './app-dir.ts';
 import { bwrapArgs, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
-import { freePort } from './free-port.ts';
+import { portToListenOnLater } from './free-port.ts';
 import { joinCgroupArgs, prlimitArgs, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
 import { sandboxEnv } from './sandbox-env.ts';
 
@@ -32,7 +32,7 @@ export async function spawnSandboxAgent(opts: {
     home: isolated ? SANDBOX_HOME : join(root, '.home'),
     cacheDir: isolated ? SANDBOX_CACHE : undefined,
     base,
-    port: isolated ? VITE_PORT : await freePort(),
+    port: isolated ? VITE_PORT : await portToListenOnLater(),
     heapMiB: Math.max(256, Math.floor(limits.memoryMiB / 2)),
   });
   const agent = join(root, 'agent', 'agent.mjs');
