@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { utimesSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'vite';
@@ -22,11 +22,11 @@ const STALL_MS = 1_500;
 /** How soon after a build whose files changed under it the child is made to look again. */
 const RECHECK_MS = 30;
 /**
- * Written to make the build child look at src/ again (its watcher watches src/'s folders). A dot
- * file: not part of the source hash, not a module (the dev server's hot reload ignores it), and
- * gone with the next write of the app's files.
+ * Touched (its timestamp, never its content) to make the build child look at src/ again: a module
+ * its build reads, and a style module, which the creator's dev view takes as a style update, not
+ * a reload (a new file in src/ made the dev view reload). An app without it waits for the nudge.
  */
-export const REBUILD_FILE = 'src/.vibe-rebuild';
+export const TOUCHED_FILE = 'src/index.css';
 
 /** Runs and restarts the `vite build --watch` child, and publishes each build it reports. */
 export class BuildWatcher {
@@ -107,16 +107,17 @@ export class BuildWatcher {
 
   /**
    * A write that lands while a build runs may go unseen by the child's watcher (rolldown's): when
-   * src/ is no longer what the last build started from and no build has started since, the
-   * REBUILD_FILE is written, which the child's watcher does see.
+   * src/ is no longer what the last build started from and no build has started since,
+   * TOUCHED_FILE is touched, which the child's watcher does see.
    */
   private recheck(built: string): void {
     if (this.stopped || this.building) return;
     try {
       if (readSourceHash(this.opts.root) === built) return;
-      writeFileSync(join(this.opts.root, REBUILD_FILE), String(Date.now()));
+      const now = new Date();
+      utimesSync(join(this.opts.root, TOUCHED_FILE), now, now);
     } catch {
-      // src/ is being rewritten: the next write, or the bot's wait (nudge), builds it
+      // src/ is being rewritten, or has no TOUCHED_FILE: the next write, or the bot's wait (nudge), builds it
     }
   }
 

@@ -1,7 +1,7 @@
 // The light view's build child can miss a write (a file watcher may lose an event that comes
 // while it re-arms after a build: CI once waited a minute for a build that never came). The bot
 // waiting for the build of the source on disk then gets a new child, which builds it at once.
-// The child here is a stand-in that builds once at start and, but for REBUILD_FILE, never
+// The child here is a stand-in that builds once at start and, but for TOUCHED_FILE, never
 // watches: only the watcher's recheck after a build, or its nudge, can bring the next build.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BuildWatcher, REBUILD_FILE } from '../../sandbox-template/vibe-plugins/build-watcher.ts';
+import { BuildWatcher, TOUCHED_FILE } from '../../sandbox-template/vibe-plugins/build-watcher.ts';
 import { LightSite } from '../../sandbox-template/vibe-plugins/light-site.ts';
 import { sourceHash } from '../../sandbox-template/vibe-plugins/source-hash.ts';
 
@@ -26,10 +26,10 @@ const tsxApi = pathToFileURL(
 /**
  * A stand-in for `vite build --watch`: builds what is on disk at start, then idles until its
  * parent goes. With `lateWrite`, a file lands in src/ during that build (after the build read
- * the source); with `watchRebuildFile`, a write to REBUILD_FILE starts another build (the real
- * child's watcher watches src/'s folders).
+ * the source); with `watchTouchedFile`, a change to TOUCHED_FILE (its timestamp too) starts
+ * another build (the real child's watcher watches the modules its build read).
  */
-const buildChild = (opts: { lateWrite?: boolean; watchRebuildFile?: boolean } = {}) => `
+const buildChild = (opts: { lateWrite?: boolean; watchTouchedFile?: boolean } = {}) => `
 import { register } from ${JSON.stringify(tsxApi)};
 import { watch, writeFileSync } from 'node:fs';
 register();
@@ -43,7 +43,7 @@ const build = () => {
   process.send({ type: 'vibe:build-done', source, files: [{ path: 'index.html', base64: html }] });
 };
 build();
-if (${Boolean(opts.watchRebuildFile)}) watch('src', (_, name) => name === ${JSON.stringify(REBUILD_FILE.slice(4))} && build());
+if (${Boolean(opts.watchTouchedFile)}) watch(${JSON.stringify(TOUCHED_FILE)}, () => build());
 process.once('disconnect', () => process.exit(0));
 setInterval(() => {}, 60_000);
 `;
@@ -109,13 +109,16 @@ describe('the light build watcher', () => {
   });
 
   it('builds again at once when src/ changed during a build its watcher did not see', { timeout: 30_000 }, async () => {
-    const app = { 'src/App.tsx': 'export default 1;\n' };
+    const app = { 'src/App.tsx': 'export default 1;\n', [TOUCHED_FILE]: 'p { margin: 0 }\n' };
     const { warnings, ask } = await watchApp(
       app['src/App.tsx'],
-      buildChild({ lateWrite: true, watchRebuildFile: true }),
+      buildChild({ lateWrite: true, watchTouchedFile: true }),
+      {
+        [TOUCHED_FILE]: app[TOUCHED_FILE],
+      },
     );
     // The child's first build started from `app` and reported it; Late.tsx came during it.
     expect(await ask(sourceHash({ ...app, 'src/Late.tsx': 'export const late = 1;\n' }))).toBe(200);
-    expect(warnings).toEqual([]); // no restart: the write to REBUILD_FILE made the child look again
+    expect(warnings).toEqual([]); // no restart: touching TOUCHED_FILE made the child look again
   });
 });
