@@ -7,8 +7,14 @@ export interface Frame {
   column: number; // 1-based
 }
 
-/** The source map (JSON text) of a module the page ran, or undefined. */
-export type SourceMapper = (url: string) => Promise<string | undefined>;
+/** The source map of a module the page ran (parsed once per module), or undefined. */
+export type SourceMapper = (url: string) => Promise<TraceMap | undefined>;
+
+/**
+ * Frames of one stack looked at, at most: V8's own limit is 10, and a page may hand over a stack
+ * it wrote itself, as long as it likes.
+ */
+const MAX_FRAMES = 20;
 
 /** `at f (http://h/x.js:3:7)` and `http://h/x.js:3:7` frames of a V8 stack, top first. */
 export function parseStack(stack: string): Frame[] {
@@ -28,7 +34,7 @@ export async function appFrame(
   frames: Frame[],
   sourceMap: SourceMapper,
 ): Promise<{ file: string; line: number; column: number } | undefined> {
-  for (const frame of frames) {
+  for (const frame of frames.slice(0, MAX_FRAMES)) {
     const file = srcPath(frame.url);
     if (!file && frame.url.includes('/node_modules/')) continue; // a dev server's library: not the app's
     const mapped = await mapFrame(frame, sourceMap).catch(() => undefined);
@@ -52,9 +58,8 @@ function srcPath(url: string): string | undefined {
 }
 
 async function mapFrame(frame: Frame, sourceMap: SourceMapper) {
-  const text = await sourceMap(frame.url);
-  if (!text) return undefined;
-  const map = new TraceMap(text);
+  const map = await sourceMap(frame.url);
+  if (!map) return undefined;
   const pos = originalPositionFor(map, { line: frame.line, column: Math.max(0, frame.column - 1) });
   if (pos.line === null || !pos.source) return undefined;
   const file = srcPath(new URL(pos.source, frame.url).href);
@@ -73,11 +78,24 @@ function inlineMap(code: string | undefined): string | undefined {
  * Nothing is fetched (a crafted frame names nothing but a file of the build).
  */
 export function mapperForBuild(files: Map<string, Uint8Array>, prefix: string): SourceMapper {
+  const parsed = new Map<string, TraceMap | undefined>(); // several frames, one chunk: parsed once
   return async (url) => {
     if (!url.startsWith(prefix)) return undefined;
-    const map = files.get(`${url.slice(prefix.length).split(/[?#]/)[0]}.map`);
-    return map ? Buffer.from(map).toString('utf8') : undefined;
+    const path = `${url.slice(prefix.length).split(/[?#]/)[0]}.map`;
+    const bytes = files.get(path);
+    if (!parsed.has(path)) parsed.set(path, traceMap(bytes && Buffer.from(bytes).toString('utf8')));
+    return parsed.get(path);
   };
+}
+
+/** A parsed source map, or undefined when there is none or it is not one. */
+function traceMap(text: string | undefined): TraceMap | undefined {
+  if (!text) return undefined;
+  try {
+    return new TraceMap(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -86,10 +104,10 @@ export function mapperForBuild(files: Map<string, Uint8Array>, prefix: string): 
  * another host.
  */
 export function mapperFor(context: BrowserContext, allowed: (url: string) => boolean): SourceMapper {
-  const fetched = new Map<string, Promise<string | undefined>>(); // several errors, one module: fetched once
+  const fetched = new Map<string, Promise<TraceMap | undefined>>(); // several errors, one module: fetched and parsed once
   const fetchOnce = async (url: string) => {
     const res = await context.request.get(url, { timeout: 5000, maxRedirects: 0 }).catch(() => undefined);
-    return inlineMap(res?.ok() ? await res.text() : undefined);
+    return traceMap(inlineMap(res?.ok() ? await res.text() : undefined));
   };
   return (url) => {
     if (!allowed(url)) return Promise.resolve(undefined);
