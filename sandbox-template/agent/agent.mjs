@@ -8,6 +8,7 @@
 // connections on it but cannot connect anywhere itself. Plain JavaScript: it runs before any
 // TypeScript loader, on the Node that runs the bot.
 import { spawn } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { syncSrc } from './sync-src.mjs';
@@ -26,8 +27,25 @@ function childEnv(extra = {}) {
 
 let vite;
 
+/**
+ * Vite's pre-bundled dependencies, made once by the bot from the template alone (no app code),
+ * copied into this sandbox's own cache so the dev server need not bundle React and recharts
+ * again. Vite checks them against its config and bundles afresh when they do not match.
+ */
+function seedDeps() {
+  const seed = process.env.VIBE_DEPS_SEED;
+  const cache = process.env.VIBE_CACHE_DIR;
+  if (!seed || !cache) return;
+  try {
+    cpSync(seed, join(cache, 'deps'), { recursive: true });
+  } catch (err) {
+    console.warn(`vibe: the dependency seed was not copied (${err?.message ?? err}); Vite bundles them itself`);
+  }
+}
+
 function serve(listener) {
   if (vite) throw new Error('already serving');
+  seedDeps();
   vite = spawn(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), '--configLoader', 'runner'], {
     cwd: root,
     env: childEnv(),

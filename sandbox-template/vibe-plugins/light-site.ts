@@ -16,9 +16,12 @@ interface Served {
 interface Build {
   version: string;
   files: Map<string, Served>;
-  /** The source hash it was built from, and its files as the build wrote them (for the bot). */
+}
+
+/** The newest build as the build wrote it, and the source hash it was built from: the bot's. */
+interface Raw {
   source: string;
-  raw: { path: string; body: Buffer }[];
+  files: { path: string; body: Buffer }[];
 }
 
 /** How long the bot's request for the build of a given source may wait for it. */
@@ -33,6 +36,7 @@ const STALL_CHECK_MS = 1_000;
  */
 export class LightSite {
   private current?: Build;
+  private latest?: Raw;
   private readonly listeners = new Set<ServerResponse>();
   /** The last build that failed, and the bot's requests waiting for a build of some source. */
   private failure?: { source: string; message: string };
@@ -48,6 +52,8 @@ export class LightSite {
     /** Where the light view lives, e.g. `/apps/<id>/` or `/`. */
     private readonly base: string,
     private readonly brotliQuality = 9,
+    /** How bodies are compressed (tests count the calls). */
+    private readonly squeeze: typeof compress = compress,
   ) {
     this.starting = Buffer.from(startingPage(this.eventsUrl));
   }
@@ -60,33 +66,35 @@ export class LightSite {
     return this.current?.version;
   }
 
-  /** Swaps in a finished build; returns its version (a hash of its index.html). */
+  /**
+   * Swaps in a finished build; returns its version (a hash of its index.html). The bot waiting
+   * for it gets it at once; viewers get it once its files are compressed. Compressed bodies of
+   * hashed assets the current build has byte for byte (the libraries' chunks) are kept, not made again.
+   */
   async publish(files: { path: string; body: Buffer }[], source = ''): Promise<string> {
     const html = files.find((f) => f.path === 'index.html');
     if (!html) throw new Error('build has no index.html');
+    this.latest = { source, files };
+    this.wake();
     const version = createHash('sha256').update(html.body).digest('hex').slice(0, 12);
-    if (version === this.current?.version) {
-      this.current.source = source;
-      this.current.raw = files;
-      this.wake();
-      return version;
-    }
+    if (version === this.current?.version) return version;
     const next = new Map<string, Served>();
     for (const [path, old] of this.current?.files ?? []) if (old.immutable) next.set(path, old);
     const pending: Promise<Buffer>[] = [];
     for (const f of files) {
-      if (f.path.endsWith('.map')) continue; // the bot's alone: handed over in `raw`, never served
+      if (f.path.endsWith('.map')) continue; // the bot's alone: handed over in `latest`, never served
+      const kept = next.get(f.path);
+      if (kept?.immutable && kept.body.equals(f.body)) continue;
       const body = f.path === 'index.html' ? this.injectReload(f.body, version) : f.body;
       const type = contentType(f.path);
       const served: Served = { body, type, encoded: {}, immutable: f.path.startsWith('assets/') };
       if (isCompressible(type) && body.length >= 512)
-        pending.push((served.encoded.br = compress(body, 'br', this.brotliQuality)));
+        pending.push((served.encoded.br = this.squeeze(body, 'br', this.brotliQuality)));
       next.set(f.path, served);
     }
     // Compressed before the swap, so the first viewers after a reload get small files at once.
     await Promise.all(pending);
-    this.current = { version, files: next, source, raw: files };
-    this.wake();
+    this.current = { version, files: next };
     for (const res of this.listeners) res.write(`event: version\ndata: ${version}\n\n`);
     return version;
   }
@@ -121,7 +129,7 @@ export class LightSite {
     const encoding =
       isCompressible(file.type) && file.body.length >= 512 ? pickEncoding(req.headers['accept-encoding']) : undefined;
     if (encoding) {
-      const body = await (file.encoded[encoding] ??= compress(file.body, encoding, this.brotliQuality));
+      const body = await (file.encoded[encoding] ??= this.squeeze(file.body, encoding, this.brotliQuality));
       res.setHeader('Content-Encoding', encoding);
       res.setHeader('Vary', 'Accept-Encoding');
       return this.send(req, res, 200, file.type, body, cache);
@@ -138,8 +146,8 @@ export class LightSite {
   private build(req: IncomingMessage, res: ServerResponse): void {
     const source = new URL(req.url ?? '/', 'http://x').searchParams.get('source') ?? '';
     const answer = (): boolean => {
-      if (this.current?.source === source) {
-        const files = Object.fromEntries(this.current.raw.map((f) => [f.path, f.body.toString('base64')]));
+      if (this.latest?.source === source) {
+        const files = Object.fromEntries(this.latest.files.map((f) => [f.path, f.body.toString('base64')]));
         const body = Buffer.from(gzipSync(JSON.stringify(files), { level: 1 }).toString('base64'));
         this.send(req, res, 200, 'text/plain; charset=utf-8', body, 'no-store');
         return true;

@@ -1,6 +1,7 @@
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileMap } from '../core/ports/index.ts';
 
 /** Template entries an app dir does not copy: its own source, the shared modules, the lock (folders are never copied). */
 const NOT_COPIED = new Set(['node_modules', 'src', 'package-lock.json']);
@@ -31,4 +32,12 @@ export async function prepareAppDir(templateDir: string, appDir: string): Promis
   const home = join(appDir, '.home');
   await rm(home, { recursive: true, force: true });
   await mkdir(home);
+}
+
+/** The template's own src/: the "starting" placeholder every sandbox boots with. */
+export function templatePlaceholder(templateDir: string): FileMap {
+  const files: FileMap = {};
+  for (const name of ['App.tsx', 'main.tsx', 'index.css', 'vite-env.d.ts'])
+    files[`src/${name}`] = readFileSync(join(templateDir, 'src', name), 'utf8');
+  return files;
 }

@@ -6,6 +6,8 @@ import { dirname } from 'node:path';
 export const SANDBOX_ROOT = '/app';
 export const SANDBOX_HOME = '/home';
 export const SANDBOX_CACHE = '/cache';
+/** Where a sandbox finds the seed of Vite's pre-bundled dependencies (see deps-seed.ts). */
+export const SANDBOX_SEED = '/seed';
 
 /** Sizes of the in-memory file systems a sandbox may write (they count against its memory). */
 const TMPFS_BYTES = { src: 16 << 20, home: 16 << 20, tmp: 256 << 20, cache: 256 << 20 };
@@ -21,7 +23,15 @@ const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx
  * sandbox has only its own loopback), no capability is kept, it cannot make namespaces of its
  * own, it dies with the bot, and it sees exactly the environment in `env`.
  */
-export function bwrapArgs(opts: { templateDir: string; env: Record<string, string>; nodePath?: string }): string[] {
+export function bwrapArgs(opts: {
+  templateDir: string;
+  env: Record<string, string>;
+  nodePath?: string;
+  /** Host folder of Vite's pre-bundled dependencies, read-only at SANDBOX_SEED (see deps-seed.ts). */
+  seed?: string;
+  /** Host folder bound writable as the cache: only for the seed's own run, which runs no app code. */
+  cacheOnHost?: string;
+}): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
@@ -46,7 +56,9 @@ export function bwrapArgs(opts: { templateDir: string; env: Record<string, strin
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(TMPFS_BYTES.tmp), '--tmpfs', '/tmp');
   args.push('--size', String(TMPFS_BYTES.home), '--tmpfs', SANDBOX_HOME);
-  args.push('--size', String(TMPFS_BYTES.cache), '--tmpfs', SANDBOX_CACHE);
+  if (opts.cacheOnHost) args.push('--bind', opts.cacheOnHost, SANDBOX_CACHE);
+  else args.push('--size', String(TMPFS_BYTES.cache), '--tmpfs', SANDBOX_CACHE);
+  if (opts.seed) args.push('--ro-bind', opts.seed, SANDBOX_SEED);
   args.push('--ro-bind', opts.templateDir, SANDBOX_ROOT);
   // The template's own src/ is the mount point; the app's files arrive through the agent.
   args.push('--size', String(TMPFS_BYTES.src), '--tmpfs', `${SANDBOX_ROOT}/src`);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../core/ports/index.ts';
 import { prepareAppDir } from './app-dir.ts';
-import { bwrapArgs, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT } from './bwrap-args.ts';
+import { bwrapArgs, SANDBOX_CACHE, SANDBOX_HOME, SANDBOX_ROOT, SANDBOX_SEED } from './bwrap-args.ts';
 import { DevServerProcess } from './dev-server.ts';
 import { portToListenOnLater } from './free-port.ts';
 import { joinCgroupArgs, prlimitArgs, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
@@ -24,8 +24,12 @@ export async function spawnSandboxAgent(opts: {
   appsDir: string;
   limits: SandboxLimits;
   logger: Logger;
+  /** Isolated only: the seed of Vite's pre-bundled dependencies, copied into the sandbox's cache. */
+  seed?: string;
+  /** Isolated only: the cache on the host, writable (the seed's own run, see deps-seed.ts). */
+  cacheOnHost?: string;
 }): Promise<DevServerProcess> {
-  const { id, appId, base, isolated, cgroup, templateDir, appsDir, limits, logger } = opts;
+  const { id, appId, base, isolated, cgroup, templateDir, appsDir, limits, logger, seed, cacheOnHost } = opts;
   const root = isolated ? SANDBOX_ROOT : join(appsDir, appId);
   const env = sandboxEnv({
     root,
@@ -47,12 +51,17 @@ export async function spawnSandboxAgent(opts: {
     );
   }
   // Inside, NODE_CHANNEL_FD names the IPC pipe (fd 3, see DevServerProcess): --clearenv drops Node's own.
-  const inner = { ...env, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' };
+  const inner = {
+    ...env,
+    NODE_CHANNEL_FD: '3',
+    NODE_CHANNEL_SERIALIZATION_MODE: 'json',
+    ...(seed ? { VIBE_DEPS_SEED: SANDBOX_SEED } : {}),
+  };
   const argv = [
     ...joinCgroupArgs(cgroup),
     ...prlimitArgs(limits),
     'bwrap',
-    ...bwrapArgs({ templateDir, env: inner }),
+    ...bwrapArgs({ templateDir, env: inner, seed, cacheOnHost }),
     process.execPath,
     agent,
   ];

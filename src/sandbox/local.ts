@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { assertValidFiles } from '../core/files.ts';
@@ -13,11 +13,13 @@ import type {
   SandboxStatus,
 } from '../core/ports/index.ts';
 import { AgentChannel } from './agent-channel.ts';
+import { templatePlaceholder } from './app-dir.ts';
 import { readBuiltFiles } from './built-files.ts';
 import { EXPORT_TIMEOUT_MS, exportBuildArgv } from './export-build.ts';
 import { fetchLightBuild } from './light-build-fetch.ts';
 import { bwrapWorks, SANDBOX_ROOT } from './bwrap-args.ts';
 import type { DevServerProcess } from './dev-server.ts';
+import { DepsSeed, optimizeInSandbox } from './deps-seed.ts';
 import { spawnSandboxAgent } from './local-agent.ts';
 import { CgroupLimiter, DEFAULT_LIMITS, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
@@ -65,11 +67,18 @@ export class LocalSandboxProvider implements SandboxProvider {
   private cgroups?: CgroupLimiter | null;
   private sourceVetter?: SourceVetter;
   private placeholder?: FileMap;
+  private readonly seed: DepsSeed;
 
   constructor(private readonly opts: LocalSandboxOptions) {
     this.templateDir = realpathSync(opts.templateDir);
     this.appsDir = resolve(opts.appsDir);
     this.limits = opts.limits ?? DEFAULT_LIMITS;
+    const { templateDir, appsDir, limits } = this;
+    this.seed = new DepsSeed(
+      (dir) =>
+        optimizeInSandbox(dir, { templateDir, appsDir, limits, logger: opts.logger, files: this.placeholderFiles() }),
+      opts.logger,
+    );
   }
 
   /** True when sandboxes run under bubblewrap (probed once). */
@@ -111,6 +120,7 @@ export class LocalSandboxProvider implements SandboxProvider {
         appsDir: this.appsDir,
         limits: this.limits,
         logger: this.opts.logger,
+        seed: isolated ? await this.seed.get() : undefined,
       });
       const agent = new AgentChannel(server.child);
       const proc = server;
@@ -222,6 +232,7 @@ export class LocalSandboxProvider implements SandboxProvider {
   async stopAll(): Promise<void> {
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stop(id)));
     this.sourceVetter?.close();
+    await this.seed.remove();
   }
 
   /** Process ids of a running sandbox's tree (tests use them to check what runs and that stop ends it). */
@@ -274,18 +285,9 @@ export class LocalSandboxProvider implements SandboxProvider {
     }
   }
 
-  /** The template's own src/ (the "starting" placeholder), read once from the template. */
+  /** The template's own src/ (the "starting" placeholder), read once. */
   private placeholderFiles(): FileMap {
-    if (!this.placeholder) {
-      const read = (p: string) => readFileSync(join(this.templateDir, p), 'utf8');
-      this.placeholder = {
-        'src/App.tsx': read('src/App.tsx'),
-        'src/main.tsx': read('src/main.tsx'),
-        'src/index.css': read('src/index.css'),
-        'src/vite-env.d.ts': read('src/vite-env.d.ts'),
-      };
-    }
-    return this.placeholder;
+    return (this.placeholder ??= templatePlaceholder(this.templateDir));
   }
 
   /** The source check, with the package names the app may import (libraries.json), made once. */

@@ -67,7 +67,7 @@ export function processesUnder(
  * A local provider for the enclosing describe (under bubblewrap where it works), its apps in a
  * temp dir; every sandbox it started is stopped after the tests, and the dir removed.
  */
-export function useLocalProvider(prefix: string): () => LocalSandboxProvider {
+export function useLocalProvider(prefix: string, logger: Logger = recordingLogger()): () => LocalSandboxProvider {
   let tmp: Awaited<ReturnType<typeof tempDir>> | undefined;
   let provider: LocalSandboxProvider | undefined;
   beforeAll(async () => {
@@ -75,7 +75,7 @@ export function useLocalProvider(prefix: string): () => LocalSandboxProvider {
     provider = new LocalSandboxProvider({
       appsDir: join(tmp.path, 'apps'),
       templateDir,
-      logger: recordingLogger(),
+      logger,
       isolation: needs('bwrap') ? 'bwrap' : 'none',
     });
   }, 120_000);
