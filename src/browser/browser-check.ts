@@ -120,18 +120,27 @@ export class BrowserCheck implements RenderChecker {
           found.add({ message: `${RUNTIME} the page did not load: ${err.message.split('\n')[0]}` });
           return false;
         });
+      const picture = () =>
+        page.screenshot({ type: 'png', timeout: 5000, caret: 'initial' }).catch((err: Error) => {
+          this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
+          return undefined;
+        });
+      // The picture is taken while the page settles; it is kept when nothing changed in the page
+      // from before it was taken to the end of the check, else taken again of the settled page.
+      let early: { mark?: string; shot: Promise<Buffer | undefined> } | undefined;
       if (loaded) {
+        const mark = await found.mark();
+        early = { mark, shot: picture() };
         await found.settled(Math.min(SETTLE_MAX_MS, LOAD_TIMEOUT_MS - (Date.now() - started)));
         for (const message of await pageProblems(page)) found.add({ message: `${RUNTIME} ${message}` });
       }
       // Only a clean load is pictured (a failing one goes back to the model, not into chat).
-      const screenshot =
-        loaded && found.clean()
-          ? await page.screenshot({ type: 'png', timeout: 5000 }).catch((err: Error) => {
-              this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
-              return undefined;
-            })
-          : undefined;
+      let screenshot: Buffer | undefined;
+      if (loaded && found.clean()) {
+        const taken = await early?.shot;
+        const unchanged = early?.mark !== undefined && early.mark === (await found.mark());
+        screenshot = (unchanged ? taken : undefined) ?? (await picture());
+      }
       // The browser went away under the check: what was found says nothing about the app. A page
       // that crashed or closed may be the bot's bad luck once; twice in a row it is the app's doing
       // (a renderer out of memory, say).

@@ -38,24 +38,34 @@ function noteMutations(key: string): void {
 }
 
 /**
- * How long the page's DOM has been quiet, in ms: 0 when the page cannot say (it navigated, or
- * closed); Infinity when it does not answer within `limitMs` (a script that never yields changes
- * nothing either: what is wrong with it is found next, by the page's inspection).
+ * When the page's DOM last changed and what its clock says now: undefined when the page cannot
+ * say (it navigated, or closed); 'stuck' when it does not answer within `limitMs` (a script that
+ * never yields).
  */
-async function domQuietMs(page: Page, limitMs: number): Promise<number> {
+async function lastMutation(page: Page, limitMs: number): Promise<{ at: number; now: number } | 'stuck' | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(Infinity), limitMs)));
+  const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), limitMs)));
   const asked = page
     .evaluate(
-      (key) => performance.now() - Number((window as unknown as Record<string, number>)[key] ?? 0),
+      (key) => ({ at: Number((window as unknown as Record<string, number>)[key] ?? 0), now: performance.now() }),
       LAST_MUTATION,
     )
-    .catch(() => 0);
+    .catch(() => undefined);
   try {
     return await Promise.race([asked, stuck]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * How long the page's DOM has been quiet, in ms: 0 when the page cannot say; Infinity when it
+ * does not answer (a script that never yields changes nothing either: what is wrong with it is
+ * found next, by the page's inspection).
+ */
+async function domQuietMs(page: Page, limitMs: number): Promise<number> {
+  const mark = await lastMutation(page, limitMs);
+  return mark === 'stuck' ? Infinity : mark ? mark.now - mark.at : 0;
 }
 
 /**
@@ -78,9 +88,11 @@ export async function watch(page: Page, own: string) {
   const base = new URL(own).pathname;
   let inflight = 0;
   let lastChange = Date.now();
+  let changes = 0;
   const change = (d: number) => {
     inflight += d;
     lastChange = Date.now();
+    changes++;
   };
   page.on('pageerror', (err) => add({ message: `${RUNTIME} ${err.name}: ${err.message}`, stack: err.stack }));
   page.on('console', (msg) => {
@@ -124,6 +136,14 @@ export async function watch(page: Page, own: string) {
         if (domQuiet >= QUIET_MS) return;
         await pause(QUIET_MS - domQuiet);
       }
+    },
+    /**
+     * The page's state as far as the check can tell: its last DOM change and the requests seen so
+     * far. Two equal marks: nothing changed in between. Undefined when the page cannot say.
+     */
+    async mark(): Promise<string | undefined> {
+      const m = await lastMutation(page, 1000);
+      return m && m !== 'stuck' ? `${m.at}:${changes}` : undefined;
     },
     /** No error was seen (console errors, which are warnings, aside). */
     clean(): boolean {

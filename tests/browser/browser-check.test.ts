@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserCheck } from '../../src/browser/browser-check.ts';
 import { parseStack } from '../../src/browser/stack-frames.ts';
@@ -46,6 +47,11 @@ const PAGES: Record<string, string> = {
   '/apps/settles/dev/': page(
     '<div id="root"></div>',
     "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 8) { clearInterval(t); document.getElementById('root').innerHTML = '<h1>ready</h1>'; } }, 100);",
+  ),
+  // Red at load, green 300 ms later (its DOM busy until then): the picture must be of the green page.
+  '/apps/turns/dev/': page(
+    '<div id="root" style="height:100vh;background:rgb(255,0,0)"><p>hi</p></div>',
+    "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 3) { clearInterval(t); document.getElementById('root').style.background = 'rgb(0,128,0)'; } }, 100);",
   ),
   '/apps/loops/dev/': page('<div id="root"><p>hi</p></div>', 'setTimeout(() => { for (;;) {} }, 0);'),
   '/apps/overlay/dev/': page(
@@ -109,6 +115,14 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
     const r = await render(`${base}/apps/settles/dev/`);
     expect(r.errors).toEqual([]);
     expect(r.screenshot).toBeDefined();
+  });
+
+  it('pictures the page as it settled, not as it was when the picture was first taken', async () => {
+    const r = await render(`${base}/apps/turns/dev/`);
+    expect(r.errors).toEqual([]);
+    const { data, info } = await sharp(Buffer.from(r.screenshot!)).raw().toBuffer({ resolveWithObject: true });
+    const at = (400 * info.width + 640) * info.channels;
+    expect([data[at], data[at + 1], data[at + 2]]).toEqual([0, 128, 0]);
   });
 
   it('reports a blank root, console errors, failed requests of the app and Vite’s overlay', async () => {

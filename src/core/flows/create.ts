@@ -3,6 +3,7 @@ import { failure, stillFailing } from '../build/failure.ts';
 import { journalBuild } from '../build/journal-build.ts';
 import { runBuild, type BuildKit } from '../build/pipeline.ts';
 import { publishVersion } from '../build/publish-version.ts';
+import { settledAll } from '../build/settled-all.ts';
 import { withImageNote } from '../build/images.ts';
 import { truncate } from '../chat/cards.ts';
 import { failureCard, queuedCard } from '../chat/status-cards.ts';
@@ -90,10 +91,14 @@ export async function createApp(
         usage: built.usage,
         model: model.label,
       });
-      // Only now is the thread the app's: a create that dies before its first version leaves no mapping.
-      await store.setThread(threadId, appId);
-      await publishVersion(kit, appId, version);
-      const app = await runtime.record(appId, version.number);
+      // Only now is the thread the app's: a create that dies before its first version leaves no
+      // mapping. The three are independent (each its own keys): side by side, each one finished
+      // before a failure of another rolls the app back.
+      const [app] = await settledAll([
+        runtime.record(appId, version.number),
+        store.setThread(threadId, appId),
+        publishVersion(kit, appId, version),
+      ] as const);
       logger.info(
         { appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
         'app created',

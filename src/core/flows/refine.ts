@@ -3,6 +3,7 @@ import { failure, stillFailing } from '../build/failure.ts';
 import { journalBuild } from '../build/journal-build.ts';
 import { runBuild, type BuildKit } from '../build/pipeline.ts';
 import { publishVersion } from '../build/publish-version.ts';
+import { settledAll } from '../build/settled-all.ts';
 import { withImageNote } from '../build/images.ts';
 import { truncate } from '../chat/cards.ts';
 import { failureCard, queuedCard } from '../chat/status-cards.ts';
@@ -90,10 +91,12 @@ export async function refineApp(
         { expectLatest: current.number },
       );
       runtime.synced(app.id, version.number);
-      await publishVersion(kit, app.id, version);
-      const updated = built.turn.title
-        ? await store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
-        : fresh;
+      const [updated] = await settledAll([
+        built.turn.title
+          ? store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
+          : Promise.resolve(fresh),
+        publishVersion(kit, app.id, version),
+      ] as const);
       logger.info(
         { appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
         'app refined',
