@@ -120,9 +120,9 @@ export class BrowserCheck implements RenderChecker {
           found.add({ message: `${RUNTIME} the page did not load: ${err.message.split('\n')[0]}` });
           return false;
         });
-      const picture = () =>
+      const picture = (quiet = false) =>
         page.screenshot({ type: 'png', timeout: 5000, caret: 'initial' }).catch((err: Error) => {
-          this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
+          if (!quiet) this.opts.logger.warn({ err: err.message, url }, 'screenshot failed');
           return undefined;
         });
       // The picture is taken while the page settles; it is kept when nothing changed in the page
@@ -130,7 +130,7 @@ export class BrowserCheck implements RenderChecker {
       let early: { mark?: string; shot: Promise<Buffer | undefined> } | undefined;
       if (loaded) {
         const mark = await found.mark();
-        early = { mark, shot: picture() };
+        if (mark !== undefined) early = { mark, shot: picture(true) }; // else only the settled page is pictured
         await found.settled(Math.min(SETTLE_MAX_MS, LOAD_TIMEOUT_MS - (Date.now() - started)));
         for (const message of await pageProblems(page)) found.add({ message: `${RUNTIME} ${message}` });
       }

@@ -9,6 +9,17 @@ import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
 const QUIET_MS = 150;
 /** Where the page's last DOM change is noted (a MutationObserver from before the app's own code). */
 const LAST_MUTATION = '__vibeLastMutation';
+/**
+ * The page's last DOM change and its clock, where it is scrolled, and whether it may change with
+ * no DOM change. Plain JavaScript in a string (see page-problems.ts: tsx's helpers do not exist
+ * in the page).
+ */
+const LAST_MUTATION_SCRIPT = `(() => ({
+  at: Number(window[${JSON.stringify(LAST_MUTATION)}] ?? 0),
+  now: performance.now(),
+  scroll: window.scrollX + ',' + window.scrollY,
+  moving: document.getAnimations().some((a) => a.playState === 'running') || document.querySelector('canvas, video') !== null,
+}))()`;
 /** Errors reported per check, at most (the repair message shows the first ones anyway). */
 const MAX_ERRORS = 10;
 /** Characters of one error's message, at most. */
@@ -37,20 +48,22 @@ function noteMutations(key: string): void {
   });
 }
 
+interface PageMark {
+  at: number;
+  now: number;
+  scroll: string;
+  moving: boolean;
+}
+
 /**
  * When the page's DOM last changed and what its clock says now: undefined when the page cannot
  * say (it navigated, or closed); 'stuck' when it does not answer within `limitMs` (a script that
  * never yields).
  */
-async function lastMutation(page: Page, limitMs: number): Promise<{ at: number; now: number } | 'stuck' | undefined> {
+async function lastMutation(page: Page, limitMs: number): Promise<PageMark | 'stuck' | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), limitMs)));
-  const asked = page
-    .evaluate(
-      (key) => ({ at: Number((window as unknown as Record<string, number>)[key] ?? 0), now: performance.now() }),
-      LAST_MUTATION,
-    )
-    .catch(() => undefined);
+  const asked = page.evaluate<PageMark>(LAST_MUTATION_SCRIPT).catch(() => undefined);
   try {
     return await Promise.race([asked, stuck]);
   } finally {
@@ -139,11 +152,13 @@ export async function watch(page: Page, own: string) {
     },
     /**
      * The page's state as far as the check can tell: its last DOM change and the requests seen so
-     * far. Two equal marks: nothing changed in between. Undefined when the page cannot say.
+     * far, and where it is scrolled. Two equal marks: nothing changed in between. Undefined when
+     * the page cannot say, or when it may change with no DOM change (an animation or transition
+     * running, a canvas or video on the page).
      */
     async mark(): Promise<string | undefined> {
       const m = await lastMutation(page, 1000);
-      return m && m !== 'stuck' ? `${m.at}:${changes}` : undefined;
+      return m && m !== 'stuck' && !m.moving ? `${m.at}:${m.scroll}:${changes}` : undefined;
     },
     /** No error was seen (console errors, which are warnings, aside). */
     clean(): boolean {

@@ -58,7 +58,8 @@ export function bwrapArgs(opts: {
   args.push('--size', String(TMPFS_BYTES.home), '--tmpfs', SANDBOX_HOME);
   if (opts.cacheOnHost) args.push('--bind', opts.cacheOnHost, SANDBOX_CACHE);
   else args.push('--size', String(TMPFS_BYTES.cache), '--tmpfs', SANDBOX_CACHE);
-  if (opts.seed) args.push('--ro-bind', opts.seed, SANDBOX_SEED);
+  // -try: a seed removed as the provider closes leaves a boot without it, not failed.
+  if (opts.seed) args.push('--ro-bind-try', opts.seed, SANDBOX_SEED);
   args.push('--ro-bind', opts.templateDir, SANDBOX_ROOT);
   // The template's own src/ is the mount point; the app's files arrive through the agent.
   args.push('--size', String(TMPFS_BYTES.src), '--tmpfs', `${SANDBOX_ROOT}/src`);

@@ -7,8 +7,10 @@ import { SANDBOX_ROOT } from './bwrap-args.ts';
 import { spawnSandboxAgent } from './local-agent.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
 
-/** How long a boot waits for a seed still being made before it goes without. */
+/** How long after the seed was begun a boot may wait for it; later boots go without it. */
 const SEED_WAIT_MS = 20_000;
+/** The seed's whole run, its sandbox's start included: past it, that sandbox is stopped. */
+const SEED_MAKE_MS = 90_000;
 
 /**
  * Vite's pre-bundled dependencies (its dep optimizer's output: React, recharts, yjs…), made once
@@ -20,57 +22,68 @@ const SEED_WAIT_MS = 20_000;
  * afresh where they differ, so a stale seed costs what no seed costs.
  */
 export class DepsSeed {
-  private making?: Promise<string | undefined>;
-  private dir?: string;
+  private making?: { dir: string; deps: Promise<string | undefined>; until: number; abort: AbortController };
 
   constructor(
-    /** Runs the optimizer in a sandbox whose cache is `cacheDir` on the host. */
-    private readonly optimize: (cacheDir: string) => Promise<void>,
+    /** Runs the optimizer in a sandbox whose cache is `cacheDir` on the host; stops it on `signal`. */
+    private readonly optimize: (cacheDir: string, signal: AbortSignal) => Promise<void>,
     private readonly logger: Logger,
   ) {}
 
   /**
-   * The seed's `deps` folder: made on the first call (which waits for it, at most SEED_WAIT_MS),
-   * then at once; undefined when it could not be made (boots go on without it, and say so once).
+   * The seed's `deps` folder: made on the first call; every boot waits for it until SEED_WAIT_MS
+   * after it was begun, none longer; undefined when it is not made by then or could not be made
+   * (boots go on without it: Vite then bundles the dependencies itself).
    */
   async get(): Promise<string | undefined> {
     this.making ??= this.make();
+    const { deps, until } = this.making;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SEED_WAIT_MS)));
+    const late = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, until - Date.now()))),
+    );
     try {
-      return await Promise.race([this.making, late]);
+      return await Promise.race([deps, late]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Removes the seed from the host (the provider is closing). */
+  /** Stops a seed still being made and removes it from the host (the provider is closing); a later boot makes it again. */
   async remove(): Promise<void> {
-    await this.making?.catch(() => undefined);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-    this.dir = undefined;
-    this.making = undefined; // made again by the next boot
+    const making = this.making;
+    this.making = undefined;
+    if (!making) return;
+    making.abort.abort();
+    await making.deps;
+    rmSync(making.dir, { recursive: true, force: true });
   }
 
-  private async make(): Promise<string | undefined> {
+  private make(): NonNullable<DepsSeed['making']> {
     const started = Date.now();
-    const dir = (this.dir = mkdtempSync(join(tmpdir(), 'vibe-deps-')));
-    try {
-      await this.optimize(dir);
-      const deps = join(dir, 'deps');
-      if (!existsSync(join(deps, '_metadata.json'))) throw new Error('the optimizer left no deps/_metadata.json');
-      this.logger.info(
-        { ms: Date.now() - started },
-        "Vite's pre-bundled dependencies are made; sandboxes start with them",
-      );
-      return deps;
-    } catch (err) {
-      this.logger.warn(
-        { err: (err as Error).message.slice(0, 300) },
-        "Vite's pre-bundled dependencies could not be made: each sandbox bundles them itself",
-      );
-      return undefined;
-    }
+    const dir = mkdtempSync(join(tmpdir(), 'vibe-deps-'));
+    const abort = new AbortController();
+    const deps = (async () => {
+      try {
+        await this.optimize(dir, AbortSignal.any([abort.signal, AbortSignal.timeout(SEED_MAKE_MS)]));
+        const deps = join(dir, 'deps');
+        if (!existsSync(join(deps, '_metadata.json'))) throw new Error('the optimizer left no deps/_metadata.json');
+        this.logger.info(
+          { ms: Date.now() - started },
+          "Vite's pre-bundled dependencies are made; sandboxes start with them",
+        );
+        return deps;
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        if (!abort.signal.aborted)
+          this.logger.warn(
+            { err: (err as Error).message.slice(0, 300) },
+            "Vite's pre-bundled dependencies could not be made: each sandbox bundles them itself",
+          );
+        return undefined;
+      }
+    })();
+    return { dir, deps, until: started + SEED_WAIT_MS, abort };
   }
 }
 
@@ -80,6 +93,7 @@ export class DepsSeed {
  */
 export async function optimizeInSandbox(
   cacheDir: string,
+  signal: AbortSignal,
   opts: { templateDir: string; appsDir: string; limits: SandboxLimits; logger: Logger; files: FileMap },
 ): Promise<void> {
   const { files, ...where } = opts;
@@ -92,17 +106,22 @@ export async function optimizeInSandbox(
     cgroup: undefined,
     cacheOnHost: cacheDir,
   });
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = () => reject(new Error('the seed was stopped (closing, or past its deadline)'));
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+  });
+  stopped.catch(() => undefined);
   try {
     const agent = new AgentChannel(server.child);
-    await agent.ready;
-    await agent.request('write', { files });
+    await Promise.race([agent.ready, stopped]);
+    await Promise.race([agent.request('write', { files }), stopped]);
     const vite = join(SANDBOX_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
     const argv = [process.execPath, vite, 'optimize', '--configLoader', 'runner', '--logLevel', 'warn'];
-    const r = await agent.request<{ code: number | null; stderr: string }>(
-      'run',
-      { argv, timeoutMs: 60_000 },
-      { timeoutMs: 65_000 },
-    );
+    const r = await Promise.race([
+      agent.request<{ code: number | null; stderr: string }>('run', { argv, timeoutMs: 60_000 }, { timeoutMs: 65_000 }),
+      stopped,
+    ]);
     if (r.code !== 0) throw new Error(`vite optimize exited ${r.code}: ${r.stderr.trim().slice(-300)}`);
   } finally {
     await server.kill();

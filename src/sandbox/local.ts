@@ -73,12 +73,10 @@ export class LocalSandboxProvider implements SandboxProvider {
     this.templateDir = realpathSync(opts.templateDir);
     this.appsDir = resolve(opts.appsDir);
     this.limits = opts.limits ?? DEFAULT_LIMITS;
-    const { templateDir, appsDir, limits } = this;
-    this.seed = new DepsSeed(
-      (dir) =>
-        optimizeInSandbox(dir, { templateDir, appsDir, limits, logger: opts.logger, files: this.placeholderFiles() }),
-      opts.logger,
-    );
+    const where = { templateDir: this.templateDir, appsDir: this.appsDir, limits: this.limits, logger: opts.logger };
+    const run = (dir: string, signal: AbortSignal) =>
+      optimizeInSandbox(dir, signal, { ...where, files: this.placeholderFiles() });
+    this.seed = new DepsSeed(run, opts.logger);
   }
 
   /** True when sandboxes run under bubblewrap (probed once). */
@@ -232,6 +230,7 @@ export class LocalSandboxProvider implements SandboxProvider {
   async stopAll(): Promise<void> {
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stop(id)));
     this.sourceVetter?.close();
+    this.sourceVetter = undefined;
     await this.seed.remove();
   }
 

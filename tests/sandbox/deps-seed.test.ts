@@ -25,6 +25,22 @@ describe('the dependency seed', () => {
     expect(existsSync(a!)).toBe(false);
   });
 
+  it('still being made when the provider closes is stopped, not waited for, and its folder goes', async () => {
+    let folder = '';
+    const seed = new DepsSeed(
+      (dir, signal) =>
+        new Promise<void>((_, reject) => {
+          folder = dir;
+          signal.addEventListener('abort', () => reject(new Error('stopped')));
+        }),
+      recordingLogger(),
+    );
+    const asked = seed.get();
+    await seed.remove();
+    expect(await asked).toBeUndefined();
+    expect(existsSync(folder)).toBe(false);
+  });
+
   it('that cannot be made leaves boots to go on without it, and says so', async () => {
     const logger = recordingLogger();
     const seed = new DepsSeed(async () => {

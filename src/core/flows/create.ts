@@ -92,13 +92,13 @@ export async function createApp(
         model: model.label,
       });
       // Only now is the thread the app's: a create that dies before its first version leaves no
-      // mapping. The three are independent (each its own keys): side by side, each one finished
-      // before a failure of another rolls the app back.
+      // mapping. The two are independent (each its own keys): side by side, both finished before
+      // a failure of either rolls the app back; the version is published once both stand.
       const [app] = await settledAll([
         runtime.record(appId, version.number),
         store.setThread(threadId, appId),
-        publishVersion(kit, appId, version),
       ] as const);
+      await publishVersion(kit, appId, version);
       logger.info(
         { appId, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
         'app created',

@@ -91,6 +91,7 @@ export async function refineApp(
         { expectLatest: current.number },
       );
       runtime.synced(app.id, version.number);
+      working = undefined; // stored: it is the working version now, whatever fails next
       const [updated] = await settledAll([
         built.turn.title
           ? store.updateApp(app.id, { title: built.turn.title, summary: built.turn.summary ?? fresh.summary })
@@ -101,7 +102,6 @@ export async function refineApp(
         { appId: app.id, version: version.number, repairRounds: built.repairRounds, usage: built.usage },
         'app refined',
       );
-      working = undefined; // stored: it is the working version now
       await status.finish(announceVersion(kit, updated, version, built.turn.message, built));
     } catch (err) {
       if (err instanceof StaleVersionError) {
