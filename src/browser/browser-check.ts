@@ -158,6 +158,7 @@ export class BrowserCheck implements RenderChecker {
       return BOT_FAILED;
     } finally {
       await context.close().catch(() => undefined);
+      this.chromium.prepareSpare(browser);
     }
   }
 

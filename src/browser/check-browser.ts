@@ -62,7 +62,7 @@ export class CheckBrowser {
 
   /**
    * A context and page nobody has used, made ahead of time (a new page costs about half a second
-   * here, mostly its renderer process), then the next one is started for the next check.
+   * here, mostly its renderer process): the spare, or a new one when there is none.
    */
   private spare?: { of: Browser; made: Promise<FreshPage> };
 
@@ -73,11 +73,18 @@ export class CheckBrowser {
     // (a request the dead browser never answered): it is left to fail on its own.
     const ready = spare?.of === browser && browser.isConnected() ? await spare.made.catch(() => undefined) : undefined;
     const usable = ready && !ready.page.isClosed() ? ready : undefined;
-    const fresh = usable ?? (await this.makeFresh(browser));
+    return usable ?? (await this.makeFresh(browser));
+  }
+
+  /**
+   * Starts making the next check's page, once this check is over: made during a check, its
+   * renderer process competed with the page being checked for the same cores.
+   */
+  prepareSpare(browser: Browser): void {
+    if (this.spare || !browser.isConnected() || this.browser === undefined) return;
     const made = this.makeFresh(browser);
     made.catch(() => undefined);
     this.spare = { of: browser, made };
-    return fresh;
   }
 
   /**
