@@ -9,16 +9,17 @@ export const INTAKE_QUIET_MS = 10;
 /** The longest a request's work is held back for the others' acks (the platforms' deadline is 3 s). */
 export const INTAKE_MAX_HOLD_MS = 3_000;
 
-/**
- * Work an adapter starts after acknowledging an event (Slack and Discord both give 3 seconds):
- * failures are logged, never thrown into the SDK, and `idle()` resolves once everything started
- * has finished, so shutdown and tests wait for real work instead of sleeping.
- */
 /** When held work starts (see `run`'s `afterIntake`). */
 export interface IntakeRule {
   quietMs: number;
   maxHoldMs: number;
 }
+
+/**
+ * Work an adapter starts after acknowledging an event (Slack and Discord both give 3 seconds):
+ * failures are logged, never thrown into the SDK, and `idle()` resolves once everything started
+ * has finished, so shutdown and tests wait for real work instead of sleeping.
+ */
 
 export class BackgroundWork {
   private readonly inflight = new Set<Promise<void>>();

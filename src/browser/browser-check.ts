@@ -127,7 +127,7 @@ export class BrowserCheck implements RenderChecker {
         });
       // The picture is taken while the page settles; it is kept when nothing changed in the page
       // from before it was taken to the end of the check, else taken again of the settled page.
-      let early: { mark?: string; shot: Promise<Buffer | undefined> } | undefined;
+      let early: { mark: string; shot: Promise<Buffer | undefined> } | undefined;
       if (loaded) {
         const mark = await found.mark();
         if (mark !== undefined) early = { mark, shot: picture(true) }; // else only the settled page is pictured
@@ -138,7 +138,7 @@ export class BrowserCheck implements RenderChecker {
       let screenshot: Buffer | undefined;
       if (loaded && found.clean()) {
         const taken = await early?.shot;
-        const unchanged = early?.mark !== undefined && early.mark === (await found.mark());
+        const unchanged = early !== undefined && early.mark === (await found.mark());
         screenshot = (unchanged ? taken : undefined) ?? (await picture());
       }
       // The browser went away under the check: what was found says nothing about the app. A page
