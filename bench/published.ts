@@ -50,6 +50,7 @@ export async function measurePublished(): Promise<string[]> {
     VIBE_APPS_DIR: join(dir, 'apps'),
     VIBE_PORT: '0',
     VIBE_BROWSER: 'off',
+    VIBE_WARM_SANDBOXES: '0', // sleeping apps' views: no sandbox at all
   });
   const { templateFiles } = await loadTemplate(TEMPLATE_DIR);
   const app = await buildVibeApp(config, pino({ level: 'warn' }), {
@@ -82,7 +83,7 @@ export async function measurePublished(): Promise<string[]> {
         `sleeping app, render cold ${throttle ? 'at 10 Mbps/50 ms' : 'unthrottled     '}: ${v.renderMs} ms (${(v.bytes / 1e3).toFixed(0)} KB, ${v.requests} requests)`,
       );
     }
-    lines.push(`  sandboxes started for those views: ${boots}; running now: ${app.runtime.runningCount()}`);
+    lines.push(`  sandboxes started for those views: ${boots}; running now: ${app.runtime.counts().running}`);
 
     // (2) 1,000 stored apps, each with its own page and its own app chunk, sharing the vendor
     // chunks and the CSS, as publishing stores them; then each opened once as a browser would.
@@ -146,7 +147,7 @@ export async function measurePublished(): Promise<string[]> {
     }
     const openS = (performance.now() - o0) / 1000;
     lines.push(
-      `${APPS} stored apps (stored in ${(storedMs / 1000).toFixed(1)} s, ${(perApp / 1024).toFixed(1)} KB new per app): opened once each (page + its assets) in ${openS.toFixed(1)} s; page first byte median ${pct(pageTtfb, 0.5).toFixed(1)} ms, p99 ${pct(pageTtfb, 0.99).toFixed(1)} ms; ${failed} failed requests; sandboxes started ${boots}, running ${app.runtime.runningCount()}; bot RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(0)} MB more than before opening)`,
+      `${APPS} stored apps (stored in ${(storedMs / 1000).toFixed(1)} s, ${(perApp / 1024).toFixed(1)} KB new per app): opened once each (page + its assets) in ${openS.toFixed(1)} s; page first byte median ${pct(pageTtfb, 0.5).toFixed(1)} ms, p99 ${pct(pageTtfb, 0.99).toFixed(1)} ms; ${failed} failed requests; sandboxes started ${boots}, running ${app.runtime.counts().running}; bot RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(0)} MB more than before opening)`,
     );
   } finally {
     await browser.close();

@@ -47,6 +47,7 @@ async function chromiumPages(): Promise<string> {
       VIBE_APPS_DIR: join(dir, 'apps'),
       VIBE_PORT: '0',
       VIBE_BROWSER: 'off',
+      VIBE_WARM_SANDBOXES: '0',
     }),
     pino({ level: 'warn' }),
     { model: new OfflineSampleModel({ delayMs: 0, baseFiles: templateFiles }) },

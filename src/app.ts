@@ -175,6 +175,7 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     logger,
     idleMs: config.VIBE_IDLE_TIMEOUT,
     maxRunning: config.VIBE_MAX_RUNNING,
+    warm: config.VIBE_WARM_SANDBOXES ?? (modal ? 0 : 1),
     links,
     browser,
     scratch: (appId) => shared.scratch(appId),
@@ -188,8 +189,9 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     config.VIBE_METRICS_PORT === undefined
       ? undefined
       : new PrometheusMetrics({
-          sandboxesRunning: () => running.runningCount(),
-          sandboxesStarting: () => running.startingCount(),
+          sandboxesRunning: () => running.counts().running,
+          sandboxesStarting: () => running.counts().starting,
+          sandboxesWarm: () => running.counts().warm,
           buildsRunning: () => slots.busy,
           buildsQueued: () => slots.queued,
           publishedBytes: () => store.blobs.storedBytes(),

@@ -64,6 +64,8 @@ export const configSchema = z
     VIBE_ISOLATION: z.enum(['auto', 'bwrap', 'none']).default('auto'),
     VIBE_IDLE_TIMEOUT: duration('10m'),
     VIBE_MAX_RUNNING: int(8, 1, 1000),
+    // Unset: 1 for local sandboxes, 0 on Modal (app.ts).
+    VIBE_WARM_SANDBOXES: optionalInt(0, 16),
     VIBE_HOST: z.string().min(1).default('127.0.0.1'),
     VIBE_PORT: int(8787, 0, 65535),
     VIBE_PUBLIC_URL: z.url().optional(),

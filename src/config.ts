@@ -56,6 +56,11 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
     meaning:
       'At most this many sandboxes start, run or stop at once; to make room the longest-idle one nobody is building is stopped; when all are busy a build waits (its status says so) and a visit gets a "busy, retry" page.',
   },
+  VIBE_WARM_SANDBOXES: {
+    default: '(unset: `1` for local sandboxes, `0` on Modal)',
+    meaning:
+      'Sandboxes kept booted for the next new apps (each for an app id picked in advance, never shared by two apps): a create or remix takes one instead of waiting for a boot, and another is booted once no build is running. They count against VIBE_MAX_RUNNING, are the first stopped to make room, and are never booted by stopping an app. On Modal each one is a sandbox you pay for while it waits.',
+  },
   VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
   VIBE_APP_DOMAIN: {
     default: '`localhost` when the gateway is on loopback and VIBE_PUBLIC_URL is unset; else unset',

@@ -7,6 +7,7 @@ import type { BotMetrics, TokenUsage } from '../core/ports/index.ts';
 export interface MetricsSources {
   sandboxesRunning(): number;
   sandboxesStarting(): number;
+  sandboxesWarm(): number;
   buildsRunning(): number;
   buildsQueued(): number;
   /** Bytes of published builds in the store (shared by every bot process on it). */
@@ -34,8 +35,11 @@ export class PrometheusMetrics {
           this.set(read());
         },
       });
-    gauge('vibe_sandboxes_running', 'Sandboxes running now.', () => sources.sandboxesRunning());
-    gauge('vibe_sandboxes_starting', 'Sandboxes being started now.', () => sources.sandboxesStarting());
+    gauge('vibe_sandboxes_running', "Apps' sandboxes running now.", () => sources.sandboxesRunning());
+    gauge('vibe_sandboxes_starting', "Apps' sandboxes being started now.", () => sources.sandboxesStarting());
+    gauge('vibe_sandboxes_warm', 'Warm sandboxes booted or booting for the next new apps.', () =>
+      sources.sandboxesWarm(),
+    );
     gauge('vibe_builds_in_flight', 'Builds (model turns with their checks) running now.', () =>
       sources.buildsRunning(),
     );

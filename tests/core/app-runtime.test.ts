@@ -4,6 +4,7 @@ import { zeroUsage } from '../../src/core/limits/usage.ts';
 import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
+import { storedApp } from '../support/stored-app.ts';
 import { testRuntime } from '../support/test-bot.ts';
 
 let store: AppStore;
@@ -20,17 +21,6 @@ function runtime(opts: { idleMs?: number; maxRunning?: number } = {}) {
   });
 }
 
-async function storedApp(id: string, text: string) {
-  await store.createApp({ id, channelId: 'c', threadId: `t-${id}`, ownerId: 'u', title: id, summary: '', prompt: '' });
-  await store.addVersion(id, {
-    files: { 'src/App.tsx': text },
-    instruction: '',
-    authorId: 'u',
-    usage: zeroUsage(),
-    model: 'm',
-  });
-}
-
 beforeEach(async () => {
   store = await openAppStore('memory://');
   sandbox = new MemorySandbox();
@@ -40,7 +30,7 @@ afterEach(() => store.close());
 
 describe('AppRuntime', () => {
   it('wakes a stopped app from its newest stored version, once for concurrent callers', async () => {
-    await storedApp('app1aa', 'v1');
+    await storedApp(store, 'app1aa', 'v1');
     await store.addVersion('app1aa', {
       files: { 'src/App.tsx': 'v2' },
       instruction: '',
@@ -58,7 +48,7 @@ describe('AppRuntime', () => {
   });
 
   it('re-attaches a sandbox that outlived the bot instead of booting another', async () => {
-    await storedApp('attach1', 'v1');
+    await storedApp(store, 'attach1', 'v1');
     const live = await sandbox.boot('attach1', { 'src/App.tsx': 'v1' });
     await store.updateApp('attach1', { sandboxId: live.id, sandboxUrl: live.url });
     const rt = runtime(); // a fresh runtime, as after a restart
@@ -72,7 +62,7 @@ describe('AppRuntime', () => {
   });
 
   it('replaces a sandbox that died', async () => {
-    await storedApp('app2aa', 'v1');
+    await storedApp(store, 'app2aa', 'v1');
     const rt = runtime();
     const first = await rt.ensure('app2aa');
     await sandbox.stop(first.id); // died behind the runtime's back
@@ -82,8 +72,8 @@ describe('AppRuntime', () => {
   });
 
   it('stops apps idle longer than the timeout, but never one that is pinned', async () => {
-    await storedApp('idle01', 'a');
-    await storedApp('busy01', 'b');
+    await storedApp(store, 'idle01', 'a');
+    await storedApp(store, 'busy01', 'b');
     const rt = runtime({ idleMs: 1000 });
     await rt.ensure('idle01');
     await rt.ensure('busy01');
@@ -103,8 +93,8 @@ describe('AppRuntime', () => {
 
   it('where the host idles sandboxes itself (Modal), stops none and forgets those it stopped', async () => {
     sandbox.idlesItself = true;
-    await storedApp('viewed1', 'a');
-    await storedApp('slept1', 'b');
+    await storedApp(store, 'viewed1', 'a');
+    await storedApp(store, 'slept1', 'b');
     const rt = runtime({ idleMs: 1000 });
     await rt.ensure('viewed1');
     const slept = await rt.ensure('slept1');
@@ -120,7 +110,7 @@ describe('AppRuntime', () => {
   });
 
   it('a stored sandbox that is gone is cleared from the store before a new one boots', async () => {
-    await storedApp('gone01', 'v1');
+    await storedApp(store, 'gone01', 'v1');
     await store.updateApp('gone01', { sandboxId: 'sb-forgotten', sandboxUrl: 'https://old.example/' });
     sandbox.bootError = new Error('no capacity');
     await expect(runtime().ensure('gone01')).rejects.toThrow('no capacity');
@@ -128,7 +118,7 @@ describe('AppRuntime', () => {
   });
 
   it('keeps under the cap by stopping the longest-idle app', async () => {
-    for (const id of ['capaaa', 'capbbb', 'capccc']) await storedApp(id, id);
+    for (const id of ['capaaa', 'capbbb', 'capccc']) await storedApp(store, id, id);
     const rt = runtime({ maxRunning: 2 });
     await rt.ensure('capaaa');
     clock = 10;
@@ -138,12 +128,12 @@ describe('AppRuntime', () => {
     await rt.ensure('capccc');
     expect(rt.isRunning('capbbb')).toBe(false);
     expect(rt.isRunning('capaaa')).toBe(true);
-    expect(rt.runningCount()).toBe(2);
+    expect(rt.counts().running).toBe(2);
     expect(sandbox.running()).toHaveLength(2);
   });
 
   it('refuses to wake a deleted or unknown app', async () => {
-    await storedApp('gone01', 'x');
+    await storedApp(store, 'gone01', 'x');
     await store.deleteApp('gone01');
     const rt = runtime();
     await expect(rt.ensure('gone01')).rejects.toThrow(/no app/);
@@ -153,7 +143,7 @@ describe('AppRuntime', () => {
 
   it('never runs more sandboxes than the cap, counting those still starting (50 concurrent wakes, cap 4)', async () => {
     const ids = Array.from({ length: 50 }, (_, i) => `wake${String(i).padStart(3, '0')}`);
-    for (const id of ids) await storedApp(id, id);
+    for (const id of ids) await storedApp(store, id, id);
     sandbox.bootDelayMs = 20;
     const rt = runtime({ maxRunning: 4 });
     // Gateway wakes do not queue: beyond the cap they are refused as busy.
@@ -172,7 +162,7 @@ describe('AppRuntime', () => {
   });
 
   it('never stops a held app to make room: a start waits until the hold ends', async () => {
-    for (const id of ['holdaa', 'holdbb', 'holdcc', 'holddd']) await storedApp(id, id);
+    for (const id of ['holdaa', 'holdbb', 'holdcc', 'holddd']) await storedApp(store, id, id);
     const rt = runtime({ maxRunning: 2 });
     const releaseA = rt.hold('holdaa');
     const releaseB = rt.hold('holdbb');
@@ -193,7 +183,7 @@ describe('AppRuntime', () => {
   });
 
   it('a wake under way when the app is deleted leaves nothing running', async () => {
-    await storedApp('delwak', 'x');
+    await storedApp(store, 'delwak', 'x');
     sandbox.bootDelayMs = 50;
     const rt = runtime();
     const waking = rt.ensure('delwak');

@@ -78,6 +78,7 @@ describe.runIf(needs('bwrap'))('metrics for Prometheus', () => {
       const m = parsePrometheus(await res.text());
       expect(m.get('vibe_sandboxes_running')).toBe(1);
       expect(m.get('vibe_sandboxes_starting')).toBe(0);
+      expect(m.get('vibe_sandboxes_warm')).toBe(1); // the create took the first; another is booted for the next
       expect(m.get('vibe_builds_in_flight')).toBe(0);
       expect(m.get('vibe_builds_queued')).toBe(0);
       expect(m.get('vibe_published_bytes_stored')).toBeGreaterThan(100_000); // the React chunk at least

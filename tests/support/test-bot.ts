@@ -15,6 +15,7 @@ export function testRuntime(opts: {
   now?: () => number;
   linkBase?: string;
   browser?: RenderChecker;
+  warm?: number;
 }): AppRuntime {
   return new AppRuntime({
     provider: opts.sandbox,
@@ -25,6 +26,7 @@ export function testRuntime(opts: {
     links: new AppLinks({ base: opts.linkBase ?? 'http://links.test', preferSandboxUrl: false }),
     now: opts.now,
     browser: opts.browser,
+    warm: opts.warm,
   });
 }
 

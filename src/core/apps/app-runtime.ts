@@ -10,11 +10,14 @@ import type {
   SandboxHandle,
   SandboxProvider,
 } from '../ports/index.ts';
-import { BuildFailedError } from '../errors.ts';
 import type { ScratchState } from '../ports/shared.ts';
 import { LightBuilds } from './light-builds.ts';
+import { renderBuild } from './render-build.ts';
 import { SandboxSlots } from './sandbox-slots.ts';
 import { SandboxStarter, type Running, type StartOptions } from './sandbox-starter.ts';
+import { IdleSweeper } from './idle-sweeper.ts';
+import { WarmSandboxes } from './warm-sandboxes.ts';
+import { newId } from '../ids.ts';
 
 /**
  * Which app runs in which sandbox: the one owner of that fact (nothing else talks to the
@@ -25,14 +28,17 @@ import { SandboxStarter, type Running, type StartOptions } from './sandbox-start
  * one is held it makes the caller wait (or refuses, for a wake that should not queue).
  * Provider-neutral: the same policy applies to local processes and Modal sandboxes. Its parts,
  * used by nothing else: SandboxStarter brings sandboxes up, SandboxSlots keeps the cap and holds,
- * LightBuilds keeps the build the browser check opened for the publish.
+ * LightBuilds keeps the build the browser check opened for the publish, WarmSandboxes keeps
+ * the sandboxes booted ahead of new apps.
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
   private builds = new LightBuilds();
   private readonly slots: SandboxSlots;
   private readonly starter: SandboxStarter;
-  private sweeper?: NodeJS.Timeout;
+  private readonly warm: WarmSandboxes;
+  private readonly sweeper: IdleSweeper;
+  private sweeping?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
@@ -46,6 +52,8 @@ export class AppRuntime {
       browser?: RenderChecker;
       /** A scratch copy of the app's shared state for each check (its page never touches the real one). */
       scratch?: (appId: string) => Promise<ScratchState>;
+      /** Sandboxes to keep booted for new apps (VIBE_WARM_SANDBOXES); none when unset. */
+      warm?: number;
       now?: () => number;
     },
   ) {
@@ -65,6 +73,41 @@ export class AppRuntime {
       wrote: (appId, files) => this.builds.wrote(appId, files),
       now: () => this.now(),
     });
+    this.warm = new WarmSandboxes({
+      size: deps.warm ?? 0,
+      logger: deps.logger,
+      slotFree: () => this.slots.inUse() < deps.maxRunning,
+      boot: async (appId) => {
+        await this.starter.boot(appId, { wait: false });
+        // Waiting for an app: the first stopped to make room (the longest idle), never for idleness.
+        const r = this.running.get(appId);
+        if (r && this.warm.has(appId)) r.lastActive = 0;
+      },
+      now: () => this.now(),
+    });
+    this.sweeper = new IdleSweeper({
+      provider: deps.provider,
+      logger: deps.logger,
+      idleMs: deps.idleMs,
+      running: this.running,
+      held: (appId) => this.slots.held(appId),
+      waiting: (appId) => this.warm.has(appId),
+      stop: (appId) => this.stop(appId),
+      forget: (appId) => this.stopRunning(appId),
+      now: () => this.now(),
+    });
+  }
+
+  /**
+   * The id for a new app: a warm sandbox's when one is booted or booting (`boot` then takes that
+   * sandbox over), else a fresh one.
+   */
+  newAppId(): string {
+    const appId = this.warm.take();
+    if (appId === undefined) return newId();
+    this.touch(appId);
+    this.deps.logger.info({ appId }, 'a new app takes a warm sandbox');
+    return appId;
   }
 
   /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
@@ -102,37 +145,16 @@ export class AppRuntime {
   }
 
   /**
-   * Opens the production build of the files last written (the bytes viewers will get, built in
-   * the sandbox) in the browser, served to it from memory on the sandbox's own address;
-   * undefined when the bot has no browser. A build that fails is the app's error, like a page that does.
+   * Opens the production build of the files last written in the check browser (see
+   * renderBuild); undefined when the bot has no browser.
    */
   async render(appId: string): Promise<RenderResult | undefined> {
     if (!this.deps.browser) return undefined;
-    const url = this.handleOf(appId).url.replace(/\/?$/, '/');
-    const started = this.now();
     const source = this.builds.source(appId);
     if (source === undefined) throw new Error(`app ${appId} has no written files to check`);
-    let files: Map<string, Uint8Array> | undefined;
-    try {
-      // A provider that cannot hand over builds is checked on its creator view (the dev server).
-      if (this.canPublish) files = await this.lightBuild(appId, source);
-    } catch (err) {
-      if (!(err instanceof BuildFailedError)) throw err;
-      const message = `Build error: ${err.message.replace(/^the light build failed: /, '')}`.slice(0, 1000);
-      return {
-        errors: [{ file: '(build)', line: 0, column: 0, message, source: 'browser' }],
-        ms: this.now() - started,
-      };
-    }
-    const scratch = await this.deps.scratch?.(appId);
-    try {
-      return await this.deps.browser.render(files ? url : `${url}dev/`, {
-        ...(files ? { files } : {}),
-        ...(scratch ? { sharedState: scratch } : {}),
-      });
-    } finally {
-      scratch?.close();
-    }
+    const deps = { browser: this.deps.browser, scratch: this.deps.scratch, now: () => this.now() };
+    const build = this.canPublish ? () => this.lightBuild(appId, source) : undefined;
+    return renderBuild(deps, appId, this.handleOf(appId).url, build);
   }
 
   /** The links users get for the app (see AppLinks), from its running sandbox or, when it sleeps, the stored record. */
@@ -164,24 +186,26 @@ export class AppRuntime {
 
   /** Starts the idle sweeper (checks every `everyMs`). */
   startSweeper(everyMs = Math.min(30_000, Math.max(1000, this.deps.idleMs / 4))): void {
-    this.sweeper = setInterval(
-      () => void this.stopIdle().catch((err) => this.deps.logger.error({ err }, 'idle sweep failed')),
-      everyMs,
-    );
-    this.sweeper.unref();
+    this.sweeping = setInterval(() => {
+      void this.stopIdle().catch((err) => this.deps.logger.error({ err }, 'idle sweep failed'));
+      this.warm.fill(); // also while builds run: a busy bot still gets its warm sandboxes back
+    }, everyMs);
+    this.sweeping.unref();
+    this.warm.fill();
   }
 
   isRunning(appId: string): boolean {
     return this.running.has(appId);
   }
 
-  runningCount(): number {
-    return this.running.size;
-  }
-
-  /** Sandboxes being started now. */
-  startingCount(): number {
-    return this.starter.count();
+  /** Apps' sandboxes running and being started (warm ones waiting for an app apart). */
+  counts(): { running: number; starting: number; warm: number } {
+    const warm = this.warm.ids();
+    return {
+      running: [...this.running.keys()].filter((id) => !this.warm.has(id)).length,
+      starting: this.starter.count() - warm.filter((id) => this.starter.pending(id)).length,
+      warm: warm.length,
+    };
   }
 
   /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
@@ -199,7 +223,11 @@ export class AppRuntime {
    * its boot or wake to its last write, it is never stopped for idleness or to make room.
    */
   hold(appId: string): () => void {
-    return this.slots.hold(appId, () => this.touch(appId));
+    return this.slots.hold(appId, () => {
+      this.touch(appId);
+      // Warm sandboxes taken are booted again once no request is working (not beside a build).
+      if (!this.slots.anyHeld() && this.starter.count() === 0) this.warm.fill();
+    });
   }
 
   /** Keeps the app running while `task` works on it. */
@@ -212,7 +240,7 @@ export class AppRuntime {
     }
   }
 
-  /** Boots a fresh sandbox for a new app (before it is in the store). */
+  /** Boots a fresh sandbox for a new app (before it is in the store), or takes over its warm one (see newAppId). */
   async boot(
     appId: string,
     files?: FileMap,
@@ -244,6 +272,7 @@ export class AppRuntime {
     if (!r) return;
     this.running.delete(appId);
     this.builds.forget(appId);
+    this.warm.forget(appId);
     await this.slots.whileStopping(async () => {
       await this.deps.provider.stop(r.handle.id);
       this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'sandbox stopped');
@@ -253,38 +282,15 @@ export class AppRuntime {
       await this.deps.store.updateApp(appId, { sandboxId: undefined, sandboxUrl: undefined });
   }
 
-  /**
-   * Stops the apps idle for `idleMs` (none held by a request). Where the provider idles its
-   * sandboxes itself (Modal), stops nothing: forgets the ones that are no longer running.
-   */
-  async stopIdle(): Promise<string[]> {
-    if (this.deps.provider.idlesItself) return this.forgetStopped();
-    const cutoff = this.now() - this.deps.idleMs;
-    const idle = [...this.running]
-      .filter(([id, r]) => !this.slots.held(id) && r.lastActive <= cutoff)
-      .map(([id]) => id);
-    for (const appId of idle) {
-      this.deps.logger.info({ appId }, 'stopping idle app');
-      await this.stop(appId);
-    }
-    return idle;
-  }
-
-  private async forgetStopped(): Promise<string[]> {
-    const gone: string[] = [];
-    for (const [appId, r] of [...this.running]) {
-      if (this.slots.held(appId) || (await this.deps.provider.status(r.handle.id)) === 'running') continue;
-      if (this.running.get(appId) !== r) continue; // replaced meanwhile
-      this.deps.logger.info({ appId, sandboxId: r.handle.id }, 'the sandbox host stopped this idle app');
-      await this.stopRunning(appId); // releases the slot and clears the store's pointer
-      gone.push(appId);
-    }
-    return gone;
+  /** Stops the apps idle for `idleMs` that no request holds (see IdleSweeper). */
+  stopIdle(): Promise<string[]> {
+    return this.sweeper.sweep();
   }
 
   /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */
   async stopAll(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
+    if (this.sweeping) clearInterval(this.sweeping);
+    this.warm.close();
     this.slots.close();
     await Promise.allSettled(this.starter.allPending());
     this.running.clear();

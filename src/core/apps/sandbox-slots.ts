@@ -48,6 +48,11 @@ export class SandboxSlots {
     return this.holds.has(appId);
   }
 
+  /** Whether any request is working on an app now. */
+  anyHeld(): boolean {
+    return this.holds.size > 0;
+  }
+
   /** Holds the app until the returned release is called (the first call counts); `onRelease` runs then. */
   hold(appId: string, onRelease: () => void): () => void {
     this.holds.set(appId, (this.holds.get(appId) ?? 0) + 1);

@@ -67,13 +67,27 @@ export class SandboxStarter {
     return this.starting.size;
   }
 
-  /** Boots a fresh sandbox for a new app (before it is in the store). */
+  /**
+   * Boots a fresh sandbox for a new app (before it is in the store), or takes over the one
+   * booted ahead for its id (a warm sandbox, see WarmSandboxes) when that came up and still runs.
+   */
   async boot(
     appId: string,
     opts: StartOptions,
     files?: FileMap,
     labels?: Record<string, string>,
   ): Promise<SandboxHandle> {
+    const booting = this.pending(appId); // read before any await: a boot begun here is seen by the next caller
+    if (booting) await booting.catch(() => undefined);
+    const warm = this.deps.running.get(appId);
+    if (warm && (await this.deps.provider.status(warm.handle.id)) === 'running') {
+      warm.lastActive = this.now();
+      const refused = files ? await this.deps.provider.write(warm.handle.id, files) : [];
+      if (refused.length > 0) throw new Error(`refusing to boot ${appId}: ${refused[0]!.file}: ${refused[0]!.message}`);
+      if (files) this.deps.wrote(appId, files);
+      return warm.handle;
+    }
+    if (warm) await this.deps.stopRunning(appId);
     return this.startOnce(appId, () => this.start(appId, opts, files, labels));
   }
 

@@ -9,7 +9,6 @@ import { truncate } from '../chat/cards.ts';
 import { failureCard, queuedCard } from '../chat/status-cards.ts';
 import type { ChatContext } from '../chat/context.ts';
 import { UserError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { BotKit } from '../kit.ts';
 import type { ModelImage } from '../ports/images.ts';
 import { readThread } from './thread-spec.ts';
@@ -39,7 +38,7 @@ export async function createApp(
     ? await ctx.conv.reply(discussion, queuedCard(what, 0))
     : await ctx.conv.post(queuedCard(what, 0));
   const threadId = discussion ?? (await ctx.conv.startThread(ref, truncate(prompt, 80)));
-  const appId = newId();
+  const appId = runtime.newAppId();
   const status = kit.status(ctx.conv, ref);
   kit.building.add(threadId);
   // Held from boot to the last write: never stopped for room while the model is still writing.

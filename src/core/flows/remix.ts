@@ -6,7 +6,6 @@ import type { ChatContext } from '../chat/context.ts';
 import { formatCheckError, truncate } from '../chat/cards.ts';
 import { progressCard, queuedCard } from '../chat/status-cards.ts';
 import { UserError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { BotKit } from '../kit.ts';
 import type { AppRecord, CheckError, Lineage } from '../ports/index.ts';
 import { zeroUsage } from '../limits/usage.ts';
@@ -49,7 +48,7 @@ export async function remixApp(kit: RemixKit, ctx: ChatContext, source: AppRecor
   const what = `Remixing "${truncate(source.title, 60)}"`;
   const ref = await conv.post(queuedCard(what, 0));
   const threadId = await conv.startThread(ref, truncate(`${source.title} (remix)`, 80));
-  const appId = newId();
+  const appId = runtime.newAppId();
   const status = kit.status(conv, ref);
   kit.building.add(threadId);
   const release = runtime.hold(appId);
