@@ -1,7 +1,8 @@
 // The sandbox agent: the first process inside a local sandbox, started by the bot with an IPC
 // channel. The bot never touches the app folder by path; it sends requests here instead:
 //   { id, op: 'write', files }        make src/ exactly `files` (see sync-src.mjs)
-//   { id, op: 'run', argv, timeoutMs } run a command inside the sandbox (the type check)
+//   { id, op: 'typecheck' }           the type check, from a compiler kept warm (type-check.mjs)
+//   { id, op: 'run', argv, timeoutMs } run a command inside the sandbox (the command-line tsc)
 //   { id, op: 'serve' } + a listening socket handle: start Vite and forward that socket to it
 // and gets { id, ok: true, result } or { id, ok: false, error } back. The listening socket
 // was opened by the bot outside the sandbox's network namespace, so the sandbox can accept
@@ -12,6 +13,7 @@ import { cpSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { syncSrc } from './sync-src.mjs';
+import { TypeChecker } from './type-check.mjs';
 
 const root = process.env.VIBE_APP_ROOT ?? process.cwd();
 const vitePort = Number(process.env.VIBE_PORT ?? 5173);
@@ -26,6 +28,7 @@ function childEnv(extra = {}) {
 }
 
 let vite;
+const checker = new TypeChecker(root);
 
 /**
  * Vite's pre-bundled dependencies, made once by the bot from the template alone (no app code),
@@ -53,6 +56,7 @@ function serve(listener) {
   });
   // The sandbox lives as long as its dev server: when Vite goes, so does the agent, and the bot sees the exit.
   vite.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+  checker.warm();
   listener.on('connection', (client) => {
     const upstream = net.connect(vitePort, '127.0.0.1');
     client.on('error', () => upstream.destroy());
@@ -87,6 +91,8 @@ process.on('message', (msg, handle) => {
     switch (msg?.op) {
       case 'write':
         return syncSrc(root, msg.files);
+      case 'typecheck':
+        return checker.check();
       case 'run':
         return run(msg.argv, msg.timeoutMs);
       case 'serve':

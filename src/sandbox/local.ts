@@ -24,7 +24,7 @@ import { spawnSandboxAgent } from './local-agent.ts';
 import { CgroupLimiter, DEFAULT_LIMITS, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
 import { SourceVetter } from './source-guard.ts';
-import { parseTscOutput } from './tsc-output.ts';
+import { typeCheck } from './type-check.ts';
 
 export interface LocalSandboxOptions {
   /** Where unisolated app dirs live (isolation "none" only; an isolated sandbox writes nothing to disk). */
@@ -171,20 +171,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     const sandbox = this.get(id);
     const started = Date.now();
     const root = this.rootOf(sandbox.appId);
-    // tsc runs inside the sandbox, where it can follow nothing but the app and the template.
-    const tsc = await this.run(id, [
-      process.execPath,
-      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '--noEmit',
-      '--pretty',
-      'false',
-      '-p',
-      root,
-    ]);
-    if (tsc.signal) throw new Error(`tsc was stopped (${tsc.signal}) in sandbox ${id}: ${tsc.stderr.slice(0, 300)}`);
-    const tscErrors = tsc.code === 0 ? [] : parseTscOutput(`${tsc.stdout}\n${tsc.stderr}`, root);
-    if (tsc.code !== 0 && tscErrors.length === 0)
-      throw new Error(`tsc failed without diagnostics (exit ${tsc.code}): ${tsc.stderr.slice(0, 300)}`);
+    const tscErrors = await typeCheck(sandbox, (argv) => this.run(id, argv), root, this.opts.logger);
     const errors = combineCheck(sandbox.files, tscErrors);
     this.opts.logger.debug({ sandboxId: id, errors: errors.length, checkMs: Date.now() - started }, 'sandbox checked');
     return errors;
@@ -202,7 +189,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     return fetchLightBuild(this.get(id).url, source);
   }
 
-  /** Runs a command inside the sandbox (its agent starts it there): the type check, and tests' probes. */
+  /** Runs a command inside the sandbox (its agent starts it there): the command-line tsc, exports, tests' probes. */
   run(
     id: string,
     argv: string[],
