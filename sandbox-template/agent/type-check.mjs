@@ -5,9 +5,12 @@
 // reports; unchanged files, React's types and the libraries are not read again. Anything
 // unexpected answers `{ fallback }`, and the bot runs the command-line `tsc` instead.
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ERROR = 1; // DiagnosticCategory.Error
+/** Opened beside the app's project: the compiler shares parsed files between the two, so the libraries' types are read at boot. */
+const LIBRARIES = join(dirname(fileURLToPath(import.meta.url)), 'warm-types', 'tsconfig.json');
 /** After this many failures the API is left alone: every check is the command-line tsc's. */
 const MAX_FAILURES = 3;
 /** A check that takes longer has hung: the server is closed and the command-line tsc answers. */
@@ -109,7 +112,7 @@ export class TypeChecker {
     const { API } = await import('typescript/unstable/async');
     const api = new API({ cwd: this.#root });
     try {
-      this.#snapshot = await api.updateSnapshot({ openProjects: [this.#config] });
+      this.#snapshot = await api.updateSnapshot({ openProjects: [LIBRARIES, this.#config] });
     } catch (err) {
       await api.close().catch(() => undefined);
       throw err;
@@ -132,7 +135,7 @@ export class TypeChecker {
       this.#seen = now;
       await previous?.dispose().catch(() => undefined);
     }
-    const project = this.#snapshot.getProject(this.#config) ?? this.#snapshot.getProjects()[0];
+    const project = this.#snapshot.getProject(this.#config);
     if (!project) throw new Error('the compiler has no project for tsconfig.json');
     const program = project.program;
     // What `tsc --noEmit` reports, in its order: semantic errors only when the syntax is sound.
