@@ -21,6 +21,8 @@ export interface BuildWatcherOptions {
 const STALL_MS = 1_500;
 /** How soon after a build whose files changed under it the child is made to look again. */
 const RECHECK_MS = 30;
+/** The build child's niceness (see start). */
+const BUILD_NICENESS = 5;
 /**
  * Touched (its timestamp, never its content) to make the build child look at src/ again: a module
  * its build reads, and a style module, which the creator's dev view takes as a style update, not
@@ -59,10 +61,13 @@ export class BuildWatcher {
     // A new child builds first thing.
     this.building = true;
     this.lastHeard = Date.now();
-    // The creator's hot reload comes first: the rebuild for viewers takes what CPU is left.
+    // The creator's hot reload comes first, a little: at nice 5 the rebuild for viewers (and the
+    // link, which waits for it) is not starved by the dev server and the creator's browser. Bench,
+    // medians of 5 (overhead, refinement -> viewers, hot reload): nice 15 1,153/871/95 ms, nice 5
+    // 817/786/123 ms, nice 0 1,108/737/125 ms.
     if (child.pid) {
       try {
-        setPriority(child.pid, 15);
+        setPriority(child.pid, BUILD_NICENESS);
       } catch {
         // not permitted here (some containers): the build then competes at equal priority
       }
