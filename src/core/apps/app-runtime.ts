@@ -77,12 +77,8 @@ export class AppRuntime {
       size: deps.warm ?? 0,
       logger: deps.logger,
       slotFree: () => this.slots.inUse() < deps.maxRunning,
-      boot: async (appId) => {
-        await this.starter.boot(appId, { wait: false });
-        // Waiting for an app: the first stopped to make room (the longest idle), never for idleness.
-        const r = this.running.get(appId);
-        if (r && this.warm.has(appId)) r.lastActive = 0;
-      },
+      boot: (appId) => this.starter.boot(appId, { wait: false }),
+      running: this.running,
       now: () => this.now(),
     });
     this.sweeper = new IdleSweeper({
@@ -98,16 +94,9 @@ export class AppRuntime {
     });
   }
 
-  /**
-   * The id for a new app: a warm sandbox's when one is booted or booting (`boot` then takes that
-   * sandbox over), else a fresh one.
-   */
+  /** The id for a new app: a warm sandbox's when one waits (`boot` then takes it over), else a fresh one. */
   newAppId(): string {
-    const appId = this.warm.take();
-    if (appId === undefined) return newId();
-    this.touch(appId);
-    this.deps.logger.info({ appId }, 'a new app takes a warm sandbox');
-    return appId;
+    return this.warm.take() ?? newId();
   }
 
   /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
@@ -117,9 +106,23 @@ export class AppRuntime {
     return refused;
   }
 
-  /** Type and import errors of the files in the app's running sandbox. */
+  /** Type and import errors of the files in the app's running sandbox (once per source written). */
   async check(appId: string): Promise<CheckError[]> {
-    return this.deps.provider.check(this.handleOf(appId).id);
+    const id = this.handleOf(appId).id;
+    const source = this.builds.source(appId);
+    return source === undefined
+      ? this.deps.provider.check(id)
+      : this.builds.once(appId, source, 'check', () => this.deps.provider.check(id));
+  }
+
+  /**
+   * Begins the checks of the files just written while the model finishes its turn (a create's
+   * files are written as they come): the build loop gets their answers if the turn ends with
+   * the same files, and asks afresh otherwise.
+   */
+  prepare(appId: string): void {
+    void this.check(appId).catch(() => undefined);
+    void this.render(appId).catch(() => undefined);
   }
 
   /** A production build of the app's running sandbox to take away; undefined where the provider cannot make one. */
@@ -141,12 +144,12 @@ export class AppRuntime {
     const provider = this.deps.provider;
     if (!provider.lightBuild) throw new Error('this sandbox provider cannot hand over builds');
     const id = this.handleOf(appId).id;
-    return this.builds.get(appId, source, () => provider.lightBuild!(id, source));
+    return this.builds.once(appId, source, 'build', () => provider.lightBuild!(id, source));
   }
 
   /**
    * Opens the production build of the files last written in the check browser (see
-   * renderBuild); undefined when the bot has no browser.
+   * renderBuild), once per source written; undefined when the bot has no browser.
    */
   async render(appId: string): Promise<RenderResult | undefined> {
     if (!this.deps.browser) return undefined;
@@ -154,7 +157,8 @@ export class AppRuntime {
     if (source === undefined) throw new Error(`app ${appId} has no written files to check`);
     const deps = { browser: this.deps.browser, scratch: this.deps.scratch, now: () => this.now() };
     const build = this.canPublish ? () => this.lightBuild(appId, source) : undefined;
-    return renderBuild(deps, appId, this.handleOf(appId).url, build);
+    const url = this.handleOf(appId).url;
+    return this.builds.once(appId, source, 'render', () => renderBuild(deps, appId, url, build));
   }
 
   /** The links users get for the app (see AppLinks), from its running sandbox or, when it sleeps, the stored record. */
@@ -208,11 +212,6 @@ export class AppRuntime {
     };
   }
 
-  /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
-  slotsInUse(): number {
-    return this.slots.inUse();
-  }
-
   touch(appId: string): void {
     const r = this.running.get(appId);
     if (r) r.lastActive = this.now();
@@ -233,11 +232,12 @@ export class AppRuntime {
   /** Keeps the app running while `task` works on it. */
   async pinned<T>(appId: string, task: () => Promise<T>): Promise<T> {
     const release = this.hold(appId);
-    try {
-      return await task();
-    } finally {
-      release();
-    }
+    return Promise.resolve().then(task).finally(release);
+  }
+
+  /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
+  slotsInUse(): number {
+    return this.slots.inUse();
   }
 
   /** Boots a fresh sandbox for a new app (before it is in the store), or takes over its warm one (see newAppId). */

@@ -27,6 +27,8 @@ export class WarmSandboxes {
       slotFree: () => boolean;
       /** Boots a sandbox with the placeholder for a new app id, in a free slot. */
       boot: (appId: string) => Promise<unknown>;
+      /** The runtime's running sandboxes: a warm one's `lastActive` is set here. */
+      running: ReadonlyMap<string, { lastActive: number }>;
       now: () => number;
     },
   ) {
@@ -46,7 +48,11 @@ export class WarmSandboxes {
   /** An app id whose sandbox is booting or booted, now the caller's; undefined when none waits. */
   take(): string | undefined {
     const appId = this.waiting.values().next().value;
-    if (appId !== undefined) this.waiting.delete(appId);
+    if (appId === undefined) return undefined;
+    this.waiting.delete(appId);
+    const r = this.deps.running.get(appId);
+    if (r) r.lastActive = this.deps.now();
+    this.deps.logger.info({ appId }, 'a new app takes a warm sandbox');
     return appId;
   }
 
@@ -62,7 +68,12 @@ export class WarmSandboxes {
       const appId = newId();
       this.waiting.add(appId);
       this.deps.boot(appId).then(
-        () => this.backoff.succeeded('boot'),
+        () => {
+          this.backoff.succeeded('boot');
+          // Waiting for an app: the first stopped to make room (the longest idle), never for idleness.
+          const r = this.deps.running.get(appId);
+          if (r && this.waiting.has(appId)) r.lastActive = 0;
+        },
         (err: unknown) => {
           this.waiting.delete(appId);
           if (this.closed) return;

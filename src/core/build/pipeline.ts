@@ -55,18 +55,36 @@ export async function runBuild(
   // create's: a live app's sandbox may serve viewers itself (a Modal tunnel link), and they
   // must not get half-made changes; its creator's view shows the change once it is written.
   const watched = job.kind === 'create';
-  const live = new LiveWriter((files) => runtime.write(appId, files), logger);
   let latest: FileMap | undefined;
+  // Once the model's request that wrote `latest` has ended and the live writer has written it,
+  // its checks begin while the model finishes its turn (its closing words, or more edits).
+  let written: FileMap | undefined;
+  let requestEnded = false;
+  let prepared: FileMap | undefined;
+  const prepare = () => {
+    if (!requestEnded || !latest || written !== latest || prepared === latest) return;
+    prepared = latest;
+    runtime.prepare(appId);
+  };
+  const live = new LiveWriter(async (files) => {
+    const refused = await runtime.write(appId, files);
+    if (refused.length > 0) return;
+    written = files;
+    prepare();
+  }, logger);
   const onProgress = (p: ModelProgress): void => {
     if (p.kind === 'file') progress.stage({ stage: 'writing', files: p.files } satisfies Stage);
     if (p.kind === 'file' && p.snapshot && watched) {
       latest = p.snapshot;
+      requestEnded = false;
       if (sandboxReady) live.push(latest);
     }
     if (p.kind === 'narration') progress.narrate(p.text);
     if (p.kind === 'usage') {
       spending.add(p.usage);
       kit.metrics?.tokensUsed(p.usage);
+      requestEnded = true;
+      prepare();
     }
   };
   let outcome: 'live' | 'failed' | 'error' = 'error';
