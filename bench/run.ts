@@ -24,6 +24,15 @@ import { browserTreePssMb, chromiumPids } from './process-memory.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TOKEN_DELAY_MS = Number(process.env.BENCH_TOKEN_MS ?? 4); // 250 tokens/s
+// The model's closing words after its edits (a second request, as Claude's turns end): "Done."
+// unless BENCH_CLOSING_CHARS asks for a summary that long (Claude's are a sentence or three).
+const CLOSING_CHARS = Number(process.env.BENCH_CLOSING_CHARS ?? 0);
+const closing = (): string =>
+  CLOSING_CHARS > 0
+    ? 'Built it: a counter with a timer icon, a button that counts clicks, and some filler text. '
+        .repeat(Math.ceil(CLOSING_CHARS / 90))
+        .slice(0, CLOSING_CHARS)
+    : 'Done.';
 
 /** Wraps a model and adds up the time spent inside it (every request of a turn, repairs too). */
 class TimedModel implements CodeModel {
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
             { type: 'tool_use', name: 'set_app_info', input: { title: `Bench ${i}`, summary: 'A benchmark app.' } },
           ],
         },
-        { content: [{ type: 'text', text: 'Done.' }] },
+        { content: [{ type: 'text', text: closing() }] },
       );
       const conv = new RecordingConversation(`bench:c`);
       const ctx: ChatContext = { conv, actor: { id: 'bench' }, channelId: 'bench:c' };
@@ -210,7 +219,7 @@ async function main(): Promise<void> {
       await page.close();
       await lightPage.close();
       process.stderr.write(
-        `run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms\n`,
+        `run ${i + 1}/${RUNS}: total ${(t1 - t0).toFixed(0)} ms, model ${model.modelMs.toFixed(0)} ms, overhead ${overhead.at(-1)!.toFixed(0)} ms; refinement -> live view ${refineToPage.at(-1)!.toFixed(0)} ms, -> light view ${refineToLight.at(-1)!.toFixed(0)} ms\n`,
       );
     }
     checkBrowserMb = browserTreePssMb(viewerBrowsers);
@@ -222,7 +231,7 @@ async function main(): Promise<void> {
   }
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   console.log(
-    `vibe-bot bench: ${RUNS} runs, local sandboxes, fake Claude at ${(1000 / TOKEN_DELAY_MS).toFixed(0)} tokens/s`,
+    `vibe-bot bench: ${RUNS} runs, local sandboxes, fake Claude at ${(1000 / TOKEN_DELAY_MS).toFixed(0)} tokens/s${CLOSING_CHARS > 0 ? `, closing with ${CLOSING_CHARS} characters of summary` : ''}`,
   );
   console.log(
     `(a) command -> live link, minus the model's own time (bot overhead): median ${ms(median(overhead))}  [total median ${ms(median(total))}]`,

@@ -59,7 +59,7 @@ export const settingsDoc: Record<keyof Config, { default: string; meaning: strin
   VIBE_WARM_SANDBOXES: {
     default: '(unset: `1` for local sandboxes, `0` on Modal)',
     meaning:
-      'Sandboxes kept booted for the next new apps (each for an app id picked in advance, never shared by two apps): a create or remix takes one instead of waiting for a boot, and another is booted once no build is running. They count against VIBE_MAX_RUNNING, are the first stopped to make room, and are never booted by stopping an app. On Modal each one is a sandbox you pay for while it waits.',
+      'Sandboxes kept booted for the next new apps (each for an app id picked in advance, never shared by two apps): a create that can start at once, or a remix, takes one instead of waiting for a boot; another is booted once no build is running (or at the next idle sweep, within 30 s, while builds run). They count against VIBE_MAX_RUNNING, are the first stopped to make room, never take the last free slot and never stop an app to get one, and are stopped at shutdown. On Modal each one is a sandbox you pay for while it waits; Modal stops one that waits longer than VIBE_IDLE_TIMEOUT (another is booted), and one taken by an app carries no `channel` tag.',
   },
   VIBE_HOST: { default: '`127.0.0.1`', meaning: 'Address the app gateway listens on.' },
   VIBE_APP_DOMAIN: {

@@ -29,6 +29,13 @@ function childEnv(extra = {}) {
 
 let vite;
 const checker = new TypeChecker(root);
+/** Writes and type checks of src/, one at a time: a check never reads files half written. */
+let srcWork = Promise.resolve();
+function onSrc(task) {
+  const run = srcWork.then(task);
+  srcWork = run.catch(() => undefined);
+  return run;
+}
 
 /**
  * Vite's pre-bundled dependencies, made once by the bot from the template alone (no app code),
@@ -90,9 +97,9 @@ process.on('message', (msg, handle) => {
   (async () => {
     switch (msg?.op) {
       case 'write':
-        return syncSrc(root, msg.files);
+        return onSrc(() => syncSrc(root, msg.files));
       case 'typecheck':
-        return checker.check();
+        return onSrc(() => checker.check());
       case 'run':
         return run(msg.argv, msg.timeoutMs);
       case 'serve':
@@ -109,6 +116,7 @@ process.on('message', (msg, handle) => {
 // The bot went away: nothing may outlive it.
 process.on('disconnect', () => {
   vite?.kill('SIGKILL');
+  checker.close();
   process.exit(0);
 });
 process.send?.({ ready: true });

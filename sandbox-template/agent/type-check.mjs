@@ -3,7 +3,8 @@
 // keeps the app's program between checks. A check tells it which files of src/ changed since
 // the last one (by content, whoever wrote them) and asks for the diagnostics `tsc --noEmit`
 // reports; unchanged files, React's types and the libraries are not read again. Anything
-// unexpected answers `{ fallback }`, and the bot runs the command-line `tsc` instead.
+// unexpected answers `{ fallback }`, and the bot runs the command-line `tsc` instead. The agent
+// never runs a check beside a write (agent.mjs), so the compiler reads what was listed here.
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,28 +14,49 @@ const ERROR = 1; // DiagnosticCategory.Error
 const LIBRARIES = join(dirname(fileURLToPath(import.meta.url)), 'warm-types', 'tsconfig.json');
 /** After this many failures the API is left alone: every check is the command-line tsc's. */
 const MAX_FAILURES = 3;
-/** A check that takes longer has hung: the server is closed and the command-line tsc answers. */
+/** Opening or checking that takes longer has hung: the compiler is killed and the command-line tsc answers. */
 const DEADLINE_MS = 15_000;
+/** What one answer carries at most (the model's code decides how many errors there are). */
+const MAX_ERRORS = 500;
+const MAX_MESSAGE = 4000;
 
-/** Every regular file under `dir` (paths relative to `root`, forward slashes) -> its text. */
+const missing = (err) => err?.code === 'ENOENT' || err?.code === 'ENOTDIR';
+
+/**
+ * Every regular file under `dir` (paths relative to `root`, forward slashes) -> its text. Dot
+ * files are skipped (tsc's `include` skips them too; a write's temp files are named so), and so
+ * is anything removed while it is read.
+ */
 async function readTree(root, dir, out = new Map()) {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((err) => (missing(err) ? [] : Promise.reject(err)));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) await readTree(root, full, out);
-    else if (entry.isFile()) out.set(relative(root, full).split(sep).join('/'), await readFile(full, 'utf8'));
+    else if (entry.isFile()) {
+      const text = await readFile(full, 'utf8').catch((err) => (missing(err) ? undefined : Promise.reject(err)));
+      if (text !== undefined) out.set(relative(root, full).split(sep).join('/'), text);
+    }
   }
   return out;
 }
 
-/** 1-based line and column of a UTF-16 offset (the API's positions) in `text`. */
-function lineColumn(text, pos) {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < pos; i = text.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
+/** 1-based line and column of a UTF-16 offset (the API's positions), from the file's line starts. */
+function lineColumn(starts, pos) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= pos) lo = mid;
+    else hi = mid - 1;
   }
-  return { line, column: pos - start + 1 };
+  return { line: lo + 1, column: pos - starts[lo] + 1 };
+}
+
+function lineStarts(text) {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 /** "TS2322: Type … ." and its chain below it, indented lines trimmed, as parseTscOutput makes them. */
@@ -47,56 +69,63 @@ function messageOf(d) {
     }
   };
   walk(d.messageChain);
-  return lines.join('\n');
+  return lines.join('\n').slice(0, MAX_MESSAGE);
 }
 
 export class TypeChecker {
   #root;
   #config;
   #api;
+  /** The compiler being started, until its program is loaded. */
+  #opening;
   #snapshot;
   /** src/ as the compiler last read it: path -> text. */
   #seen = new Map();
+  /** Bumped whenever the compiler is dropped: work begun before that writes nothing back. */
+  #generation = 0;
   #queue = Promise.resolve();
   #failures = 0;
 
-  constructor(root) {
+  #deadlineMs;
+  #loadApi;
+
+  /** `opts` are for tests: another deadline, another API module. */
+  constructor(root, opts = {}) {
     this.#root = root;
     this.#config = join(root, 'tsconfig.json');
+    this.#deadlineMs = opts.deadlineMs ?? DEADLINE_MS;
+    this.#loadApi = opts.loadApi ?? (() => import('typescript/unstable/async'));
   }
 
   /** Loads the program ahead of the first check (at boot, so that check is an update). */
   warm() {
-    this.#serial(() => this.#open()).catch(() => undefined);
+    this.#serial(() => this.#bounded(() => this.#open())).catch(() => undefined);
   }
 
   /** `{ errors: [{ file, line, column, message }] }` (file relative to the app root), or `{ fallback: why }`. */
   check() {
     return this.#serial(async () => {
       if (this.#failures >= MAX_FAILURES) return { fallback: 'the type-check server failed before' };
-      let timer;
-      const deadline = new Promise((_, fail) => {
-        timer = setTimeout(() => fail(new Error(`no answer within ${DEADLINE_MS} ms`)), DEADLINE_MS);
-      });
       try {
-        const work = this.#open().then(() => this.#diagnose());
-        return { errors: await Promise.race([work, deadline]) };
+        return { errors: await this.#bounded(() => this.#open().then(() => this.#diagnose())) };
       } catch (err) {
-        this.#failures++;
-        await this.close();
         return { fallback: String(err?.message ?? err) };
-      } finally {
-        clearTimeout(timer);
       }
     });
   }
 
-  async close() {
-    const api = this.#api;
+  /** Kills the compiler (it may not be answering), without waiting for it. */
+  close() {
+    this.#generation++;
+    for (const api of [this.#api, this.#opening]) {
+      if (!api) continue;
+      api.client?.process?.kill('SIGKILL'); // the API's own close waits for answers a hung compiler never gives
+      void api.close().catch(() => undefined);
+    }
     this.#api = undefined;
+    this.#opening = undefined;
     this.#snapshot = undefined;
     this.#seen = new Map();
-    await api?.close().catch(() => undefined);
   }
 
   #serial(task) {
@@ -105,23 +134,49 @@ export class TypeChecker {
     return run;
   }
 
+  /** `work()` within the deadline; a failure or a hang counts, and drops the compiler. */
+  async #bounded(work) {
+    let timer;
+    const deadline = new Promise((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`no answer within ${this.#deadlineMs} ms`)), this.#deadlineMs);
+    });
+    try {
+      return await Promise.race([work(), deadline]);
+    } catch (err) {
+      this.#failures++;
+      this.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #open() {
     if (this.#api) return;
+    const generation = this.#generation;
     // Read before the compiler reads: a write in between shows as a change at the next check.
     const seen = await readTree(this.#root, join(this.#root, 'src'));
-    const { API } = await import('typescript/unstable/async');
+    const { API } = await this.#loadApi();
     const api = new API({ cwd: this.#root });
+    this.#opening = api; // killed by close() if it hangs
+    let snapshot;
     try {
-      this.#snapshot = await api.updateSnapshot({ openProjects: [LIBRARIES, this.#config] });
+      snapshot = await api.updateSnapshot({ openProjects: [LIBRARIES, this.#config] });
     } catch (err) {
-      await api.close().catch(() => undefined);
+      api.client?.process?.kill('SIGKILL');
       throw err;
+    } finally {
+      if (this.#opening === api) this.#opening = undefined;
     }
+    if (generation !== this.#generation) throw new Error('the compiler was dropped while it opened');
     this.#api = api;
+    this.#snapshot = snapshot;
     this.#seen = seen;
   }
 
   async #diagnose() {
+    const generation = this.#generation;
+    const api = this.#api;
     const now = await readTree(this.#root, join(this.#root, 'src'));
     const abs = (rel) => join(this.#root, rel);
     const changed = [...now]
@@ -129,13 +184,16 @@ export class TypeChecker {
       .map(([f]) => abs(f));
     const created = [...now.keys()].filter((f) => !this.#seen.has(f)).map(abs);
     const deleted = [...this.#seen.keys()].filter((f) => !now.has(f)).map(abs);
+    let snapshot = this.#snapshot;
     if (changed.length + created.length + deleted.length > 0) {
+      snapshot = await api.updateSnapshot({ fileChanges: { changed, created, deleted } });
+      if (generation !== this.#generation) throw new Error('the compiler was dropped during the check');
       const previous = this.#snapshot;
-      this.#snapshot = await this.#api.updateSnapshot({ fileChanges: { changed, created, deleted } });
+      this.#snapshot = snapshot;
       this.#seen = now;
-      await previous?.dispose().catch(() => undefined);
+      void previous?.dispose().catch(() => undefined);
     }
-    const project = this.#snapshot.getProject(this.#config);
+    const project = snapshot.getProject(this.#config);
     if (!project) throw new Error('the compiler has no project for tsconfig.json');
     const program = project.program;
     // What `tsc --noEmit` reports, in its order: semantic errors only when the syntax is sound.
@@ -147,22 +205,25 @@ export class TypeChecker {
     const late = early.some((d) => d.category === ERROR)
       ? []
       : [...(await program.getGlobalDiagnostics()), ...(await program.getSemanticDiagnostics())];
-    const texts = new Map();
-    const textOf = async (file) => {
-      const rel = relative(this.#root, file).split(sep).join('/');
-      if (now.has(rel)) return now.get(rel);
-      if (!texts.has(file)) texts.set(file, await readFile(file, 'utf8').catch(() => ''));
-      return texts.get(file);
+    const starts = new Map();
+    const startsOf = async (file) => {
+      if (!starts.has(file)) {
+        const rel = relative(this.#root, file).split(sep).join('/');
+        const text = now.get(rel) ?? (await readFile(file, 'utf8').catch(() => ''));
+        starts.set(file, lineStarts(text));
+      }
+      return starts.get(file);
     };
     const errors = [];
     for (const d of [...early, ...late]) {
       if (d.category !== ERROR) continue;
+      if (errors.length === MAX_ERRORS) break;
       const message = messageOf(d);
       if (!d.fileName) {
         errors.push({ file: '', line: 0, column: 0, message });
         continue;
       }
-      const { line, column } = lineColumn(await textOf(d.fileName), d.pos);
+      const { line, column } = lineColumn(await startsOf(d.fileName), d.pos);
       errors.push({ file: relative(this.#root, d.fileName).split(sep).join('/'), line, column, message });
     }
     return errors;

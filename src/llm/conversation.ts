@@ -130,7 +130,6 @@ export async function runTurn(
     const roundUsage = fromApiUsage(response.usage);
     budget.remaining = Math.max(0, budget.remaining - roundUsage.outputTokens);
     usage = addUsage(usage, roundUsage);
-    onProgress({ kind: 'usage', usage: roundUsage });
     // Thinking blocks go back exactly as they came (the API checks their signatures).
     messages.push({ role: 'assistant', content: response.content.map(toParam) });
     deps.logger.debug({ round, stop: response.stop_reason, usage: response.usage }, 'claude round');
@@ -179,6 +178,9 @@ export async function runTurn(
       }
     }
 
+    // The request is over once its tool calls have run: its usage is counted now (before any
+    // throw below), and whoever watches knows the files it wrote are all there.
+    onProgress({ kind: 'usage', usage: roundUsage });
     if (results.length > 0) {
       messages.push({ role: 'user', content: results });
       continue;

@@ -6,6 +6,8 @@ import { parseTscOutput } from './tsc-output.ts';
 type RunResult = { code: number | null; signal: string | null; stdout: string; stderr: string };
 
 const MAX_ERRORS = 500;
+/** The agent's own deadlines (15 s to open the compiler, after a boot's warm-up; 15 s to check) and a margin. */
+const WARM_TIMEOUT_MS = 35_000;
 const MAX_TEXT = 4000;
 
 /**
@@ -21,7 +23,7 @@ export async function typeCheck(
   logger: Logger,
 ): Promise<CheckError[]> {
   const answer = await sandbox.agent
-    .request<unknown>('typecheck', {})
+    .request<unknown>('typecheck', {}, { timeoutMs: WARM_TIMEOUT_MS })
     .catch((err: Error) => ({ fallback: err.message }));
   const warm = warmErrors(answer);
   if (warm) return warm;

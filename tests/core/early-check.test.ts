@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type {
@@ -9,7 +10,10 @@ import type {
   RenderChecker,
   RenderResult,
 } from '../../src/core/ports/index.ts';
+import { createClaudeModel } from '../../src/llm/create-claude.ts';
 import { openAppStore } from '../../src/store/open.ts';
+import { TEMPLATE_DIR } from '../../src/template.ts';
+import { startFakeAnthropic } from '../fakes/anthropic/server.ts';
 import { eventually } from '../support/eventually.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { RecordingConversation } from '../support/recording-conversation.ts';
@@ -19,6 +23,7 @@ import { testBot, testRuntime } from '../support/test-bot.ts';
 // them has ended, their checks begin while it finishes its turn. The build loop takes those
 // answers when the turn ends with the same files, and checks afresh when it does not.
 
+const quiet = pino({ level: 'silent' });
 const usage = { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
 /** Writes `first` in one request, then (a second request) ends its turn with `last`, once `until` resolves. */
@@ -46,10 +51,12 @@ class TwoRequestModel implements CodeModel {
 /** "Renders" whatever the app's memory sandbox holds when asked. */
 class StandInBrowser implements RenderChecker {
   readonly opened: FileMap[] = [];
+  readonly openedAt: number[] = [];
   constructor(private readonly sandbox: MemorySandbox) {}
   async render(url: string): Promise<RenderResult> {
     const appId = /\/apps\/([^/]+)\//.exec(url)?.[1] ?? '';
     this.opened.push({ ...this.sandbox.filesOf(appId) });
+    this.openedAt.push(Date.now());
     return { errors: [], screenshot: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), ms: 1 };
   }
   async close(): Promise<void> {}
@@ -102,5 +109,52 @@ describe('checks begun before the model ends its turn', () => {
     expect(browser.opened).toEqual([early, final]);
     expect(checks.at(-1)).toEqual(final);
     expect((await store.getVersion(live!.meta!.appId!, 1))?.files).toEqual(final);
+  });
+
+  it('begin before Claude ends its turn (the real adapter, the fake Messages API): its closing words overlap them', async () => {
+    const fake = await startFakeAnthropic({ tokenDelayMs: 2 });
+    try {
+      const text = 'export default function App() {\n  return <p>early</p>;\n}\n';
+      fake.script(
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'str_replace_based_edit_tool',
+              input: { command: 'create', path: 'src/App.tsx', file_text: text },
+            },
+            { type: 'tool_use', name: 'set_app_info', input: { title: 'Early', summary: 'A test.' } },
+          ],
+        },
+        // About 400 tokens of closing words: most of a second at this pace.
+        { content: [{ type: 'text', text: 'Built a page that says early. '.repeat(55) }] },
+      );
+      const claude = await createClaudeModel({
+        apiKey: 'k',
+        baseURL: fake.url,
+        templateDir: TEMPLATE_DIR,
+        logger: quiet,
+      });
+      let turnEndedAt = 0;
+      const model: CodeModel = {
+        label: claude.label,
+        offline: false,
+        generate: async (...args) => {
+          const turn = await claude.generate(...args);
+          turnEndedAt = Date.now();
+          return turn;
+        },
+        refine: (...args) => claude.refine(...args),
+      };
+      const conv = new RecordingConversation();
+      await testBot({ store, model, runtime }).command({ conv, actor: { id: 'u1' }, channelId: conv.channelId }, 'x');
+      expect(conv.cards().at(-1)?.meta?.state).toBe('live');
+      expect(browser.opened).toHaveLength(1); // the build loop took the early page load
+      expect(browser.opened[0]!['src/App.tsx']).toBe(text);
+      expect(browser.openedAt[0]!).toBeLessThan(turnEndedAt);
+      expect(checks).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
   });
 });

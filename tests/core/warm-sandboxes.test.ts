@@ -5,7 +5,11 @@ import type { AppStore } from '../../src/core/ports/index.ts';
 import { openAppStore } from '../../src/store/open.ts';
 import { MemorySandbox } from '../support/memory-sandbox.ts';
 import { storedApp } from '../support/stored-app.ts';
-import { testRuntime } from '../support/test-bot.ts';
+import { testBot, testRuntime } from '../support/test-bot.ts';
+import { RecordingConversation } from '../support/recording-conversation.ts';
+import { eventually } from '../support/eventually.ts';
+import { BuildSlots } from '../../src/core/limits/build-slots.ts';
+import type { CodeModel, CodeTurn } from '../../src/core/ports/index.ts';
 
 let store: AppStore;
 let sandbox: MemorySandbox;
@@ -72,26 +76,45 @@ describe('warm sandboxes', () => {
     expect(handle.id.startsWith(`${appId}.`)).toBe(true);
   });
 
-  it('is never stopped for idleness, and is the first stopped to make room', async () => {
+  it('is never stopped for idleness', async () => {
     await storedApp(store, 'stored1', 'stored1');
-    await storedApp(store, 'stored2', 'stored2');
-    const r = runtime({ maxRunning: 2 });
+    const r = runtime();
     r.startSweeper(60_000);
     await settle();
-    clock = 100;
     await r.ensure('stored1');
     clock = 5000;
     expect(await r.stopIdle()).toEqual(['stored1']); // the app went idle; the warm one waits on
-    expect(sandbox.running()).toHaveLength(1);
+    expect(r.counts()).toEqual({ running: 0, starting: 0, warm: 1 });
+  });
+
+  it('is the first stopped to make room, even when it was booted after the apps', async () => {
+    for (const id of ['stored1', 'stored2', 'stored3']) await storedApp(store, id, id);
+    const r = runtime({ maxRunning: 3 });
+    clock = 100;
     await r.ensure('stored1');
-    clock = 5100;
-    await r.ensure('stored2'); // the cap is full: the warm sandbox makes room, not stored1
+    clock = 200;
+    r.startSweeper(60_000); // boots the warm one now, after stored1
+    await settle();
+    clock = 300;
+    await r.ensure('stored2');
+    expect(sandbox.running()).toHaveLength(3);
+    clock = 400;
+    await r.ensure('stored3'); // the cap is full: the warm sandbox makes room, not stored1
     expect(
       sandbox
         .running()
         .map((id) => sandbox.sandboxes.get(id)!.appId)
         .sort(),
-    ).toEqual(['stored1', 'stored2']);
+    ).toEqual(['stored1', 'stored2', 'stored3']);
+  });
+
+  it('never takes the last free slot', async () => {
+    await storedApp(store, 'stored1', 'stored1');
+    const r = runtime({ maxRunning: 2 });
+    await r.ensure('stored1');
+    r.startSweeper(60_000);
+    await settle();
+    expect(r.counts().warm).toBe(0);
   });
 
   it('is never booted by stopping an app', async () => {
@@ -133,6 +156,19 @@ describe('warm sandboxes', () => {
     expect(sandbox.running()).toEqual([handle.id]);
   });
 
+  it('shutdown stops the warm sandboxes, also where sandboxes outlive the bot', async () => {
+    sandbox.idlesItself = true; // like Modal: shutdown leaves apps' sandboxes running to re-attach
+    const r = runtime();
+    r.startSweeper(60_000);
+    await settle();
+    await storedApp(store, 'stored1', 'stored1');
+    await r.ensure('stored1');
+    sandbox.stopAll = async () => undefined; // the provider leaves its sandboxes running
+    await r.stopAll();
+    rt = undefined;
+    expect(sandbox.running().map((id) => sandbox.sandboxes.get(id)!.appId)).toEqual(['stored1']);
+  });
+
   it('shutdown stops the warm sandboxes with the rest, also one still booting', async () => {
     sandbox.bootDelayMs = 40;
     const r = runtime({ warm: 2 });
@@ -142,5 +178,39 @@ describe('warm sandboxes', () => {
     await settle(60);
     expect(sandbox.running()).toEqual([]);
     expect(sandbox.alive).toBe(0);
+  });
+
+  it('a create that waits for a build slot does not hold one meanwhile', async () => {
+    const r = runtime({ warm: 2 });
+    r.startSweeper(60_000);
+    await settle();
+    let release!: () => void;
+    const gate = new Promise<void>((ok) => (release = ok));
+    const model: CodeModel = {
+      label: 'gated',
+      offline: false,
+      generate: async () => {
+        await gate;
+        const turn: CodeTurn = {
+          files: { 'src/main.tsx': 'm', 'src/App.tsx': 'a' },
+          title: 'G',
+          usage: zeroUsage(),
+          repair: async () => turn,
+        };
+        return turn;
+      },
+      refine: () => Promise.reject(new Error('not used')),
+    };
+    const bot = testBot({ store, model, runtime: r, slots: new BuildSlots(1) });
+    const conv = new RecordingConversation();
+    const ctx = { conv, actor: { id: 'u1' }, channelId: conv.channelId };
+    const first = bot.command(ctx, 'a counter app');
+    await eventually(() => r.counts().warm === 1); // the first create took one
+    const second = bot.command({ ...ctx, actor: { id: 'u2' } }, 'a timer app');
+    await settle(50);
+    expect(r.counts().warm).toBe(1); // the second waits its turn without taking the other
+    release();
+    await Promise.all([first, second]);
+    expect(conv.cards().filter((c) => c.meta?.state === 'live')).toHaveLength(2);
   });
 });

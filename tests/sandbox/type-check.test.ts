@@ -80,6 +80,14 @@ describe.runIf(needs('template'))('the warm type check', () => {
       if (step.name.startsWith('clean')) expect(warm, step.name).toEqual([]);
       else expect(warm.length, step.name).toBeGreaterThan(0);
     }
+    // Writes and checks sent together, as a create's live writes and early checks are: each check
+    // sees whole writes, and the last one says what tsc says of the last files.
+    const sent = steps.slice(0, 5).flatMap((step) => [provider().write(id, step.files), provider().check(id)]);
+    await Promise.all(sent);
+    const last = await provider().check(id);
+    const cli = await provider().run(id, tscArgv(root));
+    expect(order(last)).toEqual(order(parseTscOutput(`${cli.stdout}\n${cli.stderr}`, root)));
+    expect(last.length).toBeGreaterThan(0); // step 5 has a type error
     // Every check above came from the warm compiler, none from the command-line fallback.
     expect(logger.entries.filter((e) => e.msg?.includes('warm type check is unavailable'))).toEqual([]);
   });

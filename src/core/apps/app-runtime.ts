@@ -76,7 +76,7 @@ export class AppRuntime {
     this.warm = new WarmSandboxes({
       size: deps.warm ?? 0,
       logger: deps.logger,
-      slotFree: () => this.slots.inUse() < deps.maxRunning,
+      slotFree: () => this.slots.inUse() < deps.maxRunning - 1, // never the last free slot
       boot: (appId) => this.starter.boot(appId, { wait: false }),
       running: this.running,
       now: () => this.now(),
@@ -106,23 +106,19 @@ export class AppRuntime {
     return refused;
   }
 
-  /** Type and import errors of the files in the app's running sandbox (once per source written). */
+  /** Type and import errors of the files in the app's running sandbox (begun ahead, see prepare). */
   async check(appId: string): Promise<CheckError[]> {
     const id = this.handleOf(appId).id;
-    const source = this.builds.source(appId);
-    return source === undefined
-      ? this.deps.provider.check(id)
-      : this.builds.once(appId, source, 'check', () => this.deps.provider.check(id));
+    return this.builds.early(appId, 'check', () => this.deps.provider.check(id));
   }
 
-  /**
-   * Begins the checks of the files just written while the model finishes its turn (a create's
-   * files are written as they come): the build loop gets their answers if the turn ends with
-   * the same files, and asks afresh otherwise.
-   */
+  /** Begins the checks of the files just written (the model still finishing its turn): see LightBuilds.early. */
   prepare(appId: string): void {
-    void this.check(appId).catch(() => undefined);
-    void this.render(appId).catch(() => undefined);
+    const source = this.builds.source(appId);
+    if (source === undefined) return;
+    const id = this.handleOf(appId).id;
+    this.builds.ahead(appId, source, 'check', () => this.deps.provider.check(id));
+    if (this.deps.browser) this.builds.ahead(appId, source, 'render', () => this.renderSource(appId, source));
   }
 
   /** A production build of the app's running sandbox to take away; undefined where the provider cannot make one. */
@@ -144,21 +140,24 @@ export class AppRuntime {
     const provider = this.deps.provider;
     if (!provider.lightBuild) throw new Error('this sandbox provider cannot hand over builds');
     const id = this.handleOf(appId).id;
-    return this.builds.once(appId, source, 'build', () => provider.lightBuild!(id, source));
+    return this.builds.get(appId, source, () => provider.lightBuild!(id, source));
   }
 
   /**
    * Opens the production build of the files last written in the check browser (see
-   * renderBuild), once per source written; undefined when the bot has no browser.
+   * renderBuild; begun ahead, see prepare); undefined when the bot has no browser.
    */
   async render(appId: string): Promise<RenderResult | undefined> {
     if (!this.deps.browser) return undefined;
     const source = this.builds.source(appId);
     if (source === undefined) throw new Error(`app ${appId} has no written files to check`);
-    const deps = { browser: this.deps.browser, scratch: this.deps.scratch, now: () => this.now() };
+    return this.builds.early(appId, 'render', () => this.renderSource(appId, source));
+  }
+
+  private renderSource(appId: string, source: string): Promise<RenderResult | undefined> {
+    const deps = { browser: this.deps.browser!, scratch: this.deps.scratch, now: () => this.now() };
     const build = this.canPublish ? () => this.lightBuild(appId, source) : undefined;
-    const url = this.handleOf(appId).url;
-    return this.builds.once(appId, source, 'render', () => renderBuild(deps, appId, url, build));
+    return renderBuild(deps, appId, this.handleOf(appId).url, build);
   }
 
   /** The links users get for the app (see AppLinks), from its running sandbox or, when it sleeps, the stored record. */
@@ -224,7 +223,7 @@ export class AppRuntime {
   hold(appId: string): () => void {
     return this.slots.hold(appId, () => {
       this.touch(appId);
-      // Warm sandboxes taken are booted again once no request is working (not beside a build).
+      // Taken warm sandboxes are booted again once no request is working (else at the next sweep).
       if (!this.slots.anyHeld() && this.starter.count() === 0) this.warm.fill();
     });
   }
@@ -290,9 +289,11 @@ export class AppRuntime {
   /** Shutdown: the provider decides (local processes end; Modal sandboxes are left to be re-attached). */
   async stopAll(): Promise<void> {
     if (this.sweeping) clearInterval(this.sweeping);
-    this.warm.close();
+    const waiting = this.warm.close();
     this.slots.close();
     await Promise.allSettled(this.starter.allPending());
+    // Warm ones hold nothing: stopped even where sandboxes outlive the bot (nothing could re-attach them).
+    await Promise.allSettled(waiting.map((appId) => this.stopRunning(appId)));
     this.running.clear();
     await this.deps.provider.stopAll();
   }

@@ -8,8 +8,8 @@ import { FailureBackoff } from './failure-backoff.ts';
  * its id, instead of waiting for a boot, so its files go into a dev server and a build that are
  * already warm while the model writes. A warm sandbox holds only the template's placeholder and
  * is never handed to a second app. It counts against VIBE_MAX_RUNNING but is the first stopped
- * to make room, and never makes room itself: it is booted only into a free slot. AppRuntime
- * owns the sandboxes; this keeps which of them wait for an app.
+ * to make room, and never makes room itself: it is booted only when that leaves a slot free.
+ * AppRuntime owns the sandboxes; this keeps which of them wait for an app.
  */
 export class WarmSandboxes {
   /** App ids whose sandbox is booting or booted and that no app has taken yet. */
@@ -23,7 +23,7 @@ export class WarmSandboxes {
       /** How many to keep (VIBE_WARM_SANDBOXES); 0 = none. */
       size: number;
       logger: Logger;
-      /** Whether a slot is free under the cap without stopping anything. */
+      /** Whether a slot may be taken without stopping anything (and one stays free after). */
       slotFree: () => boolean;
       /** Boots a sandbox with the placeholder for a new app id, in a free slot. */
       boot: (appId: string) => Promise<unknown>;
@@ -88,10 +88,11 @@ export class WarmSandboxes {
     }
   }
 
-  /** Shutdown: no more boots (AppRuntime stops the sandboxes with all the others). */
-  close(): void {
+  /** Shutdown: no more boots; the ids still waiting (AppRuntime stops their sandboxes). */
+  close(): string[] {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    return [...this.waiting];
   }
 
   private retryLater(): void {

@@ -9,6 +9,7 @@ import { truncate } from '../chat/cards.ts';
 import { failureCard, queuedCard } from '../chat/status-cards.ts';
 import type { ChatContext } from '../chat/context.ts';
 import { UserError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import type { BotKit } from '../kit.ts';
 import type { ModelImage } from '../ports/images.ts';
 import { readThread } from './thread-spec.ts';
@@ -38,7 +39,8 @@ export async function createApp(
     ? await ctx.conv.reply(discussion, queuedCard(what, 0))
     : await ctx.conv.post(queuedCard(what, 0));
   const threadId = discussion ?? (await ctx.conv.startThread(ref, truncate(prompt, 80)));
-  const appId = runtime.newAppId();
+  // A warm sandbox only for a build that starts now: one waiting its turn must not hold it meanwhile.
+  const appId = kit.slots.startsNow ? runtime.newAppId() : newId();
   const status = kit.status(ctx.conv, ref);
   kit.building.add(threadId);
   // Held from boot to the last write: never stopped for room while the model is still writing.

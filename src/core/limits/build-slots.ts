@@ -21,6 +21,11 @@ export class BuildSlots {
     return this.running;
   }
 
+  /** Whether a build asked for now would start at once (a slot is free and nobody waits). */
+  get startsNow(): boolean {
+    return this.running < this.limit && this.waiting.size === 0;
+  }
+
   /** Builds waiting for a slot. */
   get queued(): number {
     return [...this.waiting.values()].reduce((n, ws) => n + ws.length, 0);

@@ -19,7 +19,7 @@ export type ModelProgress =
    */
   | { kind: 'file'; path: string; files: string[]; snapshot?: FileMap }
   | { kind: 'text'; chars: number } // streamed text, for liveness
-  | { kind: 'usage'; usage: TokenUsage } // tokens one model request used, reported as each request ends, so spending is counted even when the turn later fails
+  | { kind: 'usage'; usage: TokenUsage } // tokens one model request used, reported as each request ends (after the files it wrote), so spending is counted even when the turn later fails
   | { kind: 'narration'; text: string }; // the model's own short words on what it is doing, between its edits
 
 export type ProgressListener = (p: ModelProgress) => void;
