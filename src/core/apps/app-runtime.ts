@@ -115,8 +115,8 @@ export class AppRuntime {
   /** Begins the checks of the files just written (the model still finishing its turn): see LightBuilds.early. */
   prepare(appId: string): void {
     const source = this.builds.source(appId);
-    if (source === undefined) return;
-    const id = this.handleOf(appId).id;
+    const id = this.running.get(appId)?.handle.id; // never throws: it runs inside the model's progress
+    if (source === undefined || id === undefined) return;
     this.builds.ahead(appId, source, 'check', () => this.deps.provider.check(id));
     if (this.deps.browser) this.builds.ahead(appId, source, 'render', () => this.renderSource(appId, source));
   }
@@ -154,7 +154,7 @@ export class AppRuntime {
     return this.builds.early(appId, 'render', () => this.renderSource(appId, source));
   }
 
-  private renderSource(appId: string, source: string): Promise<RenderResult | undefined> {
+  private async renderSource(appId: string, source: string): Promise<RenderResult | undefined> {
     const deps = { browser: this.deps.browser!, scratch: this.deps.scratch, now: () => this.now() };
     const build = this.canPublish ? () => this.lightBuild(appId, source) : undefined;
     return renderBuild(deps, appId, this.handleOf(appId).url, build);
