@@ -24,7 +24,7 @@ import { spawnSandboxAgent } from './local-agent.ts';
 import { CgroupLimiter, DEFAULT_LIMITS, type SandboxCgroup, type SandboxLimits } from './sandbox-limits.ts';
 import { combineCheck, libraryNames } from './source-check.ts';
 import { SourceVetter } from './source-guard.ts';
-import { typeCheck } from './type-check.ts';
+import { typeCheck, type RunResult } from './type-check.ts';
 
 export interface LocalSandboxOptions {
   /** Where unisolated app dirs live (isolation "none" only; an isolated sandbox writes nothing to disk). */
@@ -190,11 +190,7 @@ export class LocalSandboxProvider implements SandboxProvider {
   }
 
   /** Runs a command inside the sandbox (its agent starts it there): the command-line tsc, exports, tests' probes. */
-  run(
-    id: string,
-    argv: string[],
-    timeoutMs = 60_000,
-  ): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  run(id: string, argv: string[], timeoutMs = 60_000): Promise<RunResult> {
     return this.get(id).agent.request('run', { argv, timeoutMs }, { timeoutMs: timeoutMs + 5000 });
   }
 

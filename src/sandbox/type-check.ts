@@ -3,7 +3,8 @@ import type { CheckError, Logger } from '../core/ports/index.ts';
 import type { AgentChannel } from './agent-channel.ts';
 import { parseTscOutput } from './tsc-output.ts';
 
-type RunResult = { code: number | null; signal: string | null; stdout: string; stderr: string };
+/** What a command run inside a local sandbox gave (its agent's `run`). */
+export type RunResult = { code: number | null; signal: string | null; stdout: string; stderr: string };
 
 const MAX_ERRORS = 500;
 /** The agent's own deadlines (15 s to open the compiler, after a boot's warm-up; 15 s to check) and a margin. */

@@ -58,13 +58,11 @@ export async function runBuild(
   let latest: FileMap | undefined;
   // Once the model's request that wrote `latest` has ended and the live writer has written it,
   // its checks begin while the model finishes its turn (its closing words, or more edits).
+  // (Asked again for the same files, the runtime begins nothing twice.)
   let written: FileMap | undefined;
   let requestEnded = false;
-  let prepared: FileMap | undefined;
   const prepare = () => {
-    if (!requestEnded || !latest || written !== latest || prepared === latest) return;
-    prepared = latest;
-    runtime.prepare(appId);
+    if (requestEnded && latest && written === latest) runtime.prepare(appId);
   };
   const live = new LiveWriter(async (files) => {
     const refused = await runtime.write(appId, files);
