@@ -194,4 +194,32 @@ describe('AppRuntime', () => {
     expect(rt.isRunning('delwak')).toBe(false);
     expect(sandbox.running()).toEqual([]);
   });
+
+  it('sends files the sandbox holds already no second time, and after a failed write sends them again', async () => {
+    await storedApp(store, 'wrt1aa', 'v1');
+    const rt = runtime();
+    await rt.ensure('wrt1aa');
+    const sent: string[] = [];
+    const write = sandbox.write.bind(sandbox);
+    let fail = false;
+    sandbox.write = async (id, files) => {
+      sent.push(files['src/App.tsx']!);
+      if (fail) throw new Error('the sandbox went away mid-write');
+      return write(id, files);
+    };
+    expect(await rt.write('wrt1aa', { 'src/App.tsx': 'v2' })).toEqual([]);
+    expect(await rt.write('wrt1aa', { 'src/App.tsx': 'v2' })).toEqual([]); // the live writer's, then the build loop's
+    expect(sent).toEqual(['v2']);
+    // Refused files are not held: sent again each time.
+    expect(await rt.write('wrt1aa', { 'src/App.tsx': 'REFUSED' })).toHaveLength(1);
+    expect(await rt.write('wrt1aa', { 'src/App.tsx': 'REFUSED' })).toHaveLength(1);
+    expect(sent).toEqual(['v2', 'REFUSED', 'REFUSED']);
+    // A write that failed may have left anything in src/: the next write goes out, even of v2.
+    fail = true;
+    await expect(rt.write('wrt1aa', { 'src/App.tsx': 'v3' })).rejects.toThrow(/mid-write/);
+    fail = false;
+    expect(await rt.write('wrt1aa', { 'src/App.tsx': 'v2' })).toEqual([]);
+    expect(sent).toEqual(['v2', 'REFUSED', 'REFUSED', 'v3', 'v2']);
+    expect(sandbox.filesOf('wrt1aa')).toEqual({ 'src/App.tsx': 'v2' });
+  });
 });

@@ -26,10 +26,8 @@ import { newId } from '../ids.ts';
  * after `idleMs`, and never has more than `maxRunning` sandboxes starting, running or
  * stopping at once: to make room it stops the longest-idle app nobody holds, and when every
  * one is held it makes the caller wait (or refuses, for a wake that should not queue).
- * Provider-neutral: the same policy applies to local processes and Modal sandboxes. Its parts,
- * used by nothing else: SandboxStarter brings sandboxes up, SandboxSlots keeps the cap and holds,
- * LightBuilds keeps the build the browser check opened for the publish, WarmSandboxes keeps
- * the sandboxes booted ahead of new apps.
+ * Provider-neutral. Its parts, used by nothing else: SandboxStarter (boots), SandboxSlots (the
+ * cap, the holds), LightBuilds (what each sandbox holds and its build), WarmSandboxes (booted ahead).
  */
 export class AppRuntime {
   private running = new Map<string, Running>();
@@ -99,9 +97,18 @@ export class AppRuntime {
     return this.warm.take() ?? newId();
   }
 
-  /** Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing written then). */
+  /**
+   * Writes the app's files into its running sandbox; what the sandbox refuses comes back (nothing
+   * written then). Files it holds already (the live writer's) are not sent again; after a write
+   * that failed, what it holds is not known.
+   */
   async write(appId: string, files: FileMap): Promise<CheckError[]> {
-    const refused = await this.deps.provider.write(this.handleOf(appId).id, files);
+    const id = this.handleOf(appId).id;
+    if (this.builds.holds(appId, files)) return [];
+    const refused = await this.deps.provider.write(id, files).catch((err: unknown) => {
+      this.builds.forget(appId);
+      throw err;
+    });
     if (refused.length === 0) this.builds.wrote(appId, files);
     return refused;
   }
@@ -230,8 +237,7 @@ export class AppRuntime {
 
   /** Keeps the app running while `task` works on it. */
   async pinned<T>(appId: string, task: () => Promise<T>): Promise<T> {
-    const release = this.hold(appId);
-    return Promise.resolve().then(task).finally(release);
+    return Promise.resolve().then(task).finally(this.hold(appId));
   }
 
   /** Sandboxes that exist or are being made or stopped: what the cap bounds. */
@@ -240,12 +246,7 @@ export class AppRuntime {
   }
 
   /** Boots a fresh sandbox for a new app (before it is in the store), or takes over its warm one (see newAppId). */
-  async boot(
-    appId: string,
-    files?: FileMap,
-    labels?: Record<string, string>,
-    opts: StartOptions = { wait: true },
-  ): Promise<SandboxHandle> {
+  async boot(appId: string, files?: FileMap, labels?: Record<string, string>, opts: StartOptions = { wait: true }) {
     return this.starter.boot(appId, opts, files, labels);
   }
 
@@ -260,8 +261,7 @@ export class AppRuntime {
   }
 
   async stop(appId: string): Promise<void> {
-    const pending = this.starter.pending(appId);
-    if (pending) await pending.catch(() => undefined);
+    await this.starter.pending(appId)?.catch(() => undefined);
     await this.stopRunning(appId);
   }
 

@@ -23,6 +23,11 @@ export class LightBuilds {
     if (this.builds.get(appId)?.source !== source) this.builds.set(appId, { source, early: new Map() });
   }
 
+  /** Whether the app's sandbox holds exactly `files` (they were the last written). */
+  holds(appId: string, files: FileMap): boolean {
+    return this.builds.get(appId)?.source === sourceHash(files);
+  }
+
   /** The source last written into the app's sandbox, if any. */
   source(appId: string): string | undefined {
     return this.builds.get(appId)?.source;
