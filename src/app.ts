@@ -169,18 +169,21 @@ export async function buildVibeApp(config: Config, logger: Logger, overrides: Bu
     ...(appOrigin ? { appOrigin } : {}),
   });
   const browser = checkBrowser(config, logger);
+  const warm = config.VIBE_WARM_SANDBOXES ?? (modal ? 0 : 1);
   runtime = new AppRuntime({
     provider: sandbox,
     store,
     logger,
     idleMs: config.VIBE_IDLE_TIMEOUT,
     maxRunning: config.VIBE_MAX_RUNNING,
-    warm: config.VIBE_WARM_SANDBOXES ?? (modal ? 0 : 1),
+    warm,
     links,
     browser,
     scratch: (appId) => shared.scratch(appId),
   });
   runtime.startSweeper();
+  // Where sandboxes are kept warm for new apps, so is the check browser (not started by the first check).
+  if (warm > 0) void browser?.warm?.();
   const limits = fairUseLimits(config);
   const meter = new UsageMeter(store, config.VIBE_PRICES);
   const slots = new BuildSlots(config.VIBE_MAX_CONCURRENT_BUILDS);

@@ -157,9 +157,17 @@ export class BrowserCheck implements RenderChecker {
       this.opts.logger.warn({ err: (err as Error).message.split('\n')[0], url }, 'the check could not be set up');
       return BOT_FAILED;
     } finally {
-      await context.close().catch(() => undefined);
-      this.chromium.prepareSpare(browser);
+      this.chromium.retire(context, browser);
     }
+  }
+
+  /** Starts the browser and makes the first check's page now, so that the first check does not wait for them. */
+  async warm(): Promise<void> {
+    const browser = await this.chromium.launch().catch((err: Error) => {
+      this.opts.logger.warn({ err: err.message.split('\n')[0] }, 'the check browser is not available');
+      return undefined;
+    });
+    if (browser) this.chromium.prepareSpare(browser);
   }
 
   close(): Promise<void> {

@@ -4,9 +4,10 @@ import { appFrame, parseStack, type SourceMapper } from './stack-frames.ts';
 
 /**
  * The page is settled when no request has been in flight and its DOM has not changed for this
- * long (or the check's settle time is up): no fixed wait beyond it.
+ * long (or the check's settle time is up): no fixed wait beyond it. It is most of a check of a
+ * small app (its load from memory takes 70 to 100 ms here), so it is short.
  */
-const QUIET_MS = 150;
+const QUIET_MS = 100;
 /** Where the page's last DOM change is noted (a MutationObserver from before the app's own code). */
 const LAST_MUTATION = '__vibeLastMutation';
 /**

@@ -43,15 +43,16 @@ const PAGES: Record<string, string> = {
     '<div id="root"><p>hi</p><img src="https://images.example.com/photo.jpg"></div>',
     "throw new Error('x'.repeat(100000) + '\\u001b]0;pwned\\u0007')",
   ),
-  // Renders only after 800 ms of DOM changes with the network idle: a check that ended on network quiet alone would see a blank root.
+  // Renders only after 800 ms of DOM changes (one every 50 ms, within the quiet window) with the
+  // network idle: a check that ended on network quiet alone would see a blank root.
   '/apps/settles/dev/': page(
     '<div id="root"></div>',
-    "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 8) { clearInterval(t); document.getElementById('root').innerHTML = '<h1>ready</h1>'; } }, 100);",
+    "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 16) { clearInterval(t); document.getElementById('root').innerHTML = '<h1>ready</h1>'; } }, 50);",
   ),
   // Red at load, green 300 ms later (its DOM busy until then): the picture must be of the green page.
   '/apps/turns/dev/': page(
     '<div id="root" style="height:100vh;background:rgb(255,0,0)"><p>hi</p></div>',
-    "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 3) { clearInterval(t); document.getElementById('root').style.background = 'rgb(0,128,0)'; } }, 100);",
+    "let i = 0; const t = setInterval(() => { document.body.dataset.tick = String(++i); if (i === 6) { clearInterval(t); document.getElementById('root').style.background = 'rgb(0,128,0)'; } }, 50);",
   ),
   '/apps/loops/dev/': page('<div id="root"><p>hi</p></div>', 'setTimeout(() => { for (;;) {} }, 0);'),
   '/apps/overlay/dev/': page(
@@ -168,6 +169,7 @@ describe.runIf(needs('chromium'))('the runtime check in headless Chromium', () =
   it('a browser that will not start means "not checked", never an error of the app', async () => {
     const broken = new BrowserCheck({ executablePath: '/bin/false', logger: pino({ level: 'silent' }) });
     try {
+      await broken.warm(); // started ahead: it says so in the log, and throws nothing
       expect(await broken.render(`${base}/apps/ok/dev/`)).toBeUndefined();
     } finally {
       await broken.close();

@@ -29,4 +29,28 @@ describe.runIf(needs('chromium'))("the check browser's spare page", () => {
       await chromium.close();
     }
   });
+
+  it(
+    'a finished check is closed behind its answer, then the spare is made; close waits for both',
+    { timeout: 60_000 },
+    async () => {
+      const chromium = new CheckBrowser({ executablePath: CHROMIUM, logger: pino({ level: 'silent' }) });
+      let closed = false;
+      try {
+        const browser = await chromium.launch();
+        const check = await chromium.takeFresh(browser);
+        check.context.on('close', () => (closed = true));
+        chromium.retire(check.context, browser); // returns at once
+        expect(closed).toBe(false);
+        await eventually(() => expect(closed).toBe(true));
+        await eventually(() => expect(browser.contexts()).toHaveLength(1)); // the spare, made after
+        expect(browser.contexts()[0]).not.toBe(check.context);
+        const next = await chromium.takeFresh(browser);
+        chromium.retire(next.context, browser);
+      } finally {
+        await chromium.close();
+      }
+      expect(closed).toBe(true);
+    },
+  );
 });

@@ -23,5 +23,7 @@ export interface RenderChecker {
     url: string,
     opts?: { sharedState?: ScratchState; files?: Map<string, Uint8Array> },
   ): Promise<RenderResult | undefined>;
+  /** Starts the browser ahead of the first check (never throws: a browser that will not start is the first check's to report). */
+  warm?(): Promise<void>;
   close(): Promise<void>;
 }
