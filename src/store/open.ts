@@ -80,6 +80,7 @@ async function openSqlite(storeUrl: string, onError: (error: unknown) => void): 
   const primitives = new SqlPrimitives(run, sqliteDialect, () => adapter.disconnect());
   try {
     await run('PRAGMA journal_mode = WAL', []); // readers do not block the writer
+    await run('PRAGMA synchronous = NORMAL', []);
     await primitives.init();
   } catch (error) {
     await adapter.disconnect().catch(() => undefined);
