@@ -5,6 +5,8 @@ interface Proc {
   ppid: number;
   pssKb: number;
   cmd: string;
+  /** The whole command line, its arguments joined by spaces. */
+  cmdline: string;
 }
 
 function processes(): Proc[] {
@@ -16,8 +18,8 @@ function processes(): Proc[] {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       // Pss: shared pages divided among the processes sharing them, so a tree's sum is not inflated.
       const rss = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/smaps_rollup`, 'utf8'))?.[1];
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[0] ?? '';
-      out.push({ pid: Number(name), ppid, pssKb: Number(rss ?? 0), cmd });
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      out.push({ pid: Number(name), ppid, pssKb: Number(rss ?? 0), cmd: argv[0] ?? '', cmdline: argv.join(' ') });
     } catch {
       // gone meanwhile
     }
@@ -25,11 +27,11 @@ function processes(): Proc[] {
   return out;
 }
 
-/** Pids of the Chromium browser processes this process started (their children not included). */
-export function chromiumPids(): Set<number> {
+/** Pids of the Chromium browser processes this process started with `flag` (their children not included). */
+export function chromiumPids(flag: string): Set<number> {
   return new Set(
     processes()
-      .filter((p) => p.ppid === process.pid && /chrom/i.test(p.cmd))
+      .filter((p) => p.ppid === process.pid && /chrom/i.test(p.cmd) && p.cmdline.includes(flag))
       .map((p) => p.pid),
   );
 }
