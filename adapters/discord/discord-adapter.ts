@@ -113,7 +113,8 @@ export async function startDiscord(opts: {
   }
 
   async function onMessage(m: Message): Promise<void> {
-    // App links anywhere get a reply with their cards (unless the message suppresses embeds);
+    // App links anywhere get a reply with their cards (unless the message suppresses embeds, or
+    // names the bot: then it is a request, and the app it builds is the answer);
     // messages in threads, and mentions of the bot in a channel (they create, as /vibe create
     // does); never other channel chatter. Bots (ourselves included) and re-deliveries after a
     // gateway RESUME are the core's to drop.
@@ -143,6 +144,7 @@ export async function startDiscord(opts: {
     const links = m.flags.has(MessageFlags.SuppressEmbeds) ? [] : embeddableLinks(m.content);
     await Promise.all([
       links.length > 0 &&
+        !named &&
         bot.linkShared(
           { ...base, conv: new DiscordLinkConversation(place, m.id), eventId: `discord:links:${m.id}` },
           links,

@@ -2,6 +2,7 @@ import { MessageFlags } from 'discord.js';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDiscord, type RunningDiscord } from '../../adapters/discord/discord-adapter.ts';
+import { channelKey } from '../../adapters/discord/discord-ids.ts';
 import type { AppRuntime } from '../../src/core/apps/app-runtime.ts';
 import type { VibeBot } from '../../src/core/bot.ts';
 import { fairUsePolicies } from '../../src/core/limits/fair-use.ts';
@@ -186,6 +187,28 @@ describe('Link cards on Discord', () => {
     );
     for (const m of quiet)
       expect(fake.messages(general()).filter((r) => r.message_reference?.message_id === m.id)).toEqual([]);
+  });
+});
+
+describe('A mention with an app link on Discord', () => {
+  it('builds what it asks for, with no link card beside it (one answer to one message)', async () => {
+    const { appId } = await create('a timer', 'Focus Timer');
+    const url = `https://apps.test/apps/${appId}/`;
+    model.script({ files: APP('Clock'), title: 'Clock' });
+    const asked = fake.messageCreate({
+      channelId: general(),
+      content: `<@${fake.fixture.bot.id}> a clock like ${url} but round`,
+    });
+    await until(() => model.calls.filter((c) => c.kind === 'generate').length === 2, 'the create');
+    await until(
+      async () => (await store.appsInChannel(channelKey(guild(), general()), 10)).items.length === 2,
+      'the new app',
+    );
+    expect(model.calls.at(-1)).toMatchObject({ kind: 'generate', input: `a clock like ${url} but round` });
+    const cards = fake
+      .messages(general())
+      .filter((m) => m.message_reference?.message_id === asked.id && m.embeds.some((e) => e.title === 'Focus Timer'));
+    expect(cards).toEqual([]);
   });
 });
 
