@@ -20,10 +20,14 @@ export async function renderBuild(
 ): Promise<RenderResult | undefined> {
   const base = url.replace(/\/?$/, '/');
   const started = deps.now();
+  // The scratch copy is made while the build is awaited (it reads the store), and dropped if the build fails.
+  const scratching = deps.scratch?.(appId);
+  scratching?.catch(() => undefined); // its failure is thrown where it is awaited, below
   let files: Map<string, Uint8Array> | undefined;
   try {
     files = await build?.();
   } catch (err) {
+    void scratching?.then((s) => s.close()).catch(() => undefined);
     if (!(err instanceof BuildFailedError)) throw err;
     const message = `Build error: ${err.message.replace(/^the light build failed: /, '')}`.slice(0, 1000);
     return {
@@ -31,7 +35,7 @@ export async function renderBuild(
       ms: deps.now() - started,
     };
   }
-  const scratch = await deps.scratch?.(appId);
+  const scratch = await scratching;
   try {
     return await deps.browser.render(files ? base : `${base}dev/`, {
       ...(files ? { files } : {}),
