@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import pino from 'pino';
 import { buildVibeApp } from '../src/app.ts';
 import type { LocalSandboxProvider } from '../src/sandbox/local.ts';
@@ -303,7 +304,7 @@ function noteWhenShown(label: string): { content: string } {
 }
 
 /** When the page (with noteWhenShown) first showed its label, once it has (reloads included). */
-async function shownAt(page: import('playwright-core').Page, timeout: number): Promise<number> {
+async function shownAt(page: Page, timeout: number): Promise<number> {
   const handle = await page.waitForFunction(() => (window as unknown as { shownAt?: number }).shownAt, undefined, {
     timeout,
   });

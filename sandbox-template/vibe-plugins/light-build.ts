@@ -51,6 +51,10 @@ export function lightBuild(
   root: string,
   vendor: Promise<VendorChunks | undefined> = Promise.resolve(undefined),
 ): Plugin {
+  // The vendor files as every build's message carries them: encoded once.
+  const vendorMessage = vendor.then((v) =>
+    (v?.files ?? []).map((f) => ({ path: f.path, base64: f.body.toString('base64') })),
+  );
   // What this build started from: read before Vite reads a file, so a write during the build
   // gives a hash that matches neither version (and the watcher builds again).
   let source = '';
@@ -91,7 +95,7 @@ export function lightBuild(
             base64: Buffer.from(out.type === 'chunk' ? out.code : out.source).toString('base64'),
           }));
         // The vendor files this build imports (vendor-chunks.ts), the same every build.
-        for (const f of (await vendor)?.files ?? []) files.push({ path: f.path, base64: f.body.toString('base64') });
+        files.push(...(await vendorMessage));
         send({ type: 'vibe:build-done', source, files });
       },
     },
